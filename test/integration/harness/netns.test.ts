@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { type NetnsHost, NetnsLab, withNetnsLab } from '../../lib/netns.ts';
+import { type NetnsHost, type NetnsLab, withNetnsLab } from '../../lib/netns.ts';
 import { withProcesses } from '../../lib/processes.ts';
 import { readGreeting } from '../../lib/tcp.ts';
 

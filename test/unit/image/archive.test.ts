@@ -19,7 +19,7 @@ async function untar(tarball: Buffer): Promise<Map<string, TarItem>> {
   const done = new Promise<void>((resolve, reject) => {
     reader.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
       stream.on('end', () => {
         items.set(header.name.replace(/\/$/, ''), {
           name: header.name,
@@ -126,7 +126,9 @@ describe('image archive builder', () => {
     assert.deepEqual(byPath.get('/bin/sh'), { type: 'symlink', path: '/bin/sh', target: '/bin/busybox' });
     assert.deepEqual(byPath.get('/usr/bin/wget'), { type: 'symlink', path: '/usr/bin/wget', target: '/bin/busybox' });
     assert.equal(layer.filter((entry) => entry.path === '/bin/sh').length, 1, 'duplicate applets appear once');
-    assert.equal(byPath.get('/tmp')?.type === 'directory' && byPath.get('/tmp')?.mode, 0o1777);
+    const tmp = byPath.get('/tmp');
+    assert.equal(tmp?.type, 'directory');
+    assert.equal(tmp?.type === 'directory' ? tmp.mode : undefined, 0o1777);
   });
 
   test('platform of a Node arch: x64, arm64, armv6 and armv7, and a clear error otherwise', () => {
