@@ -54,7 +54,7 @@ cannot_provision() {
 
 [ "$(uname -s)" = Linux ] || cannot_provision "it is not Linux"
 if [ "$(id -u)" != 0 ]; then cannot_provision "it does not run as root"; fi
-command -v apt-get >/dev/null && command -v dpkg >/dev/null || cannot_provision "it is not Debian or Ubuntu (no apt-get)"
+if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then cannot_provision "it is not Debian or Ubuntu (no apt-get)"; fi
 
 # 1. Packages.
 apt_updated=false
