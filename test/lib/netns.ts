@@ -61,10 +61,11 @@ export class NetnsLab {
   readonly hosts: NetnsHost[] = [];
   readonly bridgeIp: string;
   private readonly cuts = new Set<string>();
-  private readonly created: { bridge: boolean; forwardRule: boolean; netns: string[] } = {
+  private readonly created: { bridge: boolean; forwardRule: boolean; netns: string[]; veths: string[] } = {
     bridge: false,
     forwardRule: false,
     netns: [],
+    veths: [],
   };
 
   private constructor(
@@ -105,6 +106,7 @@ export class NetnsLab {
       await must('ip', ['netns', 'add', netns]);
       this.created.netns.push(netns);
       await must('ip', ['link', 'add', bridgePort, 'type', 'veth', 'peer', 'name', inside]);
+      this.created.veths.push(bridgePort);
       await must('ip', ['link', 'set', inside, 'netns', netns]);
       await must('ip', ['link', 'set', bridgePort, 'master', this.bridge, 'up']);
       await this.inHost(netns, 'ip', ['link', 'set', inside, 'name', 'eth0']);
@@ -172,9 +174,14 @@ export class NetnsLab {
     await must('ip', ['link', 'set', host.bridgePort, up ? 'up' : 'down']);
   }
 
-  /** Removes the namespaces (their veth pairs go with them), the FORWARD rule and the bridge. */
+  /** Removes the veth pairs, the namespaces, the FORWARD rule and the bridge. */
   async destroy(): Promise<void> {
     const errors: string[] = [];
+    // Deleting one end removes the pair at once; a namespace's own teardown is asynchronous.
+    for (const veth of this.created.veths.splice(0)) {
+      const result = await run('ip', ['link', 'delete', veth]);
+      if (result.code !== 0) errors.push(`ip link delete ${veth}: ${result.stderr.trim()}`);
+    }
     for (const netns of this.created.netns.splice(0)) {
       const result = await run('ip', ['netns', 'delete', netns]);
       if (result.code !== 0) errors.push(`ip netns delete ${netns}: ${result.stderr.trim()}`);
@@ -196,6 +203,11 @@ export class NetnsLab {
   /** The same as destroy() for process exit, where nothing asynchronous runs any more. */
   destroySync(): void {
     const quiet = { stdio: 'ignore' } as const;
+    for (const veth of this.created.veths.splice(0)) {
+      try {
+        execFileSync('ip', ['link', 'delete', veth], quiet);
+      } catch {}
+    }
     for (const netns of this.created.netns.splice(0)) {
       try {
         execFileSync('ip', ['netns', 'delete', netns], quiet);
