@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { decode, encode } from 'cbor-x';
 import { ClassicLevel } from 'classic-level';
+import { limitSize } from '../raft/entries.ts';
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from '../raft/errors.ts';
 import type { ConfState, Entry, HardState, Snapshot, Storage, StorageUpdate } from '../raft/types.ts';
 
@@ -45,10 +46,6 @@ interface SnapshotRecord {
 }
 
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
-
-function entrySizeBytes(entry: Entry): number {
-  return entry.data.byteLength + 24;
-}
 
 /**
  * The Raft log, hard state and snapshot on disk: LevelDB for the log and metadata (one atomic
@@ -204,16 +201,7 @@ export class LevelStorage implements Storage {
   entries(lo: number, hi: number, maxSizeBytes?: number): Entry[] {
     if (lo <= this.compacted.index) throw new CompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
-    const slice = this.log.slice(lo - this.compacted.index - 1, hi - this.compacted.index - 1);
-    if (maxSizeBytes === undefined) return slice;
-    let total = 0;
-    let count = 0;
-    for (const entry of slice) {
-      total += entrySizeBytes(entry);
-      if (count > 0 && total > maxSizeBytes) break;
-      count++;
-    }
-    return slice.slice(0, count);
+    return limitSize(this.log.slice(lo - this.compacted.index - 1, hi - this.compacted.index - 1), maxSizeBytes);
   }
 
   snapshot(): Snapshot {

@@ -64,7 +64,7 @@ describe('LevelStorage', () => {
       const storage = await LevelStorage.open(dir, voters);
       await storage.append([entry(1, 1, 'x'.repeat(100)), entry(2, 1, 'y'.repeat(100)), entry(3, 1, 'z'.repeat(100))]);
       assert.equal(storage.entries(1, 4, 1).length, 1);
-      assert.equal(storage.entries(1, 4, 260).length, 2);
+      assert.equal(storage.entries(1, 4, 240).length, 2);
       assert.equal(storage.entries(1, 4).length, 3);
       await storage.close();
     });
