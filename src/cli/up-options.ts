@@ -1,0 +1,115 @@
+import { UsageError } from './output.ts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface UpOptions {
+  name: string;
+  dataDir: string;
+  peerAddress: HostPort;
+  clientAddress: HostPort;
+  /** Static bootstrap membership (name -> peer address), or null when joining or restarting. */
+  initialCluster: Record<string, HostPort> | null;
+  /** Client address of any running member to ask for admission, or null. */
+  join: HostPort | null;
+  tickIntervalMs: number;
+  electionTimeoutTicks: number;
+  heartbeatIntervalTicks: number;
+  logLevel: string;
+}
+
+export interface RawUpFlags {
+  name?: string;
+  dataDir?: string;
+  peerAddr?: string;
+  clientAddr?: string;
+  initialCluster?: string;
+  join?: string;
+  tickMs?: string;
+  electionTicks?: string;
+  heartbeatTicks?: string;
+  logLevel?: string;
+}
+
+export const defaultPeerPort = 7380;
+export const defaultClientPort = 7379;
+const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function parseHostPort(text: string, flag: string): HostPort {
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    throw new UsageError(`${flag} "${text}" is not host:port (for example 192.168.1.20:${defaultPeerPort} or [fe80::1]:${defaultPeerPort})`);
+  }
+  return { host: (match[1] ?? match[2])!, port };
+}
+
+export function formatHostPort(address: HostPort): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+function positiveInteger(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number, got "${text}"`);
+  return value;
+}
+
+function checkName(name: string, what: string): void {
+  if (!dns1123Label.test(name)) {
+    throw new UsageError(`${what} "${name}" is not a valid node name: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters`);
+  }
+}
+
+/** Validates `bramble up` flags into a node configuration; every mistake is a UsageError that says what to do. */
+export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }): UpOptions {
+  const name = flags.name ?? defaults.hostname.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  checkName(name, '--name');
+  const peerAddress = parseHostPort(flags.peerAddr ?? `127.0.0.1:${defaultPeerPort}`, '--peer-addr');
+  const clientAddress = parseHostPort(flags.clientAddr ?? `127.0.0.1:${defaultClientPort}`, '--client-addr');
+  if (flags.initialCluster !== undefined && flags.join !== undefined) {
+    throw new UsageError('--initial-cluster and --join exclude each other: bootstrap a new cluster with the first, or join a running one with the second');
+  }
+  let initialCluster: Record<string, HostPort> | null = null;
+  if (flags.initialCluster !== undefined) {
+    initialCluster = {};
+    for (const part of flags.initialCluster.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const separator = part.indexOf('=');
+      if (separator <= 0) throw new UsageError(`--initial-cluster entry "${part}" is not name=host:port`);
+      const member = part.slice(0, separator);
+      checkName(member, '--initial-cluster member');
+      if (member in initialCluster) throw new UsageError(`--initial-cluster names "${member}" twice`);
+      initialCluster[member] = parseHostPort(part.slice(separator + 1), `--initial-cluster entry for ${member}`);
+    }
+    if (!(name in initialCluster)) {
+      throw new UsageError(`--initial-cluster must include this node ("${name}"); it lists ${Object.keys(initialCluster).join(', ') || 'nobody'}`);
+    }
+    const own = initialCluster[name]!;
+    if (own.port !== peerAddress.port || own.host !== peerAddress.host) {
+      throw new UsageError(`--initial-cluster gives ${name} the address ${formatHostPort(own)} but --peer-addr is ${formatHostPort(peerAddress)}: they must be the same`);
+    }
+  }
+  const logLevel = flags.logLevel ?? 'info';
+  if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  const tickIntervalMs = positiveInteger(flags.tickMs, '--tick-ms', 100);
+  const electionTimeoutTicks = positiveInteger(flags.electionTicks, '--election-ticks', 10);
+  const heartbeatIntervalTicks = positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks', 1);
+  if (heartbeatIntervalTicks >= electionTimeoutTicks) {
+    throw new UsageError(`--heartbeat-ticks (${heartbeatIntervalTicks}) must be smaller than --election-ticks (${electionTimeoutTicks})`);
+  }
+  return {
+    name,
+    dataDir: flags.dataDir ?? `.bramble/${name}`,
+    peerAddress,
+    clientAddress,
+    initialCluster,
+    join: flags.join !== undefined ? parseHostPort(flags.join, '--join') : null,
+    tickIntervalMs,
+    electionTimeoutTicks,
+    heartbeatIntervalTicks,
+    logLevel,
+  };
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { UsageError } from '../../../src/cli/output.ts';
+import { parseHostPort, parseUpOptions } from '../../../src/cli/up-options.ts';
+
+const defaults = { hostname: 'Pi-Kitchen.local' };
+
+describe('bramble up options', () => {
+  test('defaults: name from the hostname, loopback addresses, data dir under .bramble', () => {
+    const options = parseUpOptions({}, defaults);
+    assert.equal(options.name, 'pi-kitchen-local');
+    assert.deepEqual(options.peerAddress, { host: '127.0.0.1', port: 7380 });
+    assert.deepEqual(options.clientAddress, { host: '127.0.0.1', port: 7379 });
+    assert.equal(options.dataDir, '.bramble/pi-kitchen-local');
+    assert.equal(options.initialCluster, null);
+    assert.equal(options.join, null);
+    assert.equal(options.tickIntervalMs, 100);
+  });
+
+  test('a static cluster lists every member with its peer address', () => {
+    const options = parseUpOptions(
+      { name: 'a', peerAddr: '10.0.0.1:7380', initialCluster: 'a=10.0.0.1:7380, b=10.0.0.2:7380,c=[fe80::1]:7380' },
+      defaults,
+    );
+    assert.deepEqual(options.initialCluster, {
+      a: { host: '10.0.0.1', port: 7380 },
+      b: { host: '10.0.0.2', port: 7380 },
+      c: { host: 'fe80::1', port: 7380 },
+    });
+  });
+
+  test('parses host:port including IPv6 in brackets, and refuses the rest', () => {
+    assert.deepEqual(parseHostPort('[::1]:80', '--x'), { host: '::1', port: 80 });
+    for (const bad of ['nohost', 'host:0', 'host:70000', ':80', 'a b:80']) {
+      assert.throws(() => parseHostPort(bad, '--peer-addr'), (error: Error) => error instanceof UsageError && /--peer-addr ".*" is not host:port/.test(error.message));
+    }
+  });
+
+  const refusals: [string, Parameters<typeof parseUpOptions>[0], RegExp][] = [
+    ['bad node name', { name: 'Bad_Name' }, /"Bad_Name" is not a valid node name/],
+    ['both bootstrap and join', { name: 'a', initialCluster: 'a=127.0.0.1:7380', join: '127.0.0.1:7379' }, /exclude each other/],
+    ['initial cluster without this node', { name: 'a', initialCluster: 'b=127.0.0.1:7380' }, /must include this node \("a"\); it lists b/],
+    ['member named twice', { name: 'a', initialCluster: 'a=127.0.0.1:7380,a=127.0.0.1:7381' }, /names "a" twice/],
+    ['entry without =', { name: 'a', initialCluster: 'a=127.0.0.1:7380,127.0.0.1:7381' }, /entry "127.0.0.1:7381" is not name=host:port/],
+    ['own address differs from --peer-addr', { name: 'a', peerAddr: '127.0.0.1:9000', initialCluster: 'a=127.0.0.1:7380' }, /must be the same/],
+    ['heartbeat not below election timeout', { name: 'a', heartbeatTicks: '10', electionTicks: '10' }, /must be smaller than --election-ticks/],
+    ['tick not a number', { name: 'a', tickMs: 'fast' }, /--tick-ms must be a positive whole number, got "fast"/],
+    ['unknown log level', { name: 'a', logLevel: 'loud' }, /--log-level must be one of/],
+  ];
+  for (const [what, flags, message] of refusals) {
+    test(`refuses ${what} with a message saying what to do`, () => {
+      assert.throws(() => parseUpOptions(flags, defaults), (error: Error) => error instanceof UsageError && message.test(error.message));
+    });
+  }
+});
