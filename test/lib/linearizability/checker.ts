@@ -241,31 +241,96 @@ class EventList {
   }
 }
 
-/** Set of linearized operations, with a compact string form to key the memo. */
-class OpSet {
-  private readonly words: Uint16Array;
+function packBits(bits: Uint8Array, from: number, to: number): string {
+  let out = '';
+  for (let base = from; base < to; base += 16) {
+    let word = 0;
+    for (let i = 0; i < 16 && base + i < to; i++) word |= bits[base + i]! << i;
+    out += String.fromCharCode(word);
+  }
+  return out;
+}
 
-  constructor(size: number) {
-    this.words = new Uint16Array(Math.ceil(size / 16));
+/**
+ * The set of linearized operations, keyed for the memo in space proportional to the
+ * concurrency rather than to the history: a full bitset would make every step O(n) and a
+ * long partition quadratic.
+ *
+ * Completed operations are ranked by invocation. Every rank below `low` is linearized and
+ * `low` itself is not; an operation can only be linearized before `low`'s return, so set
+ * ranks beyond `low` all lie in the window of operations invoked by then. Open operations,
+ * which may stay out for good, get a plain bitset of their own.
+ */
+class LinearizedSet {
+  private readonly rankOf: Int32Array;
+  private readonly openIndexOf: Int32Array;
+  private readonly completedByRank: Uint8Array;
+  private readonly openBits: Uint8Array;
+  /** For each rank r, one past the last rank invoked no later than r returned. */
+  private readonly windowEnd: Int32Array;
+  private readonly completedCount: number;
+  private linearizedCompleted = 0;
+  private low = 0;
+
+  constructor(ops: readonly Operation<unknown, unknown>[]) {
+    this.rankOf = new Int32Array(ops.length).fill(NONE);
+    this.openIndexOf = new Int32Array(ops.length).fill(NONE);
+    const completed: number[] = [];
+    let openCount = 0;
+    ops.forEach((op, index) => {
+      if (op.returnTime === Number.POSITIVE_INFINITY) this.openIndexOf[index] = openCount++;
+      else completed.push(index);
+    });
+    completed.sort((a, b) => ops[a]!.invokeTime - ops[b]!.invokeTime || a - b);
+    completed.forEach((op, rank) => {
+      this.rankOf[op] = rank;
+    });
+    this.completedCount = completed.length;
+    this.completedByRank = new Uint8Array(completed.length);
+    this.openBits = new Uint8Array(openCount);
+    this.windowEnd = new Int32Array(completed.length);
+    let end = 0;
+    // Return times are not sorted by rank, so walk them in order to move `end` forward only.
+    const byReturn = [...completed.keys()].sort((a, b) => ops[completed[a]!]!.returnTime - ops[completed[b]!]!.returnTime);
+    for (const rank of byReturn) {
+      const returnTime = ops[completed[rank]!]!.returnTime;
+      while (end < completed.length && ops[completed[end]!]!.invokeTime <= returnTime) end++;
+      this.windowEnd[rank] = end;
+    }
   }
 
   add(op: number): void {
-    this.words[op >>> 4]! |= 1 << (op & 15);
+    const rank = this.rankOf[op]!;
+    if (rank === NONE) {
+      this.openBits[this.openIndexOf[op]!] = 1;
+      return;
+    }
+    this.completedByRank[rank] = 1;
+    this.linearizedCompleted++;
+    while (this.low < this.completedCount && this.completedByRank[this.low] === 1) this.low++;
   }
 
   remove(op: number): void {
-    this.words[op >>> 4]! &= ~(1 << (op & 15));
+    const rank = this.rankOf[op]!;
+    if (rank === NONE) {
+      this.openBits[this.openIndexOf[op]!] = 0;
+      return;
+    }
+    this.completedByRank[rank] = 0;
+    this.linearizedCompleted--;
+    if (rank < this.low) this.low = rank;
   }
 
-  /** Fixed length for a given size, so it can be concatenated with a state hash unambiguously. */
+  /** Only meaningful while some completed operation is still out (the search stops before). */
   key(): string {
-    const chunkWords = 8192;
-    if (this.words.length <= chunkWords) return String.fromCharCode(...this.words);
-    let out = '';
-    for (let start = 0; start < this.words.length; start += chunkWords) {
-      out += String.fromCharCode(...this.words.subarray(start, start + chunkWords));
+    const end = this.low < this.completedCount ? this.windowEnd[this.low]! : this.completedCount;
+    let inWindow = 0;
+    for (let rank = this.low; rank < end; rank++) inWindow += this.completedByRank[rank]!;
+    if (this.low + inWindow !== this.linearizedCompleted) {
+      // A set rank outside the window would make two different sets share a key.
+      throw new Error('checker bug: linearized operation outside the concurrency window');
     }
-    return out;
+    return `${this.low}:${packBits(this.completedByRank, this.low, end)}${packBits(this.openBits, 0, this.openBits.length)}`;
   }
 }
 
@@ -277,7 +342,7 @@ function searchPartition<State, Input, Output>(
   stats: MutableStats,
 ): SearchOutcome<State> {
   const list = new EventList(ops);
-  const linearized = new OpSet(ops.length);
+  const linearized = new LinearizedSet(ops);
   const memo = new Set<string>();
   // Open operations need not be linearized at all: leaving one out means it never took effect.
   let completedLeft = ops.reduce((count, op) => count + (op.returnTime === Number.POSITIVE_INFINITY ? 0 : 1), 0);
@@ -303,6 +368,8 @@ function searchPartition<State, Input, Output>(
       const candidate = ops[op]!;
       stats.steps++;
       const result = model.step(state, candidate.input, candidate.output);
+      const completes = candidate.returnTime !== Number.POSITIVE_INFINITY;
+      if (result.ok && completes && completedLeft === 1) return { kind: 'ok' };
       if (result.ok) {
         let fresh = true;
         if (memoize) {
@@ -322,7 +389,7 @@ function searchPartition<State, Input, Output>(
           stackStates.push(state);
           state = result.next;
           list.lift(node);
-          if (candidate.returnTime !== Number.POSITIVE_INFINITY && --completedLeft === 0) return { kind: 'ok' };
+          if (completes) completedLeft--;
           node = list.next[0]!;
           continue;
         }
