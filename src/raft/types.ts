@@ -222,7 +222,7 @@ export interface StorageWriter {
   /**
    * Discards entries up to and including `index`; term(index) stays answerable.
    * Requires index <= the latest snapshot's index, so a lagging follower can always be served
-   * by that snapshot. Throws CompactedError if index < firstIndex() - 1 (already compacted).
+   * by that snapshot. Throws CompactedError if index <= firstIndex() - 1 (already compacted).
    */
   compact(index: number): void | Promise<void>;
   /** snapshot, then entries, then hardState; atomically if the storage can (one batch, one fsync). */
