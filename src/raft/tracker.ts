@@ -49,6 +49,18 @@ export class ProgressTracker {
     }
   }
 
+  /** Fresh progress for every member (new term): nothing known, probe from nextIndex. */
+  resetProgress(nextIndex: number, self: NodeId, selfMatch: number): void {
+    for (const [id, old] of this.progress) {
+      const fresh = new Progress(nextIndex, this.#maxInflightMsgs, old.isLearner);
+      if (id === self) {
+        fresh.match = selfMatch;
+        fresh.recentActive = true;
+      }
+      this.progress.set(id, fresh);
+    }
+  }
+
   /** Highest index replicated on a quorum of voters (0 with no voters). */
   committedIndex(): number {
     const matches = this.conf.voters.map((id) => this.progress.get(id)?.match ?? 0).sort((a, b) => b - a);
