@@ -116,10 +116,13 @@ export class Cluster {
     return this.#groups.some((group) => group.includes(from) && group.includes(to));
   }
 
-  /** Simulates a crash (state in storage survives) and leaves the node down. */
+  /**
+   * Simulates a crash: storage survives, memory does not; the node stays down until restart().
+   * Messages it already sent are still on the wire; those addressed to it are lost.
+   */
   crash(id: NodeId): void {
     this.node(id).up = false;
-    this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
+    this.queue = this.queue.filter((m) => m.to !== id);
   }
 
   /** Rebuilds a crashed node from its storage, with the applied index it had. */
@@ -168,35 +171,39 @@ export class Cluster {
   processReadies(): boolean {
     let any = false;
     for (const node of this.nodes.values()) {
-      if (!node.up) continue;
-      while (node.raw.hasReady()) {
-        any = true;
-        const ready = node.raw.ready();
-        const update: Parameters<MemoryStorage['save']>[0] = { entries: ready.entries, mustSync: ready.mustSync };
-        if (ready.hardState) update.hardState = ready.hardState;
-        if (ready.snapshot) update.snapshot = ready.snapshot;
-        node.storage.save(update);
-        for (const message of ready.messages) {
-          this.sent.push(message);
-          this.queue.push(message);
-        }
-        if (ready.snapshot) {
-          node.applied = decodeState(ready.snapshot.data);
-          node.confState = ready.snapshot.metadata.confState;
-          node.appliedIndex = ready.snapshot.metadata.index;
-        }
-        for (const entry of ready.committedEntries) {
-          assert.equal(entry.index, node.appliedIndex + 1, `${node.id} applies entries in order`);
-          node.appliedIndex = entry.index;
-          node.appliedEntries.push(entry);
-          if (entry.type === 'confChange') node.confState = node.raw.applyConfChange(decodeConfChange(entry.data));
-          else if (entry.data.length > 0) node.applied.push(str(entry.data));
-        }
-        node.readStates.push(...ready.readStates);
-        node.raw.advance(ready);
-      }
+      while (this.processReady(node.id)) any = true;
     }
     return any;
+  }
+
+  /** Handles one Ready of one node, if it has one. */
+  processReady(id: NodeId): boolean {
+    const node = this.node(id);
+    if (!node.up || !node.raw.hasReady()) return false;
+    const ready = node.raw.ready();
+    const update: Parameters<MemoryStorage['save']>[0] = { entries: ready.entries, mustSync: ready.mustSync };
+    if (ready.hardState) update.hardState = ready.hardState;
+    if (ready.snapshot) update.snapshot = ready.snapshot;
+    node.storage.save(update);
+    for (const message of ready.messages) {
+      this.sent.push(message);
+      this.queue.push(message);
+    }
+    if (ready.snapshot) {
+      node.applied = decodeState(ready.snapshot.data);
+      node.confState = ready.snapshot.metadata.confState;
+      node.appliedIndex = ready.snapshot.metadata.index;
+    }
+    for (const entry of ready.committedEntries) {
+      assert.equal(entry.index, node.appliedIndex + 1, `${node.id} applies entries in order`);
+      node.appliedIndex = entry.index;
+      node.appliedEntries.push(entry);
+      if (entry.type === 'confChange') node.confState = node.raw.applyConfChange(decodeConfChange(entry.data));
+      else if (entry.data.length > 0) node.applied.push(str(entry.data));
+    }
+    node.readStates.push(...ready.readStates);
+    node.raw.advance(ready);
+    return true;
   }
 
   /** Delivers one queued message; returns false when the queue is empty. */
