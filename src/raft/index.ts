@@ -1,5 +1,6 @@
 // Public entry point of the Raft core.
 
+export { BOOTSTRAP_INDEX, BOOTSTRAP_TERM, bootstrapState } from './bootstrap.ts';
 export { applyChangeToConfState, decodeConfChange, encodeConfChange } from './conf-change.ts';
 export { ENTRY_OVERHEAD_BYTES, entrySizeBytes, limitSize } from './entries.ts';
 export {

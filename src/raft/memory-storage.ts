@@ -1,33 +1,41 @@
 // Storage kept entirely in memory: the reference implementation of the Storage contract, used
 // by unit tests and the simulator (which models lost unsynced writes itself).
 
-import { copyConfState } from './conf-change.ts';
+import { bootstrapState } from './bootstrap.ts';
 import { limitSize } from './entries.ts';
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from './errors.ts';
 import type { ConfState, Entry, HardState, Snapshot, Storage, StorageUpdate } from './types.ts';
 
 export interface MemoryStorageOptions {
-  /** Initial membership of a new cluster (snapshot metadata at index 0). Default: empty. */
+  /**
+   * Initial membership of a new cluster: the storage starts bootstrapped (bootstrapState()).
+   * Absent or without voters: an empty storage, as for a node that joins an existing cluster.
+   */
   confState?: ConfState;
 }
 
 export class MemoryStorage implements Storage {
   #hardState: HardState = { term: 0, vote: null, commit: 0 };
-  #snapshot: Snapshot;
+  #snapshot: Snapshot = {
+    metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
+    data: new Uint8Array(0),
+  };
   // The log is base + entries: base is the last discarded position (term still known),
   // entries[i] has index base.index + 1 + i.
   #base: { index: number; term: number } = { index: 0, term: 0 };
   #entries: Entry[] = [];
 
   constructor(options: MemoryStorageOptions = {}) {
-    this.#snapshot = {
-      metadata: { index: 0, term: 0, confState: copyConfState(options.confState ?? { voters: [], learners: [] }) },
-      data: new Uint8Array(0),
-    };
+    if (options.confState && options.confState.voters.length > 0) {
+      const initial = bootstrapState(options.confState);
+      this.applySnapshot(initial.snapshot);
+      this.setHardState(initial.hardState);
+    }
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.#hardState }, confState: copyConfState(this.#snapshot.metadata.confState) };
+    const { voters, learners } = this.#snapshot.metadata.confState;
+    return { hardState: { ...this.#hardState }, confState: { voters: [...voters], learners: [...learners] } };
   }
 
   firstIndex(): number {
@@ -91,7 +99,8 @@ export class MemoryStorage implements Storage {
     const current = this.#snapshot.metadata.index;
     if (index <= current) throw new SnapshotOutOfDateError(index, current);
     if (index > this.lastIndex()) throw new UnavailableError(index);
-    this.#snapshot = { metadata: { index, term: this.term(index), confState: copyConfState(confState) }, data };
+    const copied = { voters: [...confState.voters], learners: [...confState.learners] };
+    this.#snapshot = { metadata: { index, term: this.term(index), confState: copied }, data };
     return this.#snapshot;
   }
 

@@ -74,6 +74,8 @@ export class Raft {
   #randomizedElectionTimeout = 0;
   readonly #prng: Prng;
   readonly #reads = new ReadIndexQueue();
+  /** timeoutNow arrived while a committed conf change was unapplied: campaign once applied. */
+  #transferCampaignTerm: number | null = null;
   /** Reads that arrived before this leader committed an entry of its term. */
   #readsBeforeFirstCommit: { context: Uint8Array; from: NodeId }[] = [];
 
@@ -181,6 +183,7 @@ export class Raft {
     this.uncommittedSizeBytes = 0;
     this.#reads.clear();
     this.#readsBeforeFirstCommit = [];
+    this.#transferCampaignTerm = null;
   }
 
   becomeFollower(term: number, leader: NodeId | null): void {
@@ -460,7 +463,10 @@ export class Raft {
         this.#handleSnapshot(m);
         return null;
       case 'timeoutNow':
-        this.hup(true);
+        // A leader that removed itself sends this right after applying the removal; we may
+        // not have applied it yet, and must not campaign in the old configuration.
+        if (this.#hasUnappliedConfChanges()) this.#transferCampaignTerm = this.term;
+        else this.hup(true);
         return null;
       case 'readIndexResp':
         this.readStates.push({ index: m.index, context: m.context ?? EMPTY });
@@ -776,6 +782,18 @@ export class Raft {
     // Hand over to a fully caught-up voter right away instead of waiting for a timeout.
     if (best !== null && bestMatch === this.log.lastIndex()) this.#send({ to: best, type: 'timeoutNow' });
     this.becomeFollower(this.term, null);
+  }
+
+  /** The application applied more entries (RawNode.advance). */
+  appliedAdvanced(): void {
+    if (this.#transferCampaignTerm === null) return;
+    if (this.#transferCampaignTerm !== this.term || this.role !== 'follower') {
+      this.#transferCampaignTerm = null;
+      return;
+    }
+    if (this.#hasUnappliedConfChanges()) return;
+    this.#transferCampaignTerm = null;
+    this.hup(true);
   }
 
   // ---- driver reports ----

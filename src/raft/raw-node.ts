@@ -175,6 +175,7 @@ export class RawNode {
       log.appliedTo(lastCommitted.index);
       this.#raft.reduceUncommittedSize(ready.committedEntries);
     }
+    if (ready.snapshot || lastCommitted) this.#raft.appliedAdvanced();
   }
 
   #localMessage(type: 'prop' | 'readIndex' | 'transferLeader'): Message {

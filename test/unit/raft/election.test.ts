@@ -90,16 +90,18 @@ describe('election', () => {
   test('a node votes at most once per term, even across a restart', () => {
     const storage = new MemoryStorage({ confState: three });
     let b = new RawNode({ id: 'b', storage });
-    b.step(message({ type: 'vote', from: 'a', to: 'b', term: 1 }));
+    // A fresh cluster starts at term 1 with the bootstrap snapshot at index 1.
+    const vote = { index: 1, logTerm: 1, term: 2 };
+    b.step(message({ type: 'vote', from: 'a', to: 'b', ...vote }));
     const granted = drain(b, storage).find((m) => m.type === 'voteResp');
     assert.equal(granted?.reject, false);
     assert.equal(storage.initialState().hardState.vote, 'a', 'the vote is in the persisted hard state');
 
     b = new RawNode({ id: 'b', storage });
-    b.step(message({ type: 'vote', from: 'c', to: 'b', term: 1 }));
+    b.step(message({ type: 'vote', from: 'c', to: 'b', ...vote }));
     const second = drain(b, storage).find((m) => m.type === 'voteResp');
     assert.equal(second?.reject, true, 'a second candidate in the same term is refused');
-    b.step(message({ type: 'vote', from: 'a', to: 'b', term: 1 }));
+    b.step(message({ type: 'vote', from: 'a', to: 'b', ...vote }));
     assert.equal(drain(b, storage).find((m) => m.type === 'voteResp')?.reject, false, 'repeating the vote is fine');
   });
 
@@ -139,7 +141,7 @@ describe('election', () => {
     cluster.tickAll(40);
     assert.equal(cluster.leader(), 'b');
     const bLog = cluster.log('b');
-    for (let index = 1; index <= committed; index++) {
+    for (let index = cluster.node('b').storage.firstIndex(); index <= committed; index++) {
       assert.ok(bLog.some((entry) => entry.index === index), `new leader holds committed entry ${index}`);
     }
     assert.deepEqual(cluster.node('c').applied, ['1', '2', '3'], 'c catches up from the new leader');
