@@ -1,0 +1,484 @@
+import { randomBytes } from 'node:crypto';
+import { decode, encode } from 'cbor-x';
+import type { Logger } from 'pino';
+import { decodeConfChange } from '../raft/conf-change.ts';
+import { ProposalDroppedError } from '../raft/errors.ts';
+import { RawNode } from '../raft/raw-node.ts';
+import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Snapshot, Status, Storage } from '../raft/types.ts';
+import { decodeConfContext, decodeEnvelope, encodeConfContext, encodeEnvelope } from './envelope.ts';
+import type { StateMachine } from './state-machine.ts';
+
+/** What the driver needs from the peer transport. */
+export interface PeerTransport {
+  send(messages: Message[]): void;
+  addPeer(id: NodeId, address: string): void;
+  removePeer(id: NodeId): void;
+}
+
+export interface RaftNodeOptions<Result> {
+  id: NodeId;
+  storage: Storage & { close?(): Promise<void> };
+  stateMachine: StateMachine<Result>;
+  transport: PeerTransport;
+  logger: Logger;
+  /** Peer addresses of the members when this node starts with an empty state machine. */
+  initialMembers?: Record<NodeId, string>;
+  tickIntervalMs?: number;
+  electionTimeoutTicks?: number;
+  heartbeatIntervalTicks?: number;
+  /** A snapshot is taken after this many applied entries, then the log is compacted. */
+  snapshotEveryEntries?: number;
+  /** Entries kept behind a snapshot, so briefly lagging followers catch up without one. */
+  entriesKeptAfterSnapshot?: number;
+  /** A proposal or read with no result after this long fails with RequestTimeoutError. */
+  requestTimeoutMs?: number;
+  /** Learners added through join() are promoted once caught up for this many checks. */
+  promoteAfterCaughtUpChecks?: number;
+  /** Called when persisting fails: the node has stopped and must not go on. */
+  onFatal?: (error: Error) => void;
+  seed?: number;
+}
+
+/** The outcome of a request is unknown: it may still be applied later. */
+export class RequestTimeoutError extends Error {
+  constructor(what: string, timeoutMs: number) {
+    super(`${what} got no answer within ${timeoutMs} ms (no leader, or the leader is unreachable); its outcome is unknown`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+export class NodeStoppedError extends Error {
+  constructor() {
+    super('the Raft node has stopped');
+    this.name = 'NodeStoppedError';
+  }
+}
+
+/** Membership changes are decided by the leader; the caller should ask it (leader may be null). */
+export class NotLeaderError extends Error {
+  constructor(
+    readonly leader: NodeId | null,
+    readonly leaderAddress: string | null,
+  ) {
+    super(leader ? `this node is not the leader; ask ${leader} at ${leaderAddress ?? 'an unknown address'}` : 'there is no leader right now; retry shortly');
+    this.name = 'NotLeaderError';
+  }
+}
+
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface SnapshotImage {
+  members: Record<NodeId, string>;
+  state: Uint8Array;
+}
+
+function encodeImage(image: SnapshotImage): Uint8Array {
+  return encode([image.members, image.state]);
+}
+
+function decodeImage(data: Uint8Array): SnapshotImage {
+  if (data.byteLength === 0) return { members: {}, state: new Uint8Array() };
+  const [members, state] = decode(data) as [Record<NodeId, string>, Uint8Array];
+  return { members, state };
+}
+
+export interface NodeStatus extends Status {
+  members: Record<NodeId, string>;
+  stateMachineApplied: number;
+}
+
+/**
+ * Drives the pure Raft core in real time: ticks it, persists each Ready to storage (one batch,
+ * one fsync for everything proposed meanwhile: group commit), sends messages only after that,
+ * applies committed entries to the state machine, answers proposals and linearizable reads,
+ * snapshots and compacts, and keeps the transport's peer list in step with membership.
+ */
+export class RaftNode<Result> {
+  private readonly raw: RawNode;
+  private readonly pendingProposals = new Map<string, Pending<Result>>();
+  private readonly pendingConfChanges = new Map<string, Pending<ConfState>>();
+  private readonly pendingReads = new Map<string, Pending<void>>();
+  private readonly readsWaitingApply: { index: number; key: string }[] = [];
+  private readonly leaderWaiters = new Set<() => void>();
+  private readonly promotionChecks = new Map<NodeId, number>();
+  private members: Record<NodeId, string>;
+  private confState: ConfState;
+  private applied: number;
+  private lastSnapshotIndex: number;
+  private ticker: NodeJS.Timeout | undefined;
+  private loopRunning = false;
+  private stopped = false;
+  private requestCounter = 0;
+  private readonly requestPrefix = randomBytes(6).toString('hex');
+  private leader: NodeId | null = null;
+  private readonly o: Required<Omit<RaftNodeOptions<Result>, 'initialMembers' | 'onFatal' | 'seed'>> & Pick<RaftNodeOptions<Result>, 'onFatal'>;
+
+  constructor(options: RaftNodeOptions<Result>) {
+    this.o = {
+      tickIntervalMs: 100,
+      electionTimeoutTicks: 10,
+      heartbeatIntervalTicks: 1,
+      snapshotEveryEntries: 10_000,
+      entriesKeptAfterSnapshot: 5_000,
+      requestTimeoutMs: 5_000,
+      promoteAfterCaughtUpChecks: 3,
+      ...options,
+    };
+    const snapshot = options.storage.snapshot();
+    this.lastSnapshotIndex = snapshot.metadata.index;
+    this.confState = options.storage.initialState().confState;
+    const image = decodeImage(snapshot.data);
+    this.members = { ...(options.initialMembers ?? {}), ...image.members };
+    // The core re-delivers every entry after the snapshot; the state machine skips what it
+    // already holds, while membership changes among them are applied to the core again.
+    this.applied = snapshot.metadata.index;
+    this.raw = new RawNode({
+      id: options.id,
+      storage: options.storage,
+      applied: snapshot.metadata.index,
+      electionTimeoutTicks: this.o.electionTimeoutTicks,
+      heartbeatIntervalTicks: this.o.heartbeatIntervalTicks,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    });
+    for (const [id, address] of Object.entries(this.members)) if (id !== options.id) options.transport.addPeer(id, address);
+  }
+
+  get id(): NodeId {
+    return this.o.id;
+  }
+
+  /** Restores the state machine from the stored snapshot if it is behind it, then starts ticking. */
+  async start(): Promise<void> {
+    const snapshot = this.o.storage.snapshot();
+    if (this.o.stateMachine.appliedIndex() < snapshot.metadata.index) {
+      await this.o.stateMachine.restore(decodeImage(snapshot.data).state, snapshot.metadata.index);
+    }
+    this.ticker = setInterval(() => {
+      this.raw.tick();
+      this.checkPromotions();
+      this.kick();
+    }, this.o.tickIntervalMs);
+    this.kick();
+  }
+
+  /** Starts an election at once (a single-node cluster or a test need not wait for a timeout). */
+  campaign(): void {
+    this.raw.campaign();
+    this.kick();
+  }
+
+  receive(messages: Message[]): void {
+    if (this.stopped) return;
+    for (const message of messages) {
+      try {
+        this.raw.step(message);
+      } catch (error) {
+        this.o.logger.warn({ err: error, from: message.from, type: message.type }, 'dropped a peer message the core refused');
+      }
+    }
+    this.kick();
+  }
+
+  reportUnreachable(peer: NodeId): void {
+    this.raw.reportUnreachable(peer);
+  }
+
+  status(): NodeStatus {
+    return { ...this.raw.status(), members: { ...this.members }, stateMachineApplied: this.o.stateMachine.appliedIndex() };
+  }
+
+  leaderAddress(): string | null {
+    return this.leader ? (this.members[this.leader] ?? null) : null;
+  }
+
+  /** Replicates a command; resolves with the state machine's result once applied on this node. */
+  async propose(command: Uint8Array): Promise<Result> {
+    const requestId = this.nextRequestId();
+    const data = encodeEnvelope({ requestId, command });
+    return this.withLeaderRetry('proposal', (remainingMs) => {
+      const result = this.track(this.pendingProposals, requestId, 'proposal', remainingMs);
+      try {
+        this.raw.propose(data);
+      } catch (error) {
+        this.untrack(this.pendingProposals, requestId);
+        throw error;
+      }
+      this.kick();
+      return result;
+    });
+  }
+
+  /** Resolves once this node's state machine reflects every write committed before the call. */
+  async linearizableRead(): Promise<void> {
+    return this.withLeaderRetry('read', (remainingMs) => {
+      const key = this.nextRequestId();
+      const done = this.track(this.pendingReads, key, 'read', remainingMs);
+      try {
+        this.raw.readIndex(Buffer.from(key));
+      } catch (error) {
+        this.untrack(this.pendingReads, key);
+        throw error;
+      }
+      this.kick();
+      return done;
+    });
+  }
+
+  /** Adds a non-voting member that listens for peers at `peerAddress` (leader only). */
+  addLearner(id: NodeId, peerAddress: string): Promise<ConfState> {
+    return this.changeMembership({ type: 'addLearner', nodeId: id }, peerAddress);
+  }
+
+  /** Makes a member a voter (leader only). */
+  promote(id: NodeId): Promise<ConfState> {
+    return this.changeMembership({ type: 'addVoter', nodeId: id });
+  }
+
+  removeMember(id: NodeId): Promise<ConfState> {
+    return this.changeMembership({ type: 'removeNode', nodeId: id });
+  }
+
+  private async changeMembership(change: ConfChange, peerAddress?: string): Promise<ConfState> {
+    if (this.raw.status().role !== 'leader') throw new NotLeaderError(this.leader, this.leaderAddress());
+    const requestId = this.nextRequestId();
+    const context = encodeConfContext(peerAddress ? { requestId, peerAddress } : { requestId });
+    const done = this.track(this.pendingConfChanges, requestId, `membership change ${change.type} ${change.nodeId}`, this.o.requestTimeoutMs);
+    try {
+      this.raw.proposeConfChange({ ...change, context });
+    } catch (error) {
+      this.untrack(this.pendingConfChanges, requestId);
+      throw error;
+    }
+    this.kick();
+    return done;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    for (const pending of [this.pendingProposals, this.pendingReads, this.pendingConfChanges] as Map<string, Pending<unknown>>[]) {
+      for (const [key, entry] of pending) {
+        clearTimeout(entry.timer);
+        entry.reject(new NodeStoppedError());
+        pending.delete(key);
+      }
+    }
+    for (const wake of this.leaderWaiters) wake();
+    while (this.loopRunning) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  // --- the Ready loop ---
+
+  private kick(): void {
+    if (this.loopRunning || this.stopped) return;
+    this.loopRunning = true;
+    setImmediate(() => void this.readyLoop());
+  }
+
+  private async readyLoop(): Promise<void> {
+    try {
+      while (!this.stopped && this.raw.hasReady()) {
+        const ready = this.raw.ready();
+        await this.handleReady(ready);
+        this.raw.advance(ready);
+      }
+    } catch (error) {
+      this.o.logger.fatal({ err: error }, 'the Raft node cannot go on (storage or state machine failed); stopping');
+      this.loopRunning = false;
+      await this.stop();
+      this.o.onFatal?.(error as Error);
+      return;
+    }
+    this.loopRunning = false;
+    // Something may have arrived between the last hasReady() and clearing the flag.
+    if (!this.stopped && this.raw.hasReady()) this.kick();
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    if (ready.softState) this.onSoftState(ready.softState.leader, ready.softState.role);
+    if (ready.snapshot || ready.entries.length > 0 || ready.hardState) {
+      await this.o.storage.save({
+        entries: ready.entries,
+        mustSync: ready.mustSync,
+        ...(ready.hardState ? { hardState: ready.hardState } : {}),
+        ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
+      });
+    }
+    if (ready.messages.length > 0) this.o.transport.send(ready.messages);
+    if (ready.snapshot) await this.applySnapshot(ready.snapshot);
+    if (ready.committedEntries.length > 0) await this.applyEntries(ready.committedEntries);
+    for (const readState of ready.readStates) {
+      this.readsWaitingApply.push({ index: readState.index, key: Buffer.from(readState.context).toString() });
+    }
+    this.releaseReads();
+    await this.maybeSnapshot();
+  }
+
+  private onSoftState(leader: NodeId | null, role: string): void {
+    if (leader !== this.leader) this.o.logger.info({ leader, role, term: this.raw.status().term }, leader ? 'leader elected' : 'no leader');
+    this.leader = leader;
+    if (leader) for (const wake of this.leaderWaiters) wake();
+  }
+
+  private async applySnapshot(snapshot: Snapshot): Promise<void> {
+    const image = decodeImage(snapshot.data);
+    await this.o.stateMachine.restore(image.state, snapshot.metadata.index);
+    this.setMembers(image.members);
+    this.confState = snapshot.metadata.confState;
+    this.applied = snapshot.metadata.index;
+    this.lastSnapshotIndex = snapshot.metadata.index;
+    this.o.logger.info({ index: snapshot.metadata.index }, 'installed a snapshot from the leader');
+  }
+
+  private async applyEntries(entries: Entry[]): Promise<void> {
+    const alreadyApplied = this.o.stateMachine.appliedIndex();
+    const batch: { index: number; command: Uint8Array | null; requestId: string | null }[] = [];
+    const confResults: { requestId: string; confState: ConfState }[] = [];
+    for (const entry of entries) {
+      if (entry.type === 'confChange') {
+        const change = decodeConfChange(entry.data);
+        this.confState = this.raw.applyConfChange(change);
+        const context = decodeConfContext(change.context);
+        if (change.type === 'removeNode') this.removePeer(change.nodeId);
+        else if (context?.peerAddress) this.addPeer(change.nodeId, context.peerAddress);
+        if (context) confResults.push({ requestId: context.requestId, confState: this.confState });
+        if (entry.index > alreadyApplied) batch.push({ index: entry.index, command: null, requestId: null });
+        continue;
+      }
+      if (entry.index <= alreadyApplied) continue;
+      const envelope = decodeEnvelope(entry.data);
+      batch.push({ index: entry.index, command: envelope?.command ?? null, requestId: envelope?.requestId ?? null });
+    }
+    const results = batch.length > 0 ? await this.o.stateMachine.apply(batch.map(({ index, command }) => ({ index, command }))) : [];
+    this.applied = entries[entries.length - 1]!.index;
+    batch.forEach((item, position) => {
+      if (item.requestId) this.settle(this.pendingProposals, item.requestId, results[position] as Result);
+    });
+    for (const { requestId, confState } of confResults) this.settle(this.pendingConfChanges, requestId, confState);
+  }
+
+  private releaseReads(): void {
+    for (let i = this.readsWaitingApply.length - 1; i >= 0; i--) {
+      const waiting = this.readsWaitingApply[i]!;
+      if (waiting.index > this.applied) continue;
+      this.readsWaitingApply.splice(i, 1);
+      this.settle(this.pendingReads, waiting.key, undefined);
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.applied - this.lastSnapshotIndex < this.o.snapshotEveryEntries) return;
+    const index = this.o.stateMachine.appliedIndex();
+    if (index <= this.lastSnapshotIndex) return;
+    const state = await this.o.stateMachine.snapshot();
+    await this.o.storage.createSnapshot(index, this.confState, encodeImage({ members: this.members, state }));
+    this.lastSnapshotIndex = index;
+    const compactTo = Math.max(this.o.storage.firstIndex() - 1, index - this.o.entriesKeptAfterSnapshot);
+    if (compactTo >= this.o.storage.firstIndex()) await this.o.storage.compact(compactTo);
+    this.o.logger.info({ index, compactedTo: compactTo }, 'snapshot taken, log compacted');
+  }
+
+  // --- membership bookkeeping ---
+
+  private setMembers(members: Record<NodeId, string>): void {
+    for (const id of Object.keys(this.members)) if (!(id in members)) this.removePeer(id);
+    for (const [id, address] of Object.entries(members)) this.addPeer(id, address);
+  }
+
+  private addPeer(id: NodeId, address: string): void {
+    this.members[id] = address;
+    if (id !== this.o.id) this.o.transport.addPeer(id, address);
+  }
+
+  private removePeer(id: NodeId): void {
+    delete this.members[id];
+    this.promotionChecks.delete(id);
+    if (id !== this.o.id) this.o.transport.removePeer(id);
+  }
+
+  /** Leader only: a learner that stays caught up for a few checks becomes a voter. */
+  private checkPromotions(): void {
+    if (this.confState.learners.length === 0) return;
+    const status = this.raw.status();
+    if (status.role !== 'leader' || !status.progress) return;
+    for (const learner of this.confState.learners) {
+      const progress = status.progress[learner];
+      const caughtUp = progress !== undefined && progress.match >= status.commit && progress.recentActive;
+      const checks = caughtUp ? (this.promotionChecks.get(learner) ?? 0) + 1 : 0;
+      this.promotionChecks.set(learner, checks);
+      if (checks >= this.o.promoteAfterCaughtUpChecks) {
+        this.promotionChecks.delete(learner);
+        this.promote(learner).then(
+          () => this.o.logger.info({ member: learner }, 'learner caught up and was promoted to voter'),
+          (error: Error) => this.o.logger.debug({ member: learner, err: error.message }, 'promotion not done yet'),
+        );
+        return; // one membership change at a time
+      }
+    }
+  }
+
+  // --- request bookkeeping ---
+
+  private nextRequestId(): string {
+    this.requestCounter += 1;
+    return `${this.o.id}/${this.requestPrefix}/${this.requestCounter}`;
+  }
+
+  private track<T>(map: Map<string, Pending<T>>, key: string, what: string, timeoutMs: number): Promise<T> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        map.delete(key);
+        reject(new RequestTimeoutError(what, timeoutMs));
+      }, timeoutMs);
+      map.set(key, { resolve, reject, timer });
+    });
+  }
+
+  private untrack<T>(map: Map<string, Pending<T>>, key: string): void {
+    const entry = map.get(key);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    map.delete(key);
+  }
+
+  private settle<T>(map: Map<string, Pending<T>>, key: string, value: T): void {
+    const entry = map.get(key);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    map.delete(key);
+    entry.resolve(value);
+  }
+
+  /**
+   * Runs `attempt` now, or once a leader is known when the core drops it for lack of one, until
+   * the request timeout is spent.
+   */
+  private async withLeaderRetry<T>(what: string, attempt: (remainingMs: number) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.o.requestTimeoutMs;
+    for (;;) {
+      if (this.stopped) throw new NodeStoppedError();
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) throw new RequestTimeoutError(what, this.o.requestTimeoutMs);
+      try {
+        return await attempt(remainingMs);
+      } catch (error) {
+        if (!(error instanceof ProposalDroppedError) || (error.reason !== 'noLeader' && error.reason !== 'transferInProgress')) throw error;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            this.leaderWaiters.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.min(remainingMs, this.o.tickIntervalMs));
+          this.leaderWaiters.add(wake);
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import pino from 'pino';
+import type { Message, NodeId } from '../../../src/raft/types.ts';
+import { LevelStorage } from '../../../src/raftnode/level-storage.ts';
+import { type PeerTransport, RaftNode, type RaftNodeOptions, RequestTimeoutError } from '../../../src/raftnode/node.ts';
+import { encodeKv, type KvResult, KvStateMachine } from '../../lib/kv-state-machine.ts';
+
+/** Delivers messages between drivers in this process, asynchronously, unless a node is cut off. */
+class Hub {
+  readonly nodes = new Map<NodeId, RaftNode<KvResult>>();
+  readonly isolated = new Set<NodeId>();
+
+  transportFor(self: NodeId): PeerTransport {
+    const peers = new Set<NodeId>();
+    return {
+      send: (messages: Message[]) => {
+        for (const message of messages) {
+          if (!peers.has(message.to) || this.isolated.has(self) || this.isolated.has(message.to)) continue;
+          setImmediate(() => this.nodes.get(message.to)?.receive([message]));
+        }
+      },
+      addPeer: (id) => peers.add(id),
+      removePeer: (id) => peers.delete(id),
+    };
+  }
+}
+
+interface Member {
+  id: NodeId;
+  dir: string;
+  storage: LevelStorage;
+  machine: KvStateMachine;
+  node: RaftNode<KvResult>;
+}
+
+const logger = pino({ level: 'silent' });
+const fastTimers = { tickIntervalMs: 10, electionTimeoutTicks: 10, requestTimeoutMs: 3_000 };
+
+async function startMember(hub: Hub, root: string, id: NodeId, voters: NodeId[], extra: Partial<RaftNodeOptions<KvResult>> = {}): Promise<Member> {
+  const dir = join(root, id);
+  const storage = await LevelStorage.open(dir, { voters, learners: [] });
+  const machine = new KvStateMachine();
+  const node = new RaftNode<KvResult>({
+    id,
+    storage,
+    stateMachine: machine,
+    transport: hub.transportFor(id),
+    logger,
+    initialMembers: Object.fromEntries(voters.map((voter) => [voter, `mem://${voter}`])),
+    ...fastTimers,
+    ...extra,
+  });
+  hub.nodes.set(id, node);
+  await node.start();
+  return { id, dir, storage, machine, node };
+}
+
+async function stopMember(hub: Hub, member: Member): Promise<void> {
+  await member.node.stop();
+  hub.nodes.delete(member.id);
+  await member.storage.close();
+}
+
+async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function leaderOf(members: Member[]): Member | undefined {
+  return members.find((member) => member.node.status().role === 'leader');
+}
+
+async function withCluster(size: number, body: (hub: Hub, members: Member[], root: string) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'bramble-raftnode-'));
+  const hub = new Hub();
+  const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+  const members: Member[] = [];
+  try {
+    for (const id of ids) members.push(await startMember(hub, root, id, ids));
+    await body(hub, members, root);
+  } finally {
+    for (const member of members) await stopMember(hub, member).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+describe('RaftNode driver', () => {
+  test('elects a leader; proposals on the leader and on followers apply everywhere in the same order', async () => {
+    await withCluster(3, async (_hub, members) => {
+      const leader = await until('a leader', () => leaderOf(members));
+      const follower = members.find((member) => member !== leader)!;
+      assert.deepEqual(await leader.node.propose(encodeKv({ op: 'put', key: 'a', value: '1' })), { ok: true, previous: null });
+      assert.deepEqual(await follower.node.propose(encodeKv({ op: 'put', key: 'a', value: '2' })), { ok: true, previous: '1' });
+      assert.deepEqual(await follower.node.propose(encodeKv({ op: 'cas', key: 'a', expected: '1', value: '3' })), { ok: false, previous: '2' });
+      const writes = await Promise.all(Array.from({ length: 50 }, (_, i) => members[i % 3]!.node.propose(encodeKv({ op: 'put', key: `k${i}`, value: `v${i}` }))));
+      assert.ok(writes.every((result) => 'ok' in result && result.ok));
+      const lastIndex = leader.node.status().commit;
+      await until('every node applied everything', () => members.every((member) => member.machine.appliedIndex() >= lastIndex));
+      for (const member of members) {
+        assert.equal(member.machine.data.get('a'), '2');
+        assert.equal(member.machine.data.size, 51);
+        assert.deepEqual(member.machine.appliedIndices, members[0]!.machine.appliedIndices.slice(0, member.machine.appliedIndices.length));
+      }
+    });
+  });
+
+  test('a linearizable read on a follower sees a write acknowledged just before', async () => {
+    await withCluster(3, async (_hub, members) => {
+      const leader = await until('a leader', () => leaderOf(members));
+      const followers = members.filter((member) => member !== leader);
+      for (let i = 0; i < 20; i++) {
+        await leader.node.propose(encodeKv({ op: 'put', key: 'x', value: String(i) }));
+        const reader = followers[i % 2]!;
+        await reader.node.linearizableRead();
+        assert.equal(reader.machine.data.get('x'), String(i));
+      }
+    });
+  });
+
+  test('without a quorum a proposal times out instead of hanging', async () => {
+    await withCluster(3, async (hub, members) => {
+      const leader = await until('a leader', () => leaderOf(members));
+      for (const member of members) if (member !== leader) hub.isolated.add(member.id);
+      await assert.rejects(leader.node.propose(encodeKv({ op: 'put', key: 'lost', value: '1' })), RequestTimeoutError);
+    });
+  });
+
+  test('snapshots compact the log; a new learner catches up from a snapshot and is promoted', async () => {
+    await withCluster(3, async (hub, members, root) => {
+      for (const member of members) await stopMember(hub, member);
+      members.splice(0);
+      const ids = ['n1', 'n2', 'n3'];
+      for (const id of ids) members.push(await startMember(hub, root, id, ids, { snapshotEveryEntries: 20, entriesKeptAfterSnapshot: 5 }));
+      const leader = await until('a leader', () => leaderOf(members));
+      for (let i = 0; i < 60; i++) await leader.node.propose(encodeKv({ op: 'put', key: `k${i % 7}`, value: `v${i}` }));
+      assert.ok(leader.storage.firstIndex() > 10, `the log was compacted (first index ${leader.storage.firstIndex()})`);
+
+      const newcomer = await startMember(hub, root, 'n4', [], { snapshotEveryEntries: 20, entriesKeptAfterSnapshot: 5, initialMembers: Object.fromEntries(ids.map((id) => [id, `mem://${id}`])) });
+      members.push(newcomer);
+      await leader.node.addLearner('n4', 'mem://n4');
+      await until('n4 promoted to voter', () => leader.node.status().confState.voters.includes('n4'));
+      await until('n4 caught up', () => newcomer.machine.appliedIndex() >= leader.machine.appliedIndex());
+      assert.deepEqual([...newcomer.machine.data.entries()].sort(), [...leader.machine.data.entries()].sort());
+      assert.ok(newcomer.storage.snapshot().metadata.index > 0, 'n4 started from a snapshot');
+    });
+  });
+
+  test('a restarted node rebuilds its state machine from snapshot and log and rejoins', async () => {
+    await withCluster(3, async (hub, members, root) => {
+      const leader = await until('a leader', () => leaderOf(members));
+      for (let i = 0; i < 30; i++) await leader.node.propose(encodeKv({ op: 'put', key: `k${i}`, value: `v${i}` }));
+      const victimIndex = members.findIndex((member) => member !== leader);
+      const victim = members[victimIndex]!;
+      await stopMember(hub, victim);
+      await leader.node.propose(encodeKv({ op: 'put', key: 'while-down', value: 'yes' }));
+      const restarted = await startMember(hub, root, victim.id, ['n1', 'n2', 'n3']);
+      members[victimIndex] = restarted;
+      await until('restarted node caught up', () => restarted.machine.data.get('while-down') === 'yes');
+      assert.equal(restarted.machine.data.size, 31);
+    });
+  });
+});
