@@ -54,17 +54,6 @@ export class NodeStoppedError extends Error {
   }
 }
 
-/** Membership changes are decided by the leader; the caller should ask it (leader may be null). */
-export class NotLeaderError extends Error {
-  constructor(
-    readonly leader: NodeId | null,
-    readonly leaderAddress: string | null,
-  ) {
-    super(leader ? `this node is not the leader; ask ${leader} at ${leaderAddress ?? 'an unknown address'}` : 'there is no leader right now; retry shortly');
-    this.name = 'NotLeaderError';
-  }
-}
-
 interface Pending<T> {
   resolve: (value: T) => void;
   reject: (error: Error) => void;
@@ -228,12 +217,12 @@ export class RaftNode<Result> {
     });
   }
 
-  /** Adds a non-voting member that listens for peers at `peerAddress` (leader only). */
+  /** Adds a non-voting member that listens for peers at `peerAddress` (any member; forwarded to the leader). */
   addLearner(id: NodeId, peerAddress: string): Promise<ConfState> {
     return this.changeMembership({ type: 'addLearner', nodeId: id }, peerAddress);
   }
 
-  /** Makes a member a voter (leader only). */
+  /** Makes a member a voter. */
   promote(id: NodeId): Promise<ConfState> {
     return this.changeMembership({ type: 'addVoter', nodeId: id });
   }
@@ -243,7 +232,6 @@ export class RaftNode<Result> {
   }
 
   private async changeMembership(change: ConfChange, peerAddress?: string): Promise<ConfState> {
-    if (this.raw.status().role !== 'leader') throw new NotLeaderError(this.leader, this.leaderAddress());
     const requestId = this.nextRequestId();
     const context = encodeConfContext(peerAddress ? { requestId, peerAddress } : { requestId });
     const done = this.track(this.pendingConfChanges, requestId, `membership change ${change.type} ${change.nodeId}`, this.o.requestTimeoutMs);

@@ -146,7 +146,7 @@ describe('RaftNode driver', () => {
 
       const newcomer = await startMember(hub, root, 'n4', [], { snapshotEveryEntries: 20, entriesKeptAfterSnapshot: 5, initialMembers: Object.fromEntries(ids.map((id) => [id, `mem://${id}`])) });
       members.push(newcomer);
-      await leader.node.addLearner('n4', 'mem://n4');
+      await members.find((member) => member !== leader && member.id !== 'n4')!.node.addLearner('n4', 'mem://n4');
       await until('n4 promoted to voter', () => leader.node.status().confState.voters.includes('n4'));
       await until('n4 caught up', () => newcomer.machine.appliedIndex() >= leader.machine.appliedIndex());
       assert.deepEqual([...newcomer.machine.data.entries()].sort(), [...leader.machine.data.entries()].sort());
