@@ -65,6 +65,7 @@ export class Raft {
   readonly checkQuorum: boolean;
   readonly maxSizePerMsgBytes: number;
   readonly maxUncommittedEntriesBytes: number;
+  readonly maxCommittedSizePerReadyBytes: number | undefined;
   readonly mutations: Readonly<TestingMutations>;
 
   // Followers/candidates: ticks since the leader was last heard from (or since campaigning).
@@ -98,6 +99,7 @@ export class Raft {
       throw new Error('raft config: maxInflightMsgs must be a positive integer');
     }
     this.maxUncommittedEntriesBytes = config.maxUncommittedEntriesBytes ?? 0;
+    this.maxCommittedSizePerReadyBytes = config.maxCommittedSizePerReadyBytes;
     this.mutations = { ...(config.testingMutations ?? {}) };
     this.#prng = config.prng ?? createPrng(config.seed ?? seedFromString(config.id));
 

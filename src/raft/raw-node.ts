@@ -138,7 +138,7 @@ export class RawNode {
       // bug shows up as lost promises rather than as applying entries storage never saw.
       committedEntries: raft.log.nextCommittedEntries(
         raft.log.applied,
-        undefined,
+        raft.maxCommittedSizePerReadyBytes,
         withhold ? raft.log.unstable.offset - 1 : undefined,
       ),
       messages,

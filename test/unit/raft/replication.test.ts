@@ -204,6 +204,34 @@ describe('replication', () => {
   }
 });
 
+describe('Ready batching', () => {
+  test('committedEntries of one Ready respect maxCommittedSizePerReadyBytes', () => {
+    const entryBytes = 10 + ENTRY_OVERHEAD_BYTES;
+    const cluster = new Cluster({ voters: ['a'], config: { maxCommittedSizePerReadyBytes: entryBytes * 2 } });
+    cluster.elect('a');
+    const a = cluster.node('a').raw;
+    for (let i = 0; i < 5; i++) a.propose(new Uint8Array(10));
+    const sizes: number[] = [];
+    while (a.hasReady()) {
+      const ready = a.ready();
+      cluster.node('a').storage.save({ entries: ready.entries, mustSync: ready.mustSync });
+      sizes.push(ready.committedEntries.length);
+      a.advance(ready);
+    }
+    assert.deepEqual(sizes, [2, 2, 1]);
+  });
+
+  test('ready() twice without advance() is refused', () => {
+    const cluster = new Cluster({ voters: ['a'] });
+    const a = cluster.node('a').raw;
+    a.campaign();
+    const ready = a.ready();
+    assert.equal(a.hasReady(), false, 'nothing new until the outstanding Ready is advanced');
+    assert.throws(() => a.ready());
+    a.advance(ready);
+  });
+});
+
 describe('proposals', () => {
   test('a follower forwards proposals to the leader', () => {
     const cluster = new Cluster({ voters: ['a', 'b', 'c'] });
