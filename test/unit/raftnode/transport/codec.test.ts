@@ -16,7 +16,7 @@ function roundTrip(batchEncoder: BatchEncoder, messages = everyShape('a', 'b')):
   return parseBatch(decodeBody(only.body));
 }
 
-function shapeError(value: unknown, parse: (value: unknown) => unknown): ProtocolError {
+function shapeError<T>(value: T, parse: (value: T) => unknown): ProtocolError {
   try {
     parse(value);
   } catch (error) {

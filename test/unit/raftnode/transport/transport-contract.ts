@@ -162,6 +162,20 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
       });
     });
 
+    test('messages sent before start() go out once started', async () => {
+      await withCluster(['a', 'b'], {}, async (cluster) => {
+        const a = get(cluster.transports, 'a');
+        const b = get(cluster.transports, 'b');
+        const atB = record(b);
+        await b.start();
+        a.addPeer('b', cluster.addressOf('b'));
+        a.send(numbered('a', 'b', 1, 3));
+        assert.equal(a.stats().peers.b?.queuedMessages, 3);
+        await a.start();
+        await waitUntil('three messages at b', () => atB.messages.length === 3);
+      });
+    });
+
     test('messages for a node that is not a peer are dropped and counted', async () => {
       await withCluster(['a', 'b'], {}, async (cluster) => {
         const { a, b } = await connectedPair(cluster);
