@@ -4,7 +4,7 @@
 // reads as { from, clusterId?, messages: [...] }.
 
 import { Decoder, Encoder } from 'cbor-x';
-import type { Message } from '../../raft/types.ts';
+import type { ConfState, Entry, Message, Snapshot, SnapshotMetadata } from '../../raft/types.ts';
 import { ProtocolError } from './errors.ts';
 import { FRAME_HEADER_BYTES } from './frame.ts';
 
@@ -42,6 +42,15 @@ export function encodeHello(hello: Hello): Buffer {
 export function encodeHelloReply(reply: HelloReply): Buffer {
   return encodeValue(reply);
 }
+
+// encodeMessage and validate.ts name every field of the core's wire types. Should a type gain or
+// lose a field, these lines stop compiling instead of the field silently vanishing on the wire.
+type SameKeys<T, Keys extends PropertyKey> = [Exclude<keyof T, Keys>, Exclude<Keys, keyof T>] extends [never, never] ? true : false;
+const _messageFields: SameKeys<Message, 'type' | 'from' | 'to' | 'term' | 'logTerm' | 'index' | 'entries' | 'commit' | 'reject' | 'rejectHint' | 'snapshot' | 'context' | 'transferee'> = true;
+const _entryFields: SameKeys<Entry, 'term' | 'index' | 'type' | 'data'> = true;
+const _snapshotFields: SameKeys<Snapshot, 'metadata' | 'data'> = true;
+const _metadataFields: SameKeys<SnapshotMetadata, 'index' | 'term' | 'confState'> = true;
+const _confStateFields: SameKeys<ConfState, 'voters' | 'learners'> = true;
 
 /** Only the fields of Message, absent optional ones left out, whatever else the object carries. */
 export function encodeMessage(message: Message): Buffer {

@@ -94,7 +94,7 @@ export class PeerLink {
     this.#o.logger.info({ peer: this.#o.peer, from: this.#address, to: address }, 'peer address changed; reconnecting');
     this.#address = address;
     this.#dropConnection();
-    this.#clearTimer('backoff');
+    this.#backoffTimer = cancel(this.#backoffTimer);
     this.#backoff.reset();
     this.#lastLoggedError = null;
     this.#state = 'idle';
@@ -107,7 +107,7 @@ export class PeerLink {
     this.#state = 'closed';
     this.#running = false;
     this.#dropConnection();
-    this.#clearTimer('backoff');
+    this.#backoffTimer = cancel(this.#backoffTimer);
     if (this.#flushScheduled) clearImmediate(this.#flushScheduled);
     this.#flushScheduled = null;
     this.#outbox.discardAll();
@@ -155,7 +155,7 @@ export class PeerLink {
     });
     socket.on('drain', () => {
       if (socket !== this.#socket) return;
-      this.#clearTimer('stall');
+      this.#stallTimer = cancel(this.#stallTimer);
       this.#flush();
     });
     socket.on('error', (error: Error) => {
@@ -191,7 +191,7 @@ export class PeerLink {
   }
 
   #opened(): void {
-    this.#clearTimer('handshake');
+    this.#handshakeTimer = cancel(this.#handshakeTimer);
     this.#state = 'open';
     this.#backoff.reset();
     if (this.#lastError !== null) this.#o.logger.info({ peer: this.#o.peer, address: this.#address }, 'connected to peer again');
@@ -249,17 +249,13 @@ export class PeerLink {
   #dropConnection(): void {
     const socket = this.#socket;
     this.#socket = null;
-    this.#clearTimer('handshake');
-    this.#clearTimer('stall');
+    this.#handshakeTimer = cancel(this.#handshakeTimer);
+    this.#stallTimer = cancel(this.#stallTimer);
     socket?.destroy();
   }
+}
 
-  #clearTimer(which: 'handshake' | 'stall' | 'backoff'): void {
-    if (which === 'handshake' && this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
-    if (which === 'stall' && this.#stallTimer) clearTimeout(this.#stallTimer);
-    if (which === 'backoff' && this.#backoffTimer) clearTimeout(this.#backoffTimer);
-    if (which === 'handshake') this.#handshakeTimer = null;
-    if (which === 'stall') this.#stallTimer = null;
-    if (which === 'backoff') this.#backoffTimer = null;
-  }
+function cancel(timer: NodeJS.Timeout | null): null {
+  if (timer) clearTimeout(timer);
+  return null;
 }
