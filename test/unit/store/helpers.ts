@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeCommand, fromUtf8, LevelBackend, MemoryBackend, MvccStore, utf8 } from '../../../src/store/index.ts';
-import type { ApplyResult, Backend, Command, Compare, KeyValue, RequestOp, WatchEvent, WatchResponse } from '../../../src/store/index.ts';
+import type { ApplyResult, Backend, BackendView, BatchOp, Command, KeyRange, Compare, KeyValue, RequestOp, WatchEvent, WatchResponse } from '../../../src/store/index.ts';
 
 /** A fresh backend of each kind; `dispose` removes what it created. */
 export interface BackendKind {
@@ -62,8 +62,9 @@ export class Harness {
 }
 
 /** Runs `body` against a store on a fresh backend of `kind`, then closes and removes everything. */
-export async function withStore(kind: BackendKind, body: (harness: Harness) => Promise<void>): Promise<void> {
-  const { backend, dispose } = kind.create();
+export async function withStore(kind: BackendKind, body: (harness: Harness) => Promise<void>, wrap: (backend: Backend) => Backend = (backend) => backend): Promise<void> {
+  const { backend: inner, dispose } = kind.create();
+  const backend = wrap(inner);
   const harness = await Harness.open(backend);
   try {
     await body(harness);
@@ -124,4 +125,80 @@ export class Collector {
 /** Lets queued microtasks and I/O callbacks run (for "nothing more arrives" checks). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A backend that holds reads of the chosen kind at a gate until released, to put a read
+ * deterministically in the middle of a compaction or a restore.
+ */
+export class GatedBackend implements Backend {
+  private gate: { promise: Promise<void>; open: () => void; reached: () => void; waiting: Promise<void> } | undefined;
+
+  constructor(
+    readonly inner: Backend,
+    private readonly gated: 'entries' | 'getMany',
+  ) {}
+
+  get location(): string {
+    return this.inner.location;
+  }
+
+  /** The next gated read waits; resolves `reached` when one does. Call release() to let it go. */
+  closeGate(): { reached: Promise<void>; release: () => void } {
+    let open!: () => void;
+    let reached!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    this.gate = { promise, open, reached, waiting };
+    return {
+      reached: waiting,
+      release: () => {
+        this.gate = undefined;
+        open();
+      },
+    };
+  }
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  write(ops: BatchOp[], options: { sync: boolean }): Promise<void> {
+    return this.inner.write(ops, options);
+  }
+
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.inner.get(key);
+  }
+
+  async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (this.gated !== 'getMany') return this.inner.getMany(keys);
+    await this.wait();
+    return this.inner.getMany(keys);
+  }
+
+  async entries(range: KeyRange): Promise<[Uint8Array, Uint8Array][]> {
+    if (this.gated !== 'entries') return this.inner.entries(range);
+    await this.wait();
+    return this.inner.entries(range);
+  }
+
+  lastKey(range: KeyRange): Promise<Uint8Array | undefined> {
+    return this.inner.lastKey(range);
+  }
+
+  view(): BackendView {
+    return this.inner.view();
+  }
+
+  private async wait(): Promise<void> {
+    const gate = this.gate;
+    if (gate === undefined) return;
+    gate.reached();
+    await gate.promise;
+  }
 }
