@@ -16,9 +16,16 @@ export interface TransportTlsOptions {
  * A listener that hands over each connection once it is usable: at once for TCP, after the TLS
  * handshake for TLS. TLS handshake failures go to onTlsError; there is no socket to hand over.
  */
-export function createListener(tls: TransportTlsOptions | undefined, onSocket: (socket: Socket) => void, onTlsError: (error: Error, remote: string) => void): Server {
+export function createListener(
+  tls: TransportTlsOptions | undefined,
+  handshakeTimeoutMs: number,
+  onSocket: (socket: Socket) => void,
+  onTlsError: (error: Error, remote: string) => void,
+): Server {
   if (!tls) return createTcpServer(onSocket);
-  const server = createTlsServer(tls.server, onSocket);
+  // Node's default TLS handshake timeout is two minutes; a half-open handshake should not last
+  // longer than our own.
+  const server = createTlsServer({ handshakeTimeout: handshakeTimeoutMs, ...tls.server }, onSocket);
   server.on('tlsClientError', (error: Error, socket: Socket) => {
     onTlsError(error, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
     socket.destroy();

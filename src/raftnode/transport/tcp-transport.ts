@@ -50,6 +50,7 @@ export class TcpTransport implements Transport {
   readonly #writeStallTimeoutMs: number;
   readonly #links = new Map<NodeId, PeerLink>();
   readonly #inbound = new Set<InboundConnection>();
+  readonly #rawSockets = new Set<Socket>();
   readonly #inboundByPeer = new Map<NodeId, InboundConnection>();
   readonly #inboundStats: InboundStats = {
     openConnections: 0,
@@ -89,12 +90,19 @@ export class TcpTransport implements Transport {
     if (!listen) throw new RangeError(`transport: bad listenAddress "${this.#o.listenAddress}"`);
     const server = createListener(
       this.#o.tls,
+      this.#handshakeTimeoutMs,
       (socket) => this.#accept(socket),
       (error, remote) => {
         this.#inboundStats.rejectedConnections++;
         this.#logger.warn({ remote, reason: 'tls', err: error.message }, `refused a peer connection: TLS handshake failed: ${error.message}`);
       },
     );
+    // Every raw connection, including TLS ones still in their handshake (not yet handed to
+    // #accept), so stop() can close them all and server.close() does not wait on them.
+    server.on('connection', (socket: Socket) => {
+      this.#rawSockets.add(socket);
+      socket.on('close', () => this.#rawSockets.delete(socket));
+    });
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -127,6 +135,8 @@ export class TcpTransport implements Transport {
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
     for (const connection of [...this.#inbound]) connection.close();
+    for (const socket of this.#rawSockets) socket.destroy();
+    this.#rawSockets.clear();
     const server = this.#server;
     this.#server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -57,6 +57,18 @@ describe('TcpTransport over TLS', { skip: hasOpenssl ? false : 'the openssl CLI 
     assert.deepStrictEqual(atB.messages, everyShape('a', 'b'));
   });
 
+  test('stop() also closes connections still in their TLS handshake', { timeout: 30_000 }, async () => {
+    const b = await node('b', { handshakeTimeoutMs: 60_000 });
+    const [host, port] = b.address().split(':');
+    const silent = connect({ host: host ?? '', port: Number(port) });
+    silent.on('error', () => {});
+    const closed = new Promise<void>((resolve) => silent.on('close', () => resolve()));
+    await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+    // Without closing it, server.close() would wait for this socket until the handshake timeout.
+    await b.stop();
+    await closed;
+  });
+
   test('a plain-TCP dialer and a dialer without a certificate are refused; the listener keeps serving', async () => {
     const { logger, lines } = capturingLogger();
     const b = await node('b', { logger });
