@@ -247,8 +247,13 @@ export class Raft {
         }
         for (const [id, pr] of this.tracker.progress) pr.recentActive = id === this.id;
       }
-      // A transfer that did not finish within an election timeout is abandoned.
+      // A transfer that did not finish within an election timeout is abandoned; a removed
+      // leader instead retries with whichever voter is now furthest along.
       if (this.leadTransferee !== null) this.leadTransferee = null;
+      if (!this.tracker.isVoter(this.id)) {
+        this.#handOverAfterRemoval();
+        if (this.role !== 'leader') return;
+      }
     }
     if (this.#heartbeatElapsed >= this.heartbeatIntervalTicks) {
       this.#heartbeatElapsed = 0;
@@ -312,16 +317,28 @@ export class Raft {
       (m.type === 'preVote' && m.term > this.term);
     const logOk = this.mutations.grantVoteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
     const type = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
+    // Every answer also tells what we know to be committed (see #learnCommit).
+    const commitInfo = { index: this.log.committed, logTerm: this.log.termOrZero(this.log.committed) };
     if (canVote && logOk) {
       // A pre-vote grant answers in the candidate's future term, so the candidate counts it.
-      this.#send({ to: m.from, type, term: m.term });
+      this.#send({ to: m.from, type, term: m.term, ...commitInfo });
       if (m.type === 'vote') {
         this.#electionElapsed = 0;
         this.vote = m.from;
       }
     } else {
-      this.#send({ to: m.from, type, term: this.term, reject: true });
+      this.#send({ to: m.from, type, term: this.term, reject: true, ...commitInfo });
     }
+  }
+
+  /**
+   * A voter reported that (index, term) is committed. If our log holds that same entry, Log
+   * Matching makes our prefix identical, so it is committed for us too. This unblocks a voter
+   * whose configuration is stale because the leader that committed a membership change left
+   * before telling it: the node whose vote it needs refuses it, but tells it the commit.
+   */
+  #learnCommit(index: number, term: number): void {
+    if (index > this.log.committed && this.log.matchTerm(index, term)) this.log.commitTo(index);
   }
 
   // ---- message dispatch ----
@@ -356,6 +373,7 @@ export class Raft {
       this.#handleVoteRequest(m);
       return null;
     }
+    if (m.type === 'voteResp' || m.type === 'preVoteResp') this.#learnCommit(m.index, m.logTerm);
     switch (this.role) {
       case 'leader':
         return this.#stepLeader(m);
@@ -498,7 +516,7 @@ export class Raft {
 
   #handleHeartbeat(m: Message): void {
     this.log.commitTo(m.commit);
-    const response: OutgoingMessage = { to: m.from, type: 'heartbeatResp' };
+    const response: OutgoingMessage = { to: m.from, type: 'heartbeatResp', commit: this.log.committed };
     if (m.context !== undefined) response.context = m.context;
     this.#send(response);
   }
@@ -639,14 +657,15 @@ export class Raft {
     while (this.#sendAppend(m.from, false)) {
       // keep filling the inflight window
     }
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-      this.#send({ to: m.from, type: 'timeoutNow' });
-    }
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.#completeTransfer(m.from);
   }
 
   #handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.probeSent = false;
+    // The follower's commit shows it installed the snapshot even if its acknowledgement (or
+    // the driver's reportSnapshot) got lost; probing from there on is always safe.
+    if (pr.state === 'snapshot' && m.commit >= pr.pendingSnapshot) pr.becomeProbe();
     // A full window with a live follower means acks were lost: let one more message through.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.#sendAppend(m.from, true);
@@ -745,7 +764,7 @@ export class Raft {
     // The transfer must complete within one election timeout (checked in #tickLeader).
     this.#electionElapsed = 0;
     this.leadTransferee = transferee;
-    if (pr.match === this.log.lastIndex()) this.#send({ to: transferee, type: 'timeoutNow' });
+    if (pr.match === this.log.lastIndex()) this.#completeTransfer(transferee);
     else this.#sendAppend(transferee, true);
     return null;
   }
@@ -758,7 +777,7 @@ export class Raft {
     this.tracker.setConf(next, this.log.lastIndex() + 1);
     if (this.role === 'leader') {
       if (!this.tracker.isVoter(this.id)) {
-        this.#stepDownAfterRemoval();
+        this.#handOverAfterRemoval();
       } else {
         if (this.leadTransferee !== null && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = null;
         // The quorum changed: a removal can make pending entries committed, and newcomers
@@ -771,7 +790,14 @@ export class Raft {
     return copyConfState(next);
   }
 
-  #stepDownAfterRemoval(): void {
+  /**
+   * This leader just applied its own removal (or demotion). Stepping down at once could strand
+   * the cluster: a remaining voter that lacks our newest entries, or has not learnt that the
+   * removal committed, may need a vote that our longer log makes us refuse. So keep leading
+   * (without taking proposals) until a voter holds our whole log, then hand over with
+   * timeoutNow and step down.
+   */
+  #handOverAfterRemoval(): void {
     let best: NodeId | null = null;
     let bestMatch = -1;
     for (const id of this.tracker.conf.voters) {
@@ -781,9 +807,19 @@ export class Raft {
         bestMatch = match;
       }
     }
-    // Hand over to a fully caught-up voter right away instead of waiting for a timeout.
-    if (best !== null && bestMatch === this.log.lastIndex()) this.#send({ to: best, type: 'timeoutNow' });
-    this.becomeFollower(this.term, null);
+    if (best === null) {
+      this.becomeFollower(this.term, null);
+      return;
+    }
+    this.leadTransferee = best;
+    this.#electionElapsed = 0;
+    if (bestMatch === this.log.lastIndex()) this.#completeTransfer(best);
+    else this.#sendAppend(best, true);
+  }
+
+  #completeTransfer(to: NodeId): void {
+    this.#send({ to, type: 'timeoutNow' });
+    if (!this.tracker.isVoter(this.id)) this.becomeFollower(this.term, null);
   }
 
   /** The application applied more entries (RawNode.advance). */

@@ -88,8 +88,10 @@ export type MessageType =
  *                  may match and logTerm = the follower's term at rejectHint.
  * - vote/preVote:  index/logTerm = candidate's last entry; context is 'transfer' bytes when the
  *                  campaign comes from a leadership transfer (it may then break leases).
- * - voteResp/preVoteResp: reject = not granted.
+ * - voteResp/preVoteResp: reject = not granted; index/logTerm = the responder's commit index and
+ *                  the term of that entry (a candidate holding the same entry may commit it).
  * - heartbeat:     commit = min(follower match, leader commit); context = read round, echoed back.
+ * - heartbeatResp: commit = the follower's commit index; context = the heartbeat's context.
  * - snap:          snapshot set.
  * - transferLeader: transferee = the node that should become leader.
  */

@@ -122,7 +122,14 @@ export class Cluster {
    */
   crash(id: NodeId): void {
     this.node(id).up = false;
+    for (const lost of this.queue.filter((m) => m.to === id)) this.#reportLostSnapshot(lost);
     this.queue = this.queue.filter((m) => m.to !== id);
+  }
+
+  /** Like a real transport, tell the leader when a snapshot could not be delivered. */
+  #reportLostSnapshot(message: Message): void {
+    const sender = this.nodes.get(message.from);
+    if (message.type === 'snap' && sender?.up) sender.raw.reportSnapshot(message.to, false);
   }
 
   /** Rebuilds a crashed node from its storage, with the applied index it had. */
@@ -216,9 +223,12 @@ export class Cluster {
 
   #deliver(message: Message): void {
     const target = this.nodes.get(message.to);
-    if (target?.up && this.#connected(message.from, message.to) && this.filter(message)) {
-      target.raw.step(message);
+    if (!target?.up || !this.#connected(message.from, message.to)) {
+      this.#reportLostSnapshot(message);
+      return;
     }
+    // Messages the test filter drops are lost silently: the test decides what to report.
+    if (this.filter(message)) target.raw.step(message);
   }
 
   /** Runs until no node has work and no message is in flight. */
