@@ -41,19 +41,19 @@ export class LevelBackend implements Backend {
     await this.opened().batch(ops, { sync: options.sync });
   }
 
-  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return reader(this.opened(), {}).get(key);
   }
 
-  getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+  async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return reader(this.opened(), {}).getMany(keys);
   }
 
-  entries(range: KeyRange): Promise<[Uint8Array, Uint8Array][]> {
+  async entries(range: KeyRange): Promise<[Uint8Array, Uint8Array][]> {
     return reader(this.opened(), {}).entries(range);
   }
 
-  lastKey(range: KeyRange): Promise<Uint8Array | undefined> {
+  async lastKey(range: KeyRange): Promise<Uint8Array | undefined> {
     return reader(this.opened(), {}).lastKey(range);
   }
 

@@ -125,9 +125,15 @@ export class MvccStore {
       if (entries.length === 0) return [];
       const tx = new WriteTxn(this.index, this.backend, this.state);
       const results: ApplyResult[] = [];
-      for (const entry of entries) {
-        results.push(await this.applyEntry(tx, entry));
-        tx.state.appliedIndex = entry.index;
+      try {
+        for (const entry of entries) {
+          results.push(await this.applyEntry(tx, entry));
+          tx.state.appliedIndex = entry.index;
+        }
+      } catch (error) {
+        // Nothing of the batch is written. A change the index promises but the backend lacks is damage.
+        if (error instanceof MissingRecordError) throw new StoreCorruptError(this.backend.location, error.message);
+        throw error;
       }
       if (tx.compactedTo !== undefined) this.pendingCompaction = tx.compactedTo;
       try {
