@@ -5,12 +5,17 @@ import { SortedMap } from './sorted-map.ts';
 
 /**
  * A Backend in memory, for the simulator and tests. Its data survives close() and open() of the
- * same instance (a restart that keeps its "disk"); `crash()`-style data loss is the caller's
- * business (make a new instance).
+ * same instance (a restart that keeps its "disk"). crash() models a power cut: writes made
+ * without sync since the last sync or flush() are lost, except an optional prefix of them (LevelDB
+ * appends batches to a log, so a cut loses a suffix of batches, never part of one).
  */
 export class MemoryBackend implements Backend {
   readonly location = 'memory';
   private data = new SortedMap<Uint8Array>();
+  /** What survives a power cut. */
+  private durable = new SortedMap<Uint8Array>();
+  /** Batches written without sync since `durable` was taken, oldest first. */
+  private unsynced: BatchOp[][] = [];
   private isOpen = false;
 
   async open(): Promise<void> {
@@ -21,13 +26,31 @@ export class MemoryBackend implements Backend {
     this.isOpen = false;
   }
 
-  async write(ops: BatchOp[], _options: { sync: boolean }): Promise<void> {
+  async write(ops: BatchOp[], options: { sync: boolean }): Promise<void> {
     this.check();
     // Copies, so a caller reusing its buffers cannot change stored data afterwards.
-    for (const op of ops) {
-      if (op.type === 'put') this.data.set(toKeyString(op.key), op.value.slice());
-      else this.data.delete(toKeyString(op.key));
-    }
+    const copied = ops.map((op): BatchOp => (op.type === 'put' ? { type: 'put', key: op.key.slice(), value: op.value.slice() } : { type: 'del', key: op.key.slice() }));
+    applyOps(this.data, copied);
+    if (options.sync) this.flush();
+    else this.unsynced.push(copied);
+  }
+
+  /** Makes every write so far survive crash(), as the OS writing its dirty pages back does. */
+  flush(): void {
+    this.durable = this.data.clone();
+    this.unsynced = [];
+  }
+
+  /**
+   * A power cut: closes the backend (a store on it stops working) and keeps only what was synced
+   * or flushed plus the first `keepUnsyncedBatches` batches written after that.
+   */
+  crash(options: { keepUnsyncedBatches?: number } = {}): void {
+    this.isOpen = false;
+    const data = this.durable.clone();
+    for (const ops of this.unsynced.slice(0, options.keepUnsyncedBatches ?? 0)) applyOps(data, ops);
+    this.data = data;
+    this.flush();
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -58,6 +81,13 @@ export class MemoryBackend implements Backend {
 
   private check(): void {
     if (!this.isOpen) throw new StoreClosedError('the memory backend is closed');
+  }
+}
+
+function applyOps(data: SortedMap<Uint8Array>, ops: BatchOp[]): void {
+  for (const op of ops) {
+    if (op.type === 'put') data.set(toKeyString(op.key), op.value);
+    else data.delete(toKeyString(op.key));
   }
 }
 
