@@ -632,6 +632,12 @@ export class Raft {
       }
       return;
     }
+    if (m.index > this.log.lastIndex()) {
+      // Only possible if the follower holds committed entries this leader lacks.
+      throw new Error(
+        `raft: ${m.from} acknowledged index ${m.index} beyond leader ${this.id}'s last index ${this.log.lastIndex()}: leader completeness violated`,
+      );
+    }
     const wasPaused = pr.isPaused();
     const updated = pr.maybeUpdate(m.index);
     if (!updated && !(pr.state === 'probe' && pr.match === m.index)) return;
