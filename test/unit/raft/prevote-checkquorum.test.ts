@@ -66,6 +66,14 @@ describe('CheckQuorum', () => {
     assert.ok(leader === 'b' || leader === 'c');
   });
 
+  test('without CheckQuorum the isolated leader never notices: the scenario is sensitive', () => {
+    const cluster = new Cluster({ voters: ['a', 'b', 'c'], config: { checkQuorum: false } });
+    cluster.elect('a');
+    cluster.isolate('a');
+    cluster.tickAll(40);
+    assert.equal(cluster.status('a').role, 'leader');
+  });
+
   test('a leader with a live quorum keeps leading through many election timeouts', () => {
     const cluster = new Cluster({ voters: ['a', 'b', 'c', 'd', 'e'] });
     cluster.elect('a');

@@ -141,6 +141,17 @@ describe('replication', () => {
     assert.equal(cluster.status('a').progress?.b?.state, 'replicate');
   });
 
+  test('reportUnreachable sends a replicating follower back to probing', () => {
+    const cluster = new Cluster({ voters: ['a', 'b', 'c'] });
+    cluster.elect('a');
+    cluster.propose('a', 'x');
+    assert.equal(cluster.status('a').progress?.b?.state, 'replicate');
+    cluster.node('a').raw.reportUnreachable('b');
+    assert.equal(cluster.status('a').progress?.b?.state, 'probe');
+    cluster.tickAll(2);
+    assert.equal(cluster.status('a').progress?.b?.state, 'replicate', 'back once b answers');
+  });
+
   test('the inflight window bounds unacknowledged appends per follower', () => {
     const cluster = new Cluster({ voters: ['a', 'b', 'c'], config: { maxInflightMsgs: 3, maxSizePerMsgBytes: 1 } });
     cluster.elect('a');
