@@ -25,8 +25,12 @@ export class LevelBackend implements Backend {
     try {
       await db.open();
     } catch (error) {
-      const cause = error instanceof Error ? String(error.cause ?? error.message) : String(error);
-      throw new StoreCorruptError(this.location, `LevelDB cannot open it (${cause})`);
+      const cause = error instanceof Error ? error.cause : undefined;
+      // A lock held by another process is not damage: moving the directory aside would be wrong advice.
+      if (cause instanceof Error && (cause as { code?: unknown }).code === 'LEVEL_LOCKED') {
+        throw new StoreClosedError(`${this.location} is in use by another process (${cause.message})`, { cause });
+      }
+      throw new StoreCorruptError(this.location, `LevelDB cannot open it (${String(cause ?? (error instanceof Error ? error.message : error))})`);
     }
     this.db = db;
   }

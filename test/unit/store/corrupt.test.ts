@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ClassicLevel } from 'classic-level';
 import { encode } from 'cbor-x';
-import { encodeCommand, LevelBackend, MvccStore, StoreCorruptError, utf8 } from '../../../src/store/index.ts';
+import { encodeCommand, LevelBackend, MvccStore, StoreClosedError, StoreCorruptError, utf8 } from '../../../src/store/index.ts';
 import { compact, del, Harness, put } from './helpers.ts';
 
 type Raw = ClassicLevel<Buffer, Buffer>;
@@ -98,4 +98,20 @@ describe('MVCC store: a damaged data dir is refused, never rewritten', () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+});
+
+test('a store that another process holds open is reported as in use, not as damaged', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'bramble-store-locked-'));
+  const dir = join(root, 'mvcc');
+  try {
+    const store = await MvccStore.open(dir);
+    await assert.rejects(MvccStore.open(dir), (error: unknown) => {
+      assert.ok(error instanceof StoreClosedError, String(error));
+      assert.match(error.message, /in use by another process/);
+      return true;
+    });
+    await store.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
