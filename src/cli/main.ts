@@ -1,5 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
+import { hostname } from 'node:os';
 import { buildInfo } from './build-info.ts';
+import { clusterStatus } from './cluster-status.ts';
+import { startNode } from './up.ts';
+import { defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -45,17 +49,52 @@ function buildProgram(io: Io): Command {
 
   program
     .command('up')
-    .description('run a Bramble node on this board (not available yet: see below)')
-    .allowUnknownOption(true)
-    .allowExcessArguments(true)
-    .action(() => {
-      io.err(
-        'bramble up: the node is not built yet.\n' +
-          'When it is, this command will start a Bramble node on this machine: join or form the Raft\n' +
-          'group that holds the cluster state (data in ./.bramble), serve the Kubernetes API, and run\n' +
-          "this board's pods through Docker. Today only `bramble version` and `bramble --help` work.\n",
-      );
-      process.exitCode = exitCodes.failure;
+    .description('run a Bramble node on this machine: the Raft group that holds the cluster state, and its client API')
+    .option('--name <name>', 'node name, unique in the cluster (default: this host name)')
+    .option('--data-dir <dir>', 'where the Raft log and the store live (default: .bramble/<name>)')
+    .option('--peer-addr <host:port>', `address other nodes reach this one at (default: 127.0.0.1:${defaultPeerPort})`)
+    .option('--client-addr <host:port>', `address of the client API (default: 127.0.0.1:${defaultClientPort})`)
+    .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
+    .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
+    .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')
+    .option('--election-ticks <n>', 'ticks without a leader before an election (default: 10)')
+    .option('--heartbeat-ticks <n>', 'ticks between leader heartbeats (default: 1)')
+    .option('--snapshot-entries <n>', 'applied entries between snapshots of the store; the log is compacted after each (default: 10000)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: info)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bramble up                                   one node, a cluster of its own (what npm start runs)
+  bramble up --name a --peer-addr 10.0.0.1:7380 --client-addr 10.0.0.1:7379 \
+             --initial-cluster a=10.0.0.1:7380,b=10.0.0.2:7380,c=10.0.0.3:7380
+  bramble up --name d --peer-addr 10.0.0.4:7380 --client-addr 10.0.0.4:7379 --join 10.0.0.1:7379
+
+Restarting a node with the same --data-dir resumes it: membership then comes from its log.
+Stop with Ctrl-C (SIGINT) or SIGTERM.`,
+    )
+    .action(async (flags: RawUpFlags) => {
+      const options = parseUpOptions(flags, { hostname: hostname() });
+      const node = await startNode(options);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stderr.write(`bramble up: ${signal} received, stopping\n`);
+          void node.stop().then(resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+
+  const cluster = program.command('cluster').description('look at the Raft group that holds the cluster state');
+  cluster
+    .command('status')
+    .description('members, roles, term, commit and applied index, leader')
+    .option('--endpoints <list>', `client addresses of members, comma-separated (default: 127.0.0.1:${defaultClientPort})`)
+    .addOption(new Option('-o, --output <format>', 'print as json or yaml').argParser(parseOutputFormat))
+    .action(async (flags: { endpoints?: string; output?: ReturnType<typeof parseOutputFormat> }) => {
+      const endpoints = (flags.endpoints ?? `127.0.0.1:${defaultClientPort}`).split(',').map((item) => item.trim()).filter(Boolean);
+      io.out(await clusterStatus(endpoints, flags.output));
     });
 
   return program;

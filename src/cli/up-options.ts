@@ -17,6 +17,8 @@ export interface UpOptions {
   tickIntervalMs: number;
   electionTimeoutTicks: number;
   heartbeatIntervalTicks: number;
+  /** Applied entries between snapshots (after each, the log is compacted). */
+  snapshotEveryEntries: number;
   logLevel: string;
 }
 
@@ -30,6 +32,7 @@ export interface RawUpFlags {
   tickMs?: string;
   electionTicks?: string;
   heartbeatTicks?: string;
+  snapshotEntries?: string;
   logLevel?: string;
 }
 
@@ -110,6 +113,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     tickIntervalMs,
     electionTimeoutTicks,
     heartbeatIntervalTicks,
+    snapshotEveryEntries: positiveInteger(flags.snapshotEntries, '--snapshot-entries', 10_000),
     logLevel,
   };
 }

@@ -34,6 +34,12 @@ export interface RaftNodeOptions<Result> {
   requestTimeoutMs?: number;
   /** Learners added through join() are promoted once caught up for this many checks. */
   promoteAfterCaughtUpChecks?: number;
+  /**
+   * Called with the whole member table (id -> peer address) whenever it changes, so the caller
+   * can keep it durable: a restarted node must know where its peers listen before the log or a
+   * snapshot tells it.
+   */
+  onMembersChanged?: (members: Record<NodeId, string>) => void;
   /** Called when persisting fails: the node has stopped and must not go on. */
   onFatal?: (error: Error) => void;
   seed?: number;
@@ -104,7 +110,8 @@ export class RaftNode<Result> {
   private requestCounter = 0;
   private readonly requestPrefix = randomBytes(6).toString('hex');
   private leader: NodeId | null = null;
-  private readonly o: Required<Omit<RaftNodeOptions<Result>, 'initialMembers' | 'onFatal' | 'seed'>> & Pick<RaftNodeOptions<Result>, 'onFatal'>;
+  private readonly o: Required<Omit<RaftNodeOptions<Result>, 'initialMembers' | 'onFatal' | 'onMembersChanged' | 'seed'>> &
+    Pick<RaftNodeOptions<Result>, 'onFatal' | 'onMembersChanged'>;
 
   constructor(options: RaftNodeOptions<Result>) {
     this.o = {
@@ -174,6 +181,19 @@ export class RaftNode<Result> {
 
   reportUnreachable(peer: NodeId): void {
     this.raw.reportUnreachable(peer);
+  }
+
+  reportSnapshot(peer: NodeId, ok: boolean): void {
+    this.raw.reportSnapshot(peer, ok);
+    this.kick();
+  }
+
+  /**
+   * Tells the node where a member listens before the log does (a joining node learns the
+   * members' addresses from the member that admitted it).
+   */
+  addKnownPeer(id: NodeId, address: string): void {
+    if (!(id in this.members)) this.addPeer(id, address);
   }
 
   status(): NodeStatus {
@@ -379,14 +399,18 @@ export class RaftNode<Result> {
   }
 
   private addPeer(id: NodeId, address: string): void {
+    if (this.members[id] === address) return;
     this.members[id] = address;
     if (id !== this.o.id) this.o.transport.addPeer(id, address);
+    this.o.onMembersChanged?.({ ...this.members });
   }
 
   private removePeer(id: NodeId): void {
+    if (!(id in this.members)) return;
     delete this.members[id];
     this.promotionChecks.delete(id);
     if (id !== this.o.id) this.o.transport.removePeer(id);
+    this.o.onMembersChanged?.({ ...this.members });
   }
 
   /** Leader only: a learner that stays caught up for a few checks becomes a voter. */

@@ -1,0 +1,54 @@
+import { StoreClient } from '../store/client.ts';
+import { formatStructured, type OutputFormat } from './output.ts';
+
+interface MemberStatus {
+  name?: string;
+  id: string;
+  role: string;
+  term: number;
+  leader: string | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  revision: number;
+  confState: { voters: string[]; learners: string[] };
+  members: Record<string, string>;
+  progress?: Record<string, { match: number; state: string; recentActive: boolean }>;
+}
+
+type Row = { endpoint: string } & ({ status: MemberStatus } | { error: string });
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('   ').trimEnd()).join('\n') + '\n';
+}
+
+/** Asks every endpoint for its own view and prints one line per member, kubectl style. */
+export async function clusterStatus(endpoints: string[], output?: OutputFormat): Promise<string> {
+  const client = new StoreClient({ endpoints, timeoutMs: 3_000 });
+  try {
+    const rows: Row[] = await Promise.all(
+      endpoints.map(async (endpoint) => {
+        try {
+          return { endpoint, status: await client.status<MemberStatus>(endpoint) };
+        } catch (error) {
+          return { endpoint, error: (error as Error).message };
+        }
+      }),
+    );
+    if (output) return formatStructured(rows, output);
+    const lines = [['ENDPOINT', 'NAME', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'REVISION', 'VOTERS', 'LEARNERS']];
+    for (const row of rows) {
+      if ('error' in row) {
+        lines.push([row.endpoint, '-', 'unreachable', '-', '-', '-', '-', '-', '-', row.error]);
+        continue;
+      }
+      const s = row.status;
+      const learners = s.confState.learners.join(',');
+      lines.push([row.endpoint, s.id, s.role, String(s.term), s.leader ?? '<none>', String(s.commit), String(s.applied), String(s.revision), s.confState.voters.join(','), learners || '<none>']);
+    }
+    return table(lines);
+  } finally {
+    client.close();
+  }
+}

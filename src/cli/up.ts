@@ -1,0 +1,141 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { LevelStorage } from '../raftnode/level-storage.ts';
+import { RaftNode } from '../raftnode/node.ts';
+import { TcpTransport } from '../raftnode/transport/index.ts';
+import { StoreClient } from '../store/client.ts';
+import { StoreServer } from '../store/http-server.ts';
+import { type ApplyResult, MvccStore } from '../store/index.ts';
+import { ReplicatedStore } from '../store/replicated-store.ts';
+import { buildInfo } from './build-info.ts';
+import { formatHostPort, type UpOptions } from './up-options.ts';
+
+interface RunningNode {
+  stop(): Promise<void>;
+}
+
+/** How this start relates to the data dir: a new cluster, joining one, or resuming. */
+type StartMode = { kind: 'bootstrap'; members: Record<string, string> } | { kind: 'join'; via: string } | { kind: 'resume' };
+
+function startMode(options: UpOptions, raftDir: string, logger: Logger): StartMode {
+  if (existsSync(raftDir)) {
+    if (options.initialCluster || options.join) logger.info('the data dir already holds this node\'s Raft log: --initial-cluster and --join are ignored, membership comes from the log');
+    return { kind: 'resume' };
+  }
+  if (options.join) return { kind: 'join', via: formatHostPort(options.join) };
+  const cluster = options.initialCluster ?? { [options.name]: options.peerAddress };
+  return { kind: 'bootstrap', members: Object.fromEntries(Object.entries(cluster).map(([name, address]) => [name, formatHostPort(address)])) };
+}
+
+/**
+ * Runs a node until SIGINT/SIGTERM: the Raft log and the MVCC store in the data dir, the peer
+ * transport, the Raft driver, and the store's client API.
+ */
+export async function startNode(options: UpOptions, logger: Logger = pino({ level: options.logLevel, base: { node: options.name } })): Promise<RunningNode> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const raftDir = join(options.dataDir, 'raft');
+  const storeDir = join(options.dataDir, 'store');
+  const mode = startMode(options, raftDir, logger);
+  const voters = mode.kind === 'bootstrap' ? Object.keys(mode.members) : [];
+  const membersFile = join(options.dataDir, 'members.json');
+  const knownMembers = mode.kind === 'bootstrap' ? mode.members : readMembers(membersFile);
+  const storage = await LevelStorage.open(raftDir, { voters, learners: [] });
+  const mvcc = await MvccStore.open(storeDir);
+  const peerAddress = formatHostPort(options.peerAddress);
+  const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger });
+  let stopping: Promise<void> | undefined;
+  const node: RaftNode<ApplyResult> = new RaftNode<ApplyResult>({
+    id: options.name,
+    storage,
+    stateMachine: mvcc.stateMachine(),
+    transport,
+    logger,
+    tickIntervalMs: options.tickIntervalMs,
+    electionTimeoutTicks: options.electionTimeoutTicks,
+    heartbeatIntervalTicks: options.heartbeatIntervalTicks,
+    snapshotEveryEntries: options.snapshotEveryEntries,
+    entriesKeptAfterSnapshot: Math.ceil(options.snapshotEveryEntries / 2),
+    initialMembers: knownMembers,
+    onMembersChanged: (members) => writeMembers(membersFile, members),
+    onFatal: () => {
+      void running.stop().finally(() => process.exit(1));
+    },
+  });
+  transport.setHandlers({
+    onMessages: (messages) => node.receive(messages),
+    reportUnreachable: (peer) => node.reportUnreachable(peer),
+    reportSnapshot: (peer, ok) => node.reportSnapshot(peer, ok),
+  });
+  const store = new ReplicatedStore(node, mvcc);
+  const server = new StoreServer({
+    store,
+    logger,
+    host: options.clientAddress.host,
+    port: options.clientAddress.port,
+    describe: () => ({ name: options.name, version: buildInfo().version, peerAddress, clientAddress: formatHostPort(options.clientAddress) }),
+  });
+  const running: RunningNode = {
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.stop();
+        await node.stop();
+        await transport.stop();
+        await mvcc.close();
+        await storage.close();
+        logger.info('stopped');
+      })()),
+  };
+
+  writeMembers(membersFile, { ...knownMembers, [options.name]: peerAddress });
+  try {
+    await transport.start();
+    await node.start();
+    await server.start();
+    if (mode.kind === 'bootstrap' && voters.length === 1) node.campaign();
+    if (mode.kind === 'join') await joinCluster(node, mode.via, options.name, peerAddress, logger);
+  } catch (error) {
+    await running.stop().catch(() => undefined);
+    // A join that never happened leaves an empty log that could not start again: remove it.
+    if (mode.kind === 'join') {
+      rmSync(raftDir, { recursive: true, force: true });
+      rmSync(storeDir, { recursive: true, force: true });
+      rmSync(membersFile, { force: true });
+    }
+    throw error;
+  }
+  logger.info({ mode: mode.kind, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
+  return running;
+}
+
+/** The peer addresses this node knows, kept beside the log (see RaftNodeOptions.onMembersChanged). */
+function readMembers(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new Error(`${file} is damaged (${(error as Error).message}); it lists where the other members listen. Restore it, or move the data dir aside and rejoin the cluster.`);
+  }
+}
+
+function writeMembers(file: string, members: Record<string, string>): void {
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(members, null, 2)}\n`);
+  const fd = openSync(temp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, file);
+}
+
+async function joinCluster(node: RaftNode<ApplyResult>, via: string, name: string, peerAddress: string, logger: Logger): Promise<void> {
+  const client = new StoreClient({ endpoints: [via], timeoutMs: 15_000 });
+  try {
+    logger.info({ via }, 'asking the cluster to add this node as a learner');
+    const answer = await client.join<{ members: Record<string, string> }>(name, peerAddress);
+    for (const [id, address] of Object.entries(answer.members)) if (id !== name) node.addKnownPeer(id, address);
+  } catch (error) {
+    throw new Error(`could not join the cluster through ${via}: ${(error as Error).message}`);
+  } finally {
+    client.close();
+  }
+}

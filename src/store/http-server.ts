@@ -1,0 +1,169 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ProposalDroppedError } from '../raft/errors.ts';
+import { RequestTimeoutError } from '../raftnode/node.ts';
+import { CompactedError, FutureRevisionError, InvalidCommandError } from './errors.ts';
+import { type ReplicatedStore, StoreRequestError } from './replicated-store.ts';
+import { cborContentType, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > maxRequestBodyBytes) {
+      reject(new HttpError(413, 'too-large', `request body of ${declared} bytes exceeds the limit of ${maxRequestBodyBytes} bytes`));
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    request.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxRequestBodyBytes) {
+        reject(new HttpError(413, 'too-large', `request body exceeds the limit of ${maxRequestBodyBytes} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function decodeBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = wire.decode(body);
+  } catch {
+    throw new HttpError(400, 'invalid-request', `the request body is not CBOR (${body.length} bytes)`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'invalid-request', 'the request body must be a CBOR map');
+  return value as Record<string, unknown>;
+}
+
+/** Maps what went wrong to an HTTP status and a stable code; unexpected errors are 500s. */
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof InvalidCommandError) return new HttpError(400, 'invalid-request', error.message);
+  if (error instanceof StoreRequestError) {
+    const status = error.code === 'compacted' ? 410 : 400;
+    return new HttpError(status, error.code, error.message);
+  }
+  if (error instanceof CompactedError) return new HttpError(410, 'compacted', error.message);
+  if (error instanceof FutureRevisionError) return new HttpError(400, 'future-revision', error.message);
+  if (error instanceof RequestTimeoutError) return new HttpError(503, 'timeout', error.message);
+  if (error instanceof Error && error.name === 'NodeStoppedError') return new HttpError(503, 'stopping', error.message);
+  if (error instanceof ProposalDroppedError) {
+    return error.reason === 'invalidConfChange' ? new HttpError(409, 'conflict', error.message) : new HttpError(503, 'unavailable', error.message);
+  }
+  return new HttpError(500, 'internal', error instanceof Error ? error.message : String(error));
+}
+
+export interface StoreServerOptions {
+  store: ReplicatedStore;
+  logger: Logger;
+  /** host:port to listen on; port 0 picks a free one. */
+  host: string;
+  port: number;
+  /** Extra fields for the status answer (name, version). */
+  describe?: () => Record<string, unknown>;
+}
+
+/**
+ * The store's client API on the client port: HTTP/1.1 with CBOR bodies, used by `bramble
+ * cluster`, the benchmarks and the real-process tests (the API server uses the store in-process).
+ */
+export class StoreServer {
+  private server: Server | undefined;
+
+  constructor(private readonly options: StoreServerOptions) {}
+
+  async start(): Promise<string> {
+    const server = createServer((request, response) => void this.handle(request, response));
+    server.keepAliveTimeout = 30_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    return `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(request.url ?? '/', 'http://store');
+      const result = await this.route(request, url.pathname);
+      this.send(response, 200, result);
+    } catch (caught) {
+      const error = toHttpError(caught);
+      if (error.status >= 500) this.options.logger.warn({ err: caught, path: request.url }, 'store request failed');
+      const body: WireError = { error: { code: error.code, message: error.message } };
+      this.send(response, error.status, body);
+    }
+  }
+
+  private send(response: ServerResponse, status: number, body: unknown): void {
+    const bytes = wire.encode(body);
+    response.writeHead(status, { 'content-type': cborContentType, 'content-length': bytes.length });
+    response.end(bytes);
+  }
+
+  private async route(request: IncomingMessage, path: string): Promise<unknown> {
+    const { store } = this.options;
+    if (request.method === 'GET' && path === storePaths.status) {
+      return { ...store.node.status(), revision: store.local.revision(), ...(this.options.describe?.() ?? {}) };
+    }
+    if (request.method !== 'POST') throw new HttpError(405, 'method-not-allowed', `${request.method} ${path} is not supported: the store API takes POST with a CBOR body`);
+    const body = decodeBody(await readBody(request));
+    switch (path) {
+      case storePaths.range: {
+        const { serializable, ...options } = body;
+        if (serializable !== undefined && typeof serializable !== 'boolean') throw new HttpError(400, 'invalid-request', 'serializable must be a boolean');
+        return store.range(options as never, { serializable: serializable === true });
+      }
+      case storePaths.put:
+        return store.put(body as never);
+      case storePaths.deleteRange:
+        return store.deleteRange(body as never);
+      case storePaths.txn:
+        return store.txn(body as never);
+      case storePaths.compact:
+        if (typeof body.revision !== 'number') throw new HttpError(400, 'invalid-request', 'compact needs a numeric revision');
+        return store.compact(body.revision);
+      case storePaths.members: {
+        const { name, peerAddress } = body;
+        if (typeof name !== 'string' || typeof peerAddress !== 'string') {
+          throw new HttpError(400, 'invalid-request', 'joining needs { name, peerAddress } as strings');
+        }
+        const confState = await store.node.addLearner(name, peerAddress);
+        return { confState, members: store.node.status().members };
+      }
+      default:
+        throw new HttpError(404, 'not-found', `no store API at ${path}`);
+    }
+  }
+}

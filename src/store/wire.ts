@@ -1,0 +1,27 @@
+import { Encoder } from 'cbor-x';
+
+/** Content type of every request and response body of the store's client API. */
+export const cborContentType = 'application/cbor';
+/** Largest request body the client API accepts (a value is at most a little under this). */
+export const maxRequestBodyBytes = 4 * 1024 * 1024;
+
+export const wire = new Encoder({ useRecords: false, mapsAsObjects: true });
+
+/** Why a client API request failed, as the server says it (HTTP status + this body). */
+export interface WireError {
+  error: {
+    /** Stable machine-readable reason, e.g. 'invalid-request', 'compacted', 'timeout'. */
+    code: string;
+    message: string;
+  };
+}
+
+export const storePaths = {
+  range: '/v1/kv/range',
+  put: '/v1/kv/put',
+  deleteRange: '/v1/kv/deleterange',
+  txn: '/v1/kv/txn',
+  compact: '/v1/kv/compact',
+  status: '/v1/cluster/status',
+  members: '/v1/cluster/members',
+} as const;

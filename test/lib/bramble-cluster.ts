@@ -1,0 +1,101 @@
+import { StoreClient } from '../../src/store/client.ts';
+import { freePort } from './ports.ts';
+import type { ManagedProcess, ProcessGroup } from './processes.ts';
+
+export interface BrambleNode {
+  name: string;
+  process: ManagedProcess;
+  peerAddress: string;
+  clientAddress: string;
+}
+
+export interface ClusterOptions {
+  /** Extra `bramble up` flags for every node. */
+  extraArgs?: string[];
+  /** Bind addresses per node (netns hosts); default 127.0.0.1. */
+  hosts?: string[];
+  /** Run node i inside this network namespace. */
+  netns?: (string | undefined)[];
+}
+
+/** Fast timers so elections and failover take a fraction of a second in tests. */
+export const fastTimerArgs = ['--tick-ms', '20', '--election-ticks', '10', '--log-level', 'info'];
+
+/** Starts `size` real `bramble up` processes forming one static cluster; waits until each is ready. */
+export async function startBrambleCluster(group: ProcessGroup, size: number, options: ClusterOptions = {}): Promise<BrambleNode[]> {
+  const names = Array.from({ length: size }, (_, i) => `node${i + 1}`);
+  const ports: { peer: number; client: number }[] = [];
+  for (let i = 0; i < size; i++) ports.push({ peer: await freePort(), client: await freePort() });
+  const host = (i: number) => options.hosts?.[i] ?? '127.0.0.1';
+  const initialCluster = names.map((name, i) => `${name}=${host(i)}:${ports[i]!.peer}`).join(',');
+  const nodes: BrambleNode[] = [];
+  for (const [i, name] of names.entries()) {
+    const peerAddress = `${host(i)}:${ports[i]!.peer}`;
+    const clientAddress = `${host(i)}:${ports[i]!.client}`;
+    const netns = options.netns?.[i];
+    const process = await group.spawn(name, {
+      args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--initial-cluster', initialCluster, ...fastTimerArgs, ...(options.extraArgs ?? [])],
+      ...(netns ? { netns } : {}),
+    });
+    nodes.push({ name, process, peerAddress, clientAddress });
+  }
+  await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 30_000)));
+  return nodes;
+}
+
+/** Starts one more node that joins the cluster through `via`'s client address. */
+export async function joinBrambleNode(group: ProcessGroup, name: string, via: BrambleNode, extraArgs: string[] = []): Promise<BrambleNode> {
+  const peerAddress = `127.0.0.1:${await freePort()}`;
+  const clientAddress = `127.0.0.1:${await freePort()}`;
+  const process = await group.spawn(name, {
+    args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--join', via.clientAddress, ...fastTimerArgs, ...extraArgs],
+  });
+  await process.waitForLog(/bramble node ready/, 30_000);
+  return { name, process, peerAddress, clientAddress };
+}
+
+export interface NodeStatusView {
+  id: string;
+  role: string;
+  term: number;
+  leader: string | null;
+  commit: number;
+  applied: number;
+  revision: number;
+  confState: { voters: string[]; learners: string[] };
+}
+
+export async function statusOf(node: BrambleNode): Promise<NodeStatusView | null> {
+  const client = new StoreClient({ endpoints: [node.clientAddress], timeoutMs: 2_000 });
+  try {
+    return await client.status<NodeStatusView>();
+  } catch {
+    return null;
+  } finally {
+    client.close();
+  }
+}
+
+/** Polls until a running node reports itself leader, and returns it. */
+export async function waitForLeader(nodes: BrambleNode[], timeoutMs = 20_000, except?: BrambleNode): Promise<BrambleNode> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const node of nodes) {
+      if (node === except || !node.process.running) continue;
+      const status = await statusOf(node);
+      if (status?.role === 'leader') return node;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no leader among ${nodes.map((node) => node.name).join(', ')} within ${timeoutMs} ms`);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
