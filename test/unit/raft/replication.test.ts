@@ -148,8 +148,9 @@ describe('replication', () => {
     assert.equal(cluster.status('a').progress?.b?.state, 'replicate');
     cluster.node('a').raw.reportUnreachable('b');
     assert.equal(cluster.status('a').progress?.b?.state, 'probe');
-    cluster.tickAll(2);
-    assert.equal(cluster.status('a').progress?.b?.state, 'replicate', 'back once b answers');
+    cluster.propose('a', 'y');
+    assert.equal(cluster.status('a').progress?.b?.state, 'replicate', 'back once b answers a probe');
+    assert.deepEqual(cluster.node('b').applied, ['x', 'y']);
   });
 
   test('the inflight window bounds unacknowledged appends per follower', () => {
