@@ -2,7 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { LevelStorage } from '../raftnode/level-storage.ts';
-import { RaftNode } from '../raftnode/node.ts';
+import { bootstrapSnapshotData, RaftNode } from '../raftnode/node.ts';
 import { TcpTransport } from '../raftnode/transport/index.ts';
 import { StoreClient } from '../store/client.ts';
 import { StoreServer } from '../store/http-server.ts';
@@ -40,7 +40,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   const voters = mode.kind === 'bootstrap' ? Object.keys(mode.members) : [];
   const membersFile = join(options.dataDir, 'members.json');
   const knownMembers = mode.kind === 'bootstrap' ? mode.members : readMembers(membersFile);
-  const storage = await LevelStorage.open(raftDir, { voters, learners: [] });
+  const storage = await LevelStorage.open(raftDir, { voters, learners: [] }, mode.kind === 'bootstrap' ? bootstrapSnapshotData(mode.members) : undefined);
   const mvcc = await MvccStore.open(storeDir);
   const peerAddress = formatHostPort(options.peerAddress);
   const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger });

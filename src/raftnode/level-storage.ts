@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { decode, encode } from 'cbor-x';
 import { ClassicLevel } from 'classic-level';
+import { bootstrapState } from '../raft/bootstrap.ts';
 import { limitSize } from '../raft/entries.ts';
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from '../raft/errors.ts';
 import type { ConfState, Entry, HardState, Snapshot, Storage, StorageUpdate } from '../raft/types.ts';
@@ -68,11 +69,16 @@ export class LevelStorage implements Storage {
   ) {}
 
   /**
-   * Opens (or creates) the log in `dir`. A new log starts with `initialConfState` as its
-   * snapshot-0 membership (empty for a node that will join). Throws StorageCorruptError for
-   * anything inconsistent.
+   * Opens (or creates) the log in `dir`. A new log for a first member of a new cluster starts
+   * bootstrapped (src/raft bootstrapState: a snapshot at index 1 holding `initialConfState` and
+   * `initialSnapshotData`); with no voters (a node that will join) it starts empty. Throws
+   * StorageCorruptError for anything inconsistent.
    */
-  static async open(dir: string, initialConfState: ConfState = { voters: [], learners: [] }): Promise<LevelStorage> {
+  static async open(
+    dir: string,
+    initialConfState: ConfState = { voters: [], learners: [] },
+    initialSnapshotData: Uint8Array = new Uint8Array(),
+  ): Promise<LevelStorage> {
     const isNew = !existsSync(join(dir, markerFile));
     if (isNew && existsSync(dir) && readdirSync(dir).length > 0) {
       throw new StorageCorruptError(dir, `the directory is not empty but has no ${markerFile} marker`);
@@ -89,33 +95,36 @@ export class LevelStorage implements Storage {
       throw new StorageCorruptError(dir, `LevelDB cannot open it (${(error as Error).cause ?? (error as Error).message})`);
     }
     try {
-      if (isNew) {
-        const storage = new LevelStorage(
-          dir,
-          db,
-          { term: 0, vote: null, commit: 0 },
-          { index: 0, term: 0 },
-          [],
-          { metadata: { index: 0, term: 0, confState: initialConfState }, data: new Uint8Array() },
-          null,
-        );
-        await db.batch(
-          [
-            { type: 'put', key: keys.format, value: encode(formatVersion) },
-            { type: 'put', key: keys.hardState, value: encode(storage.hard) },
-            { type: 'put', key: keys.compactedTo, value: encode(storage.compacted) },
-            { type: 'put', key: keys.snapshot, value: encode({ index: 0, term: 0, confState: initialConfState, file: '', sha256: '' }) },
-          ],
-          { sync: true },
-        );
-        writeDurably(dir, markerFile, Buffer.from(`bramble raft log, format ${formatVersion}\n`));
-        return storage;
-      }
+      if (isNew) return await LevelStorage.create(dir, db, initialConfState, initialSnapshotData);
       return await LevelStorage.load(dir, db);
     } catch (error) {
       await db.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  private static async create(dir: string, db: ClassicLevel<Buffer, Buffer>, confState: ConfState, data: Uint8Array): Promise<LevelStorage> {
+    const bootstrapped = confState.voters.length > 0 ? bootstrapState(confState) : null;
+    const snapshot: Snapshot = bootstrapped
+      ? { metadata: bootstrapped.snapshot.metadata, data }
+      : { metadata: { index: 0, term: 0, confState }, data: new Uint8Array() };
+    const hard = bootstrapped?.hardState ?? { term: 0, vote: null, commit: 0 };
+    const compacted = { index: snapshot.metadata.index, term: snapshot.metadata.term };
+    const storage = new LevelStorage(dir, db, hard, compacted, [], snapshot, null);
+    const record: SnapshotRecord =
+      data.byteLength > 0 ? storage.writeSnapshotFile(snapshot) : { index: compacted.index, term: compacted.term, confState, file: '', sha256: '' };
+    storage.snapRecord = record.file ? record : null;
+    await db.batch(
+      [
+        { type: 'put', key: keys.format, value: encode(formatVersion) },
+        { type: 'put', key: keys.hardState, value: encode(hard) },
+        { type: 'put', key: keys.compactedTo, value: encode(compacted) },
+        { type: 'put', key: keys.snapshot, value: encode(record) },
+      ],
+      { sync: true },
+    );
+    writeDurably(dir, markerFile, Buffer.from(`bramble raft log, format ${formatVersion}\n`));
+    return storage;
   }
 
   private static async load(dir: string, db: ClassicLevel<Buffer, Buffer>): Promise<LevelStorage> {
@@ -263,11 +272,10 @@ export class LevelStorage implements Storage {
 
   compact(index: number): Promise<void> {
     return this.enqueue(async () => {
-      if (index < this.compacted.index) throw new CompactedError(index);
+      if (index <= this.compacted.index) throw new CompactedError(index);
       if (index > this.snap.metadata.index) {
         throw new Error(`raft storage: cannot compact to ${index}, beyond the latest snapshot at ${this.snap.metadata.index}`);
       }
-      if (index === this.compacted.index) return;
       const compacted = { index, term: this.term(index) };
       const ops: BatchOp[] = [{ type: 'put', key: keys.compactedTo, value: encode(compacted) }];
       for (let i = this.compacted.index + 1; i <= index; i++) ops.push({ type: 'del', key: entryKey(i) });

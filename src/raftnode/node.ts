@@ -75,6 +75,15 @@ function encodeImage(image: SnapshotImage): Uint8Array {
   return encode([image.members, image.state]);
 }
 
+/**
+ * Snapshot data for a new cluster's bootstrap snapshot (LevelStorage.open's initial data): the
+ * member table and an empty state machine, so a node that joins later learns where the first
+ * members listen from the snapshot it receives.
+ */
+export function bootstrapSnapshotData(members: Record<NodeId, string>): Uint8Array {
+  return encodeImage({ members, state: new Uint8Array() });
+}
+
 function decodeImage(data: Uint8Array): SnapshotImage {
   if (data.byteLength === 0) return { members: {}, state: new Uint8Array() };
   const [members, state] = decode(data) as [Record<NodeId, string>, Uint8Array];
@@ -317,6 +326,8 @@ export class RaftNode<Result> {
         ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
       });
     }
+    // A snapshot's member table first: the answers in this Ready may go to members only it names.
+    if (ready.snapshot) this.setMembers(decodeImage(ready.snapshot.data).members);
     if (ready.messages.length > 0) this.o.transport.send(ready.messages);
     if (ready.snapshot) await this.applySnapshot(ready.snapshot);
     if (ready.committedEntries.length > 0) await this.applyEntries(ready.committedEntries);
@@ -336,7 +347,6 @@ export class RaftNode<Result> {
   private async applySnapshot(snapshot: Snapshot): Promise<void> {
     const image = decodeImage(snapshot.data);
     await this.o.stateMachine.restore(image.state, snapshot.metadata.index);
-    this.setMembers(image.members);
     this.confState = snapshot.metadata.confState;
     this.applied = snapshot.metadata.index;
     this.lastSnapshotIndex = snapshot.metadata.index;

@@ -31,21 +31,33 @@ async function reopen(storage: LevelStorage, dir: string): Promise<LevelStorage>
 }
 
 describe('LevelStorage', () => {
-  test('a new log carries the initial membership and survives reopening', async () => {
+  test('a first member starts bootstrapped: membership and data in a snapshot at index 1, durable', async () => {
     await withDir(async (dir) => {
-      let storage = await LevelStorage.open(dir, voters);
-      assert.deepEqual(storage.initialState(), { hardState: { term: 0, vote: null, commit: 0 }, confState: voters });
-      assert.equal(storage.firstIndex(), 1);
-      assert.equal(storage.lastIndex(), 0);
+      let storage = await LevelStorage.open(dir, voters, Buffer.from('initial image'));
+      assert.deepEqual(storage.initialState(), { hardState: { term: 1, vote: null, commit: 1 }, confState: voters });
+      assert.equal(storage.firstIndex(), 2);
+      assert.equal(storage.lastIndex(), 1);
+      assert.equal(storage.term(1), 1);
       storage = await reopen(storage, dir);
       assert.deepEqual(storage.initialState().confState, voters);
+      assert.deepEqual(storage.snapshot().metadata, { index: 1, term: 1, confState: voters });
+      assert.equal(Buffer.from(storage.snapshot().data).toString(), 'initial image');
+      await storage.close();
+    });
+  });
+
+  test('a node that will join starts with an empty log and no membership', async () => {
+    await withDir(async (dir) => {
+      const storage = await LevelStorage.open(dir);
+      assert.deepEqual(storage.initialState(), { hardState: { term: 0, vote: null, commit: 0 }, confState: { voters: [], learners: [] } });
+      assert.equal(storage.lastIndex(), 0);
       await storage.close();
     });
   });
 
   test('entries and hard state persist in one save; a conflicting suffix is replaced', async () => {
     await withDir(async (dir) => {
-      let storage = await LevelStorage.open(dir, voters);
+      let storage = await LevelStorage.open(dir);
       await storage.save({ entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], hardState: { term: 1, vote: 'a', commit: 2 }, mustSync: true });
       await storage.save({ entries: [entry(3, 2, 'new3')], hardState: { term: 2, vote: 'b', commit: 2 }, mustSync: true });
       storage = await reopen(storage, dir);
@@ -61,7 +73,7 @@ describe('LevelStorage', () => {
 
   test('maxSizeBytes limits a read but always returns at least one entry', async () => {
     await withDir(async (dir) => {
-      const storage = await LevelStorage.open(dir, voters);
+      const storage = await LevelStorage.open(dir);
       await storage.append([entry(1, 1, 'x'.repeat(100)), entry(2, 1, 'y'.repeat(100)), entry(3, 1, 'z'.repeat(100))]);
       assert.equal(storage.entries(1, 4, 1).length, 1);
       assert.equal(storage.entries(1, 4, 240).length, 2);
@@ -72,7 +84,7 @@ describe('LevelStorage', () => {
 
   test('snapshot, compaction and their files survive reopening; an older snapshot is refused', async () => {
     await withDir(async (dir) => {
-      let storage = await LevelStorage.open(dir, voters);
+      let storage = await LevelStorage.open(dir);
       await storage.append([entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)]);
       const snapshot = await storage.createSnapshot(4, voters, Buffer.from('state@4'));
       assert.equal(snapshot.metadata.term, 2);
@@ -124,7 +136,7 @@ describe('LevelStorage', () => {
 describe('LevelStorage refuses a damaged data dir and changes nothing', () => {
   async function damaged(prepare: (dir: string) => Promise<void> | void, expected: RegExp): Promise<void> {
     await withDir(async (dir) => {
-      const storage = await LevelStorage.open(dir, voters);
+      const storage = await LevelStorage.open(dir);
       await storage.save({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)], hardState: { term: 1, vote: 'a', commit: 3 }, mustSync: true });
       await storage.createSnapshot(2, voters, Buffer.from('state@2'));
       await storage.close();

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import pino from 'pino';
 import type { Message, NodeId } from '../../../src/raft/types.ts';
 import { LevelStorage } from '../../../src/raftnode/level-storage.ts';
-import { type PeerTransport, RaftNode, type RaftNodeOptions, RequestTimeoutError } from '../../../src/raftnode/node.ts';
+import { bootstrapSnapshotData, type PeerTransport, RaftNode, type RaftNodeOptions, RequestTimeoutError } from '../../../src/raftnode/node.ts';
 import { encodeKv, type KvResult, KvStateMachine } from '../../lib/kv-state-machine.ts';
 
 /** Delivers messages between drivers in this process, asynchronously, unless a node is cut off. */
@@ -21,6 +21,8 @@ class Hub {
         for (const message of messages) {
           if (!peers.has(message.to) || this.isolated.has(self) || this.isolated.has(message.to)) continue;
           setImmediate(() => this.nodes.get(message.to)?.receive([message]));
+          // Like TcpTransport: a snapshot handed to the network is reported, so the leader resumes probing.
+          if (message.type === 'snap') setImmediate(() => this.nodes.get(self)?.reportSnapshot(message.to, true));
         }
       },
       addPeer: (id) => peers.add(id),
@@ -42,7 +44,8 @@ const fastTimers = { tickIntervalMs: 10, electionTimeoutTicks: 10, requestTimeou
 
 async function startMember(hub: Hub, root: string, id: NodeId, voters: NodeId[], extra: Partial<RaftNodeOptions<KvResult>> = {}): Promise<Member> {
   const dir = join(root, id);
-  const storage = await LevelStorage.open(dir, { voters, learners: [] });
+  const members = Object.fromEntries(voters.map((voter) => [voter, `mem://${voter}`]));
+  const storage = await LevelStorage.open(dir, { voters, learners: [] }, voters.length > 0 ? bootstrapSnapshotData(members) : undefined);
   const machine = new KvStateMachine();
   const node = new RaftNode<KvResult>({
     id,
@@ -50,7 +53,7 @@ async function startMember(hub: Hub, root: string, id: NodeId, voters: NodeId[],
     stateMachine: machine,
     transport: hub.transportFor(id),
     logger,
-    initialMembers: Object.fromEntries(voters.map((voter) => [voter, `mem://${voter}`])),
+    initialMembers: members,
     ...fastTimers,
     ...extra,
   });
@@ -151,6 +154,20 @@ describe('RaftNode driver', () => {
       await until('n4 caught up', () => newcomer.machine.appliedIndex() >= leader.machine.appliedIndex());
       assert.deepEqual([...newcomer.machine.data.entries()].sort(), [...leader.machine.data.entries()].sort());
       assert.ok(newcomer.storage.snapshot().metadata.index > 0, 'n4 started from a snapshot');
+    });
+  });
+
+  test('a node joining a cluster that never compacted learns the initial membership from the bootstrap snapshot', async () => {
+    await withCluster(3, async (hub, members, root) => {
+      const leader = await until('a leader', () => leaderOf(members));
+      for (let i = 0; i < 5; i++) await leader.node.propose(encodeKv({ op: 'put', key: `k${i}`, value: `v${i}` }));
+      // As after `bramble up --join`: it knows where the members listen, but not who votes.
+      const newcomer = await startMember(hub, root, 'n4', [], { initialMembers: { n1: 'mem://n1', n2: 'mem://n2', n3: 'mem://n3' } });
+      members.push(newcomer);
+      await leader.node.addLearner('n4', 'mem://n4');
+      await until('n4 promoted', () => newcomer.node.status().confState.voters.includes('n4'));
+      assert.deepEqual([...newcomer.node.status().confState.voters].sort(), ['n1', 'n2', 'n3', 'n4']);
+      await until('n4 has the data', () => newcomer.machine.data.size === 5);
     });
   });
 
