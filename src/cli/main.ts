@@ -60,6 +60,7 @@ function buildProgram(io: Io): Command {
     .option('--election-ticks <n>', 'ticks without a leader before an election (default: 10)')
     .option('--heartbeat-ticks <n>', 'ticks between leader heartbeats (default: 1)')
     .option('--snapshot-entries <n>', 'applied entries between snapshots of the store; the log is compacted after each (default: 10000)')
+    .option('--snapshot-inline-bytes <n>', 'larger snapshots are pulled by the follower in resumable pieces (default: 1048576)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: info)')
     .addHelpText(
       'after',

@@ -19,6 +19,8 @@ export interface UpOptions {
   heartbeatIntervalTicks: number;
   /** Applied entries between snapshots (after each, the log is compacted). */
   snapshotEveryEntries: number;
+  /** Snapshots above this size are fetched by the follower over the client API, resumably. */
+  snapshotInlineMaxBytes: number;
   logLevel: string;
 }
 
@@ -33,6 +35,7 @@ export interface RawUpFlags {
   electionTicks?: string;
   heartbeatTicks?: string;
   snapshotEntries?: string;
+  snapshotInlineBytes?: string;
   logLevel?: string;
 }
 
@@ -114,6 +117,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     electionTimeoutTicks,
     heartbeatIntervalTicks,
     snapshotEveryEntries: positiveInteger(flags.snapshotEntries, '--snapshot-entries', 10_000),
+    snapshotInlineMaxBytes: positiveInteger(flags.snapshotInlineBytes, '--snapshot-inline-bytes', 1024 * 1024),
     logLevel,
   };
 }

@@ -6,6 +6,7 @@ import { bootstrapSnapshotData, RaftNode } from '../raftnode/node.ts';
 import { TcpTransport } from '../raftnode/transport/index.ts';
 import { StoreClient } from '../store/client.ts';
 import { StoreServer } from '../store/http-server.ts';
+import { snapshotFetcher } from '../store/snapshot-fetch.ts';
 import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
 import { buildInfo } from './build-info.ts';
@@ -58,6 +59,11 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     entriesKeptAfterSnapshot: Math.ceil(options.snapshotEveryEntries / 2),
     initialMembers: knownMembers,
     onMembersChanged: (members) => writeMembers(membersFile, members),
+    snapshotTransfer: {
+      inlineMaxBytes: options.snapshotInlineMaxBytes,
+      sourceAddress: formatHostPort(options.clientAddress),
+      fetch: snapshotFetcher({ partDir: join(options.dataDir, 'incoming-snapshot'), logger }),
+    },
     onFatal: () => {
       void running.stop().finally(() => process.exit(1));
     },

@@ -46,3 +46,35 @@ export function decodeConfContext(data: Uint8Array | undefined): ConfChangeConte
   } catch {}
   return null;
 }
+
+/**
+ * Sent in place of a large snapshot's bytes (in the `snap` message's context): where and how
+ * the receiver fetches the image itself, in resumable pieces, instead of one huge frame.
+ */
+export interface SnapshotTicket {
+  index: number;
+  term: number;
+  sizeBytes: number;
+  sha256: string;
+  /** Opaque to the driver: the address the fetcher asks (the leader's client API). */
+  source: string;
+}
+
+const ticketTag = 'bramble/snapshot-ticket/1';
+
+export function encodeSnapshotTicket(ticket: SnapshotTicket): Uint8Array {
+  return encode([ticketTag, ticket.index, ticket.term, ticket.sizeBytes, ticket.sha256, ticket.source]);
+}
+
+export function decodeSnapshotTicket(data: Uint8Array | undefined): SnapshotTicket | null {
+  if (!data || data.byteLength === 0) return null;
+  try {
+    const value = decode(data) as unknown;
+    if (!Array.isArray(value) || value[0] !== ticketTag) return null;
+    const [, index, term, sizeBytes, sha256, source] = value as [string, unknown, unknown, unknown, unknown, unknown];
+    if (typeof index !== 'number' || typeof term !== 'number' || typeof sizeBytes !== 'number' || typeof sha256 !== 'string' || typeof source !== 'string') return null;
+    return { index, term, sizeBytes, sha256, source };
+  } catch {
+    return null;
+  }
+}

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decode, encode } from 'cbor-x';
 import type { Logger } from 'pino';
 import { decodeConfChange } from '../raft/conf-change.ts';
 import { ProposalDroppedError } from '../raft/errors.ts';
 import { RawNode } from '../raft/raw-node.ts';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Snapshot, Status, Storage } from '../raft/types.ts';
-import { decodeConfContext, decodeEnvelope, encodeConfContext, encodeEnvelope } from './envelope.ts';
+import { decodeConfContext, decodeEnvelope, decodeSnapshotTicket, encodeConfContext, encodeEnvelope, encodeSnapshotTicket, type SnapshotTicket } from './envelope.ts';
 import type { StateMachine } from './state-machine.ts';
 
 /** What the driver needs from the peer transport. */
@@ -40,9 +40,21 @@ export interface RaftNodeOptions<Result> {
    * snapshot tells it.
    */
   onMembersChanged?: (members: Record<NodeId, string>) => void;
+  /**
+   * Snapshots larger than inlineMaxBytes travel out of band: the `snap` message carries a ticket
+   * naming `sourceAddress`, and the receiver calls `fetch` to pull the bytes (resumably).
+   * Without it every snapshot goes inline, limited by the transport's frame size.
+   */
+  snapshotTransfer?: SnapshotTransfer;
   /** Called when persisting fails: the node has stopped and must not go on. */
   onFatal?: (error: Error) => void;
   seed?: number;
+}
+
+export interface SnapshotTransfer {
+  inlineMaxBytes: number;
+  sourceAddress: string;
+  fetch(ticket: SnapshotTicket): Promise<Uint8Array>;
 }
 
 /** The outcome of a request is unknown: it may still be applied later. */
@@ -119,8 +131,11 @@ export class RaftNode<Result> {
   private requestCounter = 0;
   private readonly requestPrefix = randomBytes(6).toString('hex');
   private leader: NodeId | null = null;
-  private readonly o: Required<Omit<RaftNodeOptions<Result>, 'initialMembers' | 'onFatal' | 'onMembersChanged' | 'seed'>> &
-    Pick<RaftNodeOptions<Result>, 'onFatal' | 'onMembersChanged'>;
+  private readonly o: Required<Omit<RaftNodeOptions<Result>, 'initialMembers' | 'onFatal' | 'onMembersChanged' | 'seed' | 'snapshotTransfer'>> &
+    Pick<RaftNodeOptions<Result>, 'onFatal' | 'onMembersChanged' | 'snapshotTransfer'>;
+  /** Snapshots being fetched, by "term/index", so a resent ticket does not start a second download. */
+  private readonly snapshotFetches = new Set<string>();
+  private outgoingDigest: { data: Uint8Array; sha256: string } | undefined;
 
   constructor(options: RaftNodeOptions<Result>) {
     this.o = {
@@ -179,6 +194,13 @@ export class RaftNode<Result> {
   receive(messages: Message[]): void {
     if (this.stopped) return;
     for (const message of messages) {
+      if (message.type === 'snap' && message.snapshot && this.o.snapshotTransfer) {
+        const ticket = decodeSnapshotTicket(message.context);
+        if (ticket) {
+          this.fetchSnapshot(message, ticket);
+          continue;
+        }
+      }
       try {
         this.raw.step(message);
       } catch (error) {
@@ -190,6 +212,52 @@ export class RaftNode<Result> {
 
   reportUnreachable(peer: NodeId): void {
     this.raw.reportUnreachable(peer);
+  }
+
+  /** The bytes of the snapshot at (index, term) if it is still the current one, for a fetching follower. */
+  snapshotForTransfer(index: number, term: number): Uint8Array | null {
+    const snapshot = this.o.storage.snapshot();
+    return snapshot.metadata.index === index && snapshot.metadata.term === term ? snapshot.data : null;
+  }
+
+  private fetchSnapshot(message: Message, ticket: SnapshotTicket): void {
+    const key = `${ticket.term}/${ticket.index}`;
+    if (this.snapshotFetches.has(key)) return;
+    this.snapshotFetches.add(key);
+    this.o.logger.info({ from: message.from, index: ticket.index, sizeBytes: ticket.sizeBytes }, 'fetching a snapshot from the leader');
+    this.o.snapshotTransfer!.fetch(ticket).then(
+      (data) => {
+        this.snapshotFetches.delete(key);
+        if (this.stopped) return;
+        const { context: _ticket, ...rest } = message;
+        this.receive([{ ...rest, snapshot: { metadata: message.snapshot!.metadata, data } }]);
+      },
+      (error: Error) => {
+        this.snapshotFetches.delete(key);
+        // The leader sends the snapshot again once it notices this follower is still behind.
+        this.o.logger.warn({ err: error.message, index: ticket.index }, 'fetching the snapshot failed; waiting for the leader to offer it again');
+      },
+    );
+  }
+
+  /** Large snapshots leave as a ticket; the receiver fetches the bytes from us. */
+  private outgoing(messages: Message[]): Message[] {
+    const transfer = this.o.snapshotTransfer;
+    if (!transfer) return messages;
+    return messages.map((message) => {
+      if (message.type !== 'snap' || !message.snapshot || message.snapshot.data.byteLength <= transfer.inlineMaxBytes) return message;
+      const { metadata, data } = message.snapshot;
+      // The leader offers the same snapshot again and again to a slow follower: hash it once.
+      if (this.outgoingDigest?.data !== data) this.outgoingDigest = { data, sha256: createHash('sha256').update(data).digest('hex') };
+      const ticket: SnapshotTicket = {
+        index: metadata.index,
+        term: metadata.term,
+        sizeBytes: data.byteLength,
+        sha256: this.outgoingDigest.sha256,
+        source: transfer.sourceAddress,
+      };
+      return { ...message, snapshot: { metadata, data: new Uint8Array() }, context: encodeSnapshotTicket(ticket) };
+    });
   }
 
   reportSnapshot(peer: NodeId, ok: boolean): void {
@@ -328,7 +396,7 @@ export class RaftNode<Result> {
     }
     // A snapshot's member table first: the answers in this Ready may go to members only it names.
     if (ready.snapshot) this.setMembers(decodeImage(ready.snapshot.data).members);
-    if (ready.messages.length > 0) this.o.transport.send(ready.messages);
+    if (ready.messages.length > 0) this.o.transport.send(this.outgoing(ready.messages));
     if (ready.snapshot) await this.applySnapshot(ready.snapshot);
     if (ready.committedEntries.length > 0) await this.applyEntries(ready.committedEntries);
     for (const readState of ready.readStates) {

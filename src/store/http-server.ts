@@ -116,6 +116,10 @@ export class StoreServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     try {
       const url = new URL(request.url ?? '/', 'http://store');
+      if (request.method === 'GET' && url.pathname === storePaths.snapshot) {
+        this.sendSnapshot(request, response, url);
+        return;
+      }
       const result = await this.route(request, url.pathname);
       this.send(response, 200, result);
     } catch (caught) {
@@ -124,6 +128,24 @@ export class StoreServer {
       const body: WireError = { error: { code: error.code, message: error.message } };
       this.send(response, error.status, body);
     }
+  }
+
+  /** Serves the Raft snapshot a follower was given a ticket for, from the requested byte on. */
+  private sendSnapshot(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    const index = Number(url.searchParams.get('index'));
+    const term = Number(url.searchParams.get('term'));
+    const data = this.options.store.node.snapshotForTransfer(index, term);
+    if (!data) throw new HttpError(404, 'not-found', `snapshot ${index} (term ${term}) is not this node's current snapshot`);
+    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    if (start > data.byteLength) throw new HttpError(416, 'bad-range', `snapshot ${index} has ${data.byteLength} bytes; asked from byte ${start}`);
+    const slice = Buffer.from(data.buffer, data.byteOffset + start, data.byteLength - start);
+    response.writeHead(range ? 206 : 200, {
+      'content-type': 'application/octet-stream',
+      'content-length': slice.length,
+      ...(range ? { 'content-range': `bytes ${start}-${data.byteLength - 1}/${data.byteLength}` } : {}),
+    });
+    response.end(slice);
   }
 
   private send(response: ServerResponse, status: number, body: unknown): void {

@@ -24,4 +24,6 @@ export const storePaths = {
   compact: '/v1/kv/compact',
   status: '/v1/cluster/status',
   members: '/v1/cluster/members',
+  /** GET ?index=&term= with an optional Range header: the current Raft snapshot's bytes. */
+  snapshot: '/v1/raft/snapshot',
 } as const;

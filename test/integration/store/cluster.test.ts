@@ -103,19 +103,22 @@ describe('real bramble up processes', () => {
     });
   });
 
-  test('a node joins with --join as a learner, catches up from a snapshot and is promoted', async () => {
+  test('a node joins with --join as a learner, fetches a snapshot out of band and is promoted', async () => {
+    // --snapshot-inline-bytes 1024: the snapshot is far larger, so the follower pulls it over the client API.
+    const snapshotArgs = ['--snapshot-entries', '50', '--snapshot-inline-bytes', '1024'];
     await withProcesses(async (group) => {
-      const nodes = await startBrambleCluster(group, 3, { extraArgs: ['--snapshot-entries', '50'] });
+      const nodes = await startBrambleCluster(group, 3, { extraArgs: snapshotArgs });
       await waitForLeader(nodes);
       const client = clientFor(nodes);
       for (let i = 0; i < 150; i++) await client.put(text(`/join/${i}`), text(`v${i}`));
       client.close();
-      const newcomer = await joinBrambleNode(group, 'node4', nodes[1]!, ['--snapshot-entries', '50']);
+      const newcomer = await joinBrambleNode(group, 'node4', nodes[1]!, snapshotArgs);
       await waitFor('node4 promoted to voter', async () => (await statusOf(nodes[0]!))?.confState.voters.includes('node4'));
       const local = new StoreClient({ endpoints: [newcomer.clientAddress] });
       const response = await local.range({ prefix: text('/join/'), countOnly: true });
       local.close();
       assert.equal(response.count, 150);
+      assert.ok(newcomer.process.log.some((line) => line.includes('fetching a snapshot from the leader')), 'node4 fetched the snapshot out of band');
       assert.ok(newcomer.process.log.some((line) => line.includes('installed a snapshot from the leader')), 'node4 started from a snapshot');
     });
   });
