@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { brambleBin } from '../../lib/processes.ts';
+import { brambleBin, withProcesses } from '../../lib/processes.ts';
 
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -62,10 +62,49 @@ describe('bramble CLI', () => {
     assert.match(stderr, /unknown output format "xml": use one of json, yaml/);
   });
 
-  test('up says plainly that the node is not built yet and exits non-zero', () => {
-    const { code, stderr } = bramble('up');
-    assert.equal(code, 1);
-    assert.match(stderr, /the node is not built yet/);
+  test('up --help teaches the flags with examples', () => {
+    const { code, stdout } = bramble('up', '--help');
+    assert.equal(code, 0);
+    for (const flag of ['--name', '--data-dir', '--peer-addr', '--client-addr', '--initial-cluster', '--join']) assert.match(stdout, new RegExp(flag));
+    assert.match(stdout, /Examples:/);
+  });
+
+  test('up with contradictory flags exits 2 and says what to do', () => {
+    const { code, stderr } = bramble('up', '--name', 'a', '--initial-cluster', 'b=127.0.0.1:7380');
+    assert.equal(code, 2);
+    assert.match(stderr, /--initial-cluster must include this node \("a"\)/);
+  });
+
+  test('up runs a node until SIGTERM, then stops cleanly with exit code 0', async () => {
+    await withProcesses(async (group) => {
+      const node = await group.spawn('solo', {
+        portNames: ['peer', 'client'],
+        args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
+      });
+      await node.waitForLog(/bramble node ready/);
+      await node.waitForLog(/leader elected/);
+      const status = await node.stop();
+      assert.deepEqual(status, { code: 0, signal: null });
+      assert.ok(node.log.some((line) => line.includes('"msg":"stopped"')));
+    });
+  });
+
+  test('cluster status prints one line per endpoint, and says which are unreachable', async () => {
+    await withProcesses(async (group) => {
+      const node = await group.spawn('solo', {
+        portNames: ['peer', 'client', 'unused'],
+        args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
+      });
+      await node.waitForLog(/leader elected/);
+      const { code, stdout } = bramble('cluster', 'status', '--endpoints', `127.0.0.1:${node.ports.client},127.0.0.1:${node.ports.unused}`);
+      assert.equal(code, 0);
+      const lines = stdout.trim().split('\n');
+      assert.match(lines[0]!, /^ENDPOINT\s+NAME\s+ROLE\s+TERM\s+LEADER\s+COMMIT\s+APPLIED/);
+      assert.match(lines[1]!, /solo\s+leader\s+\d+\s+solo/);
+      assert.match(lines[2]!, /unreachable/);
+      const json = JSON.parse(bramble('cluster', 'status', '--endpoints', `127.0.0.1:${node.ports.client}`, '-o', 'json').stdout) as { status: { role: string } }[];
+      assert.equal(json[0]!.status.role, 'leader');
+    });
   });
 
   test('npx bramble runs the project binary', () => {
