@@ -1,9 +1,7 @@
+import { formatHostPort, type HostPort, parseHostPort as parseAddress } from '../raftnode/transport/index.ts';
 import { UsageError } from './output.ts';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export { formatHostPort, type HostPort };
 
 export interface UpOptions {
   name: string;
@@ -44,17 +42,14 @@ export const defaultClientPort = 7379;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** The transport's host:port grammar, with a UsageError naming the flag instead of null. */
 export function parseHostPort(text: string, flag: string): HostPort {
-  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim());
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port < 1 || port > 65535) {
+  const trimmed = text.trim();
+  const address = /\s/.test(trimmed) ? null : parseAddress(trimmed);
+  if (!address) {
     throw new UsageError(`${flag} "${text}" is not host:port (for example 192.168.1.20:${defaultPeerPort} or [fe80::1]:${defaultPeerPort})`);
   }
-  return { host: (match[1] ?? match[2])!, port };
-}
-
-export function formatHostPort(address: HostPort): string {
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return address;
 }
 
 function positiveInteger(text: string | undefined, flag: string, fallback: number): number {
