@@ -1,20 +1,6 @@
 import { StoreClient } from '../store/client.ts';
+import type { MemberStatus } from '../store/http-server.ts';
 import { formatStructured, type OutputFormat } from './output.ts';
-
-interface MemberStatus {
-  name?: string;
-  id: string;
-  role: string;
-  term: number;
-  leader: string | null;
-  commit: number;
-  applied: number;
-  lastIndex: number;
-  revision: number;
-  confState: { voters: string[]; learners: string[] };
-  members: Record<string, string>;
-  progress?: Record<string, { match: number; state: string; recentActive: boolean }>;
-}
 
 type Row = { endpoint: string } & ({ status: MemberStatus } | { error: string });
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ProposalDroppedError } from '../raft/errors.ts';
-import { RequestTimeoutError } from '../raftnode/node.ts';
+import { type NodeStatus, RequestTimeoutError } from '../raftnode/node.ts';
 import { CompactedError, FutureRevisionError, InvalidCommandError } from './errors.ts';
 import { type ReplicatedStore, StoreRequestError } from './replicated-store.ts';
 import { cborContentType, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
@@ -69,6 +69,15 @@ function toHttpError(error: unknown): HttpError {
     return error.reason === 'invalidConfChange' ? new HttpError(409, 'conflict', error.message) : new HttpError(503, 'unavailable', error.message);
   }
   return new HttpError(500, 'internal', error instanceof Error ? error.message : String(error));
+}
+
+/** What `GET status` answers: the member's own Raft view, its store revision and its `describe()` fields. */
+export interface MemberStatus extends NodeStatus {
+  revision: number;
+  name?: string;
+  version?: string;
+  peerAddress?: string;
+  clientAddress?: string;
 }
 
 export interface StoreServerOptions {
@@ -157,7 +166,8 @@ export class StoreServer {
   private async route(request: IncomingMessage, path: string): Promise<unknown> {
     const { store } = this.options;
     if (request.method === 'GET' && path === storePaths.status) {
-      return { ...store.node.status(), revision: store.local.revision(), ...(this.options.describe?.() ?? {}) };
+      const status: MemberStatus = { ...store.node.status(), revision: store.local.revision(), ...(this.options.describe?.() ?? {}) };
+      return status;
     }
     if (request.method !== 'POST') throw new HttpError(405, 'method-not-allowed', `${request.method} ${path} is not supported: the store API takes POST with a CBOR body`);
     const body = decodeBody(await readBody(request));

@@ -1,4 +1,5 @@
 import { StoreClient } from '../../src/store/client.ts';
+import type { MemberStatus } from '../../src/store/http-server.ts';
 import { freePort } from './ports.ts';
 import type { ManagedProcess, ProcessGroup } from './processes.ts';
 
@@ -54,16 +55,7 @@ export async function joinBrambleNode(group: ProcessGroup, name: string, via: Br
   return { name, process, peerAddress, clientAddress };
 }
 
-export interface NodeStatusView {
-  id: string;
-  role: string;
-  term: number;
-  leader: string | null;
-  commit: number;
-  applied: number;
-  revision: number;
-  confState: { voters: string[]; learners: string[] };
-}
+export type NodeStatusView = MemberStatus;
 
 export async function statusOf(node: BrambleNode): Promise<NodeStatusView | null> {
   const client = new StoreClient({ endpoints: [node.clientAddress], timeoutMs: 2_000 });
