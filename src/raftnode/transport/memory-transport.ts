@@ -11,7 +11,7 @@ import { ProtocolError } from './errors.ts';
 import { FrameDecoder } from './frame.ts';
 import { resolveLimits } from './options.ts';
 import { Outbox } from './outbox.ts';
-import type { InboundStats, PeerStats, Transport, TransportHandlers, TransportLimits, TransportStats } from './types.ts';
+import { emptyInboundStats, type InboundStats, type PeerStats, type Transport, type TransportHandlers, type TransportLimits, type TransportStats } from './types.ts';
 import { parseBatch } from './validate.ts';
 
 /** The "wire" between MemoryTransports: which transport answers at which address. */
@@ -82,14 +82,7 @@ export class MemoryTransport implements Transport {
   readonly #logger: Logger;
   readonly #batchEncoder: BatchEncoder;
   readonly #links = new Map<NodeId, MemoryLink>();
-  readonly #inboundStats: InboundStats = {
-    openConnections: 0,
-    acceptedConnections: 0,
-    rejectedConnections: 0,
-    receivedFrames: 0,
-    receivedBytes: 0,
-    receivedMessages: 0,
-  };
+  readonly #inboundStats: InboundStats = emptyInboundStats();
   #handlers: TransportHandlers | null;
   #state: MemoryState = 'new';
   #droppedUnknownPeer = 0;

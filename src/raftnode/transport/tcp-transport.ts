@@ -10,7 +10,7 @@ import { InboundConnection } from './inbound-connection.ts';
 import { positiveInteger, resolveLimits } from './options.ts';
 import { PeerLink } from './peer-link.ts';
 import { createListener, type TransportTlsOptions } from './sockets.ts';
-import type { InboundStats, PeerStats, Transport, TransportHandlers, TransportLimits, TransportStats } from './types.ts';
+import { emptyInboundStats, type InboundStats, type PeerStats, type Transport, type TransportHandlers, type TransportLimits, type TransportStats } from './types.ts';
 
 export interface TcpTransportOptions extends Partial<TransportLimits> {
   id: NodeId;
@@ -52,14 +52,7 @@ export class TcpTransport implements Transport {
   readonly #inbound = new Set<InboundConnection>();
   readonly #rawSockets = new Set<Socket>();
   readonly #inboundByPeer = new Map<NodeId, InboundConnection>();
-  readonly #inboundStats: InboundStats = {
-    openConnections: 0,
-    acceptedConnections: 0,
-    rejectedConnections: 0,
-    receivedFrames: 0,
-    receivedBytes: 0,
-    receivedMessages: 0,
-  };
+  readonly #inboundStats: InboundStats = emptyInboundStats();
   #handlers: TransportHandlers | null;
   #state: TransportState = 'new';
   #server: Server | null = null;

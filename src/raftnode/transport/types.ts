@@ -51,6 +51,10 @@ export interface InboundStats {
   receivedMessages: number;
 }
 
+export function emptyInboundStats(): InboundStats {
+  return { openConnections: 0, acceptedConnections: 0, rejectedConnections: 0, receivedFrames: 0, receivedBytes: 0, receivedMessages: 0 };
+}
+
 export interface TransportStats {
   peers: Record<NodeId, PeerStats>;
   /** Messages given to send() for a node that is not a peer (never added, or removed). */
