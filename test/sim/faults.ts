@@ -37,6 +37,8 @@ export class FaultScheduler {
   #faultSeq = 0;
   #quiet = false;
   #pendingChange: { change: ConfChange; untilMs: number } | null = null;
+  /** Isolate whichever node wins the next election, the moment it reports leadership. */
+  #isolateNextLeader = false;
   readonly #minVoters: number;
   readonly #maxVoters: number;
   readonly counts: Partial<Record<FaultKind | 'majorityCrash', number>> = {};
@@ -109,6 +111,9 @@ export class FaultScheduler {
         return this.#isolate(this.#pickNode(this.#world.nodes), kind);
       case 'isolateLeader':
         return this.#isolate(this.#world.leader(), kind);
+      case 'isolateNextLeader':
+        this.#isolateNextLeader = true;
+        return this.#world.note('next leader will be isolated on election');
       case 'split':
         return this.#split();
       case 'oneWay':
@@ -157,6 +162,17 @@ export class FaultScheduler {
     });
   }
 
+  /**
+   * A new leader cut off at once keeps its first entries to itself: competing uncommitted
+   * tails from different terms, the raw material of Raft's Figure 8.
+   */
+  onBecameLeader(node: SimNode, term: number): void {
+    if (!this.#isolateNextLeader || this.#quiet) return;
+    this.#isolateNextLeader = false;
+    this.#count('isolateNextLeader');
+    this.#partition(`isolate new leader ${node.id} of term ${term}`, linksBetween([node.id], this.#others(node)), this.#ticks(5, 60));
+  }
+
   /** Crash requested by a node's trap; the limit is checked when it fires. */
   trapCrash(node: SimNode, reason: string): void {
     if (this.#quiet || !node.up || !this.#mayCrash(node)) return;
@@ -167,8 +183,10 @@ export class FaultScheduler {
   #crashTrap(): void {
     const leader = this.#world.leader();
     const roll = this.#prng.nextFloat();
-    const trap: CrashTrap = roll < 0.45 ? 'afterAckSent' : roll < 0.75 ? 'afterPersist' : 'afterClientAck';
-    const node = trap === 'afterClientAck' && leader !== undefined ? leader : this.#pickNode(this.#upNodes());
+    const trap: CrashTrap =
+      roll < 0.3 ? 'afterAckSent' : roll < 0.55 ? 'afterPersist' : roll < 0.75 ? 'afterClientAck' : 'afterLeaderCommit';
+    const leaderTrap = trap === 'afterClientAck' || trap === 'afterLeaderCommit';
+    const node = leaderTrap && leader !== undefined ? leader : this.#pickNode(this.#upNodes());
     if (node === undefined) return;
     this.#count('crashTrap');
     node.crashTrap = trap;

@@ -17,6 +17,7 @@ export const FAULT_KINDS = [
   'crashTrap',
   'isolate',
   'isolateLeader',
+  'isolateNextLeader',
   'split',
   'oneWay',
   'leaderDeaf',

@@ -59,6 +59,8 @@ export interface NodeWorld {
   onConfApplied(node: SimNode, index: number, confState: ConfState): void;
   /** A crash trap fired: crash `node` as soon as the current event is done. */
   requestCrash(node: SimNode, reason: string): void;
+  /** `node` just reported itself leader of `term` (first Ready of its leadership). */
+  onBecameLeader(node: SimNode, term: number): void;
 }
 
 export interface ProposalWaiter {
@@ -73,8 +75,12 @@ export interface ReadWaiter {
   onLost(): void;
 }
 
-/** Where a crash trap fires: right after a promise left, after a write before its fsync, after a client ack. */
-export type CrashTrap = 'afterAckSent' | 'afterPersist' | 'afterClientAck';
+/**
+ * Where a crash trap fires: right after a vote or append ack left, after a write before its
+ * fsync, after a client write was acknowledged, or right after a leader advanced its commit
+ * index (before the rest of the cluster hears of it).
+ */
+export type CrashTrap = 'afterAckSent' | 'afterPersist' | 'afterClientAck' | 'afterLeaderCommit';
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -367,6 +373,7 @@ export class SimNode {
       if (this.role === 'leader') {
         this.leaderTerm = this.term;
         world.invariants.onLeader(this.id, this.term);
+        world.onBecameLeader(this, this.term);
       } else {
         this.leaderTerm = null;
       }
@@ -402,6 +409,7 @@ export class SimNode {
     if (ready.hardState && ready.hardState.commit !== this.#commit) {
       world.invariants.onCommit(this.id, ready.hardState.term, ready.hardState.commit, this.liveLog());
       this.#commit = ready.hardState.commit;
+      if (this.leaderTerm !== null && this.crashTrap === 'afterLeaderCommit') this.#springTrap('right after advancing its commit index as leader');
     }
   }
 

@@ -198,6 +198,10 @@ export class Simulation implements NodeWorld, WorkloadWorld, FaultWorld {
     }
   }
 
+  onBecameLeader(node: SimNode, term: number): void {
+    this.faults.onBecameLeader(node, term);
+  }
+
   requestCrash(node: SimNode, reason: string): void {
     this.schedule(this.nowMs, `trap crash ${node.id}`, () => this.faults.trapCrash(node, reason));
   }
