@@ -37,8 +37,10 @@ export class FaultScheduler {
   #faultSeq = 0;
   #quiet = false;
   #pendingChange: { change: ConfChange; untilMs: number } | null = null;
-  /** Isolate whichever node wins the next election, the moment it reports leadership. */
-  #isolateNextLeader = false;
+  /** Leaderships still to cut short by the current leader-churn fault. */
+  #churnLeft = 0;
+  /** Leaderships (`id@term`) to isolate at their first commit advance. */
+  readonly #isolateAtFirstCommit = new Set<string>();
   readonly #minVoters: number;
   readonly #maxVoters: number;
   readonly counts: Partial<Record<FaultKind | 'majorityCrash', number>> = {};
@@ -111,9 +113,9 @@ export class FaultScheduler {
         return this.#isolate(this.#pickNode(this.#world.nodes), kind);
       case 'isolateLeader':
         return this.#isolate(this.#world.leader(), kind);
-      case 'isolateNextLeader':
-        this.#isolateNextLeader = true;
-        return this.#world.note('next leader will be isolated on election');
+      case 'leaderChurn':
+        this.#churnLeft = 2 + this.#prng.nextInt(3);
+        return this.#world.note(`leader churn: the next ${this.#churnLeft} leaders will be isolated early`);
       case 'split':
         return this.#split();
       case 'oneWay':
@@ -163,14 +165,31 @@ export class FaultScheduler {
   }
 
   /**
-   * A new leader cut off at once keeps its first entries to itself: competing uncommitted
-   * tails from different terms, the raw material of Raft's Figure 8.
+   * Leader churn cuts each of the next few leaders off either as soon as it is elected (its
+   * first entries stay its own: competing uncommitted tails from different terms) or right
+   * after its first commit advance, before that news or its next entries leave. Together they
+   * build Raft's Figure 8: an old-term tail re-replicated by a later leader, then a node with a
+   * newer-term tail elected.
    */
   onBecameLeader(node: SimNode, term: number): void {
-    if (!this.#isolateNextLeader || this.#quiet) return;
-    this.#isolateNextLeader = false;
-    this.#count('isolateNextLeader');
-    this.#partition(`isolate new leader ${node.id} of term ${term}`, linksBetween([node.id], this.#others(node)), this.#ticks(5, 60));
+    if (this.#churnLeft === 0 || this.#quiet) return;
+    this.#churnLeft--;
+    this.#count('leaderChurn');
+    if (this.#prng.nextFloat() < 0.5) {
+      this.#partition(`isolate new leader ${node.id} of term ${term}`, linksBetween([node.id], this.#others(node)), this.#ticks(5, 60));
+    } else {
+      this.#isolateAtFirstCommit.add(`${node.id}@${term}`);
+    }
+  }
+
+  /** `node`, leading `term`, advanced its commit index; called before that Ready's messages leave. */
+  onLeaderCommit(node: SimNode, term: number, commit: number): void {
+    if (!this.#isolateAtFirstCommit.delete(`${node.id}@${term}`) || this.#quiet) return;
+    this.#partition(
+      `isolate leader ${node.id} of term ${term} at its first commit (${commit})`,
+      linksBetween([node.id], this.#others(node)),
+      this.#ticks(5, 60),
+    );
   }
 
   /** Crash requested by a node's trap; the limit is checked when it fires. */

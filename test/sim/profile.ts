@@ -17,7 +17,7 @@ export const FAULT_KINDS = [
   'crashTrap',
   'isolate',
   'isolateLeader',
-  'isolateNextLeader',
+  'leaderChurn',
   'split',
   'oneWay',
   'leaderDeaf',

@@ -61,6 +61,8 @@ export interface NodeWorld {
   requestCrash(node: SimNode, reason: string): void;
   /** `node` just reported itself leader of `term` (first Ready of its leadership). */
   onBecameLeader(node: SimNode, term: number): void;
+  /** `node`, leading `term`, advanced its commit index to `commit`; this Ready's messages have not left yet. */
+  onLeaderCommit(node: SimNode, term: number, commit: number): void;
 }
 
 export interface ProposalWaiter {
@@ -409,7 +411,10 @@ export class SimNode {
     if (ready.hardState && ready.hardState.commit !== this.#commit) {
       world.invariants.onCommit(this.id, ready.hardState.term, ready.hardState.commit, this.liveLog());
       this.#commit = ready.hardState.commit;
-      if (this.leaderTerm !== null && this.crashTrap === 'afterLeaderCommit') this.#springTrap('right after advancing its commit index as leader');
+      if (this.leaderTerm !== null) {
+        world.onLeaderCommit(this, this.leaderTerm, this.#commit);
+        if (this.crashTrap === 'afterLeaderCommit') this.#springTrap('right after advancing its commit index as leader');
+      }
     }
   }
 

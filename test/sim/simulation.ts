@@ -202,6 +202,10 @@ export class Simulation implements NodeWorld, WorkloadWorld, FaultWorld {
     this.faults.onBecameLeader(node, term);
   }
 
+  onLeaderCommit(node: SimNode, term: number, commit: number): void {
+    this.faults.onLeaderCommit(node, term, commit);
+  }
+
   requestCrash(node: SimNode, reason: string): void {
     this.schedule(this.nowMs, `trap crash ${node.id}`, () => this.faults.trapCrash(node, reason));
   }
