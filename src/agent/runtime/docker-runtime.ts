@@ -1,0 +1,491 @@
+import { readFile } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { ensureImageLoaded, formatPlatform, type ImagePlatform } from '../../image/index.ts';
+import { containerName, labels, podLabels, podOfLabels } from './labels.ts';
+import { buildPauseImage } from './pause-image.ts';
+import { describePlatforms, detectRunnablePlatforms, platformRunnable, type RunnablePlatform } from './platforms.ts';
+import {
+  type ContainerConfig,
+  type ContainerId,
+  ContainerNotFoundError,
+  type ContainerState,
+  type ContainerStats,
+  type ContainerStatus,
+  type ExecOptions,
+  type ExecSession,
+  ImageError,
+  type ImageInfo,
+  type ImagePullPolicy,
+  type LogOptions,
+  type PodSandboxConfig,
+  type PodSandboxStatus,
+  type Runtime,
+  type RuntimeVersion,
+  type SandboxId,
+} from './runtime.ts';
+
+export interface DockerRuntimeOptions {
+  docker: Dockerode;
+  nodeName: string;
+  /** A static busybox for the engine's architecture, the pause image's only binary (Debian: busybox-static). */
+  pauseBusyboxPath?: string;
+  /** What this node may run; detected from the engine's architecture and binfmt_misc when unset. */
+  runnablePlatforms?: RunnablePlatform[];
+  /** Where binfmt_misc is mounted (tests pass a fake directory). */
+  binfmtMiscDir?: string;
+}
+
+interface DockerApiError {
+  statusCode?: number;
+  json?: { message?: string } | null;
+  message: string;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as DockerApiError).statusCode;
+}
+
+function engineMessage(error: unknown): string {
+  const failed = error as DockerApiError;
+  return failed.json?.message ?? failed.message;
+}
+
+// Docker writes this for times that never happened (a container that never started or stopped).
+const zeroTime = '0001-01-01T00:00:00Z';
+
+function dateOrNull(value: string | undefined): Date | null {
+  return !value || value === zeroTime ? null : new Date(value);
+}
+
+function platformOfEngine(goArch: string, unameMachine: string): ImagePlatform {
+  switch (goArch) {
+    case 'amd64':
+      return { os: 'linux', architecture: 'amd64' };
+    case 'arm64':
+      return { os: 'linux', architecture: 'arm64', variant: 'v8' };
+    case 'arm':
+      return { os: 'linux', architecture: 'arm', variant: unameMachine.startsWith('armv6') ? 'v6' : 'v7' };
+    default:
+      throw new Error(`the Docker engine runs on ${goArch}; Bramble nodes are amd64, arm64 or 32-bit arm`);
+  }
+}
+
+/** Kubernetes' termination reasons from Docker's state. */
+function terminationReason(state: Dockerode.ContainerInspectInfo['State']): string {
+  if (state.OOMKilled) return 'OOMKilled';
+  if (state.Error) return 'ContainerCannotRun';
+  return state.ExitCode === 0 ? 'Completed' : 'Error';
+}
+
+function stateOf(state: Dockerode.ContainerInspectInfo['State']): ContainerState {
+  const startedAt = dateOrNull(state.StartedAt);
+  switch (state.Status) {
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return { kind: 'running', startedAt: startedAt ?? new Date(0) };
+    case 'created':
+      return state.Error
+        ? { kind: 'terminated', exitCode: state.ExitCode || 128, reason: 'ContainerCannotRun', message: state.Error, startedAt: null, finishedAt: dateOrNull(state.FinishedAt) ?? new Date() }
+        : { kind: 'waiting', reason: 'ContainerCreating' };
+    default: {
+      const message = state.Error || undefined;
+      return {
+        kind: 'terminated',
+        exitCode: state.ExitCode,
+        reason: terminationReason(state),
+        ...(message ? { message } : {}),
+        startedAt,
+        finishedAt: dateOrNull(state.FinishedAt) ?? new Date(),
+      };
+    }
+  }
+}
+
+/** Splits Docker's multiplexed stdout/stderr frames (non-TTY containers) into two streams. */
+function demux(docker: Dockerode, source: NodeJS.ReadableStream, stdout: PassThrough, stderr: PassThrough): void {
+  docker.modem.demuxStream(source, stdout, stderr);
+  const finish = () => {
+    stdout.end();
+    stderr.end();
+  };
+  source.on('end', finish);
+  source.on('close', finish);
+  source.on('error', (error: Error) => stdout.destroy(error));
+}
+
+/** `Runtime` on a Docker engine through its API (dockerode). */
+export class DockerRuntime implements Runtime {
+  private pauseTag: Promise<string> | null = null;
+
+  private constructor(
+    private readonly docker: Dockerode,
+    readonly nodeName: string,
+    private readonly engineVersion: RuntimeVersion,
+    private readonly runnable: RunnablePlatform[],
+    private readonly pauseBusyboxPath: string,
+  ) {}
+
+  static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(options.nodeName)) {
+      throw new Error(`invalid node name "${options.nodeName}": use lower-case letters, digits, "-" and "."`);
+    }
+    const [version, info] = await Promise.all([options.docker.version(), options.docker.info() as Promise<{ Architecture?: string }>]);
+    const platform = platformOfEngine(version.Arch, info.Architecture ?? '');
+    const runnable = options.runnablePlatforms ?? detectRunnablePlatforms(platform, options.binfmtMiscDir);
+    return new DockerRuntime(
+      options.docker,
+      options.nodeName,
+      { runtimeName: 'docker', runtimeVersion: version.Version, platform },
+      runnable,
+      options.pauseBusyboxPath ?? '/bin/busybox',
+    );
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    return this.engineVersion;
+  }
+
+  /** The pause image's tag, built and loaded on first use (a no-op inspect when already loaded). */
+  pauseImage(): Promise<string> {
+    this.pauseTag ??= (async () => {
+      const binary = await readFile(this.pauseBusyboxPath).catch((error: Error) => {
+        throw new Error(`cannot read ${this.pauseBusyboxPath} for the pause image (${error.message}): install busybox-static or set the busybox path`);
+      });
+      const pause = await buildPauseImage(binary, this.engineVersion.platform, this.pauseBusyboxPath);
+      await ensureImageLoaded(this.docker, pause.archive, [pause.tag]);
+      return pause.tag;
+    })().catch((error: unknown) => {
+      this.pauseTag = null; // let the next sandbox try again
+      throw error;
+    });
+    return this.pauseTag;
+  }
+
+  async inspectImage(reference: string): Promise<ImageInfo | null> {
+    try {
+      const image = await this.docker.getImage(reference).inspect();
+      const variant = (image as { Variant?: string }).Variant;
+      return {
+        id: image.Id,
+        repoTags: image.RepoTags ?? [],
+        platform: { os: image.Os, architecture: image.Architecture, ...(variant ? { variant } : {}) },
+        sizeBytes: image.Size,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      if (statusOf(error) === 400) throw new ImageError('InvalidImageName', `invalid image reference "${reference}": ${engineMessage(error)}`);
+      throw error;
+    }
+  }
+
+  async ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo> {
+    let local = await this.inspectImage(reference);
+    if (!local && pullPolicy === 'Never') {
+      throw new ImageError(
+        'ErrImageNeverPull',
+        `image "${reference}" is not on node ${this.nodeName} and imagePullPolicy is Never: load it onto the node (docker load -i <image>.tar) or allow pulling`,
+      );
+    }
+    if (pullPolicy === 'Always' || (!local && pullPolicy === 'IfNotPresent')) {
+      const pullError = await this.pull(reference);
+      // An edge site has no registry: a fitting local image is better than no pod.
+      if (pullError && !local) {
+        throw new ImageError(
+          'ErrImagePull',
+          `cannot pull "${reference}" (${pullError}) and node ${this.nodeName} has no local copy: load it onto the node (docker load -i <image>.tar) or make a registry reachable`,
+        );
+      }
+      local = (await this.inspectImage(reference)) ?? local;
+    }
+    if (!local) throw new ImageError('ErrImagePull', `image "${reference}" disappeared from node ${this.nodeName} while it was being used`);
+    this.checkPlatform(reference, local);
+    return local;
+  }
+
+  private checkPlatform(reference: string, image: ImageInfo): void {
+    if (platformRunnable(image.platform, this.runnable)) return;
+    const imagePlatform = `${image.platform.os}/${image.platform.architecture}${image.platform.variant ? `/${image.platform.variant}` : ''}`;
+    throw new ImageError(
+      'ImageArchitectureMismatch',
+      `image "${reference}" is ${imagePlatform} but node ${this.nodeName} runs ${describePlatforms(this.runnable)}: ` +
+        `load an image built for ${formatPlatform(this.engineVersion.platform)}, schedule the pod on a node of that architecture, ` +
+        `or install qemu-user-static and binfmt-support to emulate it`,
+    );
+  }
+
+  /** Pulls for the node's platform; returns the engine's error text instead of throwing. */
+  private async pull(reference: string): Promise<string | null> {
+    try {
+      const stream = await this.docker.pull(reference, { platform: formatPlatform(this.engineVersion.platform) });
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+      });
+      return null;
+    } catch (error) {
+      return engineMessage(error);
+    }
+  }
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<SandboxId> {
+    const image = await this.pauseImage();
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, Array<{ HostPort: string; HostIp: string }>> = {};
+    for (const port of config.ports) {
+      if (port.hostPort === undefined) continue;
+      const key = `${port.containerPort}/${port.protocol.toLowerCase()}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostPort: String(port.hostPort), HostIp: port.hostIP ?? '' });
+    }
+    const container = await this.docker.createContainer({
+      name: containerName(this.nodeName, config.pod, 'POD', config.attempt),
+      Image: image,
+      Hostname: config.hostname,
+      Labels: { ...podLabels(this.nodeName, 'sandbox', config.pod), [labels.attempt]: String(config.attempt) },
+      ExposedPorts: exposed,
+      HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
+    });
+    try {
+      await container.start();
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      const message = engineMessage(error);
+      if (/port is already allocated|address already in use/i.test(message)) {
+        const published = config.ports.filter((p) => p.hostPort !== undefined).map((p) => `${p.hostPort}/${p.protocol}`);
+        throw new Error(`hostPort ${published.join(', ')} is already in use on node ${this.nodeName}: choose another hostPort or free it (${message})`);
+      }
+      throw new Error(`cannot start the sandbox of pod ${config.pod.namespace}/${config.pod.name}: ${message}`);
+    }
+    return container.id;
+  }
+
+  private async inspectOwn(id: string): Promise<Dockerode.ContainerInspectInfo> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      if (info.Config.Labels?.[labels.node] !== this.nodeName) throw new ContainerNotFoundError(id, this.nodeName);
+      return info;
+    } catch (error) {
+      if (statusOf(error) === 404) throw new ContainerNotFoundError(id, this.nodeName);
+      throw error;
+    }
+  }
+
+  private async listOwn(role: 'sandbox' | 'container', extra: string[]): Promise<Dockerode.ContainerInspectInfo[]> {
+    const found = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${labels.node}=${this.nodeName}`, `${labels.role}=${role}`, ...extra] },
+    });
+    const inspected = await Promise.all(
+      found.map((c) => this.docker.getContainer(c.Id).inspect().catch((error: unknown) => (statusOf(error) === 404 ? null : Promise.reject(error)))),
+    );
+    return inspected.filter((info): info is Dockerode.ContainerInspectInfo => info !== null);
+  }
+
+  async stopPodSandbox(sandboxId: SandboxId, gracePeriodSeconds: number): Promise<void> {
+    await this.inspectOwn(sandboxId);
+    const containers = await this.listContainers({ sandboxId });
+    await Promise.all(containers.map((c) => this.stopContainer(c.id, gracePeriodSeconds)));
+    await this.stopContainer(sandboxId, gracePeriodSeconds);
+  }
+
+  async removePodSandbox(sandboxId: SandboxId): Promise<void> {
+    let exists = true;
+    await this.inspectOwn(sandboxId).catch((error: unknown) => {
+      if (!(error instanceof ContainerNotFoundError)) throw error;
+      exists = false;
+    });
+    if (!exists) return;
+    const containers = await this.listContainers({ sandboxId });
+    await Promise.all(containers.map((c) => this.removeContainer(c.id)));
+    await this.removeContainer(sandboxId);
+  }
+
+  async listPodSandboxes(filter: { podUid?: string } = {}): Promise<PodSandboxStatus[]> {
+    const extra = filter.podUid ? [`${labels.podUid}=${filter.podUid}`] : [];
+    return (await this.listOwn('sandbox', extra)).map((info) => ({
+      id: info.Id,
+      pod: podOfLabels(info.Config.Labels ?? {}),
+      state: info.State.Running ? 'ready' : 'notready',
+      podIP: info.State.Running ? Object.values(info.NetworkSettings.Networks).find((n) => n.IPAddress)?.IPAddress ?? null : null,
+      createdAt: new Date(info.Created),
+    }));
+  }
+
+  async createContainer(sandboxId: SandboxId, config: ContainerConfig): Promise<ContainerId> {
+    const sandbox = await this.inspectOwn(sandboxId);
+    if (sandbox.Config.Labels?.[labels.role] !== 'sandbox') throw new Error(`${sandboxId} is not a pod sandbox on node ${this.nodeName}`);
+    const pod = podOfLabels(sandbox.Config.Labels ?? {});
+    const image = await this.inspectImage(config.image);
+    if (!image) {
+      throw new ImageError('ErrImagePull', `image "${config.image}" is not on node ${this.nodeName}: ensure it before creating the container`);
+    }
+    // Checked here as well as in ensureImage: a wrong-arch image would otherwise die with
+    // "exec format error" on every restart, which tells the user nothing.
+    this.checkPlatform(config.image, image);
+    const memory = config.resources.memoryLimitBytes;
+    const cpu = config.resources.cpuLimitMillicores;
+    const container = await this.docker.createContainer({
+      name: containerName(this.nodeName, pod, config.name, config.attempt),
+      Image: image.id,
+      ...(config.command ? { Entrypoint: config.command } : {}),
+      ...(config.args ? { Cmd: config.args } : {}),
+      Env: config.env.map((e) => `${e.name}=${e.value}`),
+      ...(config.workingDir ? { WorkingDir: config.workingDir } : {}),
+      Tty: config.tty,
+      OpenStdin: config.stdin,
+      Labels: {
+        ...podLabels(this.nodeName, 'container', pod),
+        [labels.container]: config.name,
+        [labels.attempt]: String(config.attempt),
+        [labels.sandbox]: sandboxId,
+        [labels.image]: config.image,
+      },
+      HostConfig: {
+        NetworkMode: `container:${sandboxId}`,
+        IpcMode: `container:${sandboxId}`,
+        Mounts: config.mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: m.readOnly })),
+        ...(memory !== undefined ? { Memory: memory, MemorySwap: memory } : {}),
+        ...(cpu !== undefined ? { NanoCpus: cpu * 1_000_000 } : {}),
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    return container.id;
+  }
+
+  async startContainer(containerId: ContainerId): Promise<void> {
+    await this.inspectOwn(containerId);
+    try {
+      await this.docker.getContainer(containerId).start();
+    } catch (error) {
+      if (statusOf(error) === 304) return; // already running
+      throw new Error(`cannot start container ${containerId}: ${engineMessage(error)}`);
+    }
+  }
+
+  async stopContainer(containerId: ContainerId, gracePeriodSeconds: number): Promise<void> {
+    await this.inspectOwn(containerId);
+    try {
+      // The engine sends the stop signal, waits t seconds, then SIGKILLs.
+      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.ceil(gracePeriodSeconds)) });
+    } catch (error) {
+      if (statusOf(error) === 304 || statusOf(error) === 404) return; // already stopped or gone
+      throw error;
+    }
+  }
+
+  async removeContainer(containerId: ContainerId): Promise<void> {
+    try {
+      await this.inspectOwn(containerId);
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError || statusOf(error) === 404) return;
+      throw error;
+    }
+  }
+
+  private statusOf(info: Dockerode.ContainerInspectInfo): ContainerStatus {
+    const values = info.Config.Labels ?? {};
+    return {
+      id: info.Id,
+      sandboxId: values[labels.sandbox] ?? '',
+      pod: podOfLabels(values),
+      name: values[labels.container] ?? '',
+      attempt: Number(values[labels.attempt] ?? 0),
+      image: values[labels.image] ?? info.Config.Image,
+      imageId: info.Image,
+      state: stateOf(info.State),
+      createdAt: new Date(info.Created),
+    };
+  }
+
+  async listContainers(filter: { podUid?: string; sandboxId?: SandboxId } = {}): Promise<ContainerStatus[]> {
+    const extra = [
+      ...(filter.podUid ? [`${labels.podUid}=${filter.podUid}`] : []),
+      ...(filter.sandboxId ? [`${labels.sandbox}=${filter.sandboxId}`] : []),
+    ];
+    return (await this.listOwn('container', extra)).map((info) => this.statusOf(info));
+  }
+
+  async containerStatus(containerId: ContainerId): Promise<ContainerStatus> {
+    const info = await this.inspectOwn(containerId);
+    if (info.Config.Labels?.[labels.role] !== 'container') throw new ContainerNotFoundError(containerId, this.nodeName);
+    return this.statusOf(info);
+  }
+
+  async logs(containerId: ContainerId, options: LogOptions): Promise<Readable> {
+    const info = await this.inspectOwn(containerId);
+    const common = {
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps,
+      ...(options.tailLines !== undefined ? { tail: options.tailLines } : {}),
+      ...(options.sinceTime ? { since: Math.floor(options.sinceTime.getTime() / 1000) } : {}),
+    };
+    const container = this.docker.getContainer(containerId);
+    const source: NodeJS.ReadableStream = options.follow
+      ? await container.logs({ ...common, follow: true })
+      : Readable.from([await container.logs({ ...common, follow: false })]);
+    if (info.Config.Tty) return Readable.from(source);
+    const merged = new PassThrough();
+    demux(this.docker, source, merged, merged);
+    // Destroying the merged stream (a client that went away) must close the engine connection.
+    merged.on('close', () => (source as Readable).destroy?.());
+    return merged;
+  }
+
+  async exec(containerId: ContainerId, options: ExecOptions): Promise<ExecSession> {
+    await this.inspectOwn(containerId);
+    const exec = await this.docker.getContainer(containerId).exec({
+      Cmd: options.command,
+      AttachStdin: options.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: options.tty,
+    });
+    const stream = await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty });
+    const stdout = new PassThrough();
+    const stderr = options.tty ? null : new PassThrough();
+    if (options.tty) {
+      stream.pipe(stdout);
+    } else {
+      demux(this.docker, stream, stdout, stderr ?? stdout);
+    }
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+    });
+    return {
+      stdin: options.stdin ? stream : null,
+      stdout,
+      stderr,
+      resize: async ({ columns, rows }) => {
+        await exec.resize({ w: columns, h: rows });
+      },
+      exitCode: async () => {
+        await ended;
+        // The engine records the exit code just after closing the stream.
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const state = await exec.inspect();
+          if (!state.Running && state.ExitCode !== null) return state.ExitCode;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`exec in ${containerId} ended but the engine reports no exit code`);
+      },
+    };
+  }
+
+  async containerStats(containerId: ContainerId): Promise<ContainerStats> {
+    await this.inspectOwn(containerId);
+    const stats = (await this.docker.getContainer(containerId).stats({ stream: false })) as Dockerode.ContainerStats;
+    const memory = stats.memory_stats;
+    // cgroup v2 reports inactive_file, v1 total_inactive_file: page cache the kernel can reclaim.
+    const memoryStats = (memory.stats ?? {}) as unknown as Record<string, number | undefined>;
+    const inactive = memoryStats.inactive_file ?? memoryStats.total_inactive_file ?? 0;
+    return {
+      cpuUsageNanoseconds: stats.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      memoryWorkingSetBytes: Math.max(0, (memory.usage ?? 0) - inactive),
+      timestamp: new Date(stats.read),
+    };
+  }
+}
