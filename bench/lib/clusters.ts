@@ -39,8 +39,12 @@ export interface BenchCluster {
   members: BenchMember[];
   /** Polls the running members (except `except`) until one says it leads. */
   waitForLeader(timeoutMs: number, except?: BenchMember): Promise<BenchMember>;
-  /** A client that talks to these members only; each request gives up after timeoutMs. */
-  client(endpoints: readonly BenchMember[], timeoutMs: number): KvClient;
+  /**
+   * A client that talks to these members only; each request gives up after timeoutMs. At most
+   * maxConnections requests are on the wire at once (Bramble: keep-alive sockets; etcd3
+   * multiplexes every request over one HTTP/2 connection per member, so it has no such cap).
+   */
+  client(endpoints: readonly BenchMember[], timeoutMs: number, maxConnections?: number): KvClient;
   /** Waits until a (re)started member answers and follows a leader. */
   waitForFollower(member: BenchMember, timeoutMs: number): Promise<void>;
   /** Version string the members report. */
@@ -92,8 +96,8 @@ export async function startBramble(group: ProcessGroup, size: number, timers: Ra
         }
         return undefined;
       }),
-    client(endpoints, timeoutMs) {
-      const store = new StoreClient({ endpoints: endpoints.map((member) => member.clientAddress), timeoutMs, maxSockets: 64 });
+    client(endpoints, timeoutMs, maxConnections = 64) {
+      const store = new StoreClient({ endpoints: endpoints.map((member) => member.clientAddress), timeoutMs, maxSockets: maxConnections });
       return {
         put: async (key, value) => {
           await store.put(key, value);
