@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { after, describe, test } from 'node:test';
+import Dockerode from 'dockerode';
+import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
+import { labels } from '../../../src/agent/runtime/labels.ts';
+import type { RunnablePlatform } from '../../../src/agent/runtime/platforms.ts';
+import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
+import { localImageId } from '../../../src/image/index.ts';
+import { busyboxCacheDir, testImages } from '../../lib/images.ts';
+import { freePort } from '../../lib/ports.ts';
+import { runtimeContract } from './runtime-contract.ts';
+
+const engine = new Dockerode();
+const pauseBusyboxPath = join(busyboxCacheDir(), 'amd64', 'bin', 'busybox');
+const nodeNames = new Set<string>();
+let pauseWasLoaded: boolean | null = null;
+
+async function newRuntime(nodeName: string, options: { runnablePlatforms?: RunnablePlatform[] } = {}) {
+  if (pauseWasLoaded === null) {
+    const pause = await buildPauseImage(await readFile(pauseBusyboxPath), { os: 'linux', architecture: 'amd64' });
+    pauseWasLoaded = (await localImageId(engine, pause.tag)) !== null;
+  }
+  nodeNames.add(nodeName);
+  return DockerRuntime.create({ docker: engine, nodeName, pauseBusyboxPath, ...options });
+}
+
+// A safety net behind the suites' own cleanup: every container labelled with a node name this
+// file made up (random per run), removed by id; and the pause image if this run loaded it.
+after(async () => {
+  for (const nodeName of nodeNames) {
+    const leftovers = await engine.listContainers({ all: true, filters: { label: [`${labels.node}=${nodeName}`] } });
+    for (const c of leftovers) await engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  }
+  if (pauseWasLoaded === false) {
+    const pause = await buildPauseImage(await readFile(pauseBusyboxPath), { os: 'linux', architecture: 'amd64' });
+    await engine.getImage(pause.archive.imageId).remove({ force: true }).catch(() => undefined);
+  }
+});
+
+runtimeContract('DockerRuntime on the real engine', async () => ({
+  newRuntime,
+  images: { native: testImages.amd64, arm64: testImages.arm64 },
+  nativeOnly: [{ architecture: 'amd64', variants: [], emulated: false }],
+  runsProcesses: true,
+  hostIP: '127.0.0.1',
+  freePort,
+}));
+
+describe('DockerRuntime specifics', () => {
+  const run = randomUUID().slice(0, 8);
+
+  test('env, workingDir, a read-only bind mount, memory and CPU limits reach the engine', async () => {
+    const runtime = await newRuntime(`docker-${run}-config`);
+    const dir = await mkdtemp(join(tmpdir(), 'bramble-agent-mount-'));
+    const pod = { uid: randomUUID(), namespace: 'default', name: 'configured' };
+    const sandboxId = await runtime.runPodSandbox({ pod, hostname: 'configured', ports: [], attempt: 0 });
+    try {
+      await writeFile(join(dir, 'greeting'), 'hello from the node\n');
+      const id = await runtime.createContainer(sandboxId, {
+        name: 'app',
+        image: testImages.amd64,
+        command: ['sh', '-c', 'echo "$GREETING $(pwd)"; cat /config/greeting; touch /config/x 2>/dev/null && echo writable || echo read-only; hostname'],
+        env: [{ name: 'GREETING', value: 'hi there' }],
+        workingDir: '/tmp',
+        mounts: [{ hostPath: dir, containerPath: '/config', readOnly: true }],
+        resources: { memoryLimitBytes: 64 * 1024 * 1024, cpuLimitMillicores: 250 },
+        attempt: 0,
+        tty: false,
+        stdin: false,
+      });
+      const inspected = await engine.getContainer(id).inspect();
+      assert.equal(inspected.HostConfig.Memory, 64 * 1024 * 1024);
+      assert.equal(inspected.HostConfig.NanoCpus, 250_000_000);
+      assert.equal(inspected.HostConfig.NetworkMode, `container:${sandboxId}`);
+      await runtime.startContainer(id);
+      const logs = await (async () => {
+        for (let i = 0; i < 300; i++) {
+          const status = await runtime.containerStatus(id);
+          if (status.state.kind === 'terminated') return text(await runtime.logs(id, { follow: false, timestamps: false }));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error('container did not finish');
+      })();
+      assert.equal(logs, 'hi there /tmp\nhello from the node\nread-only\nconfigured\n');
+    } finally {
+      await runtime.removePodSandbox(sandboxId);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a hostPort published on the sandbox reaches the pod over loopback', async () => {
+    const runtime = await newRuntime(`docker-${run}-hostport`);
+    const hostPort = await freePort();
+    const pod = { uid: randomUUID(), namespace: 'default', name: 'served' };
+    const sandboxId = await runtime.runPodSandbox({
+      pod,
+      hostname: 'served',
+      ports: [{ containerPort: 8080, hostPort, hostIP: '127.0.0.1', protocol: 'TCP' }],
+      attempt: 0,
+    });
+    try {
+      const id = await runtime.createContainer(sandboxId, {
+        name: 'web',
+        image: testImages.amd64,
+        command: ['sh', '-c', 'mkdir -p /www && echo served-through-hostport > /www/index.html && exec httpd -f -p 8080 -h /www'],
+        env: [],
+        mounts: [],
+        resources: {},
+        attempt: 0,
+        tty: false,
+        stdin: false,
+      });
+      await runtime.startContainer(id);
+      let body = '';
+      for (let i = 0; i < 100 && body === ''; i++) {
+        body = await fetch(`http://127.0.0.1:${hostPort}/index.html`).then((r) => (r.ok ? r.text() : ''), () => '');
+        if (body === '') await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(body, 'served-through-hostport\n');
+    } finally {
+      await runtime.removePodSandbox(sandboxId);
+    }
+  });
+
+  test('the pause sandbox stops at once on SIGTERM (it has a handler) instead of waiting for SIGKILL', async () => {
+    const runtime = await newRuntime(`docker-${run}-pause`);
+    const pod = { uid: randomUUID(), namespace: 'default', name: 'paused' };
+    const sandboxId = await runtime.runPodSandbox({ pod, hostname: 'paused', ports: [], attempt: 0 });
+    try {
+      await runtime.stopPodSandbox(sandboxId, 60);
+      const state = (await engine.getContainer(sandboxId).inspect()).State;
+      assert.equal(state.ExitCode, 0, 'exit 0 from the trap, not 137 from SIGKILL');
+    } finally {
+      await runtime.removePodSandbox(sandboxId);
+    }
+  });
+
+  test('a dynamically linked or foreign busybox is refused for the pause image with the fix', async () => {
+    await assert.rejects(buildPauseImage(await readFile(process.execPath), { os: 'linux', architecture: 'amd64' }, process.execPath), /dynamically linked.*busybox-static/);
+    const arm64Busybox = await readFile(join(busyboxCacheDir(), 'arm64', 'bin', 'busybox'));
+    await assert.rejects(buildPauseImage(arm64Busybox, { os: 'linux', architecture: 'amd64' }), /not amd64/);
+    await assert.rejects(buildPauseImage(Buffer.from('#!/bin/sh\n'.padEnd(80, ' ')), { os: 'linux', architecture: 'amd64' }), /not an ELF/);
+  });
+
+  test('an invalid node name is refused before anything is created', async () => {
+    await assert.rejects(DockerRuntime.create({ docker: engine, nodeName: 'Bad_Name' }), /invalid node name "Bad_Name"/);
+  });
+});
