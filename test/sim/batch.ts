@@ -12,6 +12,8 @@ export interface BatchOptions {
   nodeCount: number;
   steps: number;
   mutation?: MutationName;
+  /** Default true; see SimOptions.checkPersistBeforeSend. */
+  checkPersistBeforeSend?: boolean;
   /** Stop at the first failing seed (mutation hunts). */
   stopAtFirstFailure?: boolean;
   /** Receives every trace record of every run as a line (--trace). */
@@ -43,9 +45,10 @@ export function failureKind(result: SeedResult): FailureKind | null {
   return null;
 }
 
-export function replayCommand(result: Pick<SeedResult, 'seed' | 'nodeCount' | 'steps' | 'mutation'>): string {
+export function replayCommand(result: Pick<SeedResult, 'seed' | 'nodeCount' | 'steps' | 'mutation' | 'checkPersistBeforeSend'>): string {
   const mutation = result.mutation === null ? '' : ` --mutation ${result.mutation}`;
-  return `npm run sim -- --seeds 1 --from ${result.seed} --nodes ${result.nodeCount} --steps ${result.steps}${mutation}`;
+  const persistCheck = result.checkPersistBeforeSend ? '' : ' --no-persist-check';
+  return `npm run sim -- --seeds 1 --from ${result.seed} --nodes ${result.nodeCount} --steps ${result.steps}${mutation}${persistCheck}`;
 }
 
 /** One line: what failed, where, and the command that replays it. */
@@ -92,6 +95,7 @@ export function runBatch(options: BatchOptions): BatchSummary {
       steps: options.steps,
       ...(options.mutation ? { mutation: options.mutation } : {}),
       ...(options.onTrace ? { onTrace: options.onTrace } : {}),
+      ...(options.checkPersistBeforeSend === false ? { checkPersistBeforeSend: false } : {}),
     };
     const result = runSeed(runOptions);
     summary.ran++;

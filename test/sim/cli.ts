@@ -29,6 +29,7 @@ interface Flags {
   nodes: number;
   steps: number;
   mutation?: MutationName;
+  persistCheck: boolean;
   verbose?: boolean;
   trace?: boolean;
 }
@@ -59,6 +60,7 @@ function buildProgram(out: (text: string) => void, err: (text: string) => void):
     .option('--nodes <n>', 'voters at the start: 3 or 5 (one spare node joins through membership changes)', nodeCount, 3)
     .option('--steps <ticks>', `ticks of the fault phase (a quiet period follows)`, positiveInt('--steps', 1), DEFAULT_STEPS)
     .addOption(new Option('--mutation <name>', 'enable a deliberately broken Raft variant (test-only)').choices(MUTATION_NAMES))
+    .option('--no-persist-check', 'do not check at send time that votes and acks promise only durable state (see what else catches sendBeforePersist)')
     .option('-v, --verbose', 'one line per seed, and the fault log of each failing seed')
     .option('--trace', 'write every event of the run to stderr (use with --seeds 1)')
     .addHelpText('after', EXAMPLES);
@@ -90,6 +92,7 @@ export function main(argv: readonly string[], out = (t: string) => process.stdou
     nodeCount: flags.nodes,
     steps: flags.steps,
     ...(flags.mutation ? { mutation: flags.mutation } : {}),
+    checkPersistBeforeSend: flags.persistCheck,
     ...(flags.trace ? { onTrace: (line: string) => err(`${line}\n`) } : {}),
     onResult,
   });

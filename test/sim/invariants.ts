@@ -104,7 +104,17 @@ export function entryDigest(entry: Entry): number {
   return digestBytes(entry.data, entry.type === 'normal' ? 0x811c9dc5 : 0x1b873593);
 }
 
+export interface CheckerOptions {
+  /**
+   * Check at send time that votes and append acks promise only durable state (default true).
+   * Off, a driver bug of that kind must show through its consequences (two leaders in a term,
+   * a lost committed entry), which is what the mutation test uses it for.
+   */
+  persistBeforeSend?: boolean;
+}
+
 export class InvariantChecker {
+  readonly #persistBeforeSend: boolean;
   readonly #leaders = new Map<number, NodeId>();
   readonly #durable = new Map<number, Map<number, DurableRecord>>();
   readonly #committed = new Map<number, CommittedRecord>();
@@ -116,6 +126,10 @@ export class InvariantChecker {
   readonly #durableCommit = new Map<NodeId, number>();
   /** Counters for the run report. */
   readonly counts = { leaders: 0, committed: 0, acked: 0, durableEntries: 0 };
+
+  constructor(options: CheckerOptions = {}) {
+    this.#persistBeforeSend = options.persistBeforeSend ?? true;
+  }
 
   leaderOf(term: number): NodeId | undefined {
     return this.#leaders.get(term);
@@ -301,6 +315,7 @@ export class InvariantChecker {
    * current log. Votes and append acknowledgements promise durable state.
    */
   onSend(nodeId: NodeId, message: Message, durable: LogView, durableHardState: HardState, live: LogView): void {
+    if (!this.#persistBeforeSend) return;
     if (message.type === 'voteResp' && !message.reject) {
       const hs = durableHardState;
       if (hs.term < message.term || (hs.term === message.term && hs.vote !== message.to)) {

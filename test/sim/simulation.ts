@@ -47,6 +47,8 @@ export interface SimOptions {
   checkerTimeoutMs?: number;
   /** Receives every trace record as a line (the CLI's --trace). */
   onTrace?: (line: string) => void;
+  /** Default true; false leaves persist-before-send bugs to the other invariants (mutation test). */
+  checkPersistBeforeSend?: boolean;
 }
 
 export interface RunStats {
@@ -74,6 +76,7 @@ export interface SeedResult {
   nodeCount: number;
   steps: number;
   mutation: MutationName | null;
+  checkPersistBeforeSend: boolean;
   violation: (ViolationInfo & { step: number; virtualTimeMs: number }) | null;
   liveness: { ok: boolean; detail: string };
   linearizability: { result: 'ok' | 'illegal' | 'unknown' | 'skipped'; detail: string; operations: number; elapsedMs: number };
@@ -94,7 +97,7 @@ const RECENT_NOTES = 30;
 export class Simulation implements NodeWorld, WorkloadWorld, FaultWorld {
   nowMs = 0;
   readonly tickMs = TICK_MS;
-  readonly invariants = new InvariantChecker();
+  readonly invariants: InvariantChecker;
   readonly trace: TraceDigest;
   readonly nodes: SimNode[] = [];
   readonly network: SimNetwork;
@@ -117,6 +120,7 @@ export class Simulation implements NodeWorld, WorkloadWorld, FaultWorld {
   constructor(options: SimOptions) {
     if (!Number.isInteger(options.nodeCount) || options.nodeCount < 1) throw new RangeError('sim: nodeCount must be a positive integer');
     this.#options = options;
+    this.invariants = new InvariantChecker({ persistBeforeSend: options.checkPersistBeforeSend ?? true });
     this.trace = new TraceDigest(options.onTrace);
     const master = createPrng(options.seed);
     const mutations: TestingMutations = options.mutation ? { [options.mutation]: true } : {};
@@ -369,6 +373,7 @@ export class Simulation implements NodeWorld, WorkloadWorld, FaultWorld {
       nodeCount: options.nodeCount,
       steps: options.steps,
       mutation: options.mutation ?? null,
+      checkPersistBeforeSend: options.checkPersistBeforeSend ?? true,
       violation,
       liveness: violation === null ? this.#liveness : { ok: true, detail: 'not checked (safety violation)' },
       linearizability,
