@@ -30,6 +30,8 @@ const LOST_COMMITTED: InvariantName[] = ['leader-completeness', 'acked-write-los
 const HUNTS: Hunt[] = [
   // Raft Figure 8: needs competing uncommitted tails from different terms (the leader-churn fault).
   { mutation: 'commitPreviousTermByCounting', nodeCount: 3, maxSeeds: 300, caughtBy: LOST_COMMITTED },
+  // With 5 voters the old-term tail must reach two followers and the newer tail win three votes.
+  { mutation: 'commitPreviousTermByCounting', nodeCount: 5, maxSeeds: 600, caughtBy: LOST_COMMITTED },
   { mutation: 'grantVoteWithoutLogCheck', nodeCount: 3, maxSeeds: 60, caughtBy: LOST_COMMITTED },
   { mutation: 'grantVoteWithoutLogCheck', nodeCount: 5, maxSeeds: 60, caughtBy: LOST_COMMITTED },
   { mutation: 'sendBeforePersist', nodeCount: 3, maxSeeds: 20, caughtBy: ['persist-before-send'] },
