@@ -84,7 +84,11 @@ export function main(argv: readonly string[], out = (t: string) => process.stdou
     if (flags.verbose) out(`${describeRun(result)}\n`);
     if (failureKind(result) === null) return;
     out(`${describeFailure(result)}\n`);
-    if (showNotes) for (const note of result.recentNotes) out(`    ${note}\n`);
+    if (!showNotes) return;
+    out('  last faults and events:\n');
+    for (const note of result.recentNotes) out(`    ${note}\n`);
+    const timeline = result.linearizability.timeline;
+    if (timeline !== undefined) out(`  history of the failing key (virtual ms):\n${timeline.replace(/^/gm, '    ')}\n`);
   };
   const summary = runBatch({
     from: flags.from,

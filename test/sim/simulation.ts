@@ -6,7 +6,7 @@
 
 import { createPrng, MemoryStorage } from '../../src/raft/index.ts';
 import type { ConfState, Message, NodeId, Prng, TestingMutations } from '../../src/raft/index.ts';
-import { checkOperations, kvModel } from '../lib/linearizability/index.ts';
+import { checkOperations, kvModel, renderIllegal } from '../lib/linearizability/index.ts';
 import { SimDisk } from './disk.ts';
 import { EventQueue } from './event-queue.ts';
 import { FaultScheduler } from './faults.ts';
@@ -79,7 +79,14 @@ export interface SeedResult {
   checkPersistBeforeSend: boolean;
   violation: (ViolationInfo & { step: number; virtualTimeMs: number }) | null;
   liveness: { ok: boolean; detail: string };
-  linearizability: { result: 'ok' | 'illegal' | 'unknown' | 'skipped'; detail: string; operations: number; elapsedMs: number };
+  linearizability: {
+    result: 'ok' | 'illegal' | 'unknown' | 'skipped';
+    detail: string;
+    operations: number;
+    elapsedMs: number;
+    /** For 'illegal': the failing key's history, the longest linearizable prefix marked. */
+    timeline?: string;
+  };
   traceDigest: string;
   stats: RunStats;
   /** The last fault notes before the end (for failure reports). */
@@ -367,6 +374,7 @@ export class Simulation implements NodeWorld, WorkloadWorld, FaultWorld {
             ? `budget spent on keys ${check.undecidedKeys.join(',')}`
             : '';
       linearizability = { result: check.result, detail, operations: operations.length, elapsedMs: check.elapsedMs };
+      if (check.result === 'illegal') linearizability.timeline = renderIllegal(kvModel, check.illegal);
     }
     return {
       seed: options.seed,
