@@ -33,6 +33,9 @@ export interface BatchSummary {
   failures: SeedResult[];
   /** Seeds actually run (fewer than `seeds` when stopped at a failure). */
   ran: number;
+  /** Client operations checked, and the slowest linearizability check (wall ms). */
+  operations: number;
+  checkerMaxMs: number;
 }
 
 export type FailureKind = 'safety' | 'liveness' | 'linearizability';
@@ -78,6 +81,11 @@ export function describeRun(result: SeedResult): string {
   );
 }
 
+/** Figures for the line before the summary: how much history was checked, the slowest check. */
+export function checkerLine(summary: BatchSummary): string {
+  return `checked operations=${summary.operations} slowest_check_ms=${Math.ceil(summary.checkerMaxMs)}`;
+}
+
 export function summaryLine(summary: BatchSummary): string {
   return (
     `seeds=${summary.seeds} from=${summary.from} violations=${summary.violations} ` +
@@ -87,7 +95,7 @@ export function summaryLine(summary: BatchSummary): string {
 
 export function runBatch(options: BatchOptions): BatchSummary {
   const started = performance.now();
-  const summary: BatchSummary = { seeds: options.seeds, from: options.from, violations: 0, linearizabilityFailures: 0, elapsedS: 0, failures: [], ran: 0 };
+  const summary: BatchSummary = { seeds: options.seeds, from: options.from, violations: 0, linearizabilityFailures: 0, elapsedS: 0, failures: [], ran: 0, operations: 0, checkerMaxMs: 0 };
   for (let seed = options.from; seed < options.from + options.seeds; seed++) {
     const runOptions = {
       seed,
@@ -99,6 +107,8 @@ export function runBatch(options: BatchOptions): BatchSummary {
     };
     const result = runSeed(runOptions);
     summary.ran++;
+    summary.operations += result.linearizability.operations;
+    summary.checkerMaxMs = Math.max(summary.checkerMaxMs, result.linearizability.elapsedMs);
     const kind = failureKind(result);
     if (kind === 'linearizability') summary.linearizabilityFailures++;
     else if (kind !== null) summary.violations++;

@@ -4,7 +4,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_STEPS, describeFailure, describeRun, failureKind, runBatch, summaryLine } from './batch.ts';
+import { checkerLine, DEFAULT_STEPS, describeFailure, describeRun, failureKind, runBatch, summaryLine } from './batch.ts';
 import { MUTATION_NAMES } from './simulation.ts';
 import type { MutationName, SeedResult } from './simulation.ts';
 
@@ -100,6 +100,7 @@ export function main(argv: readonly string[], out = (t: string) => process.stdou
     ...(flags.trace ? { onTrace: (line: string) => err(`${line}\n`) } : {}),
     onResult,
   });
+  out(`${checkerLine(summary)}\n`);
   out(`${summaryLine(summary)}\n`);
   return summary.violations + summary.linearizabilityFailures === 0 ? 0 : 1;
 }
