@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { type NodeCondition, readNodeConditions, readNodeFacts } from '../../../src/agent/node-info.ts';
+import { sampleNodeMetrics, toMetricsUsage } from '../../../src/agent/node-metrics.ts';
+
+const cleanups: string[] = [];
+after(async () => {
+  for (const dir of cleanups) await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fake host root with the files a Raspberry Pi 4 exposes (device tree, firmware throttled
+ * flags, thermal zone, /proc files): a real Pi's sysfs cannot exist on the test machine.
+ */
+async function fakePiHostRoot(overrides: Record<string, string | null> = {}): Promise<string> {
+  const root = await mkdtemp(join(os.tmpdir(), 'bramble-fake-pi-root-'));
+  cleanups.push(root);
+  const files: Record<string, string | null> = {
+    'proc/device-tree/model': 'Raspberry Pi 4 Model B Rev 1.4\0',
+    'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
+    'etc/machine-id': '0123456789abcdef0123456789abcdef\n',
+    'proc/sys/kernel/random/boot_id': '11111111-2222-3333-4444-555555555555\n',
+    'proc/meminfo': 'MemTotal:        3884096 kB\nMemFree:         2000000 kB\nMemAvailable:    3000000 kB\n',
+    'proc/cgroups': '#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t80\t1\ncpu\t0\t80\t1\nmemory\t0\t80\t1\npids\t0\t80\t1\n',
+    'proc/loadavg': '0.52 0.40 0.31 2/215 4242\n',
+    'proc/sys/kernel/pid_max': '4194304\n',
+    'sys/class/thermal/thermal_zone0/type': 'cpu-thermal\n',
+    'sys/class/thermal/thermal_zone0/temp': '45277\n',
+    'sys/devices/platform/soc/soc:firmware/get_throttled': '0\n',
+    ...overrides,
+  };
+  for (const [path, content] of Object.entries(files)) {
+    if (content === null) continue;
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  return root;
+}
+
+function byType(conditions: NodeCondition[]): Record<string, NodeCondition> {
+  return Object.fromEntries(conditions.map((c) => [c.type, c]));
+}
+
+const arm64Runtime = { runtimeName: 'docker', runtimeVersion: '28.2.2', platform: { os: 'linux' as const, architecture: 'arm64' as const, variant: 'v8' as const } };
+
+describe('node facts', () => {
+  test('a Pi 4 registers with its board model, arch labels, nodeInfo and allocatable minus the reserve', async () => {
+    const hostRoot = await fakePiHostRoot();
+    const facts = await readNodeFacts({
+      nodeName: 'pi-kitchen',
+      hostRoot,
+      runtime: arm64Runtime,
+      maxPods: 40,
+      reservedMemoryBytes: 256 * 1024 * 1024,
+      cpuCount: 4,
+      memoryTotalBytes: 4 * 1024 * 1024 * 1024,
+    });
+    assert.equal(facts.boardModel, 'Raspberry Pi 4 Model B Rev 1.4');
+    assert.deepEqual(facts.capacity, { cpu: '4', memory: '4194304Ki', pods: '40' });
+    assert.deepEqual(facts.allocatable, { cpu: '4', memory: `${4194304 - 262144}Ki`, pods: '40' });
+    assert.deepEqual(facts.labels, {
+      'kubernetes.io/arch': 'arm64',
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/hostname': 'pi-kitchen',
+      'bramble.io/arch-variant': 'v8',
+      'bramble.io/board': 'Raspberry-Pi-4-Model-B-Rev-1.4',
+    });
+    assert.equal(facts.nodeInfo.architecture, 'arm64');
+    assert.equal(facts.nodeInfo.osImage, 'Debian GNU/Linux 12 (bookworm)');
+    assert.equal(facts.nodeInfo.containerRuntimeVersion, 'docker://28.2.2');
+    assert.equal(facts.nodeInfo.machineID, '0123456789abcdef0123456789abcdef');
+    assert.equal(facts.nodeInfo.bootID, '11111111-2222-3333-4444-555555555555');
+  });
+
+  test('off a Pi (no device tree) there is no board model and no board label', async () => {
+    const hostRoot = await fakePiHostRoot({ 'proc/device-tree/model': null, 'etc/os-release': null });
+    const facts = await readNodeFacts({ nodeName: 'x86-box', hostRoot, runtime: { ...arm64Runtime, platform: { os: 'linux', architecture: 'amd64' } }, maxPods: 110, reservedMemoryBytes: 0 });
+    assert.equal(facts.boardModel, null);
+    assert.equal(facts.labels['bramble.io/board'], undefined);
+    assert.equal(facts.labels['kubernetes.io/arch'], 'amd64');
+    assert.equal(facts.nodeInfo.osImage, 'Linux');
+    assert.equal(facts.capacity.memory, `${Math.floor(os.totalmem() / 1024)}Ki`, 'defaults to the real host');
+  });
+});
+
+describe('node conditions', () => {
+  test('a healthy Pi: Ready, no pressure, memory cgroup on, temperature and power normal', async () => {
+    const hostRoot = await fakePiHostRoot();
+    const conditions = byType(await readNodeConditions({ hostRoot, dataDir: hostRoot, runtimeReachable: true, thresholds: { memoryAvailableMinBytes: 100 * 1024 * 1024, diskFreeMinFraction: 0, pidUsedMaxFraction: 0.9, temperatureMaxMillicelsius: 80_000 } }));
+    assert.deepEqual(Object.keys(conditions), ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'MemoryCgroupMissing', 'ThermalThrottling', 'UnderVoltage']);
+    assert.equal(conditions.Ready?.status, 'True');
+    assert.equal(conditions.MemoryPressure?.status, 'False');
+    assert.equal(conditions.DiskPressure?.status, 'False');
+    assert.equal(conditions.PIDPressure?.status, 'False');
+    assert.equal(conditions.MemoryCgroupMissing?.status, 'False');
+    assert.deepEqual(conditions.ThermalThrottling, { type: 'ThermalThrottling', status: 'False', reason: 'TemperatureNormal', message: 'thermal_zone0 at 45.3 °C' });
+    assert.deepEqual(conditions.UnderVoltage, { type: 'UnderVoltage', status: 'False', reason: 'PowerSupplyOk', message: 'power supply ok' });
+  });
+
+  test('a struggling Pi: low memory, memory cgroup disabled, hot, under-voltage now', async () => {
+    const hostRoot = await fakePiHostRoot({
+      'proc/meminfo': 'MemTotal:        3884096 kB\nMemAvailable:      51200 kB\n',
+      'proc/cgroups': '#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t0\t80\t1\nmemory\t0\t0\t0\n',
+      'sys/class/thermal/thermal_zone0/temp': '82000\n',
+      'sys/class/thermal/thermal_zone1/temp': '60000\n',
+      'sys/devices/platform/soc/soc:firmware/get_throttled': '0x50005\n',
+    });
+    const conditions = byType(await readNodeConditions({ hostRoot, dataDir: hostRoot, runtimeReachable: true }));
+    assert.equal(conditions.MemoryPressure?.status, 'True');
+    assert.match(conditions.MemoryPressure?.message ?? '', /only 50 MiB available/);
+    assert.equal(conditions.MemoryCgroupMissing?.status, 'True');
+    assert.match(conditions.MemoryCgroupMissing?.message ?? '', /cgroup_enable=memory cgroup_memory=1.*cmdline\.txt.*reboot/);
+    assert.equal(conditions.ThermalThrottling?.status, 'True');
+    assert.match(conditions.ThermalThrottling?.message ?? '', /thermal_zone0 at 82\.0 °C/);
+    assert.equal(conditions.UnderVoltage?.status, 'True');
+    assert.match(conditions.UnderVoltage?.message ?? '', /0x50005.*power|supply/);
+  });
+
+  test('under-voltage that happened since boot, a kernel without the memory controller, unreadable flags', async () => {
+    const occurred = byType(await readNodeConditions({ hostRoot: await fakePiHostRoot({ 'sys/devices/platform/soc/soc:firmware/get_throttled': '0x50000\n', 'proc/cgroups': '#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t0\t1\t1\n' }), dataDir: os.tmpdir(), runtimeReachable: true }));
+    assert.equal(occurred.UnderVoltage?.status, 'False');
+    assert.equal(occurred.UnderVoltage?.reason, 'UnderVoltageOccurred');
+    assert.equal(occurred.MemoryCgroupMissing?.status, 'True', 'no memory line at all');
+    const garbled = byType(await readNodeConditions({ hostRoot: await fakePiHostRoot({ 'sys/devices/platform/soc/soc:firmware/get_throttled': 'nonsense\n', 'proc/meminfo': 'nothing useful\n' }), dataDir: os.tmpdir(), runtimeReachable: true }));
+    assert.equal(garbled.UnderVoltage?.status, 'Unknown');
+    assert.equal(garbled.MemoryPressure?.status, 'Unknown');
+  });
+
+  test('no sensors and no firmware: no thermal or power condition instead of a guess', async () => {
+    const hostRoot = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': null, 'sys/class/thermal/thermal_zone0/type': null, 'sys/devices/platform/soc/soc:firmware/get_throttled': null });
+    const conditions = byType(await readNodeConditions({ hostRoot, dataDir: hostRoot, runtimeReachable: true }));
+    assert.equal(conditions.ThermalThrottling, undefined);
+    assert.equal(conditions.UnderVoltage, undefined);
+  });
+
+  test('disk pressure follows the free fraction of the data directory (real statfs); an unreachable engine is not Ready', async () => {
+    const hostRoot = await fakePiHostRoot();
+    const thresholds = { memoryAvailableMinBytes: 0, diskFreeMinFraction: 1.01, pidUsedMaxFraction: 0.9, temperatureMaxMillicelsius: 80_000 };
+    const conditions = byType(await readNodeConditions({ hostRoot, dataDir: hostRoot, runtimeReachable: false, thresholds }));
+    assert.equal(conditions.DiskPressure?.status, 'True', 'no filesystem has more than 100% free');
+    assert.equal(conditions.Ready?.status, 'False');
+    assert.equal(conditions.Ready?.reason, 'ContainerRuntimeUnreachable');
+    const missing = byType(await readNodeConditions({ hostRoot, dataDir: join(hostRoot, 'no-such-dir'), runtimeReachable: true }));
+    assert.equal(missing.DiskPressure?.status, 'Unknown');
+  });
+});
+
+describe('node metrics', () => {
+  test('a sample of the real host is in range, with the temperature of the (fake) thermal zones', async () => {
+    const hostRoot = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone1/temp': '51000\n' });
+    await sampleNodeMetrics({ dataDir: hostRoot, hostRoot }); // the first CPU sample has no previous one to diff against
+    const sample = await sampleNodeMetrics({ dataDir: hostRoot, hostRoot });
+    assert.equal(sample.memoryTotalBytes, os.totalmem());
+    assert.ok(sample.memoryWorkingSetBytes > 0 && sample.memoryWorkingSetBytes < sample.memoryTotalBytes);
+    assert.ok(sample.cpuUsageNanocores >= 0 && sample.cpuUsageNanocores <= os.availableParallelism() * 1e9 * 1.01, `cpu ${sample.cpuUsageNanocores}`);
+    assert.ok(sample.filesystem.capacityBytes > 0 && sample.filesystem.usedBytes <= sample.filesystem.capacityBytes);
+    assert.equal(sample.temperatureMillicelsius, 51000);
+    const usage = toMetricsUsage(sample);
+    assert.match(usage.cpu, /^\d+n$/);
+    assert.equal(usage.memory, `${Math.floor(sample.memoryWorkingSetBytes / 1024)}Ki`);
+  });
+});
