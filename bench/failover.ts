@@ -31,6 +31,8 @@ interface Trial {
   newLeader: string;
   /** From the SIGKILL to the answer of the first write, sent after it, that a new leader committed. */
   failoverMs: number | null;
+  /** New leader's term minus the killed one's: 1 is a clean election, more means split votes or pre-vote rounds that failed. */
+  termsUsed: number | null;
   loadWritesDuringTrial: number;
   rejoinMs: number;
 }
@@ -96,6 +98,7 @@ async function runTrials(cluster: BenchCluster): Promise<Trial[]> {
   for (let trial = 1; trial <= flags.trials!; trial++) {
     const leader = await cluster.waitForLeader(30_000);
     const survivors = cluster.members.filter((member) => member !== leader);
+    const oldTerm = await cluster.term(leader);
     const load = startLoad(cluster, flags['load-clients']!);
     await sleep(300);
     const killedAtMs = performance.now();
@@ -104,6 +107,7 @@ async function runTrials(cluster: BenchCluster): Promise<Trial[]> {
     const loadWrites = await load.stop();
     await exited;
     const newLeader = await cluster.waitForLeader(30_000, leader);
+    const newTerm = await cluster.term(newLeader);
     const restartAtMs = performance.now();
     leader.process.start();
     await cluster.waitForFollower(leader, 60_000);
@@ -114,6 +118,7 @@ async function runTrials(cluster: BenchCluster): Promise<Trial[]> {
       killed: leader.name,
       newLeader: newLeader.name,
       failoverMs: failoverMs === null ? null : round(failoverMs),
+      termsUsed: oldTerm !== undefined && newTerm !== undefined ? newTerm - oldTerm : null,
       loadWritesDuringTrial: loadWrites,
       rejoinMs: round(performance.now() - restartAtMs),
     };

@@ -28,6 +28,8 @@ interface MemberFigures {
   rssMaxMiB: number;
   writeBytes: number;
   writeBytesPerHour: number;
+  /** Written from the process start (data dir creation, election) to the window: shows the counter is live. */
+  writeBytesBeforeWindow: number;
 }
 
 /** Samples every member for the window; the clusters of both systems are idle meanwhile. */
@@ -62,6 +64,7 @@ async function measureWindow(clusters: readonly BenchCluster[]): Promise<MemberF
       rssMaxMiB: round(Math.max(...rss) / mib),
       writeBytes: written,
       writeBytesPerHour: Math.round((written * 3_600_000) / elapsedMs),
+      writeBytesBeforeWindow: first.writeBytes,
     };
   });
 }

@@ -1,10 +1,10 @@
 // npm run bench:store -- [--duration 8] [--warmup 1] [--keys 10000]
-// A 3-member Bramble cluster and a 3-member etcd cluster, one after the other on the same
-// machine (loopback, separate data dirs, fsync on): put and linearizable get at 1 and 64
-// concurrent clients, 8-byte keys and 256-byte values. Prints one JSON object per measurement,
-// the Bramble/etcd ratios, then a table. Figures only: never fails on a number.
+// A 3-member Bramble cluster and a 3-member etcd cluster, up together on the same machine
+// (loopback, separate data dirs, fsync on): put and linearizable get at 1 and 64 concurrent
+// clients, 8-byte keys and 256-byte values, measured alternately. Prints one JSON object per
+// measurement, the Bramble/etcd ratios, then a table. Figures only: never fails on a number.
 import { parseBenchFlags } from './lib/args.ts';
-import { type BenchCluster, defaultTimers, type SystemName, startSystem } from './lib/clusters.ts';
+import { type BenchCluster, type BenchMember, defaultTimers, type SystemName, startSystem } from './lib/clusters.ts';
 import { benchKey, benchValue, closedLoop } from './lib/load.ts';
 import { machineLine, withCluster } from './lib/run.ts';
 import { formatTable, ratio, round, summarize } from './lib/stats.ts';
@@ -39,11 +39,16 @@ interface Measurement {
   firstError?: string;
 }
 
-async function measureSystem(cluster: BenchCluster): Promise<Measurement[]> {
+interface Prepared {
+  cluster: BenchCluster;
+  leader: BenchMember;
+  version: string;
+}
+
+async function prepare(cluster: BenchCluster): Promise<Prepared> {
   const leader = await cluster.waitForLeader(30_000);
   const version = await cluster.version();
   console.error(`${cluster.system} ${version}: leader ${leader.name}; clients talk to the leader`);
-  const results: Measurement[] = [];
   const preload = cluster.client([leader], requestTimeoutMs);
   try {
     // The keys gets read exist before any measurement; 16 writers fill them.
@@ -53,53 +58,64 @@ async function measureSystem(cluster: BenchCluster): Promise<Measurement[]> {
   } finally {
     preload.close();
   }
-  for (const clients of concurrencies) {
-    for (const op of operations) {
-      const client = cluster.client([leader], requestTimeoutMs);
-      try {
-        let counter = 0;
-        const request = op === 'put'
-          ? () => client.put(benchKey((counter++ * 7919) % flags.keys!), benchValue)
-          : () => client.get(benchKey((counter++ * 7919) % preloadedKeys));
-        if (flags.warmup! > 0) await closedLoop(clients, flags.warmup! * 1000, request);
-        const cpuBefore = process.cpuUsage();
-        const loop = await closedLoop(clients, flags.duration! * 1000, request);
-        const cpu = process.cpuUsage(cpuBefore);
-        const latency = summarize(loop.latenciesMs);
-        const measurement: Measurement = {
-          bench: 'store',
-          system: cluster.system,
-          version,
-          op,
-          clients,
-          seconds: round(loop.elapsedMs / 1000),
-          ops: latency.count,
-          opsPerSec: round((latency.count * 1000) / loop.elapsedMs),
-          p50Ms: round(latency.p50Ms),
-          p99Ms: round(latency.p99Ms),
-          maxMs: round(latency.maxMs),
-          errors: loop.errors,
-          clientCpuMsPerKiloOp: round((cpu.user + cpu.system) / latency.count),
-          ...(loop.firstError ? { firstError: loop.firstError } : {}),
-        };
-        console.log(JSON.stringify(measurement));
-        results.push(measurement);
-      } finally {
-        client.close();
-      }
-    }
+  return { cluster, leader, version };
+}
+
+async function measure({ cluster, leader, version }: Prepared, op: (typeof operations)[number], clients: number): Promise<Measurement> {
+  const client = cluster.client([leader], requestTimeoutMs);
+  try {
+    let counter = 0;
+    const request = op === 'put'
+      ? () => client.put(benchKey((counter++ * 7919) % flags.keys!), benchValue)
+      : () => client.get(benchKey((counter++ * 7919) % preloadedKeys));
+    if (flags.warmup! > 0) await closedLoop(clients, flags.warmup! * 1000, request);
+    const cpuBefore = process.cpuUsage();
+    const loop = await closedLoop(clients, flags.duration! * 1000, request);
+    const cpu = process.cpuUsage(cpuBefore);
+    const latency = summarize(loop.latenciesMs);
+    const measurement: Measurement = {
+      bench: 'store',
+      system: cluster.system,
+      version,
+      op,
+      clients,
+      seconds: round(loop.elapsedMs / 1000),
+      ops: latency.count,
+      opsPerSec: round((latency.count * 1000) / loop.elapsedMs),
+      p50Ms: round(latency.p50Ms),
+      p99Ms: round(latency.p99Ms),
+      maxMs: round(latency.maxMs),
+      errors: loop.errors,
+      clientCpuMsPerKiloOp: round((cpu.user + cpu.system) / Math.max(1, latency.count)),
+      ...(loop.firstError ? { firstError: loop.firstError } : {}),
+    };
+    console.log(JSON.stringify(measurement));
+    return measurement;
+  } finally {
+    client.close();
   }
-  return results;
 }
 
 console.error(machineLine());
 console.error(`fsync on for both; Raft timers heartbeat ${defaultTimers.heartbeatMs} ms, election ${defaultTimers.electionMs} ms; ${flags.warmup} s warm-up + ${flags.duration} s per measurement`);
-const all: Measurement[] = [];
-for (const system of systems) {
-  // One system at a time: the other's processes are gone, so neither steals the other's CPU.
-  const results = await withCluster(`bench:store ${system}`, async (group) => measureSystem(await startSystem(system, group, 3, defaultTimers)));
-  all.push(...(results ?? []));
-}
+// Both clusters stay up (an idle cluster costs about 1 % of a core per member) and each
+// measurement of one system is followed by the same one of the other, in alternating order, so
+// both see the same background load on a shared machine and a drift in it favours neither.
+const all = (await withCluster('bench:store bramble', (brambleGroup) =>
+  withCluster('bench:store etcd', async (etcdGroup) => {
+    const prepared: Prepared[] = [];
+    for (const system of systems) prepared.push(await prepare(await startSystem(system, system === 'bramble' ? brambleGroup : etcdGroup, 3, defaultTimers)));
+    const results: Measurement[] = [];
+    let phase = 0;
+    for (const clients of concurrencies) {
+      for (const op of operations) {
+        const order = phase++ % 2 === 0 ? prepared : [...prepared].reverse();
+        for (const system of order) results.push(await measure(system, op, clients));
+      }
+    }
+    return results;
+  }),
+)) ?? [];
 
 const find = (system: SystemName, op: string, clients: number) => all.find((m) => m.system === system && m.op === op && m.clients === clients);
 const rows: (string | number | null)[][] = [];

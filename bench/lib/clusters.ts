@@ -49,6 +49,8 @@ export interface BenchCluster {
   waitForFollower(member: BenchMember, timeoutMs: number): Promise<void>;
   /** Version string the members report. */
   version(): Promise<string>;
+  /** The Raft term a member is in, or undefined when it does not answer. */
+  term(member: BenchMember): Promise<number | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,6 +117,7 @@ export async function startBramble(group: ProcessGroup, size: number, timers: Ra
       });
     },
     version: async () => (await brambleStatus(members[0]!))?.version ?? 'unknown',
+    term: async (member) => (await brambleStatus(member))?.term,
   };
 }
 
@@ -136,11 +139,11 @@ function etcdClient(addresses: readonly string[], timeoutMs: number): Etcd3 {
   });
 }
 
-async function etcdStatus(member: BenchMember): Promise<{ leads: boolean; hasLeader: boolean; version: string } | undefined> {
+async function etcdStatus(member: BenchMember): Promise<{ leads: boolean; hasLeader: boolean; version: string; term: number } | undefined> {
   const client = etcdClient([member.clientAddress], 1_000);
   try {
     const status = await client.maintenance.status();
-    return { leads: status.leader === status.header.member_id, hasLeader: status.leader !== '0', version: status.version };
+    return { leads: status.leader === status.header.member_id, hasLeader: status.leader !== '0', version: status.version, term: Number(status.raftTerm) };
   } catch {
     return undefined;
   } finally {
@@ -201,6 +204,7 @@ export async function startEtcd(group: ProcessGroup, size: number, timers: RaftT
       });
     },
     version: async () => (await etcdStatus(members[0]!))?.version ?? 'unknown',
+    term: async (member) => (await etcdStatus(member))?.term,
   };
 }
 
