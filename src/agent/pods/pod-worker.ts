@@ -1,0 +1,315 @@
+import { ImageError, type ContainerStatus, type Runtime, type PortMapping, type PodSandboxStatus } from '../runtime/runtime.ts';
+import { RestartBackoff } from './backoff.ts';
+import { type ConfigSource, PodConfigError } from './config-sources.ts';
+import { resolveEnv } from './env.ts';
+import type { Container, ContainerStateK8s, ContainerStatusK8s, Pod, PodCondition, PodStatus } from './pod-types.ts';
+import { cpuMillicores, memoryBytes } from './quantities.ts';
+import { mountsFor, prepareVolumes, removePodData } from './volumes.ts';
+
+export interface PodWorkerOptions {
+  runtime: Runtime;
+  /** The node's address as other nodes reach it (status.hostIP). */
+  hostIP: string;
+  /** Where pod volumes live on the node (<dataDir>/pods/<uid>). */
+  dataDir: string;
+  configSource: ConfigSource;
+  backoff?: RestartBackoff;
+  now?: () => number;
+}
+
+interface Failure {
+  reason: string;
+  message: string;
+}
+
+function iso(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function k8sState(status: ContainerStatus): ContainerStateK8s {
+  const state = status.state;
+  if (state.kind === 'waiting') return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
+  if (state.kind === 'running') return { running: { startedAt: iso(state.startedAt) } };
+  return {
+    terminated: {
+      exitCode: state.exitCode,
+      reason: state.reason,
+      ...(state.message ? { message: state.message } : {}),
+      ...(state.startedAt ? { startedAt: iso(state.startedAt) } : {}),
+      finishedAt: iso(state.finishedAt),
+      containerID: `${status.id.startsWith('sim') ? 'sim' : 'docker'}://${status.id}`,
+    },
+  };
+}
+
+function shouldRestart(policy: 'Always' | 'OnFailure' | 'Never', exitCode: number): boolean {
+  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+}
+
+/**
+ * Brings one pod's containers on this node to what its spec asks, one step per call (the
+ * kubelet's syncPod): sandbox, volumes, init containers in order, app containers with restart
+ * policy and back-off; then reports the pod status. Everything it knows comes from the runtime's
+ * labels, so a new worker after an agent restart continues where the old one stopped.
+ */
+export class PodWorker {
+  private readonly runtime: Runtime;
+  private readonly backoff: RestartBackoff;
+  private readonly now: () => number;
+  /** Why a container could not be created (image, config), by "<uid>/<container>". */
+  private readonly startFailures = new Map<string, Failure>();
+
+  constructor(private readonly options: PodWorkerOptions) {
+    this.runtime = options.runtime;
+    this.backoff = options.backoff ?? new RestartBackoff();
+    this.now = options.now ?? Date.now;
+  }
+
+  async sync(pod: Pod): Promise<PodStatus> {
+    const status = await this.syncOnce(pod);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      // A finished pod keeps its containers (for logs) but not its sandbox.
+      for (const sandbox of await this.runtime.listPodSandboxes({ podUid: pod.metadata.uid })) {
+        if (sandbox.state === 'ready') await this.runtime.stopPodSandbox(sandbox.id, 0);
+      }
+    }
+    return status;
+  }
+
+  private async syncOnce(pod: Pod): Promise<PodStatus> {
+    const uid = pod.metadata.uid;
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    let containers = await this.runtime.listContainers({ podUid: uid });
+    const sandboxes = await this.runtime.listPodSandboxes({ podUid: uid });
+    const terminal = this.terminalPhase(pod, containers);
+    if (terminal) return this.status(pod, containers, sandboxes, null);
+    let sandbox = sandboxes.find((s) => s.state === 'ready') ?? null;
+    if (!sandbox) {
+      // A dead sandbox took the pod's network with it: its containers go too, and start again.
+      for (const old of sandboxes) await this.runtime.stopPodSandbox(old.id, 0);
+      try {
+        const id = await this.runtime.runPodSandbox({
+          pod: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name },
+          hostname: pod.spec.hostname ?? pod.metadata.name,
+          ports: this.portsOf(pod),
+          attempt: sandboxes.length,
+        });
+        sandbox = (await this.runtime.listPodSandboxes({ podUid: uid })).find((s) => s.id === id) ?? null;
+      } catch (error) {
+        return this.status(pod, containers, sandboxes, { reason: 'CreatePodSandboxError', message: (error as Error).message });
+      }
+      containers = await this.runtime.listContainers({ podUid: uid });
+    }
+    if (!sandbox) return this.status(pod, containers, sandboxes, { reason: 'CreatePodSandboxError', message: 'the sandbox vanished right after it was created' });
+
+    let volumePaths: Map<string, string>;
+    try {
+      volumePaths = await prepareVolumes(pod, this.options.dataDir, this.options.configSource);
+    } catch (error) {
+      if (error instanceof PodConfigError) return this.status(pod, containers, [sandbox], { reason: error.reason, message: error.message });
+      throw error;
+    }
+
+    const current = (name: string) => latest(containers.filter((c) => c.sandboxId === sandbox.id && c.name === name));
+    // Attempts count across sandboxes: a container restarted in a new sandbox still gets a new name.
+    const nextAttempt = (name: string) => (latest(containers.filter((c) => c.name === name))?.attempt ?? -1) + 1;
+    for (const init of pod.spec.initContainers ?? []) {
+      const last = current(init.name);
+      if (last?.state.kind === 'terminated' && last.state.exitCode === 0) continue;
+      // Init containers restart on failure unless the pod's policy is Never.
+      await this.step(pod, sandbox, init, last, nextAttempt(init.name), policy === 'Never' ? 'Never' : 'OnFailure', volumePaths);
+      return this.status(pod, await this.runtime.listContainers({ podUid: uid }), [sandbox], null);
+    }
+    for (const container of pod.spec.containers) {
+      await this.step(pod, sandbox, container, current(container.name), nextAttempt(container.name), policy, volumePaths);
+    }
+    return this.status(pod, await this.runtime.listContainers({ podUid: uid }), [sandbox], null);
+  }
+
+  /** Stops the pod's containers (SIGTERM, grace, SIGKILL) and removes them, its sandbox and its node data. */
+  async kill(podUid: string, gracePeriodSeconds: number): Promise<void> {
+    const sandboxes = await this.runtime.listPodSandboxes({ podUid });
+    await Promise.all(sandboxes.map((s) => this.runtime.stopPodSandbox(s.id, gracePeriodSeconds)));
+    for (const sandbox of sandboxes) await this.runtime.removePodSandbox(sandbox.id);
+    await removePodData(this.options.dataDir, podUid);
+    this.backoff.forgetPod(podUid);
+    for (const key of this.startFailures.keys()) if (key.startsWith(`${podUid}/`)) this.startFailures.delete(key);
+  }
+
+  /** Kills pods the node runs but should not (deleted while the agent was down); returns their uids. */
+  async removeOrphans(wantedPodUids: Set<string>, gracePeriodSeconds: number): Promise<string[]> {
+    const orphans = new Set((await this.runtime.listPodSandboxes()).map((s) => s.pod.uid).filter((uid) => !wantedPodUids.has(uid)));
+    for (const uid of orphans) await this.kill(uid, gracePeriodSeconds);
+    return [...orphans];
+  }
+
+  private portsOf(pod: Pod): PortMapping[] {
+    return pod.spec.containers.flatMap((c) =>
+      (c.ports ?? []).map((p) => ({
+        containerPort: p.containerPort,
+        ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+        protocol: p.protocol ?? 'TCP',
+      })),
+    );
+  }
+
+  private async step(
+    pod: Pod,
+    sandbox: PodSandboxStatus,
+    spec: Container,
+    last: ContainerStatus | undefined,
+    attempt: number,
+    policy: 'Always' | 'OnFailure' | 'Never',
+    volumePaths: Map<string, string>,
+  ): Promise<void> {
+    if (!last) return this.start(pod, sandbox, spec, attempt, volumePaths);
+    if (last.state.kind === 'running') return;
+    if (last.state.kind === 'waiting') {
+      // Created but never started (the agent stopped in between): start it now.
+      await this.runtime.startContainer(last.id).catch((error: Error) => this.startFailures.set(this.key(pod, spec), { reason: 'CreateContainerError', message: error.message }));
+      return;
+    }
+    if (!shouldRestart(policy, last.state.exitCode)) return;
+    const key = this.key(pod, spec);
+    const until = this.backoff.backedOffUntil(key, last.state.finishedAt.getTime(), last.state.startedAt?.getTime() ?? null, this.now());
+    if (until !== null) return;
+    this.backoff.recordRestart(key);
+    await this.start(pod, sandbox, spec, attempt, volumePaths);
+  }
+
+  private key(pod: Pod, spec: Container): string {
+    return `${pod.metadata.uid}/${spec.name}`;
+  }
+
+  private async start(pod: Pod, sandbox: PodSandboxStatus, spec: Container, attempt: number, volumePaths: Map<string, string>): Promise<void> {
+    const key = this.key(pod, spec);
+    try {
+      const pullPolicy = spec.imagePullPolicy ?? (/:[^/]+$/.test(spec.image) && !spec.image.endsWith(':latest') ? 'IfNotPresent' : 'Always');
+      await this.runtime.ensureImage(spec.image, pullPolicy);
+      const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.options.hostIP, nodeName: this.runtime.nodeName });
+      const limits = spec.resources?.limits ?? {};
+      const id = await this.runtime.createContainer(sandbox.id, {
+        name: spec.name,
+        image: spec.image,
+        ...(spec.command ? { command: spec.command } : {}),
+        ...(spec.args ? { args: spec.args } : {}),
+        env,
+        ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+        mounts: mountsFor(spec, volumePaths, pod),
+        resources: {
+          ...(limits.memory ? { memoryLimitBytes: memoryBytes(limits.memory) } : {}),
+          ...(limits.cpu ? { cpuLimitMillicores: cpuMillicores(limits.cpu) } : {}),
+        },
+        attempt,
+        tty: spec.tty ?? false,
+        stdin: spec.stdin ?? false,
+      });
+      this.startFailures.delete(key);
+      await this.runtime.startContainer(id);
+    } catch (error) {
+      if (error instanceof ImageError || error instanceof PodConfigError) {
+        this.startFailures.set(key, { reason: error.reason, message: error.message });
+      } else {
+        this.startFailures.set(key, { reason: 'CreateContainerError', message: (error as Error).message });
+      }
+    }
+  }
+
+  /** Succeeded or Failed once nothing will run again; null while the pod is live. */
+  private terminalPhase(pod: Pod, containers: ContainerStatus[]): 'Succeeded' | 'Failed' | null {
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    if (policy === 'Always') return null;
+    const byName = (name: string) => latest(containers.filter((c) => c.name === name));
+    if (policy === 'Never') {
+      for (const init of pod.spec.initContainers ?? []) {
+        const last = byName(init.name);
+        if (last?.state.kind === 'terminated' && last.state.exitCode !== 0) return 'Failed';
+      }
+    }
+    const lasts = pod.spec.containers.map((c) => byName(c.name));
+    if (!lasts.every((c) => c?.state.kind === 'terminated')) return null;
+    const exitCodes = lasts.map((c) => (c?.state.kind === 'terminated' ? c.state.exitCode : -1));
+    if (exitCodes.every((code) => code === 0)) return 'Succeeded';
+    return policy === 'Never' ? 'Failed' : null;
+  }
+
+  private containerStatus(pod: Pod, spec: Container, attempts: ContainerStatus[], podFailure: Failure | null, policy: 'Always' | 'OnFailure' | 'Never'): ContainerStatusK8s {
+    const sorted = [...attempts].sort((a, b) => a.attempt - b.attempt);
+    const last = sorted.at(-1);
+    const previous = sorted.at(-2);
+    const key = this.key(pod, spec);
+    const failure = this.startFailures.get(key) ?? podFailure;
+    if (!last) {
+      return {
+        name: spec.name,
+        state: { waiting: failure ?? { reason: 'ContainerCreating' } },
+        lastState: {},
+        ready: false,
+        started: false,
+        restartCount: 0,
+        image: spec.image,
+        imageID: '',
+      };
+    }
+    let state = k8sState(last);
+    let lastState: ContainerStateK8s | Record<string, never> = previous ? k8sState(previous) : {};
+    if (last.state.kind === 'terminated' && shouldRestart(policy, last.state.exitCode)) {
+      const until = this.backoff.backedOffUntil(key, last.state.finishedAt.getTime(), last.state.startedAt?.getTime() ?? null, this.now());
+      if (failure || until !== null) {
+        // Waiting to be restarted: Kubernetes shows the crash as lastState and the wait as state.
+        lastState = state;
+        const delaySeconds = Math.round(this.backoff.currentDelayMs(key) / 1000);
+        state = { waiting: failure ?? { reason: 'CrashLoopBackOff', message: `back-off ${delaySeconds}s restarting failed container=${spec.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } };
+      }
+    }
+    return {
+      name: spec.name,
+      state,
+      lastState,
+      ready: last.state.kind === 'running',
+      started: last.state.kind === 'running',
+      restartCount: last.attempt,
+      image: spec.image,
+      imageID: last.imageId,
+      containerID: `${last.id.startsWith('sim') ? 'sim' : 'docker'}://${last.id}`,
+    };
+  }
+
+  private status(pod: Pod, containers: ContainerStatus[], sandboxes: PodSandboxStatus[], podFailure: Failure | null): PodStatus {
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    const sandbox = sandboxes.find((s) => s.state === 'ready') ?? null;
+    const inSandbox = (name: string) => containers.filter((c) => c.name === name && (!sandbox || c.sandboxId === sandbox.id));
+    const initStatuses = (pod.spec.initContainers ?? []).map((spec) => this.containerStatus(pod, spec, inSandbox(spec.name), podFailure, policy === 'Never' ? 'Never' : 'OnFailure'));
+    const appStatuses = pod.spec.containers.map((spec) => this.containerStatus(pod, spec, inSandbox(spec.name), podFailure, policy));
+    const initialized = initStatuses.every((s) => 'terminated' in s.state && s.state.terminated.exitCode === 0);
+    const allReady = appStatuses.every((s) => s.ready);
+    const terminal = this.terminalPhase(pod, containers);
+    let phase: PodStatus['phase'];
+    if (terminal) phase = terminal;
+    else if (!initialized || appStatuses.some((s) => !s.containerID)) phase = 'Pending';
+    else phase = 'Running';
+    const condition = (type: PodCondition['type'], ok: boolean, reason: string): PodCondition => ({ type, status: ok ? 'True' : 'False', ...(ok ? {} : { reason }) });
+    const notReady = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+    const conditions: PodCondition[] = [
+      condition('PodScheduled', true, ''),
+      condition('Initialized', initialized, 'ContainersNotInitialized'),
+      { ...condition('ContainersReady', allReady, terminal ? 'PodCompleted' : 'ContainersNotReady'), ...(allReady ? {} : { message: `containers with unready status: [${notReady.join(' ')}]` }) },
+      { ...condition('Ready', allReady, terminal ? 'PodCompleted' : 'ContainersNotReady'), ...(allReady ? {} : { message: `containers with unready status: [${notReady.join(' ')}]` }) },
+    ];
+    const podIP = sandbox?.podIP ?? pod.status?.podIP;
+    return {
+      phase,
+      conditions,
+      containerStatuses: appStatuses,
+      initContainerStatuses: initStatuses,
+      ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+      hostIP: this.options.hostIP,
+      startTime: pod.status?.startTime ?? iso(new Date(this.now())),
+    };
+  }
+}
+
+function latest(attempts: ContainerStatus[]): ContainerStatus | undefined {
+  return attempts.reduce<ContainerStatus | undefined>((best, c) => (!best || c.attempt > best.attempt ? c : best), undefined);
+}

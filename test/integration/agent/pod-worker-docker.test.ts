@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { after, describe, test } from 'node:test';
+import Dockerode from 'dockerode';
+import { RestartBackoff } from '../../../src/agent/pods/backoff.ts';
+import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
+import type { Container, Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
+import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
+import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
+import { labels } from '../../../src/agent/runtime/labels.ts';
+import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
+import type { RunnablePlatform } from '../../../src/agent/runtime/platforms.ts';
+import type { Runtime } from '../../../src/agent/runtime/runtime.ts';
+import { localImageId } from '../../../src/image/index.ts';
+import { busyboxCacheDir, testImages } from '../../lib/images.ts';
+import { freePort } from '../../lib/ports.ts';
+
+const engine = new Dockerode();
+const pauseBusyboxPath = join(busyboxCacheDir(), 'amd64', 'bin', 'busybox');
+const run = randomUUID().slice(0, 8);
+const nodeNames = new Set<string>();
+const dataDirs: string[] = [];
+let pauseImageId: string | null = null;
+let pauseWasLoaded = true;
+
+async function newRuntime(suffix: string, runnablePlatforms?: RunnablePlatform[]): Promise<DockerRuntime> {
+  if (pauseImageId === null) {
+    const pause = await buildPauseImage(await import('node:fs/promises').then((fs) => fs.readFile(pauseBusyboxPath)), { os: 'linux', architecture: 'amd64' });
+    pauseImageId = pause.archive.imageId;
+    pauseWasLoaded = (await localImageId(engine, pause.tag)) !== null;
+  }
+  const nodeName = `podworker-${run}-${suffix}`;
+  nodeNames.add(nodeName);
+  return DockerRuntime.create({ docker: engine, nodeName, pauseBusyboxPath, ...(runnablePlatforms ? { runnablePlatforms } : {}) });
+}
+
+async function newDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bramble-agent-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+// Every container labelled with a node name of this run is removed by id, whatever happened.
+after(async () => {
+  for (const nodeName of nodeNames) {
+    for (const c of await engine.listContainers({ all: true, filters: { label: [`${labels.node}=${nodeName}`] } })) {
+      await engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+  if (!pauseWasLoaded && pauseImageId) await engine.getImage(pauseImageId).remove({ force: true }).catch(() => undefined);
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+});
+
+function podOf(name: string, containers: Container[], extra: Partial<Pod['spec']> = {}): Pod {
+  return { metadata: { name, namespace: 'default', uid: randomUUID(), labels: { app: name } }, spec: { containers, terminationGracePeriodSeconds: 5, ...extra } };
+}
+
+async function syncUntil(worker: PodWorker, pod: Pod, what: string, done: (status: PodStatus) => boolean, timeoutMs = 60_000): Promise<PodStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let status = await worker.sync(pod);
+  while (!done(status)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(status, null, 1)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    status = await worker.sync(pod);
+    pod.status = status;
+  }
+  pod.status = status;
+  return status;
+}
+
+async function execText(runtime: Runtime, containerId: string, command: string[]): Promise<string> {
+  const session = await runtime.exec(containerId, { command, stdin: false, tty: false });
+  const [out, err] = await Promise.all([text(session.stdout), session.stderr ? text(session.stderr) : Promise.resolve('')]);
+  const code = await session.exitCode();
+  if (code !== 0) throw new Error(`${command.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+const idOf = (status: PodStatus, name: string) => (status.containerStatuses.find((c) => c.name === name)?.containerID ?? '').replace('docker://', '');
+const sleeper = (name: string): Container => ({ name, image: testImages.amd64, command: ['sleep', '3600'] });
+
+describe('PodWorker on the real Docker engine', () => {
+  test('a two-container pod: localhost between them, env and files from a ConfigMap and a Secret, updates reach the files', async () => {
+    const runtime = await newRuntime('config');
+    const configMaps: Record<string, Record<string, string>> = { 'default/settings': { GREETING: 'hello', 'app.conf': 'level=1\n' } };
+    const secrets = { 'default/credentials': { password: Buffer.from('s3cret') } };
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({ configMaps, secrets }) });
+    const pod = podOf(
+      'web',
+      [
+        { name: 'server', image: testImages.amd64, command: ['sh', '-c', 'mkdir -p /www && echo "$GREETING from $POD_NAME" > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www'],
+          env: [
+            { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'GREETING' } } },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          ] },
+        { ...sleeper('client'),
+          env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'credentials', key: 'password' } } }],
+          volumeMounts: [{ name: 'config', mountPath: '/etc/app' }, { name: 'secret', mountPath: '/etc/secret' }] },
+      ],
+      { volumes: [{ name: 'config', configMap: { name: 'settings' } }, { name: 'secret', secret: { secretName: 'credentials' } }] },
+    );
+    const status = await syncUntil(worker, pod, 'both containers running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
+    assert.deepEqual(status.conditions.map((c) => [c.type, c.status]), [['PodScheduled', 'True'], ['Initialized', 'True'], ['ContainersReady', 'True'], ['Ready', 'True']]);
+    assert.match(status.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    const client = idOf(status, 'client');
+    let body = '';
+    for (let i = 0; i < 100 && !body; i++) {
+      body = await execText(runtime, client, ['wget', '-qO-', 'http://127.0.0.1:8080/index.html']).catch(() => '');
+      if (!body) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(body, 'hello from web\n');
+    assert.equal(await execText(runtime, client, ['sh', '-c', 'echo "$PASSWORD"']), 's3cret\n');
+    assert.equal(await execText(runtime, client, ['cat', '/etc/app/app.conf']), 'level=1\n');
+    assert.equal(await execText(runtime, client, ['cat', '/etc/secret/password']), 's3cret');
+    assert.equal((await execText(runtime, client, ['stat', '-L', '-c', '%a', '/etc/secret/password'])).trim(), '400');
+    assert.equal((await execText(runtime, client, ['stat', '-L', '-c', '%a', '/etc/app/app.conf'])).trim(), '644');
+
+    configMaps['default/settings'] = { GREETING: 'hello', 'app.conf': 'level=2\n' };
+    await worker.sync(pod);
+    assert.equal(await execText(runtime, client, ['cat', '/etc/app/app.conf']), 'level=2\n', 'the running container sees the new ConfigMap');
+    assert.equal(idOf(await worker.sync(pod), 'client'), client, 'a config update does not restart the container');
+    await worker.kill(pod.metadata.uid, 0);
+  });
+
+  test('a crash-looping container restarts once at once, then backs off (CrashLoopBackOff) with lastState and previous logs', async () => {
+    const runtime = await newRuntime('crash');
+    // A long first back-off: after the immediate restart the next crash must wait, whatever the machine's speed.
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({}), backoff: new RestartBackoff(600_000, 600_000) });
+    const pod = podOf('crasher', [{ name: 'app', image: testImages.amd64, command: ['sh', '-c', 'echo "crashing now"; exit 3'] }]);
+    const status = await syncUntil(worker, pod, 'CrashLoopBackOff', (s) => {
+      const state = s.containerStatuses[0]?.state;
+      return Boolean(state && 'waiting' in state && state.waiting.reason === 'CrashLoopBackOff');
+    });
+    const app = status.containerStatuses[0];
+    assert.equal(status.phase, 'Running', 'a restarting pod is Running, as in Kubernetes');
+    assert.equal(app?.restartCount, 1);
+    assert.equal(app?.ready, false);
+    assert.ok(app && 'terminated' in app.lastState && app.lastState.terminated.exitCode === 3 && app.lastState.terminated.reason === 'Error');
+    assert.match(JSON.stringify(app?.state), /back-off 600s restarting failed container=app pod=crasher_default/);
+    const attempts = await runtime.listContainers({ podUid: pod.metadata.uid });
+    assert.deepEqual(attempts.map((c) => c.attempt).sort(), [0, 1], 'no third attempt while backing off');
+    for (const attempt of attempts) assert.equal(await text(await runtime.logs(attempt.id, { follow: false, timestamps: false })), 'crashing now\n');
+    await worker.kill(pod.metadata.uid, 0);
+  });
+
+  test('init containers run first and in order; restartPolicy Never fails the pod, OnFailure succeeds it', async () => {
+    const runtime = await newRuntime('init');
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({}) });
+    const pod = podOf(
+      'staged',
+      [{ name: 'app', image: testImages.amd64, command: ['cat', '/work/steps'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+      {
+        restartPolicy: 'OnFailure',
+        volumes: [{ name: 'work', emptyDir: {} }],
+        initContainers: [
+          { name: 'first', image: testImages.amd64, command: ['sh', '-c', 'echo first >> /work/steps'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          { name: 'second', image: testImages.amd64, command: ['sh', '-c', 'echo second >> /work/steps'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+        ],
+      },
+    );
+    const done = await syncUntil(worker, pod, 'Succeeded', (s) => s.phase === 'Succeeded');
+    assert.deepEqual(done.initContainerStatuses.map((c) => 'terminated' in c.state && c.state.terminated.reason), ['Completed', 'Completed']);
+    assert.equal(await text(await runtime.logs(idOf(done, 'app'), { follow: false, timestamps: false })), 'first\nsecond\n');
+    assert.equal((await runtime.listPodSandboxes({ podUid: pod.metadata.uid }))[0]?.state, 'notready', 'a finished pod gives up its sandbox');
+
+    const failing = podOf('fails', [{ name: 'app', image: testImages.amd64, command: ['false'] }], { restartPolicy: 'Never' });
+    const failed = await syncUntil(worker, failing, 'Failed', (s) => s.phase === 'Failed');
+    assert.equal(failed.containerStatuses[0]?.restartCount, 0);
+    assert.ok(failed.containerStatuses[0] && 'terminated' in failed.containerStatuses[0].state);
+    await worker.kill(pod.metadata.uid, 0);
+    await worker.kill(failing.metadata.uid, 0);
+  });
+
+  test('graceful deletion: SIGTERM, the process cleans up within the grace period, then everything of the pod is gone', async () => {
+    const runtime = await newRuntime('delete');
+    const dataDir = await newDataDir();
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir, configSource: staticConfigSource({}) });
+    const pod = podOf('polite', [
+      { name: 'app', image: testImages.amd64, command: ['sh', '-c', "trap 'echo bye > /scratch/bye; exit 0' TERM; while :; do sleep 1 & wait $!; done"], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] },
+    ], { volumes: [{ name: 'scratch', emptyDir: {} }] });
+    const status = await syncUntil(worker, pod, 'running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
+    const id = idOf(status, 'app');
+    assert.ok(existsSync(join(dataDir, 'pods', pod.metadata.uid, 'volumes', 'scratch')));
+    const finished = new Promise<number>((resolve) => {
+      void engine.getContainer(id).wait().then((result: { StatusCode: number }) => resolve(result.StatusCode));
+    });
+    await worker.kill(pod.metadata.uid, 20);
+    assert.equal(await finished, 0, 'the trap ran: exit 0, not 137');
+    assert.deepEqual(await runtime.listContainers({ podUid: pod.metadata.uid }), []);
+    assert.deepEqual(await runtime.listPodSandboxes({ podUid: pod.metadata.uid }), []);
+    assert.equal(existsSync(join(dataDir, 'pods', pod.metadata.uid)), false, 'the pod directory is removed');
+  });
+
+  test('an agent restart keeps containers running; pods deleted while it was down are removed', async () => {
+    const first = await newRuntime('restart');
+    const dataDir = await newDataDir();
+    const before = new PodWorker({ runtime: first, hostIP: '127.0.0.1', dataDir, configSource: staticConfigSource({}) });
+    const kept = podOf('kept', [sleeper('app')]);
+    const deleted = podOf('deleted', [sleeper('app')]);
+    const keptStatus = await syncUntil(before, kept, 'kept running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
+    await syncUntil(before, deleted, 'deleted running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
+
+    const restarted = await DockerRuntime.create({ docker: engine, nodeName: first.nodeName, pauseBusyboxPath });
+    const after = new PodWorker({ runtime: restarted, hostIP: '127.0.0.1', dataDir, configSource: staticConfigSource({}) });
+    assert.deepEqual(await after.removeOrphans(new Set([kept.metadata.uid]), 0), [deleted.metadata.uid]);
+    const again = await after.sync(kept);
+    assert.equal(idOf(again, 'app'), idOf(keptStatus, 'app'), 'same container');
+    assert.deepEqual(again.containerStatuses[0]?.state, keptStatus.containerStatuses[0]?.state, 'same start time: not restarted');
+    assert.equal(again.containerStatuses[0]?.restartCount, 0);
+    assert.deepEqual(await restarted.listContainers({ podUid: deleted.metadata.uid }), []);
+    await after.kill(kept.metadata.uid, 0);
+  });
+
+  test('bad input waits with a clear reason: missing ConfigMap (then created), wrong-arch image, hostPort in use', async () => {
+    const runtime = await newRuntime('bad', [{ architecture: 'amd64', variants: [], emulated: false }]);
+    const configMaps: Record<string, Record<string, string>> = {};
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({ configMaps }) });
+
+    const needsConfig = podOf('needs-config', [{ ...sleeper('app'), envFrom: [{ configMapRef: { name: 'later' } }] }]);
+    const waiting = await worker.sync(needsConfig);
+    assert.equal(waiting.phase, 'Pending');
+    assert.deepEqual(waiting.containerStatuses[0]?.state, { waiting: { reason: 'CreateContainerConfigError', message: 'configmap "later" not found in namespace default: create it or mark the reference optional' } });
+    configMaps['default/later'] = { MODE: 'on' };
+    await syncUntil(worker, needsConfig, 'running once the ConfigMap exists', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
+
+    const arm = podOf('arm-only', [{ name: 'app', image: testImages.arm64, command: ['uname', '-m'] }]);
+    const mismatch = await worker.sync(arm);
+    const state = mismatch.containerStatuses[0]?.state;
+    assert.ok(state && 'waiting' in state && state.waiting.reason === 'ImageArchitectureMismatch', JSON.stringify(state));
+    assert.match(state.waiting.message ?? '', /is linux\/arm64\/v8 but node .* runs linux\/amd64/);
+    assert.deepEqual(await runtime.listContainers({ podUid: arm.metadata.uid }), [], 'no container that would die with exec format error');
+
+    // A real listener on the node's loopback holds the port.
+    const hostPort = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(hostPort, '127.0.0.1', resolve));
+    try {
+      const clash = podOf('clash', [{ ...sleeper('app'), ports: [{ containerPort: 80, hostPort, hostIP: '127.0.0.1' }] }]);
+      const blocked = await worker.sync(clash);
+      const blockedState = blocked.containerStatuses[0]?.state;
+      assert.ok(blockedState && 'waiting' in blockedState && blockedState.waiting.reason === 'CreatePodSandboxError', JSON.stringify(blockedState));
+      assert.match(blockedState.waiting.message ?? '', new RegExp(`hostPort ${hostPort}/TCP is already in use`));
+      assert.deepEqual(await runtime.listPodSandboxes({ podUid: clash.metadata.uid }), []);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    await worker.kill(needsConfig.metadata.uid, 0);
+    await worker.kill(arm.metadata.uid, 0);
+  });
+});
