@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { RestartBackoff } from '../../../src/agent/pods/backoff.ts';
 import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
 import type { Container, Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
 import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
+import { removePodData } from '../../../src/agent/pods/volumes.ts';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
 import { labels } from '../../../src/agent/runtime/labels.ts';
 import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
@@ -31,7 +32,7 @@ let pauseWasLoaded = true;
 
 async function newRuntime(suffix: string, runnablePlatforms?: RunnablePlatform[]): Promise<DockerRuntime> {
   if (pauseImageId === null) {
-    const pause = await buildPauseImage(await import('node:fs/promises').then((fs) => fs.readFile(pauseBusyboxPath)), { os: 'linux', architecture: 'amd64' });
+    const pause = await buildPauseImage(await readFile(pauseBusyboxPath), { os: 'linux', architecture: 'amd64' });
     pauseImageId = pause.archive.imageId;
     pauseWasLoaded = (await localImageId(engine, pause.tag)) !== null;
   }
@@ -54,7 +55,11 @@ after(async () => {
     }
   }
   if (!pauseWasLoaded && pauseImageId) await engine.getImage(pauseImageId).remove({ force: true }).catch(() => undefined);
-  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+  for (const dir of dataDirs) {
+    // removePodData unmounts memory emptyDirs a failed test left mounted.
+    for (const uid of await readdir(join(dir, 'pods')).catch(() => [] as string[])) await removePodData(dir, uid).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 function podOf(name: string, containers: Container[], extra: Partial<Pod['spec']> = {}): Pod {
@@ -195,6 +200,26 @@ describe('PodWorker on the real Docker engine', () => {
     assert.deepEqual(await runtime.listContainers({ podUid: pod.metadata.uid }), []);
     assert.deepEqual(await runtime.listPodSandboxes({ podUid: pod.metadata.uid }), []);
     assert.equal(existsSync(join(dataDir, 'pods', pod.metadata.uid)), false, 'the pod directory is removed');
+  });
+
+  test('an emptyDir with medium Memory is a tmpfs on the node shared by the containers, unmounted with the pod', async () => {
+    const runtime = await newRuntime('memory');
+    const dataDir = await newDataDir();
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir, configSource: staticConfigSource({}) });
+    const mount = [{ name: 'cache', mountPath: '/cache' }];
+    const pod = podOf('ram', [
+      { ...sleeper('writer'), volumeMounts: mount },
+      { ...sleeper('reader'), volumeMounts: mount },
+    ], { volumes: [{ name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }] });
+    const status = await syncUntil(worker, pod, 'running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
+    const hostDir = join(dataDir, 'pods', pod.metadata.uid, 'volumes', 'cache');
+    const mountLine = (await readFile('/proc/mounts', 'utf8')).split('\n').find((line) => line.split(' ')[1] === hostDir);
+    assert.match(mountLine ?? '', /^tmpfs .* tmpfs .*size=8192k/, 'a tmpfs of the requested size on the node');
+    await execText(runtime, idOf(status, 'writer'), ['sh', '-c', 'echo in-ram > /cache/note']);
+    assert.equal(await execText(runtime, idOf(status, 'reader'), ['cat', '/cache/note']), 'in-ram\n');
+    await worker.kill(pod.metadata.uid, 0);
+    assert.equal((await readFile('/proc/mounts', 'utf8')).includes(hostDir), false, 'unmounted');
+    assert.equal(existsSync(hostDir), false);
   });
 
   test('an agent restart keeps containers running; pods deleted while it was down are removed', async () => {
