@@ -62,6 +62,7 @@ interface SimContainer {
   machine: string;
   timer: NodeJS.Timeout | null;
   memoryBytes: number;
+  clock: () => Date;
 }
 
 const machineOfArchitecture: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', arm: 'armv7l' };
@@ -78,7 +79,15 @@ export class SimEngine {
   readonly containers = new Map<string, SimContainer>();
   private nextAddress = 2;
 
-  constructor(readonly platform: ImagePlatform = { os: 'linux', architecture: 'amd64' }) {}
+  /** `now` lets a simulation run the engine on its virtual clock (state times, stats). */
+  constructor(
+    readonly platform: ImagePlatform = { os: 'linux', architecture: 'amd64' },
+    readonly now: () => number = Date.now,
+  ) {}
+
+  date(): Date {
+    return new Date(this.now());
+  }
 
   /** Puts an image on the engine, as `docker load` would. */
   loadImage(reference: string, platform: ImageInfo['platform'], sizeBytes = 2_000_000): ImageInfo {
@@ -100,7 +109,7 @@ export class SimEngine {
 }
 
 function emit(container: SimContainer, text: string): void {
-  const line = { at: new Date(), text };
+  const line = { at: container.clock(), text };
   container.logs.push(line);
   for (const follower of container.followers) follower.write(text);
 }
@@ -110,7 +119,7 @@ function terminate(container: SimContainer, exitCode: number): void {
   if (container.timer) clearTimeout(container.timer);
   container.timer = null;
   const startedAt = container.state.kind === 'running' ? container.state.startedAt : null;
-  container.state = { kind: 'terminated', exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: new Date() };
+  container.state = { kind: 'terminated', exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: container.clock() };
   container.hostPorts = [];
   container.podIP = null;
   for (const follower of container.followers) follower.end();
@@ -227,8 +236,8 @@ export class SimRuntime implements Runtime {
       imageId: 'sim-pause',
       image: 'sim-pause',
       argv: ['pause'],
-      state: { kind: 'running', startedAt: new Date() },
-      createdAt: new Date(),
+      state: { kind: 'running', startedAt: this.engine.date() },
+      createdAt: this.engine.date(),
       hostPorts,
       podIP: this.engine.allocateAddress(),
       logs: [],
@@ -236,6 +245,7 @@ export class SimRuntime implements Runtime {
       machine: machineOfArchitecture[this.engine.platform.architecture] ?? this.engine.platform.architecture,
       timer: null,
       memoryBytes: 200_000,
+      clock: () => this.engine.date(),
     });
     return id;
   }
@@ -286,7 +296,7 @@ export class SimRuntime implements Runtime {
       image: config.image,
       argv: [...(config.command ?? []), ...(config.args ?? [])],
       state: { kind: 'waiting', reason: 'ContainerCreating' },
-      createdAt: new Date(),
+      createdAt: this.engine.date(),
       hostPorts: [],
       podIP: null,
       logs: [],
@@ -294,6 +304,7 @@ export class SimRuntime implements Runtime {
       machine: machineOfArchitecture[image.platform.architecture] ?? image.platform.architecture,
       timer: null,
       memoryBytes: 1_000_000,
+      clock: () => this.engine.date(),
     });
     return id;
   }
@@ -302,7 +313,7 @@ export class SimRuntime implements Runtime {
     const container = this.own(containerId);
     if (container.state.kind === 'running') return;
     if (container.state.kind === 'terminated') throw new Error(`cannot start container ${containerId}: it has exited; create the next attempt instead`);
-    container.state = { kind: 'running', startedAt: new Date() };
+    container.state = { kind: 'running', startedAt: this.engine.date() };
     runProgram(container);
   }
 
@@ -421,8 +432,8 @@ export class SimRuntime implements Runtime {
 
   async containerStats(containerId: ContainerId): Promise<ContainerStats> {
     const container = this.own(containerId);
-    const runningMs = container.state.kind === 'running' ? Date.now() - container.state.startedAt.getTime() : 0;
+    const runningMs = container.state.kind === 'running' ? this.engine.now() - container.state.startedAt.getTime() : 0;
     // Modelled: an idle process uses a thousandth of a CPU.
-    return { cpuUsageNanoseconds: runningMs * 1000, memoryWorkingSetBytes: container.memoryBytes, timestamp: new Date() };
+    return { cpuUsageNanoseconds: runningMs * 1000, memoryWorkingSetBytes: container.memoryBytes, timestamp: this.engine.date() };
   }
 }
