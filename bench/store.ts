@@ -6,6 +6,7 @@
 import { parseBenchFlags } from './lib/args.ts';
 import { type BenchCluster, type BenchMember, defaultTimers, type SystemName, startSystem } from './lib/clusters.ts';
 import { benchKey, benchValue, closedLoop } from './lib/load.ts';
+import { sampleProcess } from './lib/proc.ts';
 import { machineLine, withCluster } from './lib/run.ts';
 import { formatTable, ratio, round, summarize } from './lib/stats.ts';
 
@@ -36,6 +37,8 @@ interface Measurement {
   errors: number;
   /** CPU the bench process itself (the load generator and client library) spent per 1000 answered requests. */
   clientCpuMsPerKiloOp: number;
+  /** CPU all three members together spent per 1000 answered requests (from /proc/<pid>/stat). */
+  serverCpuMsPerKiloOp: number;
   firstError?: string;
 }
 
@@ -69,9 +72,12 @@ async function measure({ cluster, leader, version }: Prepared, op: (typeof opera
       ? () => client.put(benchKey((counter++ * 7919) % flags.keys!), benchValue)
       : () => client.get(benchKey((counter++ * 7919) % preloadedKeys));
     if (flags.warmup! > 0) await closedLoop(clients, flags.warmup! * 1000, request);
+    const serverCpuMs = () => cluster.members.reduce((sum, member) => sum + sampleProcess(member.process.pid!).cpuMs, 0);
+    const serverCpuBeforeMs = serverCpuMs();
     const cpuBefore = process.cpuUsage();
     const loop = await closedLoop(clients, flags.duration! * 1000, request);
     const cpu = process.cpuUsage(cpuBefore);
+    const serverCpuUsedMs = serverCpuMs() - serverCpuBeforeMs;
     const latency = summarize(loop.latenciesMs);
     const measurement: Measurement = {
       bench: 'store',
@@ -87,6 +93,7 @@ async function measure({ cluster, leader, version }: Prepared, op: (typeof opera
       maxMs: round(latency.maxMs),
       errors: loop.errors,
       clientCpuMsPerKiloOp: round((cpu.user + cpu.system) / Math.max(1, latency.count)),
+      serverCpuMsPerKiloOp: round((serverCpuUsedMs * 1000) / Math.max(1, latency.count)),
       ...(loop.firstError ? { firstError: loop.firstError } : {}),
     };
     console.log(JSON.stringify(measurement));
@@ -138,12 +145,13 @@ for (const op of operations) {
       bramble?.p50Ms ?? null, etcd?.p50Ms ?? null,
       bramble?.p99Ms ?? null, etcd?.p99Ms ?? null, ratios.p99BrambleOverEtcd,
       `${bramble?.errors ?? 'n/a'}/${etcd?.errors ?? 'n/a'}`,
+      `${bramble?.serverCpuMsPerKiloOp ?? 'n/a'}/${etcd?.serverCpuMsPerKiloOp ?? 'n/a'}`,
       `${bramble?.clientCpuMsPerKiloOp ?? 'n/a'}/${etcd?.clientCpuMsPerKiloOp ?? 'n/a'}`,
     ]);
   }
 }
 console.log('');
-console.log(formatTable(['op x clients', 'bramble ops/s', 'etcd ops/s', 'ratio', 'bramble p50 ms', 'etcd p50 ms', 'bramble p99 ms', 'etcd p99 ms', 'p99 ratio', 'errors b/e', 'client CPU ms/1k ops b/e'], rows));
+console.log(formatTable(['op x clients', 'bramble ops/s', 'etcd ops/s', 'ratio', 'bramble p50 ms', 'etcd p50 ms', 'bramble p99 ms', 'etcd p99 ms', 'p99 ratio', 'errors b/e', 'server CPU ms/1k ops b/e', 'client CPU ms/1k ops b/e'], rows));
 const put64 = ratio(find('bramble', 'put', 64)?.opsPerSec ?? Number.NaN, find('etcd', 'put', 64)?.opsPerSec ?? Number.NaN);
 const put1p99 = ratio(find('bramble', 'put', 1)?.p99Ms ?? Number.NaN, find('etcd', 'put', 1)?.p99Ms ?? Number.NaN);
 console.log('');
