@@ -12,6 +12,9 @@ import { formatTable, round } from './lib/stats.ts';
 const flags = parseBenchFlags('npm run bench:idle --', 'Bramble vs etcd, 3 idle members each: RSS, CPU % and disk bytes written per hour per member.', [
   { name: 'duration', description: 'seconds of the measured idle window', defaultValue: 60, min: 5, max: 3_600 },
   { name: 'settle', description: 'seconds between the leader election and the window', defaultValue: 5, min: 0, max: 600 },
+], [
+  'npm run bench:idle                        # a 60 s window',
+  'npm run bench:idle -- --duration 600      # ten minutes, catches rarer periodic writes',
 ]);
 const systems: SystemName[] = ['bramble', 'etcd'];
 const rssSampleIntervalMs = 1_000;

@@ -14,6 +14,9 @@ const flags = parseBenchFlags('npm run bench:store --', 'Bramble vs etcd, 3 memb
   { name: 'duration', description: 'seconds measured per system, operation and concurrency', defaultValue: 8, min: 1, max: 600 },
   { name: 'warmup', description: 'seconds run and discarded before each measurement', defaultValue: 1, min: 0, max: 60 },
   { name: 'keys', description: 'distinct keys written (gets read the first 1000)', defaultValue: 10_000, min: 1_000, max: 1_000_000 },
+], [
+  'npm run bench:store                       # defaults: about 1.5 minutes',
+  'npm run bench:store -- --duration 30      # steadier figures on a quiet machine',
 ]);
 
 const systems: SystemName[] = ['bramble', 'etcd'];

@@ -13,7 +13,7 @@ export interface FlagSpec {
  * Parses `--flag value` numeric options of a bench. `--help` prints the usage and exits 0; a bad
  * value names the flag and the accepted range and exits 2 before anything is started.
  */
-export function parseBenchFlags(command: string, summary: string, flags: readonly FlagSpec[], argv = process.argv.slice(2)): Record<string, number> {
+export function parseBenchFlags(command: string, summary: string, flags: readonly FlagSpec[], examples: readonly string[], argv = process.argv.slice(2)): Record<string, number> {
   const usage = [
     `usage: ${command} [options]`,
     '',
@@ -22,6 +22,9 @@ export function parseBenchFlags(command: string, summary: string, flags: readonl
     'options:',
     ...flags.map((flag) => `  --${flag.name} <n>`.padEnd(26) + `${flag.description} (default ${flag.defaultValue}, ${flag.min}..${flag.max})`),
     '  --help'.padEnd(26) + 'show this help',
+    '',
+    'examples:',
+    ...examples.map((example) => `  ${example}`),
   ].join('\n');
   let values: Record<string, unknown>;
   try {
