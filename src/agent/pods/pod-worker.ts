@@ -3,6 +3,7 @@ import { RestartBackoff } from './backoff.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
 import { resolveEnv } from './env.ts';
 import type { Container, ContainerStateK8s, ContainerStatusK8s, Pod, PodCondition, PodStatus } from './pod-types.ts';
+import { ProbeTracker, validateProbes } from './probes.ts';
 import { cpuMillicores, memoryBytes } from './quantities.ts';
 import { mountsFor, prepareVolumes, removePodData } from './volumes.ts';
 
@@ -58,11 +59,13 @@ export class PodWorker {
   private readonly now: () => number;
   /** Why a container could not be created (image, config), by "<uid>/<container>". */
   private readonly startFailures = new Map<string, Failure>();
+  private readonly probes: ProbeTracker;
 
   constructor(private readonly options: PodWorkerOptions) {
     this.runtime = options.runtime;
     this.backoff = options.backoff ?? new RestartBackoff();
     this.now = options.now ?? Date.now;
+    this.probes = new ProbeTracker(this.now);
   }
 
   async sync(pod: Pod): Promise<PodStatus> {
@@ -123,7 +126,42 @@ export class PodWorker {
     for (const container of pod.spec.containers) {
       await this.step(pod, sandbox, container, current(container.name), nextAttempt(container.name), policy, volumePaths);
     }
+    containers = await this.runtime.listContainers({ podUid: uid });
+    for (const container of pod.spec.containers) {
+      const last = current(container.name);
+      if (last?.state.kind === 'running') await this.probe(pod, sandbox, container, last.id, last.state.startedAt.getTime());
+    }
     return this.status(pod, await this.runtime.listContainers({ podUid: uid }), [sandbox], null);
+  }
+
+  /**
+   * Runs the container's due probes. Until a startup probe passes, the others wait; a startup or
+   * liveness probe past its failure threshold stops the container (grace period, then SIGKILL) and
+   * the restart policy takes it from there.
+   */
+  private async probe(pod: Pod, sandbox: PodSandboxStatus, spec: Container, containerId: string, startedAtMs: number): Promise<void> {
+    const target = { runtime: this.runtime, containerId, container: spec, podIP: sandbox.podIP };
+    const kill = async () => {
+      this.probes.forget(containerId);
+      await this.runtime.stopContainer(containerId, pod.spec.terminationGracePeriodSeconds ?? 30);
+    };
+    if (spec.startupProbe && !this.probes.passing(containerId, 'startup')) {
+      const outcome = await this.probes.advance('startup', spec.startupProbe, startedAtMs, target);
+      if (outcome && !outcome.success && this.failedOut(containerId, 'startup', spec.startupProbe.failureThreshold)) await kill();
+      return;
+    }
+    if (spec.livenessProbe) {
+      await this.probes.advance('liveness', spec.livenessProbe, startedAtMs, target);
+      if (!this.probes.passing(containerId, 'liveness')) {
+        await kill();
+        return;
+      }
+    }
+    if (spec.readinessProbe) await this.probes.advance('readiness', spec.readinessProbe, startedAtMs, target);
+  }
+
+  private failedOut(containerId: string, kind: 'startup', failureThreshold: number | undefined): boolean {
+    return this.probes.failures(containerId, kind) >= (failureThreshold ?? 3);
   }
 
   /** Stops the pod's containers (SIGTERM, grace, SIGKILL) and removes them, its sandbox and its node data. */
@@ -186,6 +224,7 @@ export class PodWorker {
     const key = this.key(pod, spec);
     try {
       const pullPolicy = spec.imagePullPolicy ?? (/:[^/]+$/.test(spec.image) && !spec.image.endsWith(':latest') ? 'IfNotPresent' : 'Always');
+      validateProbes(spec);
       await this.runtime.ensureImage(spec.image, pullPolicy);
       const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.options.hostIP, nodeName: this.runtime.nodeName });
       const limits = spec.resources?.limits ?? {};
@@ -263,12 +302,15 @@ export class PodWorker {
         state = { waiting: failure ?? { reason: 'CrashLoopBackOff', message: `back-off ${delaySeconds}s restarting failed container=${spec.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } };
       }
     }
+    const running = last.state.kind === 'running';
+    const started = running && (!spec.startupProbe || this.probes.passing(last.id, 'startup'));
+    const ready = started && (!spec.readinessProbe || this.probes.passing(last.id, 'readiness'));
     return {
       name: spec.name,
       state,
       lastState,
-      ready: last.state.kind === 'running',
-      started: last.state.kind === 'running',
+      ready,
+      started,
       restartCount: last.attempt,
       image: spec.image,
       imageID: last.imageId,

@@ -222,6 +222,47 @@ describe('PodWorker on the real Docker engine', () => {
     assert.equal(existsSync(hostDir), false);
   });
 
+  test('probes: a failing liveness probe restarts the container; readiness (httpGet, tcpSocket) drives Ready; an invalid probe is refused', async () => {
+    const runtime = await newRuntime('probes');
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({}) });
+    const live = podOf('live', [{
+      name: 'app',
+      image: testImages.amd64,
+      command: ['sh', '-c', "touch /tmp/healthy; trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"],
+      livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+    }], { terminationGracePeriodSeconds: 2 });
+    const healthy = await syncUntil(worker, live, 'running', (s) => s.containerStatuses.every((c) => c.ready));
+    const firstId = idOf(healthy, 'app');
+    await execText(runtime, firstId, ['rm', '/tmp/healthy']);
+    const restarted = await syncUntil(worker, live, 'a restart after the liveness probe failed', (s) => s.containerStatuses[0]?.restartCount === 1 && s.containerStatuses[0].ready);
+    assert.notEqual(idOf(restarted, 'app'), firstId);
+    assert.ok(restarted.containerStatuses[0] && 'terminated' in restarted.containerStatuses[0].lastState, 'the killed attempt is lastState');
+
+    const gated = podOf('gated', [{
+      name: 'web',
+      image: testImages.amd64,
+      command: ['sh', '-c', 'mkdir -p /www && exec httpd -f -p 8080 -h /www'],
+      ports: [{ name: 'http', containerPort: 8080 }],
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 },
+    }, {
+      name: 'tcp',
+      image: testImages.amd64,
+      command: ['sleep', '3600'],
+      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+    }]);
+    const notReady = await syncUntil(worker, gated, 'both running, web not ready', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.started) && s.containerStatuses.find((c) => c.name === 'tcp')?.ready === true);
+    assert.equal(notReady.containerStatuses.find((c) => c.name === 'web')?.ready, false, '404 on /ready');
+    assert.deepEqual(notReady.conditions.find((c) => c.type === 'Ready'), { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [web]' });
+    await execText(runtime, idOf(notReady, 'web'), ['sh', '-c', 'echo ok > /www/ready']);
+    const ready = await syncUntil(worker, gated, 'web ready', (s) => s.conditions.find((c) => c.type === 'Ready')?.status === 'True');
+    assert.ok(ready.containerStatuses.every((c) => c.ready && c.restartCount === 0), 'readiness never restarts');
+
+    const invalid = podOf('invalid-probe', [{ ...sleeper('app'), livenessProbe: { exec: { command: ['true'] }, tcpSocket: { port: 1 } } }]);
+    const refused = await worker.sync(invalid);
+    assert.deepEqual(refused.containerStatuses[0]?.state, { waiting: { reason: 'CreateContainerConfigError', message: 'livenessProbe of container "app" must have exactly one of exec, httpGet or tcpSocket (it has 2)' } });
+    for (const pod of [live, gated, invalid]) await worker.kill(pod.metadata.uid, 0);
+  });
+
   test('an agent restart keeps containers running; pods deleted while it was down are removed', async () => {
     const first = await newRuntime('restart');
     const dataDir = await newDataDir();
