@@ -34,6 +34,11 @@ export interface DockerRuntimeOptions {
   runnablePlatforms?: RunnablePlatform[];
   /** Where binfmt_misc is mounted (tests pass a fake directory). */
   binfmtMiscDir?: string;
+  /**
+   * Extra labels on the pause image, which change its id: a test run gets a pause image of its
+   * own that it can remove by id without pulling it from under another run.
+   */
+  pauseImageLabels?: Record<string, string>;
 }
 
 interface DockerApiError {
@@ -125,6 +130,7 @@ export class DockerRuntime implements Runtime {
     private readonly engineVersion: RuntimeVersion,
     private readonly runnable: RunnablePlatform[],
     private readonly pauseBusyboxPath: string,
+    private readonly pauseImageLabels: Record<string, string>,
   ) {}
 
   static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
@@ -140,6 +146,7 @@ export class DockerRuntime implements Runtime {
       { runtimeName: 'docker', runtimeVersion: version.Version, platform },
       runnable,
       options.pauseBusyboxPath ?? '/bin/busybox',
+      options.pauseImageLabels ?? {},
     );
   }
 
@@ -153,7 +160,7 @@ export class DockerRuntime implements Runtime {
       const binary = await readFile(this.pauseBusyboxPath).catch((error: Error) => {
         throw new Error(`cannot read ${this.pauseBusyboxPath} for the pause image (${error.message}): install busybox-static or set the busybox path`);
       });
-      const pause = await buildPauseImage(binary, this.engineVersion.platform, this.pauseBusyboxPath);
+      const pause = await buildPauseImage(binary, this.engineVersion.platform, this.pauseBusyboxPath, this.pauseImageLabels);
       await ensureImageLoaded(this.docker, pause.archive, [pause.tag]);
       return pause.tag;
     })().catch((error: unknown) => {

@@ -45,16 +45,22 @@ export interface PauseImage {
 }
 
 /** Builds the pause image for `platform` from a static busybox binary, offline. */
-export async function buildPauseImage(busyboxBinary: Uint8Array, platform: ImagePlatform, binaryPath = 'busybox'): Promise<PauseImage> {
+export async function buildPauseImage(
+  busyboxBinary: Uint8Array,
+  platform: ImagePlatform,
+  binaryPath = 'busybox',
+  extraLabels: Record<string, string> = {},
+): Promise<PauseImage> {
   checkStaticBusybox(busyboxBinary, platform, binaryPath);
-  const contentHash = createHash('sha256').update(busyboxBinary).update(pauseScript).digest('hex').slice(0, 12);
+  const imageLabels = { 'io.bramble.role': 'pause', ...extraLabels };
+  const contentHash = createHash('sha256').update(busyboxBinary).update(pauseScript).update(JSON.stringify(imageLabels)).digest('hex').slice(0, 12);
   const tag = `bramble/pause:${platform.architecture}${platform.variant ?? ''}-${contentHash}`;
   const archive = await buildImageArchive({
     repoTags: [tag],
     platform,
     layer: busyboxLayer(busyboxBinary, ['bin/sh', 'bin/sleep']),
     entrypoint: ['/bin/sh', '-c', pauseScript],
-    labels: { 'io.bramble.role': 'pause' },
+    labels: imageLabels,
   });
   return { archive, tag };
 }

@@ -5,42 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
-import Dockerode from 'dockerode';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
-import { labels } from '../../../src/agent/runtime/labels.ts';
 import type { RunnablePlatform } from '../../../src/agent/runtime/platforms.ts';
 import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
-import { localImageId } from '../../../src/image/index.ts';
 import { busyboxCacheDir, testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
+import { AgentDockerScope, engine } from './docker-agent-scope.ts';
 import { runtimeContract } from './runtime-contract.ts';
 
-const engine = new Dockerode();
-const pauseBusyboxPath = join(busyboxCacheDir(), 'amd64', 'bin', 'busybox');
-const nodeNames = new Set<string>();
-let pauseWasLoaded: boolean | null = null;
-
-async function newRuntime(nodeName: string, options: { runnablePlatforms?: RunnablePlatform[] } = {}) {
-  if (pauseWasLoaded === null) {
-    const pause = await buildPauseImage(await readFile(pauseBusyboxPath), { os: 'linux', architecture: 'amd64' });
-    pauseWasLoaded = (await localImageId(engine, pause.tag)) !== null;
-  }
-  nodeNames.add(nodeName);
-  return DockerRuntime.create({ docker: engine, nodeName, pauseBusyboxPath, ...options });
-}
-
-// A safety net behind the suites' own cleanup: every container labelled with a node name this
-// file made up (random per run), removed by id; and the pause image if this run loaded it.
-after(async () => {
-  for (const nodeName of nodeNames) {
-    const leftovers = await engine.listContainers({ all: true, filters: { label: [`${labels.node}=${nodeName}`] } });
-    for (const c of leftovers) await engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  }
-  if (pauseWasLoaded === false) {
-    const pause = await buildPauseImage(await readFile(pauseBusyboxPath), { os: 'linux', architecture: 'amd64' });
-    await engine.getImage(pause.archive.imageId).remove({ force: true }).catch(() => undefined);
-  }
-});
+const scope = new AgentDockerScope();
+const newRuntime = (nodeName: string, options: { runnablePlatforms?: RunnablePlatform[] } = {}) => scope.runtime(nodeName, options);
+after(() => scope.cleanup());
 
 runtimeContract('DockerRuntime on the real engine', async () => ({
   newRuntime,

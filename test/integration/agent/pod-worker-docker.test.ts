@@ -7,38 +7,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
-import Dockerode from 'dockerode';
 import { RestartBackoff } from '../../../src/agent/pods/backoff.ts';
 import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
 import type { Container, Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
 import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
 import { removePodData } from '../../../src/agent/pods/volumes.ts';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
-import { labels } from '../../../src/agent/runtime/labels.ts';
-import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
 import type { RunnablePlatform } from '../../../src/agent/runtime/platforms.ts';
 import type { Runtime } from '../../../src/agent/runtime/runtime.ts';
-import { localImageId } from '../../../src/image/index.ts';
-import { busyboxCacheDir, testImages } from '../../lib/images.ts';
+import { testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
+import { AgentDockerScope, engine } from './docker-agent-scope.ts';
 
-const engine = new Dockerode();
-const pauseBusyboxPath = join(busyboxCacheDir(), 'amd64', 'bin', 'busybox');
-const run = randomUUID().slice(0, 8);
-const nodeNames = new Set<string>();
+const scope = new AgentDockerScope();
 const dataDirs: string[] = [];
-let pauseImageId: string | null = null;
-let pauseWasLoaded = true;
 
-async function newRuntime(suffix: string, runnablePlatforms?: RunnablePlatform[]): Promise<DockerRuntime> {
-  if (pauseImageId === null) {
-    const pause = await buildPauseImage(await readFile(pauseBusyboxPath), { os: 'linux', architecture: 'amd64' });
-    pauseImageId = pause.archive.imageId;
-    pauseWasLoaded = (await localImageId(engine, pause.tag)) !== null;
-  }
-  const nodeName = `podworker-${run}-${suffix}`;
-  nodeNames.add(nodeName);
-  return DockerRuntime.create({ docker: engine, nodeName, pauseBusyboxPath, ...(runnablePlatforms ? { runnablePlatforms } : {}) });
+function newRuntime(suffix: string, runnablePlatforms?: RunnablePlatform[]): Promise<DockerRuntime> {
+  return scope.runtime(scope.nodeName(`podworker-${suffix}`), runnablePlatforms ? { runnablePlatforms } : {});
 }
 
 async function newDataDir(): Promise<string> {
@@ -47,14 +32,9 @@ async function newDataDir(): Promise<string> {
   return dir;
 }
 
-// Every container labelled with a node name of this run is removed by id, whatever happened.
+// Every container of this file's nodes and its pause image are removed by id, whatever happened.
 after(async () => {
-  for (const nodeName of nodeNames) {
-    for (const c of await engine.listContainers({ all: true, filters: { label: [`${labels.node}=${nodeName}`] } })) {
-      await engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
-  }
-  if (!pauseWasLoaded && pauseImageId) await engine.getImage(pauseImageId).remove({ force: true }).catch(() => undefined);
+  await scope.cleanup();
   for (const dir of dataDirs) {
     // removePodData unmounts memory emptyDirs a failed test left mounted.
     for (const uid of await readdir(join(dir, 'pods')).catch(() => [] as string[])) await removePodData(dir, uid).catch(() => undefined);
@@ -272,7 +252,7 @@ describe('PodWorker on the real Docker engine', () => {
     const keptStatus = await syncUntil(before, kept, 'kept running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
     await syncUntil(before, deleted, 'deleted running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
 
-    const restarted = await DockerRuntime.create({ docker: engine, nodeName: first.nodeName, pauseBusyboxPath });
+    const restarted = await scope.runtime(first.nodeName);
     const after = new PodWorker({ runtime: restarted, hostIP: '127.0.0.1', dataDir, configSource: staticConfigSource({}) });
     assert.deepEqual(await after.removeOrphans(new Set([kept.metadata.uid]), 0), [deleted.metadata.uid]);
     const again = await after.sync(kept);
