@@ -1,0 +1,138 @@
+import type { Pod, PodStatus } from './pod-types.ts';
+import type { PodWorker } from './pod-worker.ts';
+
+export type PodEvent = { type: 'upsert'; pod: Pod } | { type: 'deleted'; uid: string };
+
+/**
+ * What the reconcile loop needs from the API server, in three calls; the API client implements it
+ * (a watch on pods with spec.nodeName=<node>, the status subresource, a delete with grace 0).
+ */
+export interface PodApi {
+  /** The pods bound to the node now, then each change through `onEvent` until `stop`. */
+  watchPods(nodeName: string, onEvent: (event: PodEvent) => void): Promise<{ initial: Pod[]; stop(): void }>;
+  writeStatus(pod: Pod, status: PodStatus): Promise<void>;
+  /** The last step of a graceful deletion: the containers are gone, the object may go. */
+  finishDeletion(pod: Pod): Promise<void>;
+}
+
+export interface PodReconcilerOptions {
+  worker: PodWorker;
+  api: PodApi;
+  nodeName: string;
+  /** Every pod is synced at least this often (probes and restarts advance on syncs). */
+  resyncIntervalMs?: number;
+  maxConcurrentSyncs?: number;
+  onError?: (uid: string, error: Error) => void;
+}
+
+/**
+ * The agent's loop: keeps the node's containers in line with the pods bound to it. Each pod is
+ * synced by one task at a time (a change during a sync runs it again after), at most N pods at
+ * once, and status is written only when it differs from what was last written, so an idle node
+ * sends nothing to the API (and nothing through Raft).
+ */
+export class PodReconciler {
+  private readonly pods = new Map<string, Pod>();
+  private readonly lastWritten = new Map<string, string>();
+  private readonly queued = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private watch: { stop(): void } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: PodReconcilerOptions) {}
+
+  async start(): Promise<void> {
+    const { initial, stop } = await this.options.api.watchPods(this.options.nodeName, (event) => this.onEvent(event));
+    this.watch = { stop };
+    for (const pod of initial) this.pods.set(pod.metadata.uid, pod);
+    // Pods deleted while the agent was down have containers but no object any more.
+    await this.options.worker.removeOrphans(new Set(this.pods.keys()), 0);
+    for (const uid of this.pods.keys()) this.enqueue(uid);
+    this.timer = setInterval(() => {
+      for (const uid of this.pods.keys()) this.enqueue(uid);
+    }, this.options.resyncIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watch?.stop();
+    if (this.timer) clearInterval(this.timer);
+    this.queued.clear();
+    await this.idle();
+  }
+
+  /** Resolves when no sync is queued or running. */
+  idle(): Promise<void> {
+    if (this.queued.size === 0 && this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private onEvent(event: PodEvent): void {
+    if (event.type === 'upsert') {
+      this.pods.set(event.pod.metadata.uid, event.pod);
+      this.enqueue(event.pod.metadata.uid);
+    } else {
+      this.pods.delete(event.uid);
+      this.enqueue(event.uid);
+    }
+  }
+
+  private enqueue(uid: string): void {
+    if (this.stopped) return;
+    if (this.running.has(uid)) {
+      this.dirty.add(uid);
+      return;
+    }
+    this.queued.add(uid);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.maxConcurrentSyncs ?? 4;
+    for (const uid of this.queued) {
+      if (this.running.size >= limit) break;
+      if (this.running.has(uid)) continue;
+      this.queued.delete(uid);
+      this.running.add(uid);
+      void this.process(uid).finally(() => {
+        this.running.delete(uid);
+        if (this.dirty.delete(uid)) this.enqueue(uid);
+        this.pump();
+        if (this.queued.size === 0 && this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+    }
+  }
+
+  private async process(uid: string): Promise<void> {
+    const pod = this.pods.get(uid);
+    try {
+      if (!pod) {
+        // Gone without a graceful deletion (force delete, or the agent missed it): nothing waits for the grace period.
+        await this.options.worker.kill(uid, 0);
+        this.lastWritten.delete(uid);
+        return;
+      }
+      if (pod.metadata.deletionTimestamp) {
+        const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+        await this.options.worker.kill(uid, grace);
+        await this.options.api.finishDeletion(pod);
+        this.pods.delete(uid);
+        this.lastWritten.delete(uid);
+        return;
+      }
+      const status = await this.options.worker.sync(pod);
+      const serialized = JSON.stringify(status);
+      if (this.lastWritten.get(uid) !== serialized) {
+        await this.options.api.writeStatus(pod, status);
+        this.lastWritten.set(uid, serialized);
+        pod.status = status;
+      }
+    } catch (error) {
+      this.options.onError?.(uid, error as Error);
+    }
+  }
+}

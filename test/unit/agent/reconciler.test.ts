@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
+import type { Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
+import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
+import { type PodApi, type PodEvent, PodReconciler } from '../../../src/agent/pods/reconciler.ts';
+import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A stand-in for the API server's three calls (watch, status, final delete): src/client does not
+ * exist yet. It records what the reconciler writes so the test can count status writes.
+ */
+class RecordingPodApi implements PodApi {
+  readonly statusWrites: Array<{ name: string; status: PodStatus }> = [];
+  readonly finished: string[] = [];
+  private listener: ((event: PodEvent) => void) | null = null;
+
+  constructor(private readonly initial: Pod[]) {}
+
+  async watchPods(_nodeName: string, onEvent: (event: PodEvent) => void) {
+    this.listener = onEvent;
+    return { initial: this.initial, stop: () => (this.listener = null) };
+  }
+
+  async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
+    this.statusWrites.push({ name: pod.metadata.name, status });
+  }
+
+  async finishDeletion(pod: Pod): Promise<void> {
+    this.finished.push(pod.metadata.name);
+  }
+
+  emit(event: PodEvent): void {
+    this.listener?.(event);
+  }
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const podOf = (name: string, uid: string): Pod => ({ metadata: { name, namespace: 'default', uid }, spec: { containers: [{ name: 'app', image: 'sim/busybox:1', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 } });
+
+test('the reconcile loop: runs bound pods, writes status only on change, honours deletions, removes orphans at start', async () => {
+  const engine = new SimEngine();
+  engine.loadImage('sim/busybox:1', { os: 'linux', architecture: 'amd64' });
+  const runtime = new SimRuntime({ engine, nodeName: 'pi-1' });
+  const dataDir = await mkdtemp(join(tmpdir(), 'bramble-agent-reconciler-'));
+  dirs.push(dataDir);
+  const worker = new PodWorker({ runtime, hostIP: '192.168.1.20', dataDir, configSource: staticConfigSource({}) });
+
+  // A pod deleted while the agent was down: its containers exist, its object does not.
+  await worker.sync(podOf('left-behind', 'uid-orphan'));
+  const api = new RecordingPodApi([podOf('web', 'uid-web')]);
+  const errors: string[] = [];
+  const reconciler = new PodReconciler({ worker, api, nodeName: 'pi-1', resyncIntervalMs: 50, onError: (uid, error) => errors.push(`${uid}: ${error.message}`) });
+  await reconciler.start();
+  try {
+    assert.deepEqual(await runtime.listPodSandboxes({ podUid: 'uid-orphan' }), [], 'orphan removed at start');
+    await until('web running', () => api.statusWrites.some((w) => w.name === 'web' && w.status.phase === 'Running' && w.status.containerStatuses[0]?.ready === true));
+    const writesWhenRunning = api.statusWrites.filter((w) => w.name === 'web').length;
+    await new Promise((resolve) => setTimeout(resolve, 400)); // about 8 resyncs
+    await reconciler.idle();
+    assert.equal(api.statusWrites.filter((w) => w.name === 'web').length, writesWhenRunning, 'an unchanged pod is not written again');
+
+    api.emit({ type: 'upsert', pod: podOf('api', 'uid-api') });
+    await until('api running', () => api.statusWrites.some((w) => w.name === 'api' && w.status.phase === 'Running'));
+
+    const deleting = podOf('web', 'uid-web');
+    deleting.metadata.deletionTimestamp = new Date().toISOString();
+    deleting.metadata.deletionGracePeriodSeconds = 0;
+    api.emit({ type: 'upsert', pod: deleting });
+    await until('web deletion finished', () => api.finished.includes('web'));
+    assert.deepEqual(await runtime.listContainers({ podUid: 'uid-web' }), []);
+
+    api.emit({ type: 'deleted', uid: 'uid-api' });
+    await until('api removed', async () => (await runtime.listPodSandboxes({ podUid: 'uid-api' })).length === 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await reconciler.stop();
+  }
+  assert.deepEqual(await runtime.listPodSandboxes(), []);
+});
