@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,9 +34,16 @@ function safeRelative(path: string, what: string): string {
  * one rename, and each top-level name is a symlink through `..data`.
  */
 async function writeAtomically(dir: string, files: Array<{ path: string; content: Uint8Array; mode: number }>): Promise<void> {
+  // The version directory is named after its content: a resync of an unchanged object finds
+  // `..data` already pointing at it and writes nothing (SD cards wear out).
+  const fingerprint = createHash('sha256');
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) fingerprint.update(`${file.path}\0${file.mode}\0`).update(file.content).update('\0');
+  const version = `..${fingerprint.digest('hex').slice(0, 16)}`;
+  const previous = await readlink(join(dir, '..data')).catch(() => null);
+  if (previous === version) return;
   await mkdir(dir, { recursive: true });
-  const version = `..${Date.now()}_${process.hrtime.bigint()}`;
   const versionDir = join(dir, version);
+  await rm(versionDir, { recursive: true, force: true }); // half-written by an agent that died
   await mkdir(versionDir);
   for (const file of files) {
     const target = join(versionDir, file.path);
@@ -43,7 +51,6 @@ async function writeAtomically(dir: string, files: Array<{ path: string; content
     await writeFile(target, file.content);
     await chmod(target, file.mode);
   }
-  const previous = await readlink(join(dir, '..data')).catch(() => null);
   await rm(join(dir, '..data_tmp'), { force: true });
   await symlink(version, join(dir, '..data_tmp'));
   await rename(join(dir, '..data_tmp'), join(dir, '..data'));
@@ -83,8 +90,10 @@ async function isMountPoint(path: string): Promise<boolean> {
 async function prepareVolume(pod: Pod, volume: Volume, dir: string, source: ConfigSource): Promise<string> {
   const namespace = pod.metadata.namespace;
   if (volume.emptyDir) {
-    await mkdir(dir, { recursive: true, mode: 0o777 });
-    await chmod(dir, 0o777); // any container user may write, as in Kubernetes
+    if (!(await stat(dir).catch(() => null))) {
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o777); // any container user may write, as in Kubernetes (mkdir's mode is masked by umask)
+    }
     if (volume.emptyDir.medium === 'Memory' && !(await isMountPoint(dir))) {
       const size = volume.emptyDir.sizeLimit ? `,size=${memoryBytes(volume.emptyDir.sizeLimit)}` : '';
       // A tmpfs on the node, shared by the pod's containers through the bind mount: an SD card never sees these writes.
@@ -103,7 +112,7 @@ async function prepareVolume(pod: Pod, volume: Volume, dir: string, source: Conf
     else if (type === 'FileOrCreate' && !existing) {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, '', { mode: 0o644 });
-    } else if (type === 'Directory' && !existing?.isDirectory()) throw new PodConfigError('InvalidVolume', `hostPath "${path}" of volume "${volume.name}" is not a directory on node: create it or use type DirectoryOrCreate`);
+    } else if (type === 'Directory' && !existing?.isDirectory()) throw new PodConfigError('InvalidVolume', `hostPath "${path}" of volume "${volume.name}" is not a directory on the node: create it or use type DirectoryOrCreate`);
     else if (type === 'File' && !existing?.isFile()) throw new PodConfigError('InvalidVolume', `hostPath "${path}" of volume "${volume.name}" is not a file on the node: create it or use type FileOrCreate`);
     return path;
   }
