@@ -68,6 +68,37 @@ describe('DockerRuntime specifics', () => {
     }
   });
 
+  test('the memory limit is enforced by the engine: a container over it is OOMKilled (137)', async () => {
+    const runtime = await newRuntime(`docker-${run}-oom`);
+    const pod = { uid: randomUUID(), namespace: 'default', name: 'greedy' };
+    const sandboxId = await runtime.runPodSandbox({ pod, hostname: 'greedy', ports: [], attempt: 0 });
+    try {
+      const id = await runtime.createContainer(sandboxId, {
+        name: 'app',
+        image: testImages.amd64,
+        // About 100 MB in a shell variable against a 16 MiB limit (no swap: MemorySwap = Memory).
+        command: ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo ${#x}'],
+        env: [],
+        mounts: [],
+        resources: { memoryLimitBytes: 16 * 1024 * 1024 },
+        attempt: 0,
+        tty: false,
+        stdin: false,
+      });
+      await runtime.startContainer(id);
+      let state = (await runtime.containerStatus(id)).state;
+      for (let i = 0; i < 600 && state.kind !== 'terminated'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        state = (await runtime.containerStatus(id)).state;
+      }
+      assert.equal(state.kind, 'terminated');
+      assert.equal(state.kind === 'terminated' && state.reason, 'OOMKilled');
+      assert.equal(state.kind === 'terminated' && state.exitCode, 137);
+    } finally {
+      await runtime.removePodSandbox(sandboxId);
+    }
+  });
+
   test('a hostPort published on the sandbox reaches the pod over loopback', async () => {
     const runtime = await newRuntime(`docker-${run}-hostport`);
     const hostPort = await freePort();
