@@ -484,7 +484,10 @@ export class DockerRuntime implements Runtime {
 
   async containerStats(containerId: ContainerId): Promise<ContainerStats> {
     await this.inspectOwn(containerId);
-    const stats = (await this.docker.getContainer(containerId).stats({ stream: false })) as Dockerode.ContainerStats;
+    // one-shot: the engine answers at once instead of waiting a second to fill precpu_stats,
+    // which Bramble does not use (rates come from two readings of the cumulative counter).
+    const options = { stream: false, 'one-shot': true } as { stream: false };
+    const stats = (await this.docker.getContainer(containerId).stats(options)) as Dockerode.ContainerStats;
     const memory = stats.memory_stats;
     // cgroup v2 reports inactive_file, v1 total_inactive_file: page cache the kernel can reclaim.
     const memoryStats = (memory.stats ?? {}) as unknown as Record<string, number | undefined>;

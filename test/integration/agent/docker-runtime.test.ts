@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
+import { PodMetricsSampler } from '../../../src/agent/pod-metrics.ts';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
 import type { RunnablePlatform } from '../../../src/agent/runtime/platforms.ts';
 import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
@@ -94,6 +95,33 @@ describe('DockerRuntime specifics', () => {
       assert.equal(state.kind, 'terminated');
       assert.equal(state.kind === 'terminated' && state.reason, 'OOMKilled');
       assert.equal(state.kind === 'terminated' && state.exitCode, 137);
+    } finally {
+      await runtime.removePodSandbox(sandboxId);
+    }
+  });
+
+  test('per-pod usage from the engine: a busy container near its CPU limit, an idle one near zero', async () => {
+    const runtime = await newRuntime(`docker-${run}-metrics`);
+    const pod = { uid: randomUUID(), namespace: 'default', name: 'measured' };
+    const sandboxId = await runtime.runPodSandbox({ pod, hostname: 'measured', ports: [], attempt: 0 });
+    try {
+      const base = { image: testImages.amd64, env: [], mounts: [], attempt: 0, tty: false, stdin: false };
+      const busy = await runtime.createContainer(sandboxId, { ...base, name: 'busy', command: ['sh', '-c', 'while :; do :; done'], resources: { cpuLimitMillicores: 500 } });
+      const idle = await runtime.createContainer(sandboxId, { ...base, name: 'idle', command: ['sleep', '3600'], resources: {} });
+      await runtime.startContainer(busy);
+      await runtime.startContainer(idle);
+      const sampler = new PodMetricsSampler(runtime);
+      assert.deepEqual(await sampler.sample(), [], 'no rate from a single reading');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const [measured] = (await sampler.sample()).filter((p) => p.podUid === pod.uid);
+      assert.ok(measured, 'the pod is reported');
+      assert.deepEqual(measured.containers.map((c) => c.name), ['busy', 'idle']);
+      const [busyUsage, idleUsage] = measured.containers;
+      assert.ok((busyUsage?.cpuUsageNanocores ?? 0) > 0.05e9, `busy uses CPU: ${busyUsage?.cpuUsageNanocores}`);
+      // CFS quota holds the busy loop to half a core over the window (margin for the reading skew).
+      assert.ok((busyUsage?.cpuUsageNanocores ?? 0) <= 0.5e9 * 1.5, `busy held by its limit: ${busyUsage?.cpuUsageNanocores}`);
+      assert.ok((idleUsage?.cpuUsageNanocores ?? 1e9) < 0.05e9, `idle is idle: ${idleUsage?.cpuUsageNanocores}`);
+      assert.ok(measured.containers.every((c) => c.memoryWorkingSetBytes > 0));
     } finally {
       await runtime.removePodSandbox(sandboxId);
     }
