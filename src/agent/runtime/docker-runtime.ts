@@ -96,13 +96,16 @@ function stateOf(state: Dockerode.ContainerInspectInfo['State']): ContainerState
         : { kind: 'waiting', reason: 'ContainerCreating' };
     default: {
       const message = state.Error || undefined;
+      const finishedAt = dateOrNull(state.FinishedAt) ?? new Date();
       return {
         kind: 'terminated',
         exitCode: state.ExitCode,
         reason: terminationReason(state),
         ...(message ? { message } : {}),
-        startedAt,
-        finishedAt: dateOrNull(state.FinishedAt) ?? new Date(),
+        // The engine records StartedAt when its start call returns, which for a process that
+        // exits at once can be after FinishedAt; a status must never say it ended before it began.
+        startedAt: startedAt && startedAt > finishedAt ? finishedAt : startedAt,
+        finishedAt,
       };
     }
   }
