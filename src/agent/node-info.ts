@@ -1,7 +1,14 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { type ImagePlatform, platformOfNodeArch } from '../image/index.ts';
 import type { RuntimeVersion } from './runtime/runtime.ts';
+
+/** The platform of the CPU this agent runs on (32-bit arm: v6 or v7 from Node's build config). */
+export function processPlatform(): ImagePlatform {
+  const variables = (process.config as { variables?: { arm_version?: string | number } }).variables;
+  return platformOfNodeArch(process.arch, variables?.arm_version === undefined ? undefined : String(variables.arm_version));
+}
 
 /**
  * Facts about the node the agent registers as its Node object, read from a host root ("/" on a
@@ -13,6 +20,11 @@ export interface NodeFactsOptions {
   /** "/" on a real node. Files read: proc/device-tree/model, proc/meminfo, proc/cgroups, proc/loadavg, proc/sys/kernel/{pid_max,random/boot_id}, sys/class/thermal, sys/devices/platform/soc/soc:firmware/get_throttled, etc/os-release, etc/machine-id. */
   hostRoot: string;
   runtime: RuntimeVersion;
+  /**
+   * The node's platform, labelled as kubernetes.io/arch: the agent's own CPU by default (on a board
+   * the engine's is the same; the engine's is in runtime.platform).
+   */
+  nodePlatform?: ImagePlatform;
   /** Kubernetes' default is 110; a Pi Zero deserves fewer. */
   maxPods: number;
   /** Kept back from allocatable for the OS and Bramble itself. */
@@ -71,7 +83,8 @@ export async function readNodeFacts(options: NodeFactsOptions): Promise<NodeFact
   const cpuCount = options.cpuCount ?? os.availableParallelism();
   const memoryTotalBytes = options.memoryTotalBytes ?? os.totalmem();
   const allocatableMemoryBytes = Math.max(0, memoryTotalBytes - options.reservedMemoryBytes);
-  const architecture = options.runtime.platform.architecture;
+  const platform = options.nodePlatform ?? processPlatform();
+  const architecture = platform.architecture;
   // The device tree's model string ends with a NUL byte.
   const boardModel = model ? model.replace(/\0+$/, '').trim() || null : null;
   return {
@@ -92,7 +105,7 @@ export async function readNodeFacts(options: NodeFactsOptions): Promise<NodeFact
       'kubernetes.io/arch': architecture,
       'kubernetes.io/os': 'linux',
       'kubernetes.io/hostname': options.nodeName,
-      ...(options.runtime.platform.variant ? { 'bramble.io/arch-variant': options.runtime.platform.variant } : {}),
+      ...(platform.variant ? { 'bramble.io/arch-variant': platform.variant } : {}),
       ...(boardModel ? { 'bramble.io/board': boardModel.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-|-$/g, '').slice(0, 63) } : {}),
     },
     boardModel,

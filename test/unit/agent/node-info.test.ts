@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type NodeCondition, readNodeConditions, readNodeFacts } from '../../../src/agent/node-info.ts';
+import { type NodeCondition, processPlatform, readNodeConditions, readNodeFacts } from '../../../src/agent/node-info.ts';
 import { sampleNodeMetrics, toMetricsUsage } from '../../../src/agent/node-metrics.ts';
 
 const cleanups: string[] = [];
@@ -53,6 +53,7 @@ describe('node facts', () => {
       nodeName: 'pi-kitchen',
       hostRoot,
       runtime: arm64Runtime,
+      nodePlatform: arm64Runtime.platform,
       maxPods: 40,
       reservedMemoryBytes: 256 * 1024 * 1024,
       cpuCount: 4,
@@ -78,9 +79,9 @@ describe('node facts', () => {
   test('off a Pi (no device tree) there is no board model and no board label', async () => {
     const hostRoot = await fakePiHostRoot({ 'proc/device-tree/model': null, 'etc/os-release': null });
     const facts = await readNodeFacts({ nodeName: 'x86-box', hostRoot, runtime: { ...arm64Runtime, platform: { os: 'linux', architecture: 'amd64' } }, maxPods: 110, reservedMemoryBytes: 0 });
+    assert.equal(facts.labels['kubernetes.io/arch'], processPlatform().architecture, 'the agent\'s own CPU by default');
     assert.equal(facts.boardModel, null);
     assert.equal(facts.labels['bramble.io/board'], undefined);
-    assert.equal(facts.labels['kubernetes.io/arch'], 'amd64');
     assert.equal(facts.nodeInfo.osImage, 'Linux');
     assert.equal(facts.capacity.memory, `${Math.floor(os.totalmem() / 1024)}Ki`, 'defaults to the real host');
   });
