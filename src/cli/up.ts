@@ -10,6 +10,7 @@ import { snapshotFetcher } from '../store/snapshot-fetch.ts';
 import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
 import { buildInfo } from './build-info.ts';
+import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
 
 interface RunningNode {
@@ -35,6 +36,7 @@ function startMode(options: UpOptions, raftDir: string, logger: Logger): StartMo
  */
 export async function startNode(options: UpOptions, logger: Logger = pino({ level: options.logLevel, base: { node: options.name } })): Promise<RunningNode> {
   mkdirSync(options.dataDir, { recursive: true });
+  await checkDataDir(options.dataDir);
   const raftDir = join(options.dataDir, 'raft');
   const storeDir = join(options.dataDir, 'store');
   const mode = startMode(options, raftDir, logger);

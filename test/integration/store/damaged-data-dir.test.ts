@@ -1,0 +1,195 @@
+// A damaged data dir: `bramble up` must refuse to start, exit non-zero with a message that names
+// the damaged directory and says what to do, and leave every file exactly as it found it.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { StoreClient } from '../../../src/store/client.ts';
+import { startBrambleCluster, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { ProcessGroup } from '../../lib/processes.ts';
+
+const text = (value: string) => Buffer.from(value);
+
+/** Path -> SHA-256 of every file under dir (directories by their listing). */
+function fingerprint(dir: string): Map<string, string> {
+  const result = new Map<string, string>();
+  const walk = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else result.set(relative(dir, full), createHash('sha256').update(readFileSync(full)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return result;
+}
+
+function filesMatching(dir: string, pattern: RegExp): string[] {
+  return readdirSync(dir)
+    .filter((name) => pattern.test(name))
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile() && statSync(path).size > 0);
+}
+
+let group: ProcessGroup;
+/** A clean data dir of a stopped single-node cluster holding 300 keys; each test damages a copy. */
+let pristine: string;
+let workRoot: string;
+
+before(async () => {
+  group = new ProcessGroup();
+  const [node] = await startBrambleCluster(group, 1, { extraArgs: ['--snapshot-entries', '100'] });
+  await waitForLeader([node!]);
+  const client = new StoreClient({ endpoints: [node!.clientAddress] });
+  for (let i = 0; i < 300; i++) await client.put(text(`/damage/${i}`), text(`value-${i}`));
+  client.close();
+  const exit = await node!.process.stop();
+  assert.equal(exit.code, 0, 'the node stopped cleanly on SIGTERM');
+  pristine = node!.process.dataDir;
+  workRoot = await mkdtemp(join(tmpdir(), 'bramble-damage-'));
+});
+
+after(async () => {
+  await group.cleanup();
+  if (workRoot) await rm(workRoot, { recursive: true, force: true });
+});
+
+let copies = 0;
+async function damagedCopy(damage: (dataDir: string) => void): Promise<string> {
+  const dataDir = join(workRoot, `copy${++copies}`);
+  await cp(pristine, dataDir, { recursive: true });
+  damage(dataDir);
+  return dataDir;
+}
+
+/** Runs `bramble up` on the data dir; it must exit by itself (not be killed) within the timeout. */
+async function upOn(dataDir: string, name: string): Promise<{ code: number | null; output: string }> {
+  const process = await group.spawn(`${name}-up`, {
+    portNames: ['peer', 'client'],
+    args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--log-level', 'warn'],
+  });
+  const timer = setTimeout(() => void process.kill('SIGKILL'), 30_000);
+  const exit = await process.waitForExit();
+  clearTimeout(timer);
+  return { code: exit.code, output: process.log.join('\n') };
+}
+
+const cases: { name: string; damage: (dataDir: string) => void; names: (dataDir: string) => string; says: RegExp }[] = [
+  {
+    name: 'the Raft log LevelDB MANIFEST truncated',
+    damage: (dataDir) => {
+      for (const file of filesMatching(join(dataDir, 'raft', 'log'), /^MANIFEST-/)) truncateSync(file, 10);
+    },
+    names: (dataDir) => join(dataDir, 'raft'),
+    says: /Raft log.*damaged.*LevelDB cannot open it/,
+  },
+  {
+    name: 'the Raft log CURRENT file missing',
+    damage: (dataDir) => unlinkSync(join(dataDir, 'raft', 'log', 'CURRENT')),
+    names: (dataDir) => join(dataDir, 'raft'),
+    says: /damaged/,
+  },
+  {
+    name: 'a Raft snapshot file corrupted',
+    damage: (dataDir) => {
+      const [file] = filesMatching(join(dataDir, 'raft', 'snapshots'), /./);
+      assert.ok(file, 'the node wrote a snapshot file');
+      const bytes = readFileSync(file);
+      const middle = bytes.length >> 1;
+      bytes.writeUInt8(bytes[middle]! ^ 0xff, middle);
+      writeFileSync(file, bytes);
+    },
+    names: (dataDir) => join(dataDir, 'raft'),
+    says: /snapshot file .* does not match its checksum/,
+  },
+  {
+    name: 'the Raft log LevelDB write-ahead log overwritten with garbage',
+    damage: (dataDir) => {
+      for (const file of filesMatching(join(dataDir, 'raft', 'log'), /\.log$/)) writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
+    },
+    names: (dataDir) => join(dataDir, 'raft'),
+    says: /Raft log.*damaged/,
+  },
+  {
+    name: 'the Raft log marker file missing (a directory that is not a Bramble log)',
+    damage: (dataDir) => unlinkSync(join(dataDir, 'raft', 'BRAMBLE-RAFT-LOG')),
+    names: (dataDir) => join(dataDir, 'raft'),
+    says: /not empty but has no BRAMBLE-RAFT-LOG marker/,
+  },
+  {
+    name: 'the store LevelDB MANIFEST truncated',
+    damage: (dataDir) => {
+      for (const file of filesMatching(join(dataDir, 'store'), /^MANIFEST-/)) truncateSync(file, 10);
+    },
+    names: (dataDir) => join(dataDir, 'store'),
+    says: /LevelDB cannot open it/,
+  },
+  {
+    name: 'the store LevelDB tables and logs overwritten with garbage',
+    damage: (dataDir) => {
+      for (const file of filesMatching(join(dataDir, 'store'), /\.(ldb|log)$/)) writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
+    },
+    names: (dataDir) => join(dataDir, 'store'),
+    says: /MVCC store.*damaged.*could not read part of its write-ahead log.*checksum mismatch/,
+  },
+  {
+    name: 'the store LevelDB write-ahead log truncated to nothing',
+    damage: (dataDir) => {
+      for (const file of filesMatching(join(dataDir, 'store'), /\.log$/)) truncateSync(file, 0);
+    },
+    names: (dataDir) => join(dataDir, 'store'),
+    says: /MVCC store.*damaged.*without any Bramble data/,
+  },
+  {
+    name: 'members.json (the peer addresses) not JSON',
+    damage: (dataDir) => writeFileSync(join(dataDir, 'members.json'), '{"node1": "127.0.0.1:'),
+    names: (dataDir) => join(dataDir, 'members.json'),
+    says: /is damaged.*Restore it, or move the data dir aside/,
+  },
+];
+
+describe('bramble up on a damaged data dir', () => {
+  for (const damageCase of cases) {
+    test(`${damageCase.name}: exits non-zero naming the directory and what to do, files byte-for-byte unchanged`, async () => {
+      const dataDir = await damagedCopy(damageCase.damage);
+      const beforeUp = fingerprint(dataDir);
+      const { code, output } = await upOn(dataDir, `case${copies}`);
+      assert.notEqual(code, 0, `bramble up exited non-zero:\n${output}`);
+      assert.notEqual(code, null, `bramble up exited by itself:\n${output}`);
+      assert.ok(output.includes(damageCase.names(dataDir)), `the message names ${damageCase.names(dataDir)}:\n${output}`);
+      assert.match(output, damageCase.says);
+      assert.match(output, /move (the|it|the directory|the data dir)[^.]* aside|restore/i, 'the message says what to do');
+      assert.deepEqual(fingerprint(dataDir), beforeUp, 'every file is byte-for-byte as before');
+    });
+  }
+
+  test('the undamaged data dir starts and serves all 300 keys (the damage, not the copy, made the others fail)', async () => {
+    const dataDir = await damagedCopy(() => undefined);
+    const process = await group.spawn('pristine-up', {
+      portNames: ['peer', 'client'],
+      args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
+    });
+    await process.waitForLog(/bramble node ready/, 30_000);
+    const client = new StoreClient({ endpoints: [`127.0.0.1:${process.ports.client}`], timeoutMs: 10_000 });
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        try {
+          const response = await client.range({ prefix: text('/damage/'), countOnly: true });
+          assert.equal(response.count, 300);
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    } finally {
+      client.close();
+      await process.stop();
+    }
+  });
+});
