@@ -1,3 +1,8 @@
 // The pure resource layer of the API (no I/O): import it from here.
 export * from './types.ts';
 export * from './catalog.ts';
+export * from './field-errors.ts';
+export * from './names.ts';
+export * from './selectors.ts';
+export { parseQuantity } from './quantity.ts';
+export { invalidStatus, nameRule, qualifiedKind, validateCreate, validateName, validateUpdate, MAX_ANNOTATIONS_BYTES } from './validation.ts';
