@@ -4,7 +4,7 @@
 // Role of that namespace or to a ClusterRole (the classroom pattern: one `edit` ClusterRole bound
 // per student namespace). Deny rules do not exist in RBAC, so the first match decides.
 
-import type { KubeObject } from '../resources/types.ts';
+import type { KubeObject, Status } from '../resources/types.ts';
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_UNAUTHENTICATED } from './user.ts';
 import type { UserInfo } from './user.ts';
 
@@ -289,4 +289,21 @@ export function bootstrapRbacObjects(): (Role | RoleBinding)[] {
     clusterRoleBinding('system:basic-user', 'system:basic-user', [group(GROUP_AUTHENTICATED)]),
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [group(GROUP_AUTHENTICATED), group(GROUP_UNAUTHENTICATED)]),
   ];
+}
+
+// --- the Status bodies of 401 and 403 -------------------------------------------------------------
+
+/** The body of a 401, word for word what the Kubernetes API server sends. */
+export function unauthorizedStatus(): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
+}
+
+/** The body of a 403 for a denied request (see forbiddenMessage). */
+export function forbiddenStatus(attrs: RequestAttributes, reason = ''): Status {
+  const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: forbiddenMessage(attrs, reason), reason: 'Forbidden', code: 403 };
+  if (attrs.resourceRequest) {
+    status.details = { group: attrs.apiGroup, kind: attrs.resource };
+    if (attrs.name !== undefined && attrs.name !== '') status.details = { name: attrs.name, ...status.details };
+  }
+  return status;
 }
