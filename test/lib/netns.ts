@@ -174,6 +174,18 @@ export class NetnsLab {
     await must('ip', ['link', 'set', host.bridgePort, up ? 'up' : 'down']);
   }
 
+  /**
+   * Limits the rate at which a host receives (a token bucket on its bridge port, the last hop
+   * towards it), or lifts the limit with null. Removed with the veth pair in destroy().
+   */
+  async limitReceiveRate(host: NetnsHost, rateKbit: number | null): Promise<void> {
+    if (rateKbit === null) {
+      await run('tc', ['qdisc', 'del', 'dev', host.bridgePort, 'root']);
+      return;
+    }
+    await must('tc', ['qdisc', 'replace', 'dev', host.bridgePort, 'root', 'tbf', 'rate', `${rateKbit}kbit`, 'burst', '32kbit', 'latency', '500ms']);
+  }
+
   /** Removes the veth pairs, the namespaces, the FORWARD rule and the bridge. */
   async destroy(): Promise<void> {
     const errors: string[] = [];
