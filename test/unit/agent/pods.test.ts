@@ -131,6 +131,32 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     assert.match(JSON.stringify(status.containerStatuses[0]?.state), /back-off 20s/, 'doubled');
   });
 
+  test('init containers: a failing one is retried with back-off and holds the pod Pending; with Never it fails the pod', async () => {
+    const { runtime, worker } = await setup();
+    const spec = (restartPolicy: 'Always' | 'Never') => ({
+      restartPolicy,
+      initContainers: [{ name: 'migrate', image: 'sim/busybox:1', command: ['false'] }],
+      containers: [{ name: 'app', image: 'sim/busybox:1', command: ['sleep', '3600'] }],
+    });
+    const retried: Pod = { metadata: { name: 'retry', namespace: 'default', uid: 'p-init-retry' }, spec: spec('Always') };
+    for (let i = 0; i < 3; i++) {
+      await worker.sync(retried);
+      await tick();
+    }
+    const status = await worker.sync(retried);
+    assert.equal(status.phase, 'Pending');
+    assert.deepEqual(status.conditions.find((c) => c.type === 'Initialized'), { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized' });
+    const init = status.initContainerStatuses[0];
+    assert.ok(init && 'waiting' in init.state && init.state.waiting.reason === 'CrashLoopBackOff', JSON.stringify(init?.state));
+    assert.equal(init.restartCount, 1);
+    assert.deepEqual((await runtime.listContainers({ podUid: 'p-init-retry' })).map((c) => c.name), ['migrate', 'migrate'], 'the app container never started');
+
+    const never: Pod = { metadata: { name: 'never', namespace: 'default', uid: 'p-init-never' }, spec: spec('Never') };
+    await worker.sync(never);
+    await tick();
+    assert.equal((await worker.sync(never)).phase, 'Failed');
+  });
+
   test('phases: Pending on a missing image, Succeeded with OnFailure, Failed with Never; the pod IP and host IP are reported', async () => {
     const { worker } = await setup();
     const missing: Pod = { metadata: { name: 'm', namespace: 'default', uid: 'p-missing' }, spec: { containers: [{ name: 'app', image: 'sim/absent:1', imagePullPolicy: 'Never' }] } };
