@@ -100,34 +100,48 @@ async function firstCommitAfter(cluster: BenchCluster, survivors: readonly Bench
 async function runTrials(cluster: BenchCluster): Promise<Trial[]> {
   const trials: Trial[] = [];
   for (let trial = 1; trial <= flags.trials!; trial++) {
-    const leader = await cluster.waitForLeader(30_000);
-    const survivors = cluster.members.filter((member) => member !== leader);
-    const oldTerm = await cluster.term(leader);
-    const load = startLoad(cluster, flags['load-clients']!);
-    await sleep(300);
-    const killedAtMs = performance.now();
-    const exited = leader.process.kill('SIGKILL');
-    const failoverMs = await firstCommitAfter(cluster, survivors, killedAtMs, trial);
-    const loadWrites = await load.stop();
-    await exited;
-    const newLeader = await cluster.waitForLeader(30_000, leader);
-    const newTerm = await cluster.term(newLeader);
-    const restartAtMs = performance.now();
-    leader.process.start();
-    await cluster.waitForFollower(leader, 60_000);
-    const result: Trial = {
-      bench: 'failover',
-      system: cluster.system,
-      trial,
-      killed: leader.name,
-      newLeader: newLeader.name,
-      failoverMs: failoverMs === null ? null : round(failoverMs),
-      termsUsed: oldTerm !== undefined && newTerm !== undefined ? newTerm - oldTerm : null,
-      loadWritesDuringTrial: loadWrites,
-      rejoinMs: round(performance.now() - restartAtMs),
-    };
-    console.log(JSON.stringify(result));
-    trials.push(result);
+    // A trial that cannot finish (a member that does not come back) ends the series; the
+    // trials before it are still reported.
+    try {
+      const leader = await cluster.waitForLeader(30_000);
+      const survivors = cluster.members.filter((member) => member !== leader);
+      const oldTerm = await cluster.term(leader);
+      const load = startLoad(cluster, flags['load-clients']!);
+      let failoverMs: number | null;
+      let loadWrites: number;
+      try {
+        await sleep(300);
+        const killedAtMs = performance.now();
+        const exited = leader.process.kill('SIGKILL');
+        failoverMs = await firstCommitAfter(cluster, survivors, killedAtMs, trial);
+        await exited;
+      } finally {
+        // Stopped whatever happens: its writers would otherwise keep the bench alive.
+        loadWrites = await load.stop();
+      }
+      const newLeader = await cluster.waitForLeader(30_000, leader);
+      const newTerm = await cluster.term(newLeader);
+      const restartAtMs = performance.now();
+      leader.process.start();
+      await cluster.waitForFollower(leader, 60_000);
+      const result: Trial = {
+        bench: 'failover',
+        system: cluster.system,
+        trial,
+        killed: leader.name,
+        newLeader: newLeader.name,
+        failoverMs: failoverMs === null ? null : round(failoverMs),
+        termsUsed: oldTerm !== undefined && newTerm !== undefined ? newTerm - oldTerm : null,
+        loadWritesDuringTrial: loadWrites,
+        rejoinMs: round(performance.now() - restartAtMs),
+      };
+      console.log(JSON.stringify(result));
+      trials.push(result);
+    } catch (error) {
+      console.error(`${cluster.system}: trial ${trial} could not finish (${(error as Error).message}); reporting the ${trials.length} trials before it`);
+      process.exitCode = 1;
+      break;
+    }
   }
   return trials;
 }
