@@ -6,3 +6,5 @@ export * from './names.ts';
 export * from './selectors.ts';
 export { parseQuantity } from './quantity.ts';
 export { invalidStatus, nameRule, qualifiedKind, validateCreate, validateName, validateUpdate, MAX_ANNOTATIONS_BYTES } from './validation.ts';
+export { applyDefaults, defaultPullPolicy } from './defaults.ts';
+export { formatTime, generatedSuffix, podQosClass, prepareForCreate, prepareForUpdate, type CreateContext } from './strategy.ts';
