@@ -98,7 +98,7 @@ test('strategy: pod create sets Pending and QoS; generateName uses the uid', () 
 
 test('strategy: update keeps status and system metadata, bumps generation on spec change only', () => {
   const { info, stored } = create(NGINX_DEPLOYMENT);
-  const withStatus = { ...stored, metadata: { ...stored.metadata, resourceVersion: '5' }, status: { replicas: 3, observedGeneration: 1 } };
+  const withStatus: KubeObject = { ...stored, metadata: { ...stored.metadata, resourceVersion: '5' }, status: { replicas: 3, observedGeneration: 1 } };
   const labelsOnly = structuredClone(withStatus);
   labelsOnly.metadata.labels = { app: 'nginx', tier: 'web' };
   labelsOnly.metadata.uid = 'forged';
