@@ -445,7 +445,8 @@ export class DockerRuntime implements Runtime {
   }
 
   async exec(containerId: ContainerId, options: ExecOptions): Promise<ExecSession> {
-    await this.inspectOwn(containerId);
+    const info = await this.inspectOwn(containerId);
+    if (!info.State.Running) throw new Error(`container ${containerId} is not running (${info.State.Status}): exec needs a running container`);
     const exec = await this.docker.getContainer(containerId).exec({
       Cmd: options.command,
       AttachStdin: options.stdin,

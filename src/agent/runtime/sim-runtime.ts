@@ -384,7 +384,7 @@ export class SimRuntime implements Runtime {
 
   async exec(containerId: ContainerId, options: ExecOptions): Promise<ExecSession> {
     const container = this.own(containerId);
-    if (container.state.kind !== 'running') throw new Error(`container ${containerId} is not running`);
+    if (container.state.kind !== 'running') throw new Error(`container ${containerId} is not running (${container.state.kind}): exec needs a running container`);
     const stdout = new PassThrough();
     const stderr = options.tty ? null : new PassThrough();
     const errorOut = stderr ?? stdout;

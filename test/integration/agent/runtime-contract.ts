@@ -252,6 +252,15 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Runtime
       assert.equal(await logsOf(runtime, attempts[1]?.id ?? ''), 'second attempt\n');
     });
 
+    test('exec into a container that is not running is refused with the reason', async () => {
+      const s = await subject();
+      const runtime = await s.newRuntime(node('exec-stopped'));
+      const { id: sandboxId } = await sandbox(runtime, 'finished');
+      const id = await started(runtime, sandboxId, container('app', s.images.native, ['true']));
+      await waitForTermination(runtime, id);
+      await assert.rejects(runtime.exec(id, { command: ['echo', 'hi'], stdin: false, tty: false }), /is not running \(.*\): exec needs a running container/);
+    });
+
     test('logs: follow streams new lines and ends when the container stops', async () => {
       const s = await subject();
       const runtime = await s.newRuntime(node('follow'));
