@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { buildInfo } from './build-info.ts';
 import { clusterStatus } from './cluster-status.ts';
+import { registerTokenCommand } from './token.ts';
 import { startNode } from './up.ts';
 import { defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
@@ -97,6 +98,8 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       const endpoints = (flags.endpoints ?? `127.0.0.1:${defaultClientPort}`).split(',').map((item) => item.trim()).filter(Boolean);
       io.out(await clusterStatus(endpoints, flags.output));
     });
+
+  registerTokenCommand(program, io);
 
   return program;
 }

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
-import { formatTokenLine, generateToken, TokenFile, TokenTable } from './token-file.ts';
+import { formatTokenLine, generateToken, parseCsvLine, parseTokenFile, TokenFile, TokenTable } from './token-file.ts';
 import type { TokenFileOptions } from './token-file.ts';
 import { GROUP_MASTERS, withAuthenticatedGroup } from './user.ts';
 import type { UserInfo } from './user.ts';
@@ -135,4 +135,24 @@ export function addTokenUser(tokenFilePath: string, user: UserInfo): string {
   writeFileSync(tokenFilePath, `${existing}${sep}${formatTokenLine({ token, user })}\n`, { mode: 0o600 });
   chmodSync(tokenFilePath, 0o600);
   return token;
+}
+
+/** The users of the token file, without their tokens (for `bramble token list`). */
+export function listTokenUsers(tokenFilePath: string): UserInfo[] {
+  return parseTokenFile(readFileSync(tokenFilePath, 'utf8'), tokenFilePath).map((entry) => entry.user);
+}
+
+/** Removes every line of that user (all their tokens); returns how many. Comments are kept. */
+export function removeTokenUser(tokenFilePath: string, username: string): number {
+  const lines = readFileSync(tokenFilePath, 'utf8').split('\n');
+  let removed = 0;
+  const kept = lines.filter((line) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return true;
+    const [, user] = parseCsvLine(line);
+    if (user !== username) return true;
+    removed++;
+    return false;
+  });
+  if (removed > 0) writeFileSync(tokenFilePath, kept.join('\n'), { mode: 0o600 });
+  return removed;
 }
