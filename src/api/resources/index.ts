@@ -8,3 +8,4 @@ export { parseQuantity } from './quantity.ts';
 export { invalidStatus, nameRule, qualifiedKind, validateCreate, validateName, validateUpdate, MAX_ANNOTATIONS_BYTES } from './validation.ts';
 export { applyDefaults, defaultPullPolicy } from './defaults.ts';
 export { formatTime, generatedSuffix, podQosClass, prepareForCreate, prepareForUpdate, type CreateContext } from './strategy.ts';
+export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, PatchError, type JsonPatchOp, type ListStrategy } from './patch.ts';
