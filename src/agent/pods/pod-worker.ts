@@ -120,18 +120,21 @@ export class PodWorker {
       const last = current(init.name);
       if (last?.state.kind === 'terminated' && last.state.exitCode === 0) continue;
       // Init containers restart on failure unless the pod's policy is Never.
-      await this.step(pod, sandbox, init, last, nextAttempt(init.name), policy === 'Never' ? 'Never' : 'OnFailure', volumePaths);
-      return this.status(pod, await this.runtime.listContainers({ podUid: uid }), [sandbox], null);
+      const acted = await this.step(pod, sandbox, init, last, nextAttempt(init.name), policy === 'Never' ? 'Never' : 'OnFailure', volumePaths);
+      return this.status(pod, acted ? await this.runtime.listContainers({ podUid: uid }) : containers, [sandbox], null);
     }
+    let acted = false;
     for (const container of pod.spec.containers) {
-      await this.step(pod, sandbox, container, current(container.name), nextAttempt(container.name), policy, volumePaths);
+      acted = (await this.step(pod, sandbox, container, current(container.name), nextAttempt(container.name), policy, volumePaths)) || acted;
     }
-    containers = await this.runtime.listContainers({ podUid: uid });
+    // Re-read the engine only when something was started or stopped: a steady pod costs two list calls per sync.
+    if (acted) containers = await this.runtime.listContainers({ podUid: uid });
+    let killed = false;
     for (const container of pod.spec.containers) {
       const last = current(container.name);
-      if (last?.state.kind === 'running') await this.probe(pod, sandbox, container, last.id, last.state.startedAt.getTime());
+      if (last?.state.kind === 'running') killed = (await this.probe(pod, sandbox, container, last.id, last.state.startedAt.getTime())) || killed;
     }
-    return this.status(pod, await this.runtime.listContainers({ podUid: uid }), [sandbox], null);
+    return this.status(pod, killed ? await this.runtime.listContainers({ podUid: uid }) : containers, [sandbox], null);
   }
 
   /**
@@ -139,7 +142,7 @@ export class PodWorker {
    * liveness probe past its failure threshold stops the container (grace period, then SIGKILL) and
    * the restart policy takes it from there.
    */
-  private async probe(pod: Pod, sandbox: PodSandboxStatus, spec: Container, containerId: string, startedAtMs: number): Promise<void> {
+  private async probe(pod: Pod, sandbox: PodSandboxStatus, spec: Container, containerId: string, startedAtMs: number): Promise<boolean> {
     const target = { runtime: this.runtime, containerId, container: spec, podIP: sandbox.podIP };
     const kill = async () => {
       this.probes.forget(containerId);
@@ -147,17 +150,21 @@ export class PodWorker {
     };
     if (spec.startupProbe && !this.probes.passing(containerId, 'startup')) {
       const outcome = await this.probes.advance('startup', spec.startupProbe, startedAtMs, target);
-      if (outcome && !outcome.success && this.failedOut(containerId, 'startup', spec.startupProbe.failureThreshold)) await kill();
-      return;
+      if (outcome && !outcome.success && this.failedOut(containerId, 'startup', spec.startupProbe.failureThreshold)) {
+        await kill();
+        return true;
+      }
+      return false;
     }
     if (spec.livenessProbe) {
       await this.probes.advance('liveness', spec.livenessProbe, startedAtMs, target);
       if (!this.probes.passing(containerId, 'liveness')) {
         await kill();
-        return;
+        return true;
       }
     }
     if (spec.readinessProbe) await this.probes.advance('readiness', spec.readinessProbe, startedAtMs, target);
+    return false;
   }
 
   private failedOut(containerId: string, kind: 'startup', failureThreshold: number | undefined): boolean {
@@ -200,20 +207,24 @@ export class PodWorker {
     attempt: number,
     policy: 'Always' | 'OnFailure' | 'Never',
     volumePaths: Map<string, string>,
-  ): Promise<void> {
-    if (!last) return this.start(pod, sandbox, spec, attempt, volumePaths);
-    if (last.state.kind === 'running') return;
+  ): Promise<boolean> {
+    if (!last) {
+      await this.start(pod, sandbox, spec, attempt, volumePaths);
+      return true;
+    }
+    if (last.state.kind === 'running') return false;
     if (last.state.kind === 'waiting') {
       // Created but never started (the agent stopped in between): start it now.
       await this.runtime.startContainer(last.id).catch((error: Error) => this.startFailures.set(this.key(pod, spec), { reason: 'CreateContainerError', message: error.message }));
-      return;
+      return true;
     }
-    if (!shouldRestart(policy, last.state.exitCode)) return;
+    if (!shouldRestart(policy, last.state.exitCode)) return false;
     const key = this.key(pod, spec);
     const until = this.backoff.backedOffUntil(key, last.state.finishedAt.getTime(), last.state.startedAt?.getTime() ?? null, this.now());
-    if (until !== null) return;
+    if (until !== null) return false;
     this.backoff.recordRestart(key);
     await this.start(pod, sandbox, spec, attempt, volumePaths);
+    return true;
   }
 
   private key(pod: Pod, spec: Container): string {
