@@ -15,7 +15,7 @@ const flags = parseBenchFlags('npm run bench:failover --', 'Bramble vs etcd, 3 m
   { name: 'election-ms', description: 'Raft election timeout for both systems', defaultValue: 1_000, min: 50, max: 10_000 },
   { name: 'load-clients', description: 'closed-loop writers running through each kill', defaultValue: 4, min: 0, max: 64 },
 ], [
-  'npm run bench:failover                                  # 20 kills per system, about 2.5 minutes',
+  'npm run bench:failover                                  # 20 kills per system, 3 to 5 minutes',
   'npm run bench:failover -- --trials 5                    # a quick look',
   'npm run bench:failover -- --heartbeat-ms 20 --election-ms 200   # fast timers for both',
 ]);
