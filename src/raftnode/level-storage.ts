@@ -20,6 +20,14 @@ export class StorageCorruptError extends Error {
   }
 }
 
+/** Another process holds the log open (LevelDB's lock); nothing is wrong with the data. */
+export class StorageInUseError extends Error {
+  constructor(dir: string, detail: string) {
+    super(`the Raft log in ${dir} is in use by another process (${detail}). Is another bramble up running with this --data-dir? Stop it first, or give this node a data dir of its own.`);
+    this.name = 'StorageInUseError';
+  }
+}
+
 const formatVersion = 1;
 const markerFile = 'BRAMBLE-RAFT-LOG';
 const keys = {
@@ -92,7 +100,10 @@ export class LevelStorage implements Storage {
     try {
       await db.open();
     } catch (error) {
-      throw new StorageCorruptError(dir, `LevelDB cannot open it (${(error as Error).cause ?? (error as Error).message})`);
+      const cause = (error as Error).cause;
+      // A lock held elsewhere is not damage: "move the directory aside" would be the wrong advice.
+      if (cause instanceof Error && (cause as { code?: unknown }).code === 'LEVEL_LOCKED') throw new StorageInUseError(dir, cause.message);
+      throw new StorageCorruptError(dir, `LevelDB cannot open it (${cause ?? (error as Error).message})`);
     }
     try {
       if (isNew) return await LevelStorage.create(dir, db, initialConfState, initialSnapshotData);

@@ -167,6 +167,29 @@ describe('bramble up on a damaged data dir', () => {
     });
   }
 
+  test('a data dir in use by a running node: a second bramble up says so (not "damaged") and exits; the first keeps serving', async () => {
+    const dataDir = await damagedCopy(() => undefined);
+    const first = await group.spawn('in-use-first', {
+      portNames: ['peer', 'client'],
+      args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
+    });
+    await first.waitForLog(/bramble node ready/, 30_000);
+    const { code, output } = await upOn(dataDir, 'in-use-second');
+    assert.equal(code, 1, `the second bramble up exited with 1:\n${output}`);
+    assert.match(output, new RegExp(`${join(dataDir, 'raft').replaceAll('/', '\\/')} is in use by another process`));
+    assert.match(output, /Is another bramble up running with this --data-dir/);
+    assert.doesNotMatch(output, /damaged/);
+    assert.ok(first.running, 'the first node still runs');
+    const client = new StoreClient({ endpoints: [`127.0.0.1:${first.ports.client}`], timeoutMs: 10_000 });
+    try {
+      const response = await client.range({ prefix: text('/damage/'), countOnly: true, serializable: true });
+      assert.equal(response.count, 300);
+    } finally {
+      client.close();
+      await first.stop();
+    }
+  });
+
   test('the undamaged data dir starts and serves all 300 keys (the damage, not the copy, made the others fail)', async () => {
     const dataDir = await damagedCopy(() => undefined);
     const process = await group.spawn('pristine-up', {
