@@ -9,3 +9,4 @@ export { invalidStatus, nameRule, qualifiedKind, validateCreate, validateName, v
 export { applyDefaults, defaultPullPolicy } from './defaults.ts';
 export { formatTime, generatedSuffix, podQosClass, prepareForCreate, prepareForUpdate, type CreateContext } from './strategy.ts';
 export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, PatchError, type JsonPatchOp, type ListStrategy } from './patch.ts';
+export { columnsFor, humanDuration, toTable, type TableOptions } from './table.ts';
