@@ -60,6 +60,9 @@ export class PodWorker {
   /** Why a container could not be created (image, config), by "<uid>/<container>". */
   private readonly startFailures = new Map<string, Failure>();
   private readonly probes: ProbeTracker;
+  /** Failed pulls back off like crashes, so a missing image does not mean a pull attempt per sync. */
+  private readonly pullBackoff = new RestartBackoff();
+  private readonly pullFailedAtMs = new Map<string, { atMs: number; message: string }>();
 
   constructor(private readonly options: PodWorkerOptions) {
     this.runtime = options.runtime;
@@ -178,6 +181,8 @@ export class PodWorker {
     for (const sandbox of sandboxes) await this.runtime.removePodSandbox(sandbox.id);
     await removePodData(this.options.dataDir, podUid);
     this.backoff.forgetPod(podUid);
+    this.pullBackoff.forgetPod(podUid);
+    for (const key of this.pullFailedAtMs.keys()) if (key.startsWith(`${podUid}/`)) this.pullFailedAtMs.delete(key);
     for (const key of this.startFailures.keys()) if (key.startsWith(`${podUid}/`)) this.startFailures.delete(key);
   }
 
@@ -236,7 +241,13 @@ export class PodWorker {
     try {
       const pullPolicy = spec.imagePullPolicy ?? (/:[^/]+$/.test(spec.image) && !spec.image.endsWith(':latest') ? 'IfNotPresent' : 'Always');
       validateProbes(spec);
+      const failedPull = this.pullFailedAtMs.get(key);
+      if (failedPull && this.pullBackoff.backedOffUntil(key, failedPull.atMs, null, this.now()) !== null) {
+        this.startFailures.set(key, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}": ${failedPull.message}` });
+        return;
+      }
       await this.runtime.ensureImage(spec.image, pullPolicy);
+      this.pullFailedAtMs.delete(key);
       const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.options.hostIP, nodeName: this.runtime.nodeName });
       const limits = spec.resources?.limits ?? {};
       const id = await this.runtime.createContainer(sandbox.id, {
@@ -258,6 +269,10 @@ export class PodWorker {
       this.startFailures.delete(key);
       await this.runtime.startContainer(id);
     } catch (error) {
+      if (error instanceof ImageError && error.reason === 'ErrImagePull') {
+        this.pullBackoff.recordRestart(key);
+        this.pullFailedAtMs.set(key, { atMs: this.now(), message: error.message });
+      }
       if (error instanceof ImageError || error instanceof PodConfigError) {
         this.startFailures.set(key, { reason: error.reason, message: error.message });
       } else {

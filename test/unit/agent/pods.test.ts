@@ -101,7 +101,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'bramble-agent-unit-'));
     dirs.push(dataDir);
     const worker = new PodWorker({ runtime, hostIP: '192.168.1.20', dataDir, configSource: staticConfigSource({}), backoff: new RestartBackoff(10_000, 300_000), now: clock.now });
-    return { runtime, worker, clock };
+    return { runtime, worker, clock, engine };
   }
   const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -155,6 +155,24 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     await worker.sync(never);
     await tick();
     assert.equal((await worker.sync(never)).phase, 'Failed');
+  });
+
+  test('a failed pull backs off (ImagePullBackOff) instead of pulling on every sync, and the pod starts once the image is there', async () => {
+    const { worker, clock, engine } = await setup();
+    const pod: Pod = { metadata: { name: 'pull', namespace: 'default', uid: 'p-pull' }, spec: { containers: [{ name: 'app', image: 'sim/later:1', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } };
+    const reason = async () => {
+      const state = (await worker.sync(pod)).containerStatuses[0]?.state;
+      return state && 'waiting' in state ? state.waiting.reason : Object.keys(state ?? {})[0];
+    };
+    assert.equal(await reason(), 'ErrImagePull');
+    assert.equal(await reason(), 'ImagePullBackOff', 'no new pull within the back-off');
+    clock.advance(11_000);
+    assert.equal(await reason(), 'ErrImagePull', 'tried again after 10 s');
+    clock.advance(11_000);
+    assert.equal(await reason(), 'ImagePullBackOff', 'the second back-off is 20 s');
+    engine.loadImage('sim/later:1', { os: 'linux', architecture: 'amd64' });
+    clock.advance(10_000);
+    assert.equal(await reason(), 'running');
   });
 
   test('phases: Pending on a missing image, Succeeded with OnFailure, Failed with Never; the pod IP and host IP are reported', async () => {
