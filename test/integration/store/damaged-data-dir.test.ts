@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { StoreClient } from '../../../src/store/client.ts';
 import { startBrambleCluster, waitForLeader } from '../../lib/bramble-cluster.ts';
@@ -187,6 +187,29 @@ describe('bramble up on a damaged data dir', () => {
     } finally {
       client.close();
       await first.stop();
+    }
+  });
+
+  test('following the advice for a damaged store (moving store/ aside) the node starts and rebuilds it from the Raft log', async () => {
+    const dataDir = await damagedCopy((dir) => {
+      for (const file of filesMatching(join(dir, 'store'), /\.log$/)) writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
+    });
+    const refused = await upOn(dataDir, 'advice-refused');
+    assert.equal(refused.code, 1, refused.output);
+    await rename(join(dataDir, 'store'), join(dataDir, 'store.damaged'));
+    const process = await group.spawn('advice-followed', {
+      portNames: ['peer', 'client'],
+      args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
+    });
+    await process.waitForLog(/bramble node ready/, 30_000);
+    const client = new StoreClient({ endpoints: [`127.0.0.1:${process.ports.client}`], timeoutMs: 10_000 });
+    try {
+      const response = await client.range({ prefix: text('/damage/'), serializable: true });
+      assert.equal(response.count, 300, 'every key is back');
+      assert.equal(Buffer.from(response.kvs.find((kv) => Buffer.from(kv.key).toString() === '/damage/299')!.value).toString(), 'value-299');
+    } finally {
+      client.close();
+      await process.stop();
     }
   });
 
