@@ -4,3 +4,4 @@ export * from './authn.ts';
 export * from './token-file.ts';
 export * from './rbac.ts';
 export * from './request-info.ts';
+export * from './gate.ts';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addTokenUser, createAuthenticator, ensureAuthFiles } from '../../../../src/api/auth/authn.ts';
 import type { Authenticator } from '../../../../src/api/auth/authn.ts';
+import { makePki } from './pki-fixture.ts';
 import { formatTokenLine, parseCsvLine, parseTokenFile, TokenFile, TokenFileError } from '../../../../src/api/auth/token-file.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bramble-authn-'));
@@ -127,27 +127,16 @@ describe('auth files in the data dir', () => {
 });
 
 describe('authenticator: client certificates over real TLS', () => {
-  const dir = join(tmp, 'pki');
   let server: Server;
   let port = 0;
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  };
-  const pem = (name: string): Buffer => readFileSync(join(dir, name));
+  let pem: (file: string) => Buffer = () => Buffer.alloc(0);
 
   before(async () => {
-    mkdirSync(dir, { recursive: true });
-    const ca = (name: string): void => openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`);
-    const leaf = (name: string, subj: string, caName: string, ext: string): void => {
-      openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj);
-      writeFileSync(join(dir, `${name}.ext`), ext);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-    };
-    ca('cluster-ca');
-    ca('other-ca');
-    leaf('server', '/CN=bramble-api', 'cluster-ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-    leaf('alice', '/O=students/O=class-a/CN=alice', 'cluster-ca', 'extendedKeyUsage=clientAuth\n');
-    leaf('mallory', '/O=system:masters/CN=mallory', 'other-ca', 'extendedKeyUsage=clientAuth\n');
+    pem = makePki(join(tmp, 'pki'), ['cluster-ca', 'other-ca'], [
+      { name: 'server', subject: '/CN=bramble-api', ca: 'cluster-ca', server: true },
+      { name: 'alice', subject: '/O=students/O=class-a/CN=alice', ca: 'cluster-ca' },
+      { name: 'mallory', subject: '/O=system:masters/CN=mallory', ca: 'other-ca' },
+    ]).pem;
 
     const authn = createAuthenticator({ adminToken: 'admin-secret' });
     server = createHttpsServer({ key: pem('server.key'), cert: pem('server.crt'), ca: pem('cluster-ca.crt'), requestCert: true, rejectUnauthorized: false }, (request, response) => {
