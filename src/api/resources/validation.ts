@@ -8,6 +8,8 @@ import type { FieldError, KubeObject, Status } from './types.ts';
 import * as kinds from './validation-kinds.ts';
 import { validateLabels, validatePodSpec } from './validation-pod.ts';
 
+export { unknownFields } from './schema.ts';
+
 /** Kubernetes' cap on the total size of an object's annotations. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
