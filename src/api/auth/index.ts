@@ -5,3 +5,4 @@ export * from './token-file.ts';
 export * from './rbac.ts';
 export * from './request-info.ts';
 export * from './gate.ts';
+export * from './rbac-cache.ts';
