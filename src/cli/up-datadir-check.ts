@@ -26,9 +26,12 @@ export class DataDirCheckError extends Error {
 
 const checkDirName = '.startup-check';
 
-const advice =
-  'Bramble refuses to start on it rather than lose or rewrite data. Move the directory aside and let this node ' +
-  'rejoin the cluster (it will receive a snapshot), or restore it from a backup.';
+const refusal = 'Bramble refuses to start on it rather than lose or rewrite data.';
+/** What to do, per part: a store is rebuilt from the Raft log, a lost log needs a new member. */
+const storeAdvice = `${refusal} Move that directory aside: at the next start the node rebuilds the store from its Raft log (or restore it from a backup).`;
+const raftAdvice =
+  `${refusal} Restore it from a backup, or move the whole data dir aside and start this node with an empty --data-dir ` +
+  'and --join <client address of a member> under a new --name.';
 
 /** Lines LevelDB writes to its info LOG when recovery skipped bytes it could not read. */
 const droppedRecords = /dropping \d+ bytes|ignoring error|corruption/i;
@@ -42,6 +45,16 @@ export async function checkDataDir(dataDir: string): Promise<void> {
   const raftDir = join(dataDir, 'raft');
   const storeDir = join(dataDir, 'store');
   if (!existsSync(raftDir) && !existsSync(storeDir)) return;
+  if (!existsSync(raftDir)) {
+    // A fresh log here would bring back a voter that forgot what it acknowledged (unsafe for
+    // Raft, and the leader, which remembers its old progress, would never bring it up to date),
+    // and the store would skip the new log's entries as already applied.
+    throw new DataDirCheckError(
+      `the Raft log ${raftDir} is missing, but ${storeDir} is there: this data dir belonged to a member whose log is gone, ` +
+        'and Bramble will not start a fresh log over it. Restore raft/ from a backup, or move the whole data dir aside and ' +
+        'start this node with an empty --data-dir and --join <client address of a member> under a new --name.',
+    );
+  }
   const cloneRoot = join(dataDir, checkDirName);
   // A clone left by a check that was killed is ours to remove; it holds only links.
   rmSync(cloneRoot, { recursive: true, force: true });
@@ -56,16 +69,16 @@ export async function checkDataDir(dataDir: string): Promise<void> {
       } catch (error) {
         throw new DataDirCheckError(real(messageOf(error)));
       }
-      assertNothingDropped(join(clone, 'log'), raftDir, 'the Raft log', real);
+      assertNothingDropped(join(clone, 'log'), raftDir, 'the Raft log', real, raftAdvice);
     }
     if (existsSync(storeDir)) {
       const clone = join(cloneRoot, 'store');
       cloneTree(storeDir, clone);
       // MvccStore initializes a database without data; one that existed before must have had some.
       if (existsSync(join(storeDir, 'CURRENT')) && !(await hasFormatRecord(clone))) {
-        assertNothingDropped(clone, storeDir, 'the MVCC store', real);
+        assertNothingDropped(clone, storeDir, 'the MVCC store', real, storeAdvice);
         throw new DataDirCheckError(
-          `the MVCC store in ${storeDir} is damaged: it is a LevelDB database without any Bramble data (no m/format record; its files were truncated or emptied). ${advice}`,
+          `the MVCC store in ${storeDir} is damaged: it is a LevelDB database without any Bramble data (no m/format record; its files were truncated or emptied). ${storeAdvice}`,
         );
       }
       try {
@@ -74,7 +87,7 @@ export async function checkDataDir(dataDir: string): Promise<void> {
       } catch (error) {
         throw new DataDirCheckError(real(messageOf(error)));
       }
-      assertNothingDropped(clone, storeDir, 'the MVCC store', real);
+      assertNothingDropped(clone, storeDir, 'the MVCC store', real, storeAdvice);
     }
   } finally {
     rmSync(cloneRoot, { recursive: true, force: true });
@@ -99,7 +112,7 @@ async function hasFormatRecord(dir: string): Promise<boolean> {
   }
 }
 
-function assertNothingDropped(levelDir: string, realDir: string, what: string, real: (text: string) => string): void {
+function assertNothingDropped(levelDir: string, realDir: string, what: string, real: (text: string) => string, advice: string): void {
   const infoLog = join(levelDir, 'LOG');
   if (!existsSync(infoLog)) return;
   const dropped = readFileSync(infoLog, 'utf8')

@@ -106,9 +106,10 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     await running.stop().catch(() => undefined);
     // A join that never happened leaves an empty log that could not start again: remove it.
     if (mode.kind === 'join') {
-      rmSync(raftDir, { recursive: true, force: true });
-      rmSync(storeDir, { recursive: true, force: true });
+      // The log last: a store without a log is refused at the next start (see up-datadir-check.ts).
       rmSync(membersFile, { force: true });
+      rmSync(storeDir, { recursive: true, force: true });
+      rmSync(raftDir, { recursive: true, force: true });
     }
     throw error;
   }
@@ -122,7 +123,7 @@ function readMembers(file: string): Record<string, string> {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
   } catch (error) {
-    throw new Error(`${file} is damaged (${(error as Error).message}); it lists where the other members listen. Restore it, or move the data dir aside and rejoin the cluster.`);
+    throw new Error(`${file} is damaged (${(error as Error).message}); it lists where the other members listen. Restore it, or move the data dir aside and start this node with an empty --data-dir and --join <client address of a member> under a new --name.`);
   }
 }
 

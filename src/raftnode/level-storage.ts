@@ -13,8 +13,9 @@ export class StorageCorruptError extends Error {
   constructor(dir: string, problem: string) {
     super(
       `the Raft log in ${dir} is damaged: ${problem}. Bramble refuses to start on it rather than lose or rewrite ` +
-        'data. Move the directory aside and let this node rejoin the cluster (it will receive a snapshot), or ' +
-        'restore it from a backup.',
+        'data. Move the directory aside together with the rest of the data dir and start this node with an empty ' +
+        '--data-dir and --join <client address of a member> under a new --name (a member must not come back under ' +
+        'its old name without its log), or restore it from a backup.',
     );
     this.name = 'StorageCorruptError';
   }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -119,6 +119,12 @@ const cases: { name: string; damage: (dataDir: string) => void; names: (dataDir:
     damage: (dataDir) => unlinkSync(join(dataDir, 'raft', 'BRAMBLE-RAFT-LOG')),
     names: (dataDir) => join(dataDir, 'raft'),
     says: /not empty but has no BRAMBLE-RAFT-LOG marker/,
+  },
+  {
+    name: 'the Raft log moved away, the store left behind',
+    damage: (dataDir) => renameSync(join(dataDir, 'raft'), join(dataDir, 'raft-moved')),
+    names: (dataDir) => join(dataDir, 'raft'),
+    says: /Raft log .* is missing.*will not start a fresh log over it.*--join/,
   },
   {
     name: 'the store LevelDB MANIFEST truncated',
