@@ -248,7 +248,9 @@ function mergeMap(info: ResourceInfo, original: Obj, patch: Obj, path: string[])
   }
   for (const [field, order] of orders) {
     const cur = out[field];
-    if (Array.isArray(cur) && Array.isArray(order)) put(out, field, applyOrder(info, cur, order, [...path, field]));
+    if (!Array.isArray(order)) throw new PatchError(400, `${SET_ORDER}${field} must be a list`);
+    const before = original[field];
+    if (Array.isArray(cur)) put(out, field, applyOrder(info, cur, order, Array.isArray(before) ? before : [], [...path, field]));
   }
   if (retainKeys !== undefined) {
     if (!Array.isArray(retainKeys)) throw new PatchError(400, '$retainKeys must be a list of field names');
@@ -269,10 +271,11 @@ function mergeList(info: ResourceInfo, original: unknown[], patch: unknown[], pa
   const strategy = listStrategy(info, path);
   if (patch.some((x) => isObj(x) && x.$patch === 'replace')) return stripDirectives(patch) as unknown[];
   if (strategy === undefined) return stripDirectives(patch) as unknown[];
+  // Without $setElementOrder, Kubernetes orders a merged list as if the patch's own items were the order.
   if ('primitiveSet' in strategy) {
-    const out = [...original];
+    const out = clone(original);
     for (const v of patch) if (!out.some((x) => deepEqual(x, v))) out.push(v);
-    return out;
+    return applyOrder(info, out, patch, original, path);
   }
   const key = strategy.mergeKey;
   const out = clone(original);
@@ -292,19 +295,34 @@ function mergeList(info: ResourceInfo, original: unknown[], patch: unknown[], pa
       out.push(stripDirectives(item));
     }
   }
-  return out;
+  return applyOrder(info, out, patch.filter((x) => !(isObj(x) && x.$patch === 'delete')), original, path);
 }
 
-/** `$setElementOrder`: listed items in the given order, items the patch did not mention after them. */
-function applyOrder(info: ResourceInfo, list: unknown[], order: unknown[], path: string[]): unknown[] {
+/**
+ * `$setElementOrder`: the items the order names come in that order; the items only the server had
+ * are woven in where they stood relative to the named ones in the original list (an item the
+ * original did not have goes before a server-only item), as Kubernetes does.
+ */
+function applyOrder(info: ResourceInfo, list: unknown[], order: unknown[], original: unknown[], path: string[]): unknown[] {
   const strategy = listStrategy(info, path);
   const keyOf = (x: unknown): unknown => (strategy && 'mergeKey' in strategy && isObj(x) ? x[strategy.mergeKey] : x);
-  const orderKeys = order.map(keyOf);
-  const ordered: unknown[] = [];
-  for (const k of orderKeys) {
-    const item = list.find((x) => deepEqual(keyOf(x), k));
-    if (item !== undefined) ordered.push(item);
+  const indexIn = (xs: unknown[], x: unknown): number => xs.findIndex((y) => deepEqual(keyOf(y), keyOf(x)));
+  const named: unknown[] = [];
+  for (const k of order) {
+    const item = list.find((x) => deepEqual(keyOf(x), keyOf(k)));
+    if (item !== undefined) named.push(item);
   }
-  const rest = list.filter((x) => !orderKeys.some((k) => deepEqual(k, keyOf(x))));
-  return [...ordered, ...rest];
+  const serverOnly = list.filter((x) => indexIn(order, x) < 0).sort((a, b) => indexIn(original, a) - indexIn(original, b));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    if (j >= named.length) { out.push(serverOnly[i++]); continue; }
+    if (i >= serverOnly.length) { out.push(named[j++]); continue; }
+    const si = indexIn(original, serverOnly[i]);
+    const ni = indexIn(original, named[j]);
+    if (si >= 0 && ni >= 0 && si < ni) out.push(serverOnly[i++]);
+    else out.push(named[j++]);
+  }
+  return out;
 }

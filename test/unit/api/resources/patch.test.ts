@@ -78,8 +78,8 @@ test('strategic merge: containers, env and ports merge by key; $patch delete and
     containers: [{ name: 'sidecar', image: 'busybox:1.36', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
       { name: 'nginx', ports: [{ containerPort: 443, protocol: 'TCP' }] }],
   } } } });
-  assert.deepEqual(podSpecOf(withTwo).containers.map((c) => c.name), ['nginx', 'sidecar']);
-  assert.deepEqual(podSpecOf(withTwo).containers[0]?.ports, [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 443, protocol: 'TCP' }]);
+  assert.deepEqual(podSpecOf(withTwo).containers.map((c) => c.name), ['sidecar', 'nginx'], 'ordered as in the patch');
+  assert.deepEqual(podSpecOf(withTwo).containers[1]?.ports, [{ containerPort: 443, protocol: 'TCP' }, { containerPort: 80, protocol: 'TCP' }], 'a new item goes first, as kubectl patch --local does');
   const reordered = applyStrategicMergePatch(DEPLOY, withTwo, { spec: { template: { spec: {
     '$setElementOrder/containers': [{ name: 'sidecar' }, { name: 'nginx' }],
     containers: [{ name: 'sidecar', '$setElementOrder/env': [{ name: 'A' }], env: [{ $patch: 'delete', name: 'B' }, { name: 'A', value: '10' }] }],
@@ -108,7 +108,7 @@ test('strategic merge: $retainKeys drops the old strategy, null deletes, $patch 
   const tolerations = applyStrategicMergePatch(POD, pod, { spec: { tolerations: [{ key: 'b', operator: 'Exists' }] } });
   assert.deepEqual((tolerations.spec as Record<string, unknown>).tolerations, [{ key: 'b', operator: 'Exists' }], 'tolerations are atomic: replaced');
   const fin = applyStrategicMergePatch(POD, pod, { metadata: { '$deleteFromPrimitiveList/finalizers': ['a/x'], finalizers: ['c/z'] } });
-  assert.deepEqual(fin.metadata.finalizers, ['b/y', 'c/z']);
+  assert.deepEqual(fin.metadata.finalizers, ['c/z', 'b/y'], 'values the original lacked come first');
 });
 
 test('strategic merge: service ports by port; errors for a missing merge key and unknown directives; no prototype pollution', () => {
