@@ -11,3 +11,5 @@ export { formatTime, generatedSuffix, podQosClass, prepareForCreate, prepareForU
 export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, PatchError, type JsonPatchOp, type ListStrategy } from './patch.ts';
 export { columnsFor, humanDuration, toTable, type TableOptions } from './table.ts';
 export { unknownFields } from './schema.ts';
+export * from './status.ts';
+export { applyScale, bindPod, toScale, validateScale, type Scale } from './subresources.ts';
