@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { buildInfo } from './build-info.ts';
 import { clusterStatus } from './cluster-status.ts';
+import { registerKubeCommands } from './kube/verbs.ts';
 import { registerTokenCommand } from './token.ts';
 import { startNode } from './up.ts';
 import { defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
@@ -100,6 +101,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     });
 
   registerTokenCommand(program, io);
+  registerKubeCommands(program, io);
 
   return program;
 }

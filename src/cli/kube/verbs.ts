@@ -1,0 +1,297 @@
+// kubectl's everyday verbs for Bramble: get, create -f, apply -f, delete, api-resources,
+// cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
+// print what kubectl prints, using the server's Table for `get`.
+
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { findByKind, resolveResourceArg } from '../../api/resources/catalog.ts';
+import type { ResourceInfo } from '../../api/resources/catalog.ts';
+import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
+import { formatStructured, UsageError } from '../output.ts';
+import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
+import { loadConnection } from './kubeconfig.ts';
+import type { KubeconfigFlags } from './kubeconfig.ts';
+import { readManifests } from './manifests.ts';
+import { formatColumns, noResourcesMessage, printTable, resourceName } from './printer.ts';
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+interface CommonFlags extends KubeconfigFlags {
+  namespace?: string;
+}
+
+const GET_OUTPUTS = ['wide', 'json', 'yaml', 'name'] as const;
+type GetOutput = (typeof GET_OUTPUTS)[number];
+
+function withConnectionFlags(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
+    .option('-s, --server <url>', 'API server address, overriding the kubeconfig (e.g. https://127.0.0.1:6443)')
+    .option('--token <token>', 'bearer token, overriding the kubeconfig user')
+    .option('-n, --namespace <ns>', "namespace (default: the context's, else default)");
+}
+
+function connect(flags: CommonFlags): { api: KubeApi; namespace: string } {
+  const connection = loadConnection(flags);
+  return { api: new KubeApi(connection), namespace: flags.namespace ?? connection.namespace };
+}
+
+function resolve(arg: string): ResourceInfo {
+  const info = resolveResourceArg(arg);
+  if (info === undefined) throw new UsageError(`the server doesn't have a resource type "${arg}" (bramble api-resources lists them)`);
+  return info;
+}
+
+/** "pods", "pods web db", "pod/web", "deploy/web svc/web". */
+function targets(args: readonly string[]): { info: ResourceInfo; names: string[] }[] {
+  const first = args[0];
+  if (first === undefined) throw new UsageError('say what to act on, e.g. `pods`, `pods web` or `deployment/web`');
+  if (first.includes('/')) {
+    return args.map((a) => {
+      const [type = '', name = ''] = a.split('/', 2);
+      if (name === '' || !a.includes('/')) throw new UsageError(`"${a}": use TYPE/NAME for every argument when the first one is TYPE/NAME`);
+      return { info: resolve(type), names: [name] };
+    });
+  }
+  return [{ info: resolve(first), names: args.slice(1) }];
+}
+
+/** A list's items lack apiVersion and kind on the wire; kubectl fills them in. */
+function fillKind(info: ResourceInfo, object: KubeObject): KubeObject {
+  return { ...object, apiVersion: object.apiVersion ?? info.apiVersion, kind: object.kind ?? info.kind };
+}
+
+function parseGetOutput(value: string): GetOutput {
+  if ((GET_OUTPUTS as readonly string[]).includes(value)) return value as GetOutput;
+  throw new UsageError(`unknown output format "${value}": use one of ${GET_OUTPUTS.join(', ')}`);
+}
+
+export function registerKubeCommands(program: Command, io: Io): void {
+  withConnectionFlags(program.command('get'))
+    .description('list objects, or show some by name, in kubectl\'s columns')
+    .argument('<type-and-names...>', 'a resource type (pods, po, deploy, deployments.apps, ...), then names; or TYPE/NAME ...')
+    .option('-A, --all-namespaces', 'list across all namespaces (adds a NAMESPACE column)')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db or "env in (prod,test)"')
+    .option('--field-selector <selector>', 'field selector, e.g. status.phase=Running or spec.nodeName=pi-1')
+    .option('--no-headers', 'no header line')
+    .addOption(new Option('-o, --output <format>', 'wide, json, yaml or name').argParser(parseGetOutput))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bramble get nodes -o wide
+  bramble get pods -A
+  bramble get deploy web -o yaml
+  bramble get pods -l app=web --field-selector status.phase=Running
+  bramble get pod/web svc/web -o name`,
+    )
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { allNamespaces?: boolean; selector?: string; fieldSelector?: string; headers: boolean; output?: GetOutput }) => {
+      const { api, namespace } = connect(flags);
+      const all = flags.allNamespaces === true;
+      const structured = flags.output === 'json' || flags.output === 'yaml' || flags.output === 'name';
+      const collected: KubeObject[] = [];
+      let printed = 0;
+      for (const { info, names } of targets(args)) {
+        const ns = all ? undefined : namespace;
+        const query = { labelSelector: flags.selector, fieldSelector: flags.fieldSelector };
+        if (structured) {
+          if (names.length === 0) {
+            const list = await api.request<KubeList>('GET', KubeApi.path(info, ns), { query });
+            collected.push(...list.items.map((o) => fillKind(info, o)));
+          } else for (const name of names) collected.push(fillKind(info, await api.request<KubeObject>('GET', KubeApi.path(info, ns, name))));
+          continue;
+        }
+        const tables: Table[] = [];
+        if (names.length === 0) tables.push(await api.request<Table>('GET', KubeApi.path(info, ns), { query: { ...query, includeObject: 'Metadata' }, accept: TABLE_ACCEPT }));
+        else for (const name of names) tables.push(await api.request<Table>('GET', KubeApi.path(info, ns, name), { query: { includeObject: 'Metadata' }, accept: TABLE_ACCEPT }));
+        const rows = tables.flatMap((t) => t.rows);
+        const first = tables[0];
+        if (first === undefined || first.kind !== 'Table') throw new Error('the server did not answer with a Table; try -o yaml');
+        if (rows.length === 0) continue;
+        io.out(printTable({ ...first, rows }, { wide: flags.output === 'wide', withNamespace: all && info.namespaced, noHeaders: !flags.headers }));
+        printed += rows.length;
+      }
+      if (structured) {
+        if (flags.output === 'name') io.out(collected.map((o) => `${resourceName(o)}\n`).join(''));
+        else if (flags.output !== undefined) {
+          const single = collected.length === 1 && targets(args).every((t) => t.names.length > 0);
+          io.out(formatStructured(single ? collected[0] : { apiVersion: 'v1', kind: 'List', items: collected, metadata: { resourceVersion: '' } }, flags.output === 'json' ? 'json' : 'yaml'));
+        }
+        return;
+      }
+      if (printed === 0) io.err(noResourcesMessage(all ? undefined : namespace));
+    }));
+
+  const fileOptions = (cmd: Command): Command =>
+    withConnectionFlags(cmd)
+      .option('-f, --filename <path...>', 'manifest file, directory, or - for stdin (repeatable)')
+      .option('-R, --recursive', 'also read the subdirectories of -f directories');
+
+  fileOptions(program.command('create'))
+    .description('create the objects of manifests (fails for objects that exist; see apply)')
+    .addHelpText('after', '\nExamples:\n  bramble create -f deployment.yaml\n  bramble create -f ./manifests/\n  cat pod.yaml | bramble create -f -\n')
+    .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
+      const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
+      const { api, namespace } = connect(flags);
+      let failed = 0;
+      for (const { object, source } of manifests) {
+        try {
+          const info = mappingFor(object, source);
+          const ns = object.metadata.namespace ?? namespace;
+          const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: object });
+          io.out(`${resourceName(fillKind(info, created))} created\n`);
+        } catch (err) {
+          failed++;
+          io.err(`${(err as Error).message}\n`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    }));
+
+  fileOptions(program.command('apply'))
+    .description('create the objects of manifests, or bring existing ones in line with them')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bramble apply -f deployment.yaml          # first time: created; after an edit: configured
+  bramble apply -f ./manifests/ -R
+
+Existing objects get the manifest as a JSON merge patch: fields you remove from the manifest are
+not removed from the object (kubectl's last-applied three-way merge is not implemented).`,
+    )
+    .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
+      const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
+      const { api, namespace } = connect(flags);
+      let failed = 0;
+      for (const { object, source } of manifests) {
+        try {
+          const info = mappingFor(object, source);
+          const ns = object.metadata.namespace ?? namespace;
+          const name = object.metadata.name;
+          if (name === undefined || name === '') throw new UsageError(`${source}: apply needs metadata.name`);
+          let existing: KubeObject | undefined;
+          try {
+            existing = await api.request<KubeObject>('GET', KubeApi.path(info, ns, name));
+          } catch (err) {
+            if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+          }
+          if (existing === undefined) {
+            const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: object });
+            io.out(`${resourceName(fillKind(info, created))} created\n`);
+            continue;
+          }
+          const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: object, contentType: 'application/merge-patch+json' });
+          const same = patched.metadata.resourceVersion === existing.metadata.resourceVersion;
+          io.out(`${resourceName(fillKind(info, patched))} ${same ? 'unchanged' : 'configured'}\n`);
+        } catch (err) {
+          failed++;
+          io.err(`${(err as Error).message}\n`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    }));
+
+  fileOptions(program.command('delete'))
+    .description('delete objects by name, by label, or those of manifests')
+    .argument('[type-and-names...]', 'a resource type then names, or TYPE/NAME ...')
+    .option('-l, --selector <selector>', 'delete every object of the type matching this label selector')
+    .option('--ignore-not-found', 'no error for objects that do not exist')
+    .addHelpText('after', '\nExamples:\n  bramble delete pod web\n  bramble delete -f deployment.yaml\n  bramble delete pods -l app=web\n  bramble delete deploy/web svc/web\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { filename?: string[]; recursive?: boolean; selector?: string; ignoreNotFound?: boolean }) => {
+      const work: { info: ResourceInfo; ns: string; name: string }[] = [];
+      let api: KubeApi;
+      let namespace: string;
+      if (flags.filename !== undefined) {
+        if (args.length > 0) throw new UsageError('give either -f or names, not both');
+        const manifests = readManifests(flags.filename, { recursive: flags.recursive === true });
+        ({ api, namespace } = connect(flags));
+        for (const { object, source } of manifests) work.push({ info: mappingFor(object, source), ns: object.metadata.namespace ?? namespace, name: object.metadata.name ?? '' });
+      } else {
+        ({ api, namespace } = connect(flags));
+        for (const { info, names } of targets(args)) {
+          if (names.length === 0) {
+            if (flags.selector === undefined) throw new UsageError(`say which ${info.resource} to delete: names, -l SELECTOR, or -f FILE`);
+            const list = await api.request<KubeList>('GET', KubeApi.path(info, namespace), { query: { labelSelector: flags.selector } });
+            for (const item of list.items) work.push({ info, ns: item.metadata.namespace ?? namespace, name: item.metadata.name ?? '' });
+            if (list.items.length === 0) io.err(noResourcesMessage(info.namespaced ? namespace : undefined));
+          } else for (const name of names) work.push({ info, ns: namespace, name });
+        }
+      }
+      let failed = 0;
+      for (const { info, ns, name } of work) {
+        try {
+          await api.request('DELETE', KubeApi.path(info, ns, name));
+          io.out(`${resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: {} }).slice(0, -1)} "${name}" deleted\n`);
+        } catch (err) {
+          if (flags.ignoreNotFound === true && err instanceof KubeApiError && err.code === 404) continue;
+          failed++;
+          io.err(`${(err as Error).message}\n`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    }));
+
+  withConnectionFlags(program.command('api-resources'))
+    .description('the resource types the API serves (from its discovery documents)')
+    .option('--namespaced <bool>', 'only namespaced (true) or cluster-scoped (false) types')
+    .addHelpText('after', '\nExamples:\n  bramble api-resources\n  bramble api-resources --namespaced=false\n')
+    .action(printingServerErrors(io, async (flags: CommonFlags & { namespaced?: string }) => {
+      const { api } = connect(flags);
+      interface ApiResource {
+        name: string;
+        shortNames?: string[];
+        namespaced: boolean;
+        kind: string;
+      }
+      const groupVersions: string[] = ['v1'];
+      const groups = await api.request<{ groups: { preferredVersion?: { groupVersion: string }; versions: { groupVersion: string }[] }[] }>('GET', '/apis');
+      for (const g of groups.groups) {
+        const gv = g.preferredVersion?.groupVersion ?? g.versions[0]?.groupVersion;
+        if (gv !== undefined) groupVersions.push(gv);
+      }
+      const rows: string[][] = [['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND']];
+      for (const gv of groupVersions) {
+        const list = await api.request<{ resources: ApiResource[] }>('GET', gv === 'v1' ? '/api/v1' : `/apis/${gv}`);
+        for (const r of list.resources) {
+          if (r.name.includes('/')) continue; // subresources are not listed
+          if (flags.namespaced !== undefined && String(r.namespaced) !== flags.namespaced) continue;
+          rows.push([r.name, (r.shortNames ?? []).join(','), gv, String(r.namespaced), r.kind]);
+        }
+      }
+      io.out(formatColumns(rows));
+    }));
+
+  withConnectionFlags(program.command('cluster-info'))
+    .description('where the API of the cluster answers')
+    .action(printingServerErrors(io, async (flags: CommonFlags) => {
+      const { api } = connect(flags);
+      const version = await api.request<{ gitVersion?: string }>('GET', '/version');
+      io.out(`Kubernetes control plane is running at ${api.connection.server}${version.gitVersion === undefined ? '' : ` (version ${version.gitVersion})`}\n`);
+    }));
+}
+
+/** Server errors are printed as kubectl prints them (no extra "error:" prefix), exit code 1. */
+function printingServerErrors<A extends unknown[]>(io: Io, action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) throw err;
+      io.err(`${err.message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+function mappingFor(object: KubeObject, source: string): ResourceInfo {
+  const info = findByKind(object.apiVersion, object.kind);
+  if (info === undefined) {
+    throw new UsageError(`resource mapping not found for name: "${object.metadata.name ?? ''}" namespace: "${object.metadata.namespace ?? ''}" from "${source}": no matches for kind "${object.kind}" in version "${object.apiVersion}"`);
+  }
+  return info;
+}
