@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { StoreClient } from '../../../src/store/client.ts';
-import { startBrambleCluster, waitForLeader } from '../../lib/bramble-cluster.ts';
-import { ProcessGroup } from '../../lib/processes.ts';
+import { joinBrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { ProcessGroup, withProcesses } from '../../lib/processes.ts';
 
 const text = (value: string) => Buffer.from(value);
 
@@ -218,6 +218,39 @@ describe('bramble up on a damaged data dir', () => {
       await process.stop();
     }
   });
+
+  test('following the advice for a damaged Raft log in a 3-node cluster (empty data dir, --join under a new name) brings the data back', async () => {
+    // A group of its own: its node names and data dirs must not meet the pristine node's.
+    await withProcesses((clusterGroup) => followRaftAdvice(clusterGroup));
+  });
+
+  async function followRaftAdvice(clusterGroup: ProcessGroup): Promise<void> {
+    const nodes = await startBrambleCluster(clusterGroup, 3);
+    const leader = await waitForLeader(nodes);
+    const victim = nodes.find((node) => node !== leader)!;
+    const client = new StoreClient({ endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
+    for (let i = 0; i < 50; i++) await client.put(text(`/rejoin/${i}`), text(`v${i}`));
+    await victim.process.kill('SIGKILL');
+    for (const file of filesMatching(join(victim.process.dataDir, 'raft', 'log'), /^MANIFEST-/)) truncateSync(file, 10);
+    victim.process.start();
+    const exit = await victim.process.waitForExit();
+    assert.equal(exit.code, 1, 'the damaged member refuses to start');
+    assert.match(victim.process.log.join('\n'), /--join <client address of a member> under a new --name/);
+    const replacement = await joinBrambleNode(clusterGroup, `${victim.name}b`, leader);
+    await waitFor('the replacement promoted to voter', async () => (await statusOf(leader))?.confState.voters.includes(replacement.name));
+    const local = new StoreClient({ endpoints: [replacement.clientAddress], timeoutMs: 10_000 });
+    try {
+      const response = await waitFor('the replacement to hold every key', async () => {
+        const answer = await local.range({ prefix: text('/rejoin/'), serializable: true });
+        return answer.count === 50 ? answer : null;
+      });
+      assert.equal(response.count, 50);
+      await client.put(text('/rejoin/after'), text('committed'));
+    } finally {
+      local.close();
+      client.close();
+    }
+  }
 
   test('the undamaged data dir starts and serves all 300 keys (the damage, not the copy, made the others fail)', async () => {
     const dataDir = await damagedCopy(() => undefined);
