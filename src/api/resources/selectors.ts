@@ -51,88 +51,100 @@ function lex(input: string): Token[] {
   return out;
 }
 
-const show = (t: Token): string => (t.kind === 'end' ? 'EOS' : `'${t.text}'`);
+const show = (t: Token): string => (t.kind === 'end' ? "''" : `'${t.text}'`);
+
+const REQ = 'unable to parse requirement: ';
+const OPERATORS = 'in, notin, =, ==, !=, gt, lt';
 
 function checkKey(key: string): void {
   const errs = isQualifiedName(key);
-  if (errs.length > 0) throw new SelectorError(`unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ${errs.join('; ')}`);
+  // Kubernetes prints this field path as "<nil>"; kept so messages match what kubectl users see.
+  if (errs.length > 0) throw new SelectorError(`${REQ}<nil>: Invalid value: ${JSON.stringify(key)}: ${errs.join('; ')}`);
 }
 
-function checkValue(value: string): void {
+function checkValue(key: string, value: string, index: number): void {
   const errs = isValidLabelValue(value);
-  if (errs.length > 0) throw new SelectorError(`unable to parse requirement: values[0]: Invalid value: ${JSON.stringify(value)}: ${errs.join('; ')}`);
+  if (errs.length > 0) throw new SelectorError(`${REQ}values[${index}][${key}]: Invalid value: ${JSON.stringify(value)}: ${errs.join('; ')}`);
 }
 
-/** Parses the `labelSelector` query parameter / `-l` flag. Throws SelectorError. */
+const isOp = (t: Token, ...texts: string[]): boolean => t.kind === 'op' && texts.includes(t.text);
+
+/** Parses the `labelSelector` query parameter / `-l` flag. Throws SelectorError with Kubernetes' messages. */
 export function parseLabelSelector(input: string): LabelSelectorQuery {
   const tokens = lex(input);
   let pos = 0;
   const peek = (): Token => tokens[pos] ?? { kind: 'end' };
   const next = (): Token => tokens[pos++] ?? { kind: 'end' };
   const requirements: LabelRequirement[] = [];
-  if (peek().kind === 'end') return { requirements };
+  const first = peek();
+  if (first.kind === 'end') return { requirements };
+  if (first.kind !== 'id' && !isOp(first, '!')) throw new SelectorError(`found ${show(first)}, expected: !, identifier, or 'end of string'`);
   for (;;) {
-    let t = next();
-    if (t.kind === 'op' && t.text === '!') {
-      const key = next();
-      if (key.kind !== 'id') throw new SelectorError(`found ${show(key)}, expected: identifier after '!'`);
-      checkKey(key.text);
-      requirements.push({ key: key.text, operator: '!', values: [] });
-    } else if (t.kind === 'id') {
-      const key = t.text;
-      checkKey(key);
-      const op = peek();
-      if (op.kind === 'end' || (op.kind === 'op' && op.text === ',')) {
-        requirements.push({ key, operator: 'exists', values: [] });
-      } else if (op.kind === 'op' && (op.text === '=' || op.text === '==' || op.text === '!=')) {
-        next();
-        const v = peek();
-        let value = '';
-        if (v.kind === 'id') { value = v.text; next(); }
-        else if (!(v.kind === 'end' || (v.kind === 'op' && v.text === ','))) throw new SelectorError(`found ${show(v)}, expected: identifier`);
-        checkValue(value);
-        requirements.push({ key, operator: op.text, values: [value] });
-      } else if (op.kind === 'op' && (op.text === '<' || op.text === '>')) {
-        next();
-        const v = next();
-        if (v.kind !== 'id' || !/^-?\d+$/.test(v.text)) throw new SelectorError(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
-        requirements.push({ key, operator: op.text === '>' ? 'gt' : 'lt', values: [v.text] });
-      } else if (op.kind === 'op' && (op.text === 'in' || op.text === 'notin')) {
-        next();
-        const open = next();
-        if (open.kind !== 'op' || open.text !== '(') throw new SelectorError(`found ${show(open)}, expected: '('`);
-        const values: string[] = [];
-        for (;;) {
-          const v = next();
-          if (v.kind === 'id') {
-            checkValue(v.text);
-            values.push(v.text);
-            const sep = next();
-            if (sep.kind === 'op' && sep.text === ')') break;
-            if (!(sep.kind === 'op' && sep.text === ',')) throw new SelectorError(`found ${show(sep)}, expected: ',' or ')'`);
-          } else if (v.kind === 'op' && v.text === ')' ) {
-            // `in ()` and `in (a,)` carry an empty value, as in Kubernetes.
-            values.push('');
-            break;
-          } else if (v.kind === 'op' && v.text === ',') {
-            values.push('');
-          } else {
-            throw new SelectorError(`found ${show(v)}, expected: ',', ')' or identifier`);
-          }
-        }
-        requirements.push({ key, operator: op.text, values });
-      } else {
-        throw new SelectorError(`found ${show(op)}, expected: '=', '!=', '==', 'in', notin'`);
-      }
-    } else {
-      throw new SelectorError(`found ${show(t)}, expected: !, identifier, or 'end of string'`);
-    }
-    t = next();
+    requirements.push(parseRequirement(next, peek));
+    const t = next();
     if (t.kind === 'end') break;
-    if (!(t.kind === 'op' && t.text === ',')) throw new SelectorError(`found ${show(t)}, expected: ',' or 'end of string'`);
-    if (peek().kind === 'end') throw new SelectorError(`found 'EOS', expected: !, identifier, or 'end of string'`);
+    if (!isOp(t, ',')) throw new SelectorError(`found ${show(t)}, expected: ',' or 'end of string'`);
+    const after = peek();
+    if (after.kind !== 'id' && !isOp(after, '!')) throw new SelectorError(`found ${show(after)}, expected: identifier after ','`);
   }
   return { requirements };
+}
+
+function parseRequirement(next: () => Token, peek: () => Token): LabelRequirement {
+  const t = next();
+  if (isOp(t, '!')) {
+    const key = next();
+    if (key.kind !== 'id') throw new SelectorError(`${REQ}found ${show(key)}, expected: identifier`);
+    checkKey(key.text);
+    return { key: key.text, operator: '!', values: [] };
+  }
+  if (t.kind !== 'id') throw new SelectorError(`${REQ}found ${show(t)}, expected: identifier`);
+  const key = t.text;
+  checkKey(key);
+  const op = peek();
+  if (op.kind === 'end' || isOp(op, ',')) return { key, operator: 'exists', values: [] };
+  if (op.kind !== 'op' || !['=', '==', '!=', '<', '>', 'in', 'notin'].includes(op.text)) {
+    throw new SelectorError(`${REQ}found ${show(op)}, expected: ${OPERATORS}`);
+  }
+  next();
+  if (op.text === '=' || op.text === '==' || op.text === '!=') {
+    const v = peek();
+    let value = '';
+    if (v.kind === 'id') { value = v.text; next(); }
+    else if (v.kind !== 'end' && !isOp(v, ',')) throw new SelectorError(`${REQ}found ${show(v)}, expected: identifier`);
+    checkValue(key, value, 0);
+    return { key, operator: op.text, values: [value] };
+  }
+  if (op.text === '<' || op.text === '>') {
+    const v = peek();
+    const value = v.kind === 'id' ? v.text : '';
+    if (v.kind === 'id') next();
+    checkValue(key, value, 0);
+    if (!/^-?\d+$/.test(value)) throw new SelectorError(`${REQ}values[0]: Invalid value: ${JSON.stringify(value)}: for 'Gt', 'Lt' operators, the value must be an integer`);
+    return { key, operator: op.text === '>' ? 'gt' : 'lt', values: [value] };
+  }
+  const open = next();
+  if (!isOp(open, '(')) throw new SelectorError(`${REQ}found ${show(open)} expected: '('`);
+  const values: string[] = [];
+  // `in ()` and `in (a,)` carry an empty value, as in Kubernetes.
+  let expectValue = true;
+  for (;;) {
+    const v = next();
+    if (expectValue && v.kind === 'id') {
+      checkValue(key, v.text, values.length);
+      values.push(v.text);
+      expectValue = false;
+    } else if (isOp(v, ')')) {
+      if (expectValue) values.push('');
+      break;
+    } else if (isOp(v, ',')) {
+      if (expectValue) values.push('');
+      expectValue = true;
+    } else {
+      throw new SelectorError(`${REQ}found ${show(v)}, expected: ',' or ')'`);
+    }
+  }
+  return { key, operator: op.text === 'in' ? 'in' : 'notin', values };
 }
 
 /**
@@ -144,7 +156,7 @@ export function labelSelectorFromObject(sel: LabelSelector | null | undefined): 
   const requirements: LabelRequirement[] = [];
   for (const [key, value] of Object.entries(sel.matchLabels ?? {})) {
     checkKey(key);
-    checkValue(value);
+    checkValue(key, value, 0);
     requirements.push({ key, operator: '=', values: [value] });
   }
   for (const expr of sel.matchExpressions ?? []) {
@@ -154,7 +166,7 @@ export function labelSelectorFromObject(sel: LabelSelector | null | undefined): 
       case 'In':
       case 'NotIn':
         if (values.length === 0) throw new SelectorError(`for 'in', 'notin' operators, values set can't be empty`);
-        values.forEach(checkValue);
+        values.forEach((v, i) => checkValue(expr.key, v, i));
         requirements.push({ key: expr.key, operator: expr.operator === 'In' ? 'in' : 'notin', values: [...values] });
         break;
       case 'Exists':
