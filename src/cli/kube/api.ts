@@ -40,6 +40,14 @@ function isStatus(value: unknown): value is Status {
 export class KubeApi {
   constructor(readonly connection: Connection) {}
 
+  /**
+   * A GET whose body is text streamed to `onChunk` (pod logs, with follow): resolves when the
+   * server ends the answer. Errors as for request().
+   */
+  async stream(path: string, query: Record<string, string | undefined>, onChunk: (text: string) => void): Promise<void> {
+    await this.send('GET', path, { query, accept: '*/*', timeoutMs: 0 }, onChunk);
+  }
+
   /** The URL path of a collection or object: /api/v1/namespaces/ns/pods[/name[/sub]]. */
   static path(info: ResourceInfo, namespace: string | undefined, name?: string, subresource?: string): string {
     const root = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
@@ -49,6 +57,10 @@ export class KubeApi {
   }
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.send(method, path, options)) as T;
+  }
+
+  private async send(method: string, path: string, options: RequestOptions, onChunk?: (text: string) => void): Promise<unknown> {
     const url = new URL(path, this.connection.server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
@@ -67,12 +79,14 @@ export class KubeApi {
         {
           method,
           headers,
-          timeout: options.timeoutMs ?? 30_000,
+          // 0: no idle limit (a followed log may be quiet for long).
+          ...(options.timeoutMs === 0 ? {} : { timeout: options.timeoutMs ?? 30_000 }),
           ...(tls ? { ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTlsVerify } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          const streaming = onChunk !== undefined && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+          res.on('data', (chunk: Buffer) => (streaming ? onChunk(chunk.toString('utf8')) : chunks.push(chunk)));
           res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
           res.on('error', reject);
         },
@@ -92,8 +106,9 @@ export class KubeApi {
       parsed = undefined;
     }
     if (code >= 200 && code < 300) {
+      if (onChunk !== undefined) return undefined;
       if (parsed === undefined && text !== '') throw new KubeApiError(code, undefined, `the server sent a non-JSON answer to ${method} ${url.pathname}`);
-      return parsed as T;
+      return parsed;
     }
     if (isStatus(parsed)) {
       if (code === 401) throw new KubeApiError(code, parsed, `error: You must be logged in to the server (${parsed.message ?? 'Unauthorized'})`);

@@ -1,4 +1,4 @@
-// kubectl's everyday verbs for Bramble: get, create -f, apply -f, delete, api-resources,
+// kubectl's everyday verbs for Bramble: get, create -f, apply -f, delete, scale, run, logs, api-resources,
 // cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
 // print what kubectl prints, using the server's Table for `get`.
 
@@ -236,6 +236,79 @@ not removed from the object (kubectl's last-applied three-way merge is not imple
       if (failed > 0) process.exitCode = 1;
     }));
 
+  withConnectionFlags(program.command('scale'))
+    .description('set the replica count of a Deployment or ReplicaSet')
+    .argument('<type-and-name...>', 'deployment web, or deploy/web')
+    .requiredOption('--replicas <n>', 'the new number of replicas', parseCount)
+    .addHelpText('after', '\nExamples:\n  bramble scale deployment web --replicas=3\n  bramble scale deploy/web --replicas 0\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { replicas: number }) => {
+      const { api, namespace } = connect(flags);
+      for (const { info, names } of targets(args)) {
+        if (!info.subresources.includes('scale')) throw new UsageError(`${info.resource} cannot be scaled (deployments and replicasets can)`);
+        if (names.length === 0) throw new UsageError(`say which ${info.resource} to scale, e.g. bramble scale ${info.singular} web --replicas=3`);
+        for (const name of names) {
+          await api.request('PATCH', KubeApi.path(info, namespace, name, 'scale'), { body: { spec: { replicas: flags.replicas } }, contentType: 'application/merge-patch+json' });
+          io.out(`${resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: { name } })} scaled\n`);
+        }
+      }
+    }));
+
+  withConnectionFlags(program.command('run'))
+    .description('start a pod running one container')
+    .argument('<name>', 'pod name (also its container name and its run=<name> label)')
+    .argument('[args...]', 'arguments for the container (after --), or the command with --command')
+    .requiredOption('--image <image>', 'container image, e.g. nginx:1.27 or bramble-test/busybox:arm64')
+    .option('--env <KEY=VALUE>', 'environment variable (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--port <port>', 'container port to expose', parseCount)
+    .option('--labels <k=v,...>', 'labels instead of run=<name>')
+    .addOption(new Option('--restart <policy>', 'pod restart policy').choices(['Always', 'OnFailure', 'Never']).default('Always'))
+    .option('--command', 'the args after -- are the command, not arguments to the image entrypoint')
+    .option('--dry-run <mode>', 'client: print the pod without creating it (with -o yaml|json)')
+    .addOption(new Option('-o, --output <format>', 'print the pod as json or yaml').choices(['json', 'yaml']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bramble run web --image nginx:1.27 --port 80
+  bramble run hello --image busybox --restart Never -- echo hello
+  bramble run shell --image busybox --command -- sh -c 'sleep 3600'
+  bramble run web --image nginx --env MODE=prod --dry-run=client -o yaml`,
+    )
+    .action(printingServerErrors(io, async (name: string, args: string[], flags: CommonFlags & { image: string; env: string[]; port?: number; labels?: string; restart: string; command?: boolean; dryRun?: string; output?: 'json' | 'yaml' }) => {
+      const pod = runPod(name, args, flags);
+      if (flags.dryRun !== undefined && flags.dryRun !== 'none') {
+        if (flags.dryRun !== 'client') throw new UsageError(`--dry-run=${flags.dryRun}: only client is supported`);
+        io.out(formatStructured(pod, flags.output ?? 'yaml'));
+        return;
+      }
+      const { api, namespace } = connect(flags);
+      const info = resolve('pods');
+      const created = await api.request<KubeObject>('POST', KubeApi.path(info, namespace), { body: pod });
+      io.out(flags.output === undefined ? `pod/${created.metadata.name ?? name} created\n` : formatStructured(created, flags.output));
+    }));
+
+  withConnectionFlags(program.command('logs'))
+    .description("print a pod container's logs")
+    .argument('<pod>', 'pod name (or pod/NAME)')
+    .option('-c, --container <name>', 'container (default: the only one)')
+    .option('-f, --follow', 'keep streaming new lines')
+    .option('--tail <lines>', 'only the last lines', parseCount)
+    .option('-p, --previous', 'the previous, terminated instance of the container')
+    .option('--timestamps', 'prefix each line with its time')
+    .addHelpText('after', '\nExamples:\n  bramble logs web\n  bramble logs -f web -c sidecar\n  bramble logs web --tail 20 --previous\n')
+    .action(printingServerErrors(io, async (pod: string, flags: CommonFlags & { container?: string; follow?: boolean; tail?: number; previous?: boolean; timestamps?: boolean }) => {
+      const { api, namespace } = connect(flags);
+      const name = pod.startsWith('pod/') ? pod.slice(4) : pod.startsWith('pods/') ? pod.slice(5) : pod;
+      const query = {
+        container: flags.container,
+        follow: flags.follow === true ? 'true' : undefined,
+        tailLines: flags.tail === undefined ? undefined : String(flags.tail),
+        previous: flags.previous === true ? 'true' : undefined,
+        timestamps: flags.timestamps === true ? 'true' : undefined,
+      };
+      await api.stream(KubeApi.path(resolve('pods'), namespace, name, 'log'), query, io.out);
+    }));
+
   withConnectionFlags(program.command('api-resources'))
     .description('the resource types the API serves (from its discovery documents)')
     .option('--namespaced <bool>', 'only namespaced (true) or cluster-scoped (false) types')
@@ -285,6 +358,42 @@ function printingServerErrors<A extends unknown[]>(io: Io, action: (...args: A) 
       io.err(`${err.message}\n`);
       process.exitCode = 1;
     }
+  };
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`"${value}" is not a whole number >= 0`);
+  return Number(value);
+}
+
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--labels "${text}": use key=value,key2=value2`);
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+/** The Pod `kubectl run` would create. Exported for its tests. */
+export function runPod(name: string, args: readonly string[], flags: { image: string; env: string[]; port?: number; labels?: string; restart: string; command?: boolean }): KubeObject {
+  const container: Record<string, unknown> = { name, image: flags.image };
+  if (args.length > 0) container[flags.command === true ? 'command' : 'args'] = [...args];
+  else if (flags.command === true) throw new UsageError('--command needs the command after --, e.g. --command -- sh -c "sleep 3600"');
+  if (flags.env.length > 0) {
+    container['env'] = flags.env.map((e) => {
+      const eq = e.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--env "${e}": use KEY=VALUE`);
+      return { name: e.slice(0, eq), value: e.slice(eq + 1) };
+    });
+  }
+  if (flags.port !== undefined) container['ports'] = [{ containerPort: flags.port }];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: flags.labels === undefined ? { run: name } : parseLabels(flags.labels) },
+    spec: { containers: [container], restartPolicy: flags.restart },
   };
 }
 

@@ -48,6 +48,12 @@ before(async () => {
       }
       if (url.pathname === '/api/v1/namespaces/default/pods/ghost') return json(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "ghost" not found', reason: 'NotFound', details: { name: 'ghost', kind: 'pods' }, code: 404 });
       if (url.pathname === '/secret') return json(401, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+      if (url.pathname === '/api/v1/namespaces/default/pods/web/log') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write(`line 1 (tail=${url.searchParams.get('tailLines') ?? ''})\n`);
+        setTimeout(() => res.end('line 2\n'), 50);
+        return;
+      }
       if (url.pathname === '/broken') return void res.writeHead(500).end('panic');
       if (url.pathname === '/not-json') return void res.writeHead(200).end('<html>');
       json(404, {});
@@ -95,6 +101,16 @@ describe('kube verbs: HTTPS client', () => {
     await assert.rejects(api.request('GET', '/secret'), (err: unknown) => err instanceof KubeApiError && err.message === 'error: You must be logged in to the server (Unauthorized)');
     await assert.rejects(api.request('GET', '/broken'), /answered HTTP 500: panic/);
     await assert.rejects(api.request('GET', '/not-json'), /non-JSON answer/);
+  });
+
+  test('logs are streamed as text, chunk by chunk', async () => {
+    const pods = findResource('', 'v1', 'pods');
+    assert.ok(pods);
+    const chunks: string[] = [];
+    await new KubeApi(conn()).stream(KubeApi.path(pods, 'default', 'web', 'log'), { tailLines: '5', follow: undefined }, (t) => chunks.push(t));
+    assert.equal(chunks.join(''), 'line 1 (tail=5)\nline 2\n');
+    assert.ok(chunks.length >= 2, 'delivered as it arrives');
+    await assert.rejects(new KubeApi(conn()).stream(KubeApi.path(pods, 'default', 'ghost', 'log'), {}, () => undefined), /Error from server/);
   });
 
   test('a server whose certificate the CA did not sign, and a closed port', async () => {
