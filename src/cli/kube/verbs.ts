@@ -1,4 +1,4 @@
-// kubectl's everyday verbs for Bramble: get, create -f, apply -f, delete, scale, run, logs, api-resources,
+// kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs, api-resources,
 // cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
 // print what kubectl prints, using the server's Table for `get`.
 
@@ -9,6 +9,8 @@ import type { ResourceInfo } from '../../api/resources/catalog.ts';
 import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
 import { formatStructured, UsageError } from '../output.ts';
 import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
+import { describeObject } from './describe.ts';
+import type { EventSummary } from './describe.ts';
 import { loadConnection } from './kubeconfig.ts';
 import type { KubeconfigFlags } from './kubeconfig.ts';
 import { readManifests } from './manifests.ts';
@@ -307,6 +309,36 @@ Examples:
         timestamps: flags.timestamps === true ? 'true' : undefined,
       };
       await api.stream(KubeApi.path(resolve('pods'), namespace, name, 'log'), query, io.out);
+    }));
+
+  withConnectionFlags(program.command('describe'))
+    .description('show objects in detail, with their events')
+    .argument('<type-and-names...>', 'a resource type then names (all of the type when none), or TYPE/NAME ...')
+    .option('-l, --selector <selector>', 'label selector when no names are given')
+    .addHelpText('after', '\nExamples:\n  bramble describe pod web\n  bramble describe deploy/web\n  bramble describe nodes\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { selector?: string }) => {
+      const { api, namespace } = connect(flags);
+      const pages: string[] = [];
+      for (const { info, names } of targets(args)) {
+        const objects: KubeObject[] = [];
+        if (names.length === 0) {
+          const list = await api.request<KubeList>('GET', KubeApi.path(info, namespace), { query: { labelSelector: flags.selector } });
+          objects.push(...list.items.map((o) => fillKind(info, o)));
+        } else for (const name of names) objects.push(fillKind(info, await api.request<KubeObject>('GET', KubeApi.path(info, namespace, name))));
+        for (const object of objects) {
+          let events: EventSummary[] | undefined;
+          try {
+            const selector = `involvedObject.name=${object.metadata.name ?? ''},involvedObject.kind=${object.kind}`;
+            const list = await api.request<{ items: EventSummary[] }>('GET', KubeApi.path(resolve('events'), object.metadata.namespace ?? namespace), { query: { fieldSelector: selector } });
+            events = list.items;
+          } catch {
+            events = undefined; // a server without that field selector: the page is printed without events
+          }
+          pages.push(describeObject(object, events));
+        }
+        if (objects.length === 0) io.err(noResourcesMessage(info.namespaced ? namespace : undefined));
+      }
+      io.out(pages.join('\n\n'));
     }));
 
   withConnectionFlags(program.command('api-resources'))
