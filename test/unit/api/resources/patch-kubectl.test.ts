@@ -2,26 +2,18 @@
 // patches locally (`kubectl patch --local`) with Kubernetes' own code and our kinds' schemas, so
 // every case here is answered by Kubernetes itself, not by expectations written by hand.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
   applyJsonPatch, applyMergePatch, applyStrategicMergePatch, findByKind, type KubeObject, type ResourceInfo,
 } from '../../../../src/api/resources/index.ts';
+import { OfflineKubectl, skipWithoutKubectl } from './fixtures/kubectl.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
-const dir = mkdtempSync(join(tmpdir(), 'bramble-patch-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const kubectl = new OfflineKubectl();
+after(() => kubectl.close());
 
 function kubectlPatch(doc: KubeObject, type: 'strategic' | 'merge' | 'json', patch: unknown): unknown {
-  const file = join(dir, 'object.json');
-  writeFileSync(file, JSON.stringify(doc));
-  // An empty kubeconfig: --local must not need (or reach) any server.
-  const out = execFileSync(KUBECTL, ['patch', '--local', '-f', file, '--type', type, '-p', JSON.stringify(patch), '-o', 'json'],
-    { encoding: 'utf8', env: { ...process.env, KUBECONFIG: join(dir, 'none') }, timeout: 60_000 });
-  return JSON.parse(out) as unknown;
+  const file = kubectl.file('object.json', doc);
+  return JSON.parse(kubectl.output(['patch', '--local', '-f', file, '--type', type, '-p', JSON.stringify(patch), '-o', 'json'])) as unknown;
 }
 
 const deployment: KubeObject = {
@@ -80,7 +72,7 @@ const STRATEGIC: [string, KubeObject, Record<string, unknown>][] = [
   ['service port deleted', service, { spec: { '$setElementOrder/ports': [{ port: 80 }], ports: [{ $patch: 'delete', port: 53 }] } }],
 ];
 
-const skip = existsSync(KUBECTL) ? false : `${KUBECTL} is not installed`;
+const skip = skipWithoutKubectl;
 
 test('strategic merge patch agrees with kubectl patch --local', { skip }, () => {
   for (const [name, doc, patch] of STRATEGIC) {

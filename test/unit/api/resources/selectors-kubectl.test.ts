@@ -2,16 +2,12 @@
 // argument with the apimachinery parser the API server uses for `labelSelector`, offline. A parse
 // error must read the same from both; what kubectl parses, ours must accept.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseLabelSelector, SelectorError } from '../../../../src/api/resources/index.ts';
+import { OfflineKubectl, skipWithoutKubectl } from './fixtures/kubectl.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
-const dir = mkdtempSync(join(tmpdir(), 'bramble-selector-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const kubectl = new OfflineKubectl();
+after(() => kubectl.close());
 
 const SELECTORS = [
   'app=web', 'app==web', 'app!=web', 'app', '!app', 'app in (a,b),!canary', 'app notin (a)', 'a>1', 'a<1', 'app=', 'a in (b,)',
@@ -21,16 +17,14 @@ const SELECTORS = [
 ];
 
 function kubectlParse(selector: string, file: string): string | undefined {
-  const r = spawnSync(KUBECTL, ['set', 'selector', '--local', '-f', file, selector, '-o', 'json'],
-    { encoding: 'utf8', env: { ...process.env, KUBECONFIG: join(dir, 'none') }, timeout: 60_000 });
+  const r = kubectl.run(['set', 'selector', '--local', '-f', file, selector, '-o', 'json']);
   const prefix = `error: couldn't parse the selector string ${JSON.stringify(selector)}: `;
   const line = r.stderr.split('\n').find((l) => l.startsWith(prefix));
   return line === undefined ? undefined : line.slice(prefix.length);
 }
 
-test('label selector parse errors read as Kubernetes', { skip: existsSync(KUBECTL) ? false : `${KUBECTL} is not installed` }, () => {
-  const file = join(dir, 'service.json');
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } }));
+test('label selector parse errors read as Kubernetes', { skip: skipWithoutKubectl }, () => {
+  const file = kubectl.file('service.json', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } });
   let errors = 0;
   for (const s of SELECTORS) {
     const want = kubectlParse(s, file);
