@@ -10,6 +10,7 @@ import type { UserInfo } from './user.ts';
 const METHOD_VERBS: Readonly<Record<string, string>> = { post: 'create', get: 'get', head: 'get', put: 'update', patch: 'patch', delete: 'delete' };
 // "namespaces/<ns>/status" is the Namespace's own subresource, not a resource named "status".
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
 function truthy(value: string | null): boolean {
   return value !== null && value !== '' && value !== '0' && value !== 'false';
@@ -44,6 +45,11 @@ export function requestAttributes(user: UserInfo, method: string, url: string): 
   attrs.resource = parts[0] ?? '';
   if (parts[1] !== undefined) attrs.name = parts[1];
   if (parts[2] !== undefined && verb !== 'watch') attrs.subresource = parts[2];
+
+  // kubectl 1.32 opens exec/attach/port-forward as a WebSocket, i.e. a GET; Kubernetes authorizes
+  // that upgrade as `create` (AuthorizePodWebsocketUpgradeCreatePermission), so Roles written for
+  // `create pods/exec` keep working.
+  if (verb === 'get' && attrs.resource === 'pods' && attrs.subresource !== undefined && CONNECT_SUBRESOURCES.has(attrs.subresource)) attrs.verb = 'create';
 
   if (attrs.name === undefined) {
     if (verb === 'get') attrs.verb = truthy(parsed.searchParams.get('watch')) ? 'watch' : 'list';

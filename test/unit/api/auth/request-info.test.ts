@@ -26,6 +26,7 @@ describe('request attributes (Kubernetes RequestInfoFactory)', () => {
     assert.deepEqual(pick('PATCH', '/api/v1/nodes/pi-1/status'), { verb: 'patch', apiGroup: '', resource: 'nodes', name: 'pi-1', subresource: 'status', resourceRequest: true });
     assert.deepEqual(pick('GET', '/api/v1/namespaces/a/pods/web/log?follow=true'), { verb: 'get', apiGroup: '', resource: 'pods', namespace: 'a', name: 'web', subresource: 'log', resourceRequest: true });
     assert.deepEqual(pick('POST', '/api/v1/namespaces/a/pods/web/exec?command=ls'), { verb: 'create', apiGroup: '', resource: 'pods', namespace: 'a', name: 'web', subresource: 'exec', resourceRequest: true });
+    assert.deepEqual(pick('GET', '/api/v1/namespaces/a/pods/web/exec?command=sh&stdin=true'), { verb: 'create', apiGroup: '', resource: 'pods', namespace: 'a', name: 'web', subresource: 'exec', resourceRequest: true }, 'a WebSocket exec (GET) needs create, as in Kubernetes');
     assert.deepEqual(pick('DELETE', '/apis/rbac.authorization.k8s.io/v1/clusterroles/view'), { verb: 'delete', apiGroup: 'rbac.authorization.k8s.io', resource: 'clusterroles', name: 'view', resourceRequest: true });
   });
 
