@@ -44,8 +44,8 @@ export class KubeApi {
    * A GET whose body is text streamed to `onChunk` (pod logs, with follow): resolves when the
    * server ends the answer. Errors as for request().
    */
-  async stream(path: string, query: Record<string, string | undefined>, onChunk: (text: string) => void): Promise<void> {
-    await this.send('GET', path, { query, accept: '*/*', timeoutMs: 0 }, onChunk);
+  async stream(path: string, query: Record<string, string | undefined>, onChunk: (text: string) => void, accept = '*/*'): Promise<void> {
+    await this.send('GET', path, { query, accept, timeoutMs: 0 }, onChunk);
   }
 
   /** The URL path of a collection or object: /api/v1/namespaces/ns/pods[/name[/sub]]. */
@@ -86,7 +86,17 @@ export class KubeApi {
         (res) => {
           const chunks: Buffer[] = [];
           const streaming = onChunk !== undefined && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-          res.on('data', (chunk: Buffer) => (streaming ? onChunk(chunk.toString('utf8')) : chunks.push(chunk)));
+          res.on('data', (chunk: Buffer) => {
+            if (!streaming) chunks.push(chunk);
+            else {
+              try {
+                onChunk(chunk.toString('utf8'));
+              } catch (err) {
+                // A consumer that cannot handle what arrived ends the request with its error.
+                req.destroy(err instanceof Error ? err : new Error(String(err)));
+              }
+            }
+          });
           res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
           res.on('error', reject);
         },

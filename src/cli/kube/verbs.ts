@@ -80,6 +80,7 @@ export function registerKubeCommands(program: Command, io: Io): void {
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db or "env in (prod,test)"')
     .option('--field-selector <selector>', 'field selector, e.g. status.phase=Running or spec.nodeName=pi-1')
     .option('--no-headers', 'no header line')
+    .option('-w, --watch', 'after the list, print each change as it happens (Ctrl-C to stop)')
     .addOption(new Option('-o, --output <format>', 'wide, json, yaml or name').argParser(parseGetOutput))
     .addHelpText(
       'after',
@@ -89,9 +90,10 @@ Examples:
   bramble get pods -A
   bramble get deploy web -o yaml
   bramble get pods -l app=web --field-selector status.phase=Running
-  bramble get pod/web svc/web -o name`,
+  bramble get pod/web svc/web -o name
+  bramble get pods -w`,
     )
-    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { allNamespaces?: boolean; selector?: string; fieldSelector?: string; headers: boolean; output?: GetOutput }) => {
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { allNamespaces?: boolean; selector?: string; fieldSelector?: string; headers: boolean; watch?: boolean; output?: GetOutput }) => {
       const { api, namespace } = connect(flags);
       const all = flags.allNamespaces === true;
       const structured = flags.output === 'json' || flags.output === 'yaml' || flags.output === 'name';
@@ -113,9 +115,25 @@ Examples:
         const rows = tables.flatMap((t) => t.rows);
         const first = tables[0];
         if (first === undefined || first.kind !== 'Table') throw new Error('the server did not answer with a Table; try -o yaml');
-        if (rows.length === 0) continue;
-        io.out(printTable({ ...first, rows }, { wide: flags.output === 'wide', withNamespace: all && info.namespaced, noHeaders: !flags.headers }));
-        printed += rows.length;
+        const tableOptions = { wide: flags.output === 'wide', withNamespace: all && info.namespaced };
+        if (rows.length > 0) {
+          io.out(printTable({ ...first, rows }, { ...tableOptions, noHeaders: !flags.headers }));
+          printed += rows.length;
+        }
+        if (flags.watch === true) {
+          if (rows.length === 0) io.err(noResourcesMessage(ns));
+          // Each event carries a one-row Table; kubectl prints it as a line under the list.
+          const watchQuery = { ...query, watch: '1', resourceVersion: first.metadata.resourceVersion, includeObject: 'Metadata', fieldSelector: names.length === 1 ? `metadata.name=${names[0] ?? ''}` : query.fieldSelector };
+          const lines = lineSplitter((line) => {
+            const event = JSON.parse(line) as { type: string; object: Table | KubeObject };
+            if (event.type === 'ERROR') throw new Error(`watch ended: ${JSON.stringify(event.object)}`);
+            if (event.type === 'BOOKMARK') return;
+            if (event.object.kind === 'Table') io.out(printTable({ ...(event.object as Table), columnDefinitions: first.columnDefinitions }, { ...tableOptions, noHeaders: true }));
+            else io.out(`${resourceName(fillKind(info, event.object as KubeObject))}   ${event.type}\n`);
+          });
+          await api.stream(KubeApi.path(info, ns), watchQuery, lines, TABLE_ACCEPT);
+          return;
+        }
       }
       if (structured) {
         if (flags.output === 'name') io.out(collected.map((o) => `${resourceName(o)}\n`).join(''));
@@ -378,6 +396,21 @@ Examples:
       const version = await api.request<{ gitVersion?: string }>('GET', '/version');
       io.out(`Kubernetes control plane is running at ${api.connection.server}${version.gitVersion === undefined ? '' : ` (version ${version.gitVersion})`}\n`);
     }));
+}
+
+/** Calls `onLine` for each complete line of a stream that arrives in arbitrary pieces. */
+export function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line !== '') onLine(line);
+      newline = pending.indexOf('\n');
+    }
+  };
 }
 
 /** Server errors are printed as kubectl prints them (no extra "error:" prefix), exit code 1. */

@@ -111,6 +111,10 @@ describe('kube verbs: HTTPS client', () => {
     assert.equal(chunks.join(''), 'line 1 (tail=5)\nline 2\n');
     assert.ok(chunks.length >= 2, 'delivered as it arrives');
     await assert.rejects(new KubeApi(conn()).stream(KubeApi.path(pods, 'default', 'ghost', 'log'), {}, () => undefined), /Error from server/);
+    const refusing = (): void => {
+      throw new Error('consumer gave up');
+    };
+    await assert.rejects(new KubeApi(conn()).stream(KubeApi.path(pods, 'default', 'web', 'log'), {}, refusing), /consumer gave up/);
   });
 
   test('a server whose certificate the CA did not sign, and a closed port', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { main } from '../../../../src/cli/main.ts';
-import { runPod } from '../../../../src/cli/kube/verbs.ts';
+import { lineSplitter, runPod } from '../../../../src/cli/kube/verbs.ts';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -48,5 +48,14 @@ describe('bramble run builds the pod kubectl run builds', () => {
     const restart = await cli('run', 'x', '--image', 'busybox', '--restart', 'Sometimes');
     assert.equal(restart.code, 2);
     assert.match(restart.err, /Allowed choices are Always, OnFailure, Never/);
+  });
+});
+
+describe('watch streams', () => {
+  test('newline-delimited events are rebuilt from arbitrary pieces', () => {
+    const lines: string[] = [];
+    const feed = lineSplitter((l) => lines.push(l));
+    for (const piece of ['{"type":"ADD', 'ED"}\n{"type":"MODI', 'FIED"}\n', '\n', '{"type":"DELETED"}', '\n']) feed(piece);
+    assert.deepEqual(lines, ['{"type":"ADDED"}', '{"type":"MODIFIED"}', '{"type":"DELETED"}']);
   });
 });
