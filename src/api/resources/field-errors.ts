@@ -2,12 +2,11 @@
 // the messages it knows ("spec.replicas: Invalid value: -1: must be greater than or equal to 0").
 import type { FieldError } from './types.ts';
 
-/** Renders a value as Kubernetes does in "Invalid value: ..." (strings quoted, numbers bare). */
+/** Renders a value as Kubernetes does in "Invalid value: ..." (strings quoted, numbers bare); lists and maps as JSON. */
 export function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[]${JSON.stringify(value)}`;
   return JSON.stringify(value);
 }
 

@@ -3,7 +3,7 @@
 // their merge keys and obeys the directives ($patch, $setElementOrder, $deleteFromPrimitiveList,
 // $retainKeys). None of these mutate their inputs.
 import type { ResourceInfo } from './catalog.ts';
-import { clone, deepEqual, isObj, type Obj } from './json.ts';
+import { clone, deepEqual, isObj, own, type Obj } from './json.ts';
 import type { JsonValue } from './types.ts';
 
 export class PatchError extends Error {
@@ -185,11 +185,11 @@ export function listStrategy(info: ResourceInfo, path: readonly string[]): ListS
   if (prefix && startsWith(p, prefix)) {
     const rest = p.slice(prefix.length);
     if (rest.length === 1) {
-      const key = POD_SPEC_LISTS[rest[0] ?? ''];
+      const key = own(POD_SPEC_LISTS, rest[0] ?? '');
       return key ? { mergeKey: key } : undefined;
     }
     if (rest.length === 2 && CONTAINER_FIELDS.has(rest[0] ?? '')) {
-      const key = CONTAINER_LISTS[rest[1] ?? ''];
+      const key = own(CONTAINER_LISTS, rest[1] ?? '');
       return key ? { mergeKey: key } : undefined;
     }
   }

@@ -3,7 +3,7 @@
 // `imagee`. Rarely written sub-structures (affinity, securityContext, exotic volume sources,
 // status) are `ANY`: accepted unchecked, so a valid manifest is never refused for want of a field.
 import type { ResourceInfo } from './catalog.ts';
-import { isObj } from './json.ts';
+import { isObj, own } from './json.ts';
 import type { KubeObject } from './types.ts';
 
 type Schema = 'scalar' | 'any' | { fields: Record<string, Schema> } | { items: Schema } | { values: Schema };
@@ -173,7 +173,7 @@ function walk(schema: Schema, value: unknown, path: string, out: string[]): void
     if (!isObj(value)) return;
     for (const [k, v] of Object.entries(value)) {
       const childPath = path ? `${path}.${k}` : k;
-      const child = schema.fields[k];
+      const child = own(schema.fields, k);
       if (child === undefined) out.push(childPath);
       else walk(child, v, childPath, out);
     }

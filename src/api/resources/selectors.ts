@@ -153,29 +153,42 @@ function parseRequirement(next: () => Token, peek: () => Token): LabelRequiremen
  */
 export function labelSelectorFromObject(sel: LabelSelector | null | undefined): LabelSelectorQuery {
   if (sel === null || sel === undefined) return { requirements: [], nothing: true };
+  // Specs arrive as decoded JSON: check the shapes instead of trusting the declared type.
+  const raw: unknown = sel;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new SelectorError('a label selector must be an object');
   const requirements: LabelRequirement[] = [];
-  for (const [key, value] of Object.entries(sel.matchLabels ?? {})) {
+  const matchLabels: unknown = sel.matchLabels ?? {};
+  if (typeof matchLabels !== 'object' || matchLabels === null || Array.isArray(matchLabels)) throw new SelectorError('matchLabels must be a map of strings');
+  for (const [key, value] of Object.entries(matchLabels)) {
+    if (typeof value !== 'string') throw new SelectorError(`matchLabels[${key}] must be a string`);
     checkKey(key);
     checkValue(key, value, 0);
     requirements.push({ key, operator: '=', values: [value] });
   }
-  for (const expr of sel.matchExpressions ?? []) {
-    checkKey(expr.key);
-    const values = expr.values ?? [];
-    switch (expr.operator) {
+  const expressions: unknown = sel.matchExpressions ?? [];
+  if (!Array.isArray(expressions)) throw new SelectorError('matchExpressions must be a list');
+  for (const expr of expressions as unknown[]) {
+    if (typeof expr !== 'object' || expr === null) throw new SelectorError('matchExpressions items must be objects');
+    const { key, operator } = expr as { key?: unknown; operator?: unknown };
+    const values: unknown = (expr as { values?: unknown }).values ?? [];
+    if (typeof key !== 'string') throw new SelectorError('matchExpressions key must be a string');
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) throw new SelectorError('matchExpressions values must be a list of strings');
+    checkKey(key);
+    const strings = values as string[];
+    switch (operator) {
       case 'In':
       case 'NotIn':
-        if (values.length === 0) throw new SelectorError(`for 'in', 'notin' operators, values set can't be empty`);
-        values.forEach((v, i) => checkValue(expr.key, v, i));
-        requirements.push({ key: expr.key, operator: expr.operator === 'In' ? 'in' : 'notin', values: [...values] });
+        if (strings.length === 0) throw new SelectorError(`for 'in', 'notin' operators, values set can't be empty`);
+        strings.forEach((v, i) => checkValue(key, v, i));
+        requirements.push({ key, operator: operator === 'In' ? 'in' : 'notin', values: [...strings] });
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (values.length > 0) throw new SelectorError(`values set must be empty for exists and does not exist`);
-        requirements.push({ key: expr.key, operator: expr.operator === 'Exists' ? 'exists' : '!', values: [] });
+        if (strings.length > 0) throw new SelectorError(`values set must be empty for exists and does not exist`);
+        requirements.push({ key, operator: operator === 'Exists' ? 'exists' : '!', values: [] });
         break;
       default:
-        throw new SelectorError(`${JSON.stringify(String(expr.operator))} is not a valid label selector operator`);
+        throw new SelectorError(`${JSON.stringify(String(operator))} is not a valid label selector operator`);
     }
   }
   return { requirements };

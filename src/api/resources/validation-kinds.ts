@@ -1,7 +1,7 @@
 // Per-kind validation of everything but the PodSpec: Services, ConfigMaps, Secrets, workloads,
 // RBAC, Endpoints, Events, Nodes. Each function gets the whole object and returns its field errors.
 import { duplicate, FieldPath, forbidden, invalid, notSupported, required, root } from './field-errors.ts';
-import { arr, isObj, num, obj, str, strMap, type Obj } from './json.ts';
+import { arr, isObj, num, obj, own, str, strMap, type Obj } from './json.ts';
 import { isConfigMapKey, isDns1123Label, isDns1123Subdomain, isQualifiedName, isValidIp, isValidPortNum } from './names.ts';
 import { labelSelectorFromObject, matchesLabels, SelectorError } from './selectors.ts';
 import type { FieldError, KubeObject, LabelSelector } from './types.ts';
@@ -128,7 +128,7 @@ export function validateSecret(o: KubeObject): FieldError[] {
   }
   const type = str(o.type) ?? 'Opaque';
   const keys = new Set([...Object.keys(data), ...Object.keys(obj(o.stringData) ?? {})]);
-  for (const k of SECRET_REQUIRED_KEYS[type] ?? []) if (!keys.has(k)) errs.push(required(root('data').key(k).path));
+  for (const k of own(SECRET_REQUIRED_KEYS, type) ?? []) if (!keys.has(k)) errs.push(required(root('data').key(k).path));
   if (type === 'kubernetes.io/basic-auth' && !keys.has('username') && !keys.has('password')) {
     errs.push(required(root('data').key('username').path));
   }

@@ -153,7 +153,7 @@ test('validation: jobs, rbac and events', () => {
     rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }, { resources: ['pods'] }, { nonResourceURLs: ['/healthz'], verbs: ['get'] }] }), [
     'rules[1].verbs: Required value: verbs must contain at least one value',
     'rules[1].apiGroups: Required value: resource rules must supply at least one api group',
-    'rules[2].nonResourceURLs: Invalid value: []["/healthz"]: namespaced rules cannot apply to non-resource URLs',
+    'rules[2].nonResourceURLs: Invalid value: ["/healthz"]: namespaced rules cannot apply to non-resource URLs',
   ]);
   const crb = info('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding');
   const binding = (roleRef: Record<string, unknown>, subjects: unknown[]): KubeObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'system:b' }, roleRef, subjects });
