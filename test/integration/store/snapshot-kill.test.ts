@@ -101,3 +101,54 @@ test('kill -9 of a follower during a snapshot transfer: after restart it resumes
     }),
   );
 });
+
+test('kill -9 of the leader while a follower pulls a snapshot from it: the follower gets one from the new leader and catches up', async () => {
+  await withNetnsLab(3, (lab) =>
+    withProcesses(async (group) => {
+      const nodes = await startBrambleCluster(group, 3, {
+        hosts: lab.hosts.map((host) => host.ip),
+        netns: lab.hosts.map((host) => host.netns),
+        extraArgs: ['--snapshot-entries', '20', '--snapshot-inline-bytes', '1024'],
+      });
+      const leader = await waitForLeader(nodes);
+      const follower = nodes.find((node) => node !== leader)!;
+      const followerHost = lab.host(nodes.indexOf(follower));
+      const third = nodes.find((node) => node !== leader && node !== follower)!;
+
+      await follower.process.kill('SIGKILL');
+      const client = new StoreClient({ endpoints: [leader.clientAddress, third.clientAddress], timeoutMs: 10_000 });
+      for (let i = 0; i < keyCount; i++) await client.put(text(`/snap/${i}`), valueFor(i));
+      client.close();
+
+      await lab.limitReceiveRate(followerHost, 4_000);
+      follower.process.start();
+      await follower.process.waitForLog(/fetching a snapshot from the leader/, 30_000);
+      await waitFor('a part of the snapshot on the follower\'s disk', async () => partFileSize(follower) >= 128 * 1024);
+      await leader.process.kill('SIGKILL');
+      await lab.limitReceiveRate(followerHost, null);
+
+      // The follower still votes (its log is behind, so it cannot win), so the third node leads.
+      const newLeader = await waitForLeader([follower, third], 20_000);
+      assert.equal(newLeader, third);
+      await follower.process.waitForLog(/installed a snapshot from the leader/, 60_000);
+      const fetchedFrom = follower.process.log.filter((line) => line.includes('fetching a snapshot from the leader')).map((line) => (JSON.parse(line) as { from: string }).from);
+      assert.equal(fetchedFrom[0], leader.name, 'the first transfer came from the old leader');
+      assert.equal(fetchedFrom.at(-1), third.name, 'the snapshot installed came from the new leader');
+      const local = new StoreClient({ endpoints: [follower.clientAddress], timeoutMs: 10_000 });
+      try {
+        const caughtUp = await waitFor('the follower to hold every key', async () => {
+          const response = await local.range({ prefix: text('/snap/'), serializable: true });
+          return response.count === keyCount ? response : null;
+        });
+        for (const kv of caughtUp.kvs) {
+          const i = Number(Buffer.from(kv.key).toString().slice('/snap/'.length));
+          assert.ok(Buffer.from(kv.value).equals(valueFor(i)), `value of /snap/${i} is intact on the follower`);
+        }
+        // With the old leader still down, the two survivors commit together: the follower is a full member again.
+        await local.put(text('/snap/after'), text('two-of-three'));
+      } finally {
+        local.close();
+      }
+    }),
+  );
+});
