@@ -1,5 +1,5 @@
-// kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs, api-resources,
-// cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
+// kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs,
+// rollout status|restart, api-resources, cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
 // print what kubectl prints, using the server's Table for `get`.
 
 import { Option } from 'commander';
@@ -10,6 +10,7 @@ import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
 import { formatStructured, UsageError } from '../output.ts';
 import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
 import { describeObject } from './describe.ts';
+import { daemonSetRolloutState, deploymentRolloutState, restartPatch } from './rollout.ts';
 import type { EventSummary } from './describe.ts';
 import { loadConnection } from './kubeconfig.ts';
 import type { KubeconfigFlags } from './kubeconfig.ts';
@@ -357,6 +358,50 @@ Examples:
         if (objects.length === 0) io.err(noResourcesMessage(info.namespaced ? namespace : undefined));
       }
       io.out(pages.join('\n\n'));
+    }));
+
+  const rollout = program.command('rollout').description('follow or restart the rollout of a Deployment or DaemonSet');
+  withConnectionFlags(rollout.command('status'))
+    .description('wait until the rollout is done, printing its progress')
+    .argument('<type-and-name...>', 'deployment web, or deploy/web, or ds/agent')
+    .option('--timeout <seconds>', 'give up after this long (default: wait forever)', parseCount)
+    .option('--poll-ms <ms>', 'how often to read the object (default 1000)', parseCount)
+    .addHelpText('after', '\nExamples:\n  bramble rollout status deployment/web\n  bramble rollout status deploy web --timeout 120\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { timeout?: number; pollMs?: number }) => {
+      const { api, namespace } = connect(flags);
+      for (const { info, names } of targets(args)) {
+        const view = info.kind === 'Deployment' ? deploymentRolloutState : info.kind === 'DaemonSet' ? daemonSetRolloutState : undefined;
+        if (view === undefined) throw new UsageError(`no rollout status for ${info.resource}: use a deployment or a daemonset`);
+        if (names.length === 0) throw new UsageError(`say which ${info.singular}, e.g. bramble rollout status ${info.singular}/web`);
+        for (const name of names) {
+          const deadline = flags.timeout === undefined ? Infinity : Date.now() + flags.timeout * 1000;
+          let last = '';
+          for (;;) {
+            const state = view(await api.request<KubeObject>('GET', KubeApi.path(info, namespace, name)));
+            if (state.message !== last) io.out(`${state.message}\n`);
+            last = state.message;
+            if (state.failed === true) throw new Error(state.message);
+            if (state.done) break;
+            if (Date.now() >= deadline) throw new Error('timed out waiting for the condition');
+            await new Promise((r) => setTimeout(r, flags.pollMs ?? 1000));
+          }
+        }
+      }
+    }));
+  withConnectionFlags(rollout.command('restart'))
+    .description('replace every pod of a Deployment or DaemonSet, one by one as its strategy says')
+    .argument('<type-and-name...>', 'deployment web, or deploy/web')
+    .addHelpText('after', '\nExample:\n  bramble rollout restart deployment/web\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags) => {
+      const { api, namespace } = connect(flags);
+      for (const { info, names } of targets(args)) {
+        if (info.kind !== 'Deployment' && info.kind !== 'DaemonSet') throw new UsageError(`${info.resource} cannot be restarted: use a deployment or a daemonset`);
+        if (names.length === 0) throw new UsageError(`say which ${info.singular}, e.g. bramble rollout restart ${info.singular}/web`);
+        for (const name of names) {
+          await api.request('PATCH', KubeApi.path(info, namespace, name), { body: restartPatch(new Date()), contentType: 'application/merge-patch+json' });
+          io.out(`${resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: { name } })} restarted\n`);
+        }
+      }
     }));
 
   withConnectionFlags(program.command('api-resources'))

@@ -1,0 +1,65 @@
+// `bramble rollout status|restart` for Deployments (and DaemonSets' status), with kubectl's
+// messages: status watches the object until the controller reports the rollout done, restart
+// stamps the pod template so the Deployment controller replaces every pod.
+
+import type { KubeObject } from '../../api/resources/types.ts';
+
+export interface RolloutState {
+  done: boolean;
+  message: string;
+  /** The rollout cannot finish (progress deadline exceeded): stop waiting, exit 1. */
+  failed?: boolean;
+}
+
+interface DeploymentView {
+  metadata: { name?: string; generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    conditions?: { type: string; reason?: string }[];
+  };
+}
+
+interface DaemonSetView {
+  metadata: { name?: string; generation?: number };
+  status?: { observedGeneration?: number; desiredNumberScheduled?: number; updatedNumberScheduled?: number; numberAvailable?: number };
+}
+
+/** kubectl's DeploymentStatusViewer, message for message. */
+export function deploymentRolloutState(object: KubeObject): RolloutState {
+  const d = object as unknown as DeploymentView;
+  const name = d.metadata.name ?? '';
+  const status = d.status ?? {};
+  if ((d.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) return { done: false, message: 'Waiting for deployment spec update to be observed...' };
+  if (status.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')) {
+    return { done: false, failed: true, message: `deployment "${name}" exceeded its progress deadline` };
+  }
+  const want = d.spec?.replicas ?? 1;
+  const updated = status.updatedReplicas ?? 0;
+  if (updated < want) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${want} new replicas have been updated...` };
+  if ((status.replicas ?? 0) > updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${(status.replicas ?? 0) - updated} old replicas are pending termination...` };
+  if ((status.availableReplicas ?? 0) < updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${status.availableReplicas ?? 0} of ${updated} updated replicas are available...` };
+  return { done: true, message: `deployment "${name}" successfully rolled out` };
+}
+
+/** kubectl's DaemonSetStatusViewer (RollingUpdate strategy). */
+export function daemonSetRolloutState(object: KubeObject): RolloutState {
+  const ds = object as unknown as DaemonSetView;
+  const name = ds.metadata.name ?? '';
+  const status = ds.status ?? {};
+  if ((ds.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) return { done: false, message: 'Waiting for daemon set spec update to be observed...' };
+  const desired = status.desiredNumberScheduled ?? 0;
+  const updated = status.updatedNumberScheduled ?? 0;
+  if (updated < desired) return { done: false, message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...` };
+  const available = status.numberAvailable ?? 0;
+  if (available < desired) return { done: false, message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...` };
+  return { done: true, message: `daemon set "${name}" successfully rolled out` };
+}
+
+/** The merge patch of `rollout restart`: a new template annotation, so the template changes. */
+export function restartPatch(now: Date): Record<string, unknown> {
+  return { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': now.toISOString().replace(/\.\d{3}Z$/, 'Z') } } } } };
+}
