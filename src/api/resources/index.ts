@@ -10,6 +10,6 @@ export { applyDefaults, defaultPullPolicy } from './defaults.ts';
 export { formatTime, generatedSuffix, podQosClass, prepareForCreate, prepareForUpdate, type CreateContext } from './strategy.ts';
 export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, PatchError, type JsonPatchOp, type ListStrategy } from './patch.ts';
 export { columnsFor, humanDuration, toTable, type TableOptions } from './table.ts';
-export { unknownFields } from './schema.ts';
+export { typeErrors, unknownFields } from './schema.ts';
 export * from './status.ts';
 export { applyScale, bindPod, toScale, validateScale, type Scale } from './subresources.ts';

@@ -4,7 +4,8 @@
 // status) are `ANY`: accepted unchecked, so a valid manifest is never refused for want of a field.
 import type { ResourceInfo } from './catalog.ts';
 import { isObj, own } from './json.ts';
-import type { KubeObject } from './types.ts';
+import { invalid } from './field-errors.ts';
+import type { FieldError, KubeObject } from './types.ts';
 
 type Schema = 'scalar' | 'any' | { fields: Record<string, Schema> } | { items: Schema } | { values: Schema };
 
@@ -191,5 +192,43 @@ function walk(schema: Schema, value: unknown, path: string, out: string[]): void
 export function unknownFields(info: ResourceInfo, obj: KubeObject): string[] {
   const out: string[] = [];
   walk(schemaOf(info), obj, '', out);
+  return out;
+}
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function walkTypes(schema: Schema, value: unknown, path: string, out: FieldError[]): void {
+  if (schema === 'any' || value === null || value === undefined) return;
+  const at = path || '<root>';
+  if (schema === 'scalar') {
+    if (typeof value === 'object') out.push(invalid(at, value, `must be a string, number or boolean, not ${jsonType(value)}`));
+    return;
+  }
+  if ('fields' in schema) {
+    if (!isObj(value)) { out.push(invalid(at, value, `must be an object, not ${jsonType(value)}`)); return; }
+    for (const [k, v] of Object.entries(value)) {
+      const child = own(schema.fields, k);
+      if (child !== undefined) walkTypes(child, v, path ? `${path}.${k}` : k, out);
+    }
+  } else if ('items' in schema) {
+    if (!Array.isArray(value)) { out.push(invalid(at, value, `must be a list, not ${jsonType(value)}`)); return; }
+    value.forEach((v, i) => walkTypes(schema.items, v, `${path}[${i}]`, out));
+  } else {
+    if (!isObj(value)) { out.push(invalid(at, value, `must be a map, not ${jsonType(value)}`)); return; }
+    for (const [k, v] of Object.entries(value)) walkTypes(schema.values, v, `${path}[${k}]`, out);
+  }
+}
+
+/**
+ * Fields whose JSON type contradicts the kind's schema (an object where a list belongs, a list for a
+ * name, ...). Kubernetes refuses these while decoding, with 400 BadRequest; validateCreate reports
+ * them too, so nothing of the wrong shape is ever stored.
+ */
+export function typeErrors(info: ResourceInfo, obj: KubeObject): FieldError[] {
+  const out: FieldError[] = [];
+  walkTypes(schemaOf(info), obj, '', out);
   return out;
 }

@@ -8,7 +8,9 @@ import type { FieldError, KubeObject, Status } from './types.ts';
 import * as kinds from './validation-kinds.ts';
 import { validateLabels, validatePodSpec } from './validation-pod.ts';
 
-export { unknownFields } from './schema.ts';
+import { typeErrors } from './schema.ts';
+
+export { typeErrors, unknownFields } from './schema.ts';
 
 /** Kubernetes' cap on the total size of an object's annotations. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -126,12 +128,16 @@ const KIND_VALIDATORS: Record<string, KindValidator> = {
 
 /** Field errors of a new object (after defaulting). Empty = valid. */
 export function validateCreate(info: ResourceInfo, o: KubeObject): FieldError[] {
-  const errs = validateMeta(info, o);
+  const errs = typeErrors(info, o);
+  const shapeErrorCount = errs.length;
+  errs.push(...validateMeta(info, o));
   if (o.apiVersion !== info.apiVersion) errs.push(invalid('apiVersion', o.apiVersion, `must be ${JSON.stringify(info.apiVersion)}`));
   if (o.kind !== info.kind) errs.push(invalid('kind', o.kind, `must be ${JSON.stringify(info.kind)}`));
   const validator = KIND_VALIDATORS[info.kind];
   if (validator) errs.push(...validator(o));
-  return errs;
+  // A field of the wrong JSON type is reported once, by the type check, not again by the rules.
+  const typed = new Set(errs.filter((e, i) => i < shapeErrorCount && e.field).map((e) => e.field));
+  return errs.filter((e, i) => i < shapeErrorCount || !typed.has(e.field));
 }
 
 const s = (o: KubeObject): Obj => obj(o.spec) ?? {};

@@ -93,3 +93,22 @@ test('schema: typos are reported with their full path', () => {
   const svc = findByKind('v1', 'ConfigMap') as ResourceInfo;
   assert.deepEqual(unknownFields(svc, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, spec: {} }), ['spec']);
 });
+
+test('schema: fields of the wrong JSON type are reported once, with their path', async () => {
+  const { typeErrors } = await import('../../../../src/api/resources/index.ts');
+  const { info, obj } = load(NGINX_DEPLOYMENT);
+  obj.metadata.namespace = 'default';
+  obj.metadata.labels = ['app'] as unknown as Record<string, string>;
+  const spec = obj.spec as Record<string, unknown>;
+  spec.replicas = { n: 3 };
+  (spec.template as { spec: Record<string, unknown> }).spec.containers = { name: 'nginx' };
+  const want = [
+    'metadata.labels: Invalid value: ["app"]: must be a map, not array',
+    'spec.replicas: Invalid value: {"n":3}: must be a string, number or boolean, not object',
+    'spec.template.spec.containers: Invalid value: {"name":"nginx"}: must be a list, not object',
+  ];
+  assert.deepEqual(typeErrors(info, obj).map((e) => `${e.field}: ${e.message}`), want);
+  const all = validateCreate(info, obj).map((e) => `${e.field}: ${e.message}`);
+  for (const w of want) assert.equal(all.filter((l) => l === w).length, 1, w);
+  assert.equal(all.filter((l) => l.startsWith('metadata.labels:')).length, 1, 'not reported again by the label rules');
+});
