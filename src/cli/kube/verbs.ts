@@ -1,5 +1,5 @@
 // kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs,
-// rollout status|restart, api-resources, cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
+// rollout status|restart, top nodes|pods, api-resources, cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
 // print what kubectl prints, using the server's Table for `get`.
 
 import { Option } from 'commander';
@@ -11,6 +11,7 @@ import { formatStructured, UsageError } from '../output.ts';
 import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
 import { describeObject } from './describe.ts';
 import { daemonSetRolloutState, deploymentRolloutState, restartPatch } from './rollout.ts';
+import { topNodes, topPods } from './top.ts';
 import type { EventSummary } from './describe.ts';
 import { loadConnection } from './kubeconfig.ts';
 import type { KubeconfigFlags } from './kubeconfig.ts';
@@ -402,6 +403,31 @@ Examples:
           io.out(`${resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: { name } })} restarted\n`);
         }
       }
+    }));
+
+  const top = program.command('top').description("live CPU and memory use, from the agents' metrics (metrics.k8s.io)");
+  withConnectionFlags(top.command('nodes').alias('node').alias('no'))
+    .description('CPU and memory of each board, and their share of what it can allocate')
+    .addHelpText('after', '\nExample:\n  bramble top nodes\n')
+    .action(printingServerErrors(io, async (flags: CommonFlags) => {
+      const { api } = connect(flags);
+      const metrics = await api.request<KubeList>('GET', '/apis/metrics.k8s.io/v1beta1/nodes');
+      const nodes = await api.request<KubeList>('GET', '/api/v1/nodes');
+      if (nodes.items.length === 0) io.err(noResourcesMessage(undefined));
+      else io.out(topNodes(metrics.items, nodes.items));
+    }));
+  withConnectionFlags(top.command('pods').alias('pod').alias('po'))
+    .description('CPU and memory of each pod (sum of its containers)')
+    .option('-A, --all-namespaces', 'pods of every namespace')
+    .option('-l, --selector <selector>', 'label selector')
+    .addHelpText('after', '\nExamples:\n  bramble top pods\n  bramble top pods -A\n')
+    .action(printingServerErrors(io, async (flags: CommonFlags & { allNamespaces?: boolean; selector?: string }) => {
+      const { api, namespace } = connect(flags);
+      const all = flags.allNamespaces === true;
+      const path = all ? '/apis/metrics.k8s.io/v1beta1/pods' : `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`;
+      const metrics = await api.request<KubeList>('GET', path, { query: { labelSelector: flags.selector } });
+      if (metrics.items.length === 0) io.err(noResourcesMessage(all ? undefined : namespace));
+      else io.out(topPods(metrics.items, all));
     }));
 
   withConnectionFlags(program.command('api-resources'))
