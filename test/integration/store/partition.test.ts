@@ -34,17 +34,23 @@ async function finalReads(nodes: BrambleNode[]): Promise<KvOperation[]> {
   return reads;
 }
 
-async function isolate(lab: NetnsLab, hosts: NetnsHost[], minority: number[], heal: boolean): Promise<void> {
+/** 'both': no traffic either way; 'inbound': the minority still sends but hears nothing back. */
+type CutMode = 'both' | 'inbound';
+
+async function isolate(lab: NetnsLab, hosts: NetnsHost[], minority: number[], heal: boolean, mode: CutMode): Promise<void> {
   for (const inside of minority) {
     for (const [other, host] of hosts.entries()) {
       if (minority.includes(other)) continue;
-      if (heal) await lab.healBoth(hosts[inside]!, host);
+      if (mode === 'inbound') {
+        if (heal) await lab.heal(host, hosts[inside]!);
+        else await lab.cut(host, hosts[inside]!);
+      } else if (heal) await lab.healBoth(hosts[inside]!, host);
       else await lab.cutBoth(hosts[inside]!, host);
     }
   }
 }
 
-async function partitionRun(size: number, minoritySize: number, seed: number, report: (line: string) => void): Promise<void> {
+async function partitionRun(size: number, minoritySize: number, seed: number, report: (line: string) => void, mode: CutMode = 'both'): Promise<void> {
   await withNetnsLab(size, (lab) =>
     withProcesses(async (group) => {
       const nodes = await startBrambleCluster(group, size, { hosts: lab.hosts.map((host) => host.ip), netns: lab.hosts.map((host) => host.netns) });
@@ -66,12 +72,12 @@ async function partitionRun(size: number, minoritySize: number, seed: number, re
         requestTimeoutMs: 2_000,
       });
       await sleep(700);
-      await isolate(lab, lab.hosts, minority, false);
+      await isolate(lab, lab.hosts, minority, false, mode);
       const newLeader = await waitForLeader(majority, 20_000);
       assert.ok(!minority.includes(nodes.indexOf(newLeader)), 'the majority side elected a leader of its own');
       const statusBeforeHeal = await statusOf(newLeader);
       await sleep(1_500);
-      await isolate(lab, lab.hosts, minority, true);
+      await isolate(lab, lab.hosts, minority, true, mode);
       // The old leader hears the higher term and follows; the cluster is whole again.
       await waitFor('the old leader to rejoin as a follower', async () => {
         const status = await statusOf(oldLeader);
@@ -119,4 +125,8 @@ test('3 nodes in network namespaces, the leader isolated then healed: linearizab
 
 test('5 nodes, the leader and one follower cut off from the other three, then healed: linearizable', async (t) => {
   await partitionRun(5, 2, 42, (line) => t.diagnostic(line));
+});
+
+test('3 nodes, the leader can still send but hears nothing back (one-way cut): it steps down, a new leader takes over, linearizable', async (t) => {
+  await partitionRun(3, 1, 43, (line) => t.diagnostic(line), 'inbound');
 });
