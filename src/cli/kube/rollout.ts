@@ -63,3 +63,43 @@ export function daemonSetRolloutState(object: KubeObject): RolloutState {
 export function restartPatch(now: Date): Record<string, unknown> {
   return { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': now.toISOString().replace(/\.\d{3}Z$/, 'Z') } } } } };
 }
+
+// --- history and undo, from the Deployment's ReplicaSets (kubectl does the same client-side) -----
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const CHANGE_CAUSE = 'kubernetes.io/change-cause';
+
+export interface Revision {
+  revision: number;
+  replicaSet: KubeObject;
+}
+
+/** The ReplicaSets the Deployment owns, by revision (oldest first). */
+export function revisionsOf(deployment: KubeObject, replicaSets: readonly KubeObject[]): Revision[] {
+  const uid = deployment.metadata.uid;
+  return replicaSets
+    .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.kind === 'Deployment' && (uid === undefined ? o.name === deployment.metadata.name : o.uid === uid)) === true)
+    .map((rs) => ({ revision: Number(rs.metadata.annotations?.[REVISION] ?? 'NaN'), replicaSet: rs }))
+    .filter((r) => Number.isInteger(r.revision))
+    .sort((a, b) => a.revision - b.revision);
+}
+
+export function historyTable(name: string, revisions: readonly Revision[]): string {
+  const lines = [`deployment.apps/${name} `, 'REVISION  CHANGE-CAUSE'];
+  for (const r of revisions) lines.push(`${String(r.revision).padEnd(10)}${r.replicaSet.metadata.annotations?.[CHANGE_CAUSE] ?? '<none>'}`);
+  return `${lines.join('\n')}\n\n`;
+}
+
+/**
+ * The JSON patch that rolls the Deployment back to `toRevision` (default: the one before the
+ * current): the whole pod template replaced, as kubectl does; or an error as kubectl words it.
+ */
+export function undoPatch(deployment: KubeObject, revisions: readonly Revision[], toRevision?: number): { patch: { op: 'replace'; path: '/spec/template'; value: unknown }[] } | { error: string } {
+  const current = Number(deployment.metadata.annotations?.[REVISION] ?? revisions.at(-1)?.revision ?? 0);
+  const target = toRevision === undefined || toRevision === 0 ? [...revisions].reverse().find((r) => r.revision < current) : revisions.find((r) => r.revision === toRevision);
+  if (target === undefined) return { error: toRevision === undefined || toRevision === 0 ? 'no rollout history found for deployment "' + (deployment.metadata.name ?? '') + '"' : `unable to find specified revision ${toRevision} in history` };
+  const template = structuredClone((target.replicaSet['spec'] as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template ?? {});
+  // The ReplicaSet controller's hash label is not part of what the user wrote.
+  if (template.metadata?.labels !== undefined) delete template.metadata.labels['pod-template-hash'];
+  return { patch: [{ op: 'replace', path: '/spec/template', value: template }] };
+}

@@ -1,5 +1,5 @@
 // kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs,
-// rollout status|restart, top nodes|pods, api-resources, cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
+// rollout status|restart|history|undo, top nodes|pods, api-resources, cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
 // print what kubectl prints, using the server's Table for `get`.
 
 import { Option } from 'commander';
@@ -10,7 +10,8 @@ import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
 import { formatStructured, UsageError } from '../output.ts';
 import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
 import { describeObject } from './describe.ts';
-import { daemonSetRolloutState, deploymentRolloutState, restartPatch } from './rollout.ts';
+import { daemonSetRolloutState, deploymentRolloutState, historyTable, restartPatch, revisionsOf, undoPatch } from './rollout.ts';
+import type { Revision } from './rollout.ts';
 import { topNodes, topPods } from './top.ts';
 import type { EventSummary } from './describe.ts';
 import { loadConnection } from './kubeconfig.ts';
@@ -388,6 +389,41 @@ Examples:
           }
         }
       }
+    }));
+  const deploymentRevisions = async (api: KubeApi, namespace: string, name: string): Promise<{ deployment: KubeObject; revisions: Revision[] }> => {
+    const deployments = resolve('deployments');
+    const deployment = await api.request<KubeObject>('GET', KubeApi.path(deployments, namespace, name));
+    const replicaSets = await api.request<KubeList>('GET', KubeApi.path(resolve('replicasets'), namespace));
+    return { deployment, revisions: revisionsOf(deployment, replicaSets.items) };
+  };
+  const deploymentName = (args: string[]): string => {
+    const [target] = targets(args);
+    if (target === undefined || target.info.kind !== 'Deployment' || target.names.length !== 1) throw new UsageError('name one deployment, e.g. deployment/web');
+    return target.names[0] ?? '';
+  };
+  withConnectionFlags(rollout.command('history'))
+    .description("a Deployment's revisions (one per ReplicaSet it kept)")
+    .argument('<type-and-name...>', 'deployment web, or deploy/web')
+    .addHelpText('after', '\nExample:\n  bramble rollout history deployment/web\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags) => {
+      const { api, namespace } = connect(flags);
+      const name = deploymentName(args);
+      const { revisions } = await deploymentRevisions(api, namespace, name);
+      io.out(historyTable(name, revisions));
+    }));
+  withConnectionFlags(rollout.command('undo'))
+    .description('roll a Deployment back to its previous (or a given) revision')
+    .argument('<type-and-name...>', 'deployment web, or deploy/web')
+    .option('--to-revision <n>', 'the revision to go back to (default: the previous one)', parseCount)
+    .addHelpText('after', '\nExamples:\n  bramble rollout undo deployment/web\n  bramble rollout undo deploy/web --to-revision 2\n')
+    .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { toRevision?: number }) => {
+      const { api, namespace } = connect(flags);
+      const name = deploymentName(args);
+      const { deployment, revisions } = await deploymentRevisions(api, namespace, name);
+      const result = undoPatch(deployment, revisions, flags.toRevision);
+      if ('error' in result) throw new Error(result.error);
+      await api.request('PATCH', KubeApi.path(resolve('deployments'), namespace, name), { body: result.patch, contentType: 'application/json-patch+json' });
+      io.out(`deployment.apps/${name} rolled back\n`);
     }));
   withConnectionFlags(rollout.command('restart'))
     .description('replace every pod of a Deployment or DaemonSet, one by one as its strategy says')

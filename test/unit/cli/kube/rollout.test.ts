@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { daemonSetRolloutState, deploymentRolloutState, restartPatch } from '../../../../src/cli/kube/rollout.ts';
+import { daemonSetRolloutState, deploymentRolloutState, historyTable, restartPatch, revisionsOf, undoPatch } from '../../../../src/cli/kube/rollout.ts';
 import type { KubeObject } from '../../../../src/api/resources/types.ts';
 
 function deploy(generation: number, replicas: number, status: Record<string, unknown>): KubeObject {
@@ -30,5 +30,32 @@ describe('rollout status messages (kubectl DeploymentStatusViewer)', () => {
 
   test('restart stamps the template with kubectl\'s annotation', () => {
     assert.deepEqual(restartPatch(new Date('2026-11-23T07:55:01.123Z')), { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-23T07:55:01Z' } } } } });
+  });
+});
+
+describe('rollout history and undo from the ReplicaSets', () => {
+  const deployment: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', uid: 'd-1', annotations: { 'deployment.kubernetes.io/revision': '3' } } };
+  const rs = (revision: string, image: string, owner = 'd-1', cause?: string): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: `web-${revision}`, annotations: { 'deployment.kubernetes.io/revision': revision, ...(cause === undefined ? {} : { 'kubernetes.io/change-cause': cause }) }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: owner }] },
+    spec: { template: { metadata: { labels: { app: 'web', 'pod-template-hash': `h${revision}` } }, spec: { containers: [{ name: 'web', image }] } } },
+  });
+  const sets = [rs('3', 'nginx:1.27'), rs('1', 'nginx:1.25', 'd-1', 'first'), rs('2', 'nginx:1.26'), rs('9', 'other', 'someone-else')];
+
+  test('revisions of this deployment only, oldest first; kubectl history layout', () => {
+    const revisions = revisionsOf(deployment, sets);
+    assert.deepEqual(revisions.map((r) => r.revision), [1, 2, 3]);
+    assert.equal(historyTable('web', revisions), 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         first\n2         <none>\n3         <none>\n\n');
+  });
+
+  test('undo goes to the previous revision, or the one asked; the template without pod-template-hash', () => {
+    const revisions = revisionsOf(deployment, sets);
+    assert.deepEqual(undoPatch(deployment, revisions), { patch: [{ op: 'replace', path: '/spec/template', value: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } }] });
+    const to1 = undoPatch(deployment, revisions, 1);
+    assert.ok('patch' in to1 && JSON.stringify(to1.patch).includes('nginx:1.25'));
+    assert.deepEqual(undoPatch(deployment, revisions, 7), { error: 'unable to find specified revision 7 in history' });
+    assert.deepEqual(undoPatch(deployment, revisions.slice(2)), { error: 'no rollout history found for deployment "web"' });
+    assert.equal((sets[0]?.['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels['pod-template-hash'], 'h3', 'the ReplicaSet itself is not modified');
   });
 });
