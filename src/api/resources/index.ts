@@ -13,3 +13,4 @@ export { columnsFor, humanDuration, toTable, type TableOptions } from './table.t
 export { typeErrors, unknownFields } from './schema.ts';
 export * from './status.ts';
 export { applyScale, bindPod, toScale, validateScale, type Scale } from './subresources.ts';
+export { DEFAULT_POD_GRACE_SECONDS, planDeletion, readyToRemove, type DeleteOptions, type DeletionPlan, type PropagationPolicy } from './deletion.ts';
