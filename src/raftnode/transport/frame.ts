@@ -64,11 +64,15 @@ export class FrameDecoder {
       if (this.#frameBytes === null) {
         // Check the header as soon as it is there: an oversized or unknown frame is refused
         // before we buffer megabytes of it.
-        if (this.#bufferedBytes < FRAME_HEADER_BYTES) break;
-        const header = this.#peek(FRAME_HEADER_BYTES);
-        const length = header.readUInt32BE(0);
-        const version = header.readUInt8(LENGTH_PREFIX_BYTES);
-        this.#error = this.#checkHeader(length, version);
+        // The length is judged from its 4 bytes alone: a sender that stops right after a bad
+        // length must not hold the connection open waiting for a version byte.
+        if (this.#bufferedBytes < LENGTH_PREFIX_BYTES) break;
+        const length = this.#peek(LENGTH_PREFIX_BYTES).readUInt32BE(0);
+        this.#error = this.#checkLength(length);
+        if (!this.#error) {
+          if (this.#bufferedBytes < FRAME_HEADER_BYTES) break;
+          this.#error = this.#checkVersion(this.#peek(FRAME_HEADER_BYTES).readUInt8(LENGTH_PREFIX_BYTES));
+        }
         if (this.#error) {
           this.#chunks = [];
           this.#bufferedBytes = 0;
@@ -89,12 +93,16 @@ export class FrameDecoder {
     return this.#bufferedBytes;
   }
 
-  #checkHeader(length: number, version: number): ProtocolError | null {
+  #checkLength(length: number): ProtocolError | null {
     // A frame must hold the version byte and at least one byte of CBOR.
     if (length < 2) return new ProtocolError('badLength', `frame length ${length} is too small to hold a version and a body`);
     if (LENGTH_PREFIX_BYTES + length > this.#maxFrameBytes) {
       return new ProtocolError('frameTooLarge', `frame of ${LENGTH_PREFIX_BYTES + length} bytes exceeds maxFrameBytes ${this.#maxFrameBytes}`);
     }
+    return null;
+  }
+
+  #checkVersion(version: number): ProtocolError | null {
     if (!this.#supportedVersions.has(version)) {
       return new ProtocolError('unknownVersion', `frame version ${version} is not supported (this node speaks ${[...this.#supportedVersions].join(', ')})`);
     }

@@ -110,7 +110,7 @@ async function waitForDropLog(node: BrambleNode, reason: string, before: number)
   }
 }
 
-const peerCases: { name: string; reason: string; bytes: () => Uint8Array[] }[] = [
+const peerCases: { name: string; reason: string; bytes: () => Uint8Array[]; withinMs?: number }[] = [
   { name: 'random garbage', reason: 'badCbor|badLength|unknownVersion|frameTooLarge|badShape', bytes: () => [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')] },
   {
     name: 'a length prefix above the maximum frame size',
@@ -131,6 +131,9 @@ const peerCases: { name: string; reason: string; bytes: () => Uint8Array[] }[] =
     },
   },
   { name: 'a length of zero (no room for the version byte)', reason: 'badLength', bytes: () => [Buffer.from([0, 0, 0, 0, 1])] },
+  // Only the 4 length bytes and then silence: judged on the length alone, not left to the handshake timeout.
+  { name: 'a zero length prefix and nothing after it', reason: 'badLength', bytes: () => [Buffer.from([0, 0, 0, 0])], withinMs: 2_000 },
+  { name: 'an oversized length prefix and nothing after it', reason: 'frameTooLarge', bytes: () => [Buffer.from([0xff, 0xff, 0xff, 0xff])], withinMs: 2_000 },
   { name: 'a frame of an unknown version', reason: 'unknownVersion', bytes: () => [encodeFrame([encodeHello({ kind: 'hello', from: 'intruder', to: 'node1', clusterId: null })], 9)] },
   { name: 'a frame whose body is not CBOR', reason: 'badCbor', bytes: () => [encodeFrame([Buffer.from([0xff, 0xfe, 0x1c, 0x00, 0x5f])])] },
   { name: 'a hello of the wrong shape', reason: 'badShape', bytes: () => [encodeFrame([encode({ kind: 'hello', from: 42, to: ['x'] })])] },
@@ -147,8 +150,8 @@ describe('garbage, oversized and wrong-version frames on the peer port', () => {
       await guarded(async () => {
         const target = nodes[0]!;
         const before = dropLogLines(target, peerCase.reason);
-        const result = await sendToPeerPort(target, peerCase.bytes());
-        assert.ok(result.closedByPeer, 'the node closed the connection');
+        const result = await sendToPeerPort(target, peerCase.bytes(), peerCase.withinMs);
+        assert.ok(result.closedByPeer, `the node closed the connection${peerCase.withinMs ? ` within ${peerCase.withinMs} ms` : ''}`);
         await waitForDropLog(target, peerCase.reason, before);
         await assertHealthy();
       });
