@@ -12,6 +12,8 @@ export interface BatchOptions {
   nodeCount: number;
   steps: number;
   mutation?: MutationName;
+  /** Wall-clock budget of each linearizability check (default: the simulation's, 10 s). */
+  checkerTimeoutMs?: number;
   /** Default true; see SimOptions.checkPersistBeforeSend. */
   checkPersistBeforeSend?: boolean;
   /** Stop at the first failing seed (mutation hunts). */
@@ -63,7 +65,8 @@ export function describeFailure(result: SeedResult): string {
     what = `${v.invariant} on ${v.nodeId} at step ${v.step}: ${v.detail}`;
   } else if (kind === 'linearizability') {
     const l = result.linearizability;
-    what = `linearizability ${l.result} over ${l.operations} operations: ${l.detail}`;
+    const hint = l.result === 'unknown' ? ' (add --checker-budget 120 to the replay to decide it)' : '';
+    what = `linearizability ${l.result} over ${l.operations} operations: ${l.detail}${hint}`;
   } else {
     what = `liveness: ${result.liveness.detail}`;
   }
@@ -104,6 +107,7 @@ export function runBatch(options: BatchOptions): BatchSummary {
       ...(options.mutation ? { mutation: options.mutation } : {}),
       ...(options.onTrace ? { onTrace: options.onTrace } : {}),
       ...(options.checkPersistBeforeSend === false ? { checkPersistBeforeSend: false } : {}),
+      ...(options.checkerTimeoutMs !== undefined ? { checkerTimeoutMs: options.checkerTimeoutMs } : {}),
     };
     const result = runSeed(runOptions);
     summary.ran++;

@@ -30,6 +30,7 @@ interface Flags {
   steps: number;
   mutation?: MutationName;
   persistCheck: boolean;
+  checkerBudget: number;
   verbose?: boolean;
   trace?: boolean;
 }
@@ -61,6 +62,7 @@ function buildProgram(out: (text: string) => void, err: (text: string) => void):
     .option('--steps <ticks>', `ticks of the fault phase (a quiet period follows)`, positiveInt('--steps', 1), DEFAULT_STEPS)
     .addOption(new Option('--mutation <name>', 'enable a deliberately broken Raft variant (test-only)').choices(MUTATION_NAMES))
     .option('--no-persist-check', 'do not check at send time that votes and acks promise only durable state (see what else catches sendBeforePersist)')
+    .option('--checker-budget <seconds>', 'wall-clock budget of each linearizability check; beyond it the seed counts as undecided', positiveInt('--checker-budget', 1), 10)
     .option('-v, --verbose', 'one line per seed, and the fault log of each failing seed')
     .option('--trace', 'write every event of the run to stderr (use with --seeds 1)')
     .addHelpText('after', EXAMPLES);
@@ -97,6 +99,7 @@ export function main(argv: readonly string[], out = (t: string) => process.stdou
     steps: flags.steps,
     ...(flags.mutation ? { mutation: flags.mutation } : {}),
     checkPersistBeforeSend: flags.persistCheck,
+    checkerTimeoutMs: flags.checkerBudget * 1000,
     ...(flags.trace ? { onTrace: (line: string) => err(`${line}\n`) } : {}),
     onResult,
   });
