@@ -42,6 +42,19 @@ export function isDns1123Label(value: string): string[] {
   return errs;
 }
 
+const DNS1035_LABEL = '[a-z]([-a-z0-9]*[a-z0-9])?';
+const dns1035LabelRe = full(DNS1035_LABEL);
+
+/** Service names: a DNS label that starts with a letter (it becomes a DNS name and env var prefix). */
+export function isDns1035Label(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > DNS1123_LABEL_MAX) errs.push(maxLen(DNS1123_LABEL_MAX));
+  if (!dns1035LabelRe.test(value)) {
+    errs.push(regexMessage("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", DNS1035_LABEL, 'my-name', 'abc-123'));
+  }
+  return errs;
+}
+
 export function isDns1123Subdomain(value: string): string[] {
   const errs: string[] = [];
   if (value.length > DNS1123_SUBDOMAIN_MAX) errs.push(maxLen(DNS1123_SUBDOMAIN_MAX));
@@ -140,12 +153,14 @@ export function isValidIp(value: string): string[] {
 }
 
 /** Names of objects per kind: most kinds take a DNS subdomain, a few a DNS label. */
-export type NameRule = 'subdomain' | 'label' | 'path-segment';
+export type NameRule = 'subdomain' | 'label' | 'dns1035' | 'path-segment';
 
 export function validateObjectName(name: string, rule: NameRule): string[] {
   switch (rule) {
     case 'label':
       return isDns1123Label(name);
+    case 'dns1035':
+      return isDns1035Label(name);
     case 'subdomain':
       return isDns1123Subdomain(name);
     case 'path-segment': {

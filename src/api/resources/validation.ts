@@ -17,7 +17,7 @@ export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
 const NAME_RULES: Record<string, NameRule> = {
   Namespace: 'label',
-  Service: 'label',
+  Service: 'dns1035',
   Role: 'path-segment',
   RoleBinding: 'path-segment',
   ClusterRole: 'path-segment',

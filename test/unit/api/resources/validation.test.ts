@@ -123,6 +123,8 @@ test('validation: service ports and type', () => {
     "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'Magic'",
   ]);
   assert.deepEqual(lines(svc, s({ type: 'ExternalName' })), ['spec.externalName: Required value']);
+  const digitFirst = lines(svc, { apiVersion: 'v1', kind: 'Service', metadata: { name: '1web', namespace: 'default' }, spec: { ports: [{ port: 80 }] } });
+  assert.deepEqual(digitFirst, [`metadata.name: Invalid value: "1web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`]);
 });
 
 test('validation: configmap and secret keys, sizes and immutability', () => {
