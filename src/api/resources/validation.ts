@@ -97,8 +97,9 @@ function validateOwnerReferences(refs: unknown, p: FieldPath): FieldError[] {
     for (const f of ['apiVersion', 'kind', 'name', 'uid']) if (!str(r[f])) errs.push(required(rp.child(f).path));
     if (r.controller === true) controllers.push(`${String(r.kind)}/${String(r.name)}`);
   });
-  if (controllers.length > 1) {
-    errs.push(invalid(p.path, refs, `Only one reference can have Controller set to true. Found "true" in references for ${controllers.join(' and ')}`));
+  // One error per extra controller, each naming the first one, as Kubernetes reports them.
+  for (const extra of controllers.slice(1)) {
+    errs.push(invalid(p.path, refs, `Only one reference can have Controller set to true. Found "true" in references for ${controllers[0] ?? ''} and ${extra}`));
   }
   return errs;
 }
