@@ -9,6 +9,7 @@ import type { ResourceInfo } from '../../api/resources/catalog.ts';
 import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
 import { formatStructured, UsageError } from '../output.ts';
 import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
+import { applyPatch, withLastApplied } from './apply-patch.ts';
 import { describeObject } from './describe.ts';
 import { daemonSetRolloutState, deploymentRolloutState, historyTable, restartPatch, revisionsOf, undoPatch } from './rollout.ts';
 import type { Revision } from './rollout.ts';
@@ -184,8 +185,9 @@ Examples:
   bramble apply -f deployment.yaml          # first time: created; after an edit: configured
   bramble apply -f ./manifests/ -R
 
-Existing objects get the manifest as a JSON merge patch: fields you remove from the manifest are
-not removed from the object (kubectl's last-applied three-way merge is not implemented).`,
+As kubectl, apply records the manifest in the kubectl.kubernetes.io/last-applied-configuration
+annotation: a field removed from the manifest is removed from the object at the next apply, fields
+set by others stay. Lists are replaced whole (JSON merge patch), not merged by key.`,
     )
     .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
       const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
@@ -204,11 +206,11 @@ not removed from the object (kubectl's last-applied three-way merge is not imple
             if (!(err instanceof KubeApiError && err.code === 404)) throw err;
           }
           if (existing === undefined) {
-            const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: object });
+            const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: withLastApplied(object) });
             io.out(`${resourceName(fillKind(info, created))} created\n`);
             continue;
           }
-          const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: object, contentType: 'application/merge-patch+json' });
+          const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: applyPatch(existing, object), contentType: 'application/merge-patch+json' });
           const same = patched.metadata.resourceVersion === existing.metadata.resourceVersion;
           io.out(`${resourceName(fillKind(info, patched))} ${same ? 'unchanged' : 'configured'}\n`);
         } catch (err) {
