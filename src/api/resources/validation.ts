@@ -158,8 +158,10 @@ function podSpecUpdate(spec: Obj, old: Obj, p: FieldPath): FieldError[] {
   if (!deepEqual(strip(spec), strip(old))) {
     errs.push(forbidden(p.path, 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
   }
-  const oldTolerations = arr(old.tolerations);
-  const newTolerations = arr(spec.tolerations);
+  // tolerationSeconds may change (the node lifecycle shortens it); nothing else of an existing one.
+  const withoutSeconds = (t: unknown): unknown => ({ ...(obj(t) ?? {}), tolerationSeconds: undefined });
+  const oldTolerations = arr(old.tolerations).map(withoutSeconds);
+  const newTolerations = arr(spec.tolerations).map(withoutSeconds);
   if (!oldTolerations.every((t) => newTolerations.some((n) => deepEqual(n, t)))) {
     errs.push(forbidden(p.child('tolerations').path, 'existing toleration can not be modified except its tolerationSeconds'));
   }

@@ -87,6 +87,12 @@ test('validation: pod update may change images only', () => {
   assert.equal(changed.length, 1);
   assert.match(changed[0] ?? '', /^spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/);
   assert.deepEqual(lines(POD, pod({ containers: [C()], nodeName: 'pi-1' }, { name: 'q' }), old), ['metadata.name: Invalid value: "q": field is immutable']);
+  const tol = { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 };
+  const tolerating = pod({ containers: [C()], nodeName: 'pi-1', tolerations: [tol] });
+  assert.deepEqual(lines(POD, pod({ containers: [C()], nodeName: 'pi-1', tolerations: [{ ...tol, tolerationSeconds: 10 }, { key: 'x', operator: 'Exists' }] }), tolerating), [],
+    'tolerationSeconds may change and tolerations may be added');
+  assert.deepEqual(lines(POD, pod({ containers: [C()], nodeName: 'pi-1', tolerations: [{ ...tol, effect: 'NoSchedule', tolerationSeconds: undefined }] }), tolerating).at(-1),
+    'spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds');
 });
 
 function deployment(spec: Record<string, unknown>): KubeObject {
