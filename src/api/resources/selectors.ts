@@ -314,7 +314,13 @@ export function parseFieldSelector(input: string, info: ResourceInfo): FieldSele
     const field = (m[1] ?? '').trim();
     const op = m[2] === '!=' ? '!=' : '=';
     if (field === '') throw new SelectorError(`invalid selector: '${input}'; can't understand '${term}'`);
-    if (!allowed.includes(field)) throw new SelectorError(`field label not supported: ${field}`);
+    if (!allowed.includes(field)) {
+      // Kinds with field conversions of their own answer like Kubernetes' conversion functions; the
+      // others like its generic fallback.
+      throw new SelectorError(Object.hasOwn(KIND_FIELDS, info.kind)
+        ? `field label not supported: ${field}`
+        : `${JSON.stringify(field)} is not a known field selector: only "metadata.name", "metadata.namespace"`);
+    }
     requirements.push({ field, operator: op, value: unescape(m[3] ?? '') });
   }
   return { requirements };

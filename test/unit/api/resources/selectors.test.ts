@@ -61,6 +61,9 @@ test('field selector: supported fields per kind, escapes, != and unknown fields'
   assert.throws(() => parseFieldSelector('spec.foo=x', pods), /field label not supported: spec.foo/);
   assert.throws(() => parseFieldSelector('type=Opaque', pods), /field label not supported: type/);
   assert.equal(parseFieldSelector('type=Opaque', secrets).requirements.length, 1);
+  const deployments = findByKind('apps/v1', 'Deployment');
+  assert.ok(deployments);
+  assert.throws(() => parseFieldSelector('spec.replicas=1', deployments), /^SelectorError: "spec.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"$/);
   assert.throws(() => parseFieldSelector('metadata.name', pods), /can't understand 'metadata.name'/);
   assert.throws(() => parseFieldSelector('metadata.name=a\\x', pods), /invalid escape/);
 });
