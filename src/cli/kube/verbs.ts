@@ -4,7 +4,7 @@
 
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { findByKind, resolveResourceArg } from '../../api/resources/catalog.ts';
+import { findByKind, RESOURCES, resolveResourceArg } from '../../api/resources/catalog.ts';
 import type { ResourceInfo } from '../../api/resources/catalog.ts';
 import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
 import { formatStructured, UsageError } from '../output.ts';
@@ -52,8 +52,8 @@ function resolve(arg: string): ResourceInfo {
   return info;
 }
 
-/** "pods", "pods web db", "pod/web", "deploy/web svc/web". */
-function targets(args: readonly string[]): { info: ResourceInfo; names: string[] }[] {
+/** "pods", "pods web db", "pod/web", "deploy/web svc/web", "pods,svc", "all". Exported for tests. */
+export function targets(args: readonly string[]): { info: ResourceInfo; names: string[] }[] {
   const first = args[0];
   if (first === undefined) throw new UsageError('say what to act on, e.g. `pods`, `pods web` or `deployment/web`');
   if (first.includes('/')) {
@@ -63,7 +63,12 @@ function targets(args: readonly string[]): { info: ResourceInfo; names: string[]
       return { info: resolve(type), names: [name] };
     });
   }
-  return [{ info: resolve(first), names: args.slice(1) }];
+  // "pods,svc" and categories ("all": what kubectl get all shows) expand to several types.
+  const infos = first.split(',').flatMap((type) => {
+    const inCategory = RESOURCES.filter((r) => r.group !== 'metrics.k8s.io' && r.categories.includes(type.toLowerCase()));
+    return inCategory.length > 0 && resolveResourceArg(type) === undefined ? inCategory : [resolve(type)];
+  });
+  return infos.map((info) => ({ info, names: args.slice(1) }));
 }
 
 /** A list's items lack apiVersion and kind on the wire; kubectl fills them in. */
@@ -95,7 +100,9 @@ Examples:
   bramble get deploy web -o yaml
   bramble get pods -l app=web --field-selector status.phase=Running
   bramble get pod/web svc/web -o name
-  bramble get pods -w`,
+  bramble get pods -w
+  bramble get all
+  bramble get deploy,svc -n class-a`,
     )
     .action(printingServerErrors(io, async (args: string[], flags: CommonFlags & { allNamespaces?: boolean; selector?: string; fieldSelector?: string; headers: boolean; watch?: boolean; output?: GetOutput }) => {
       const { api, namespace } = connect(flags);
@@ -103,7 +110,8 @@ Examples:
       const structured = flags.output === 'json' || flags.output === 'yaml' || flags.output === 'name';
       const collected: KubeObject[] = [];
       let printed = 0;
-      for (const { info, names } of targets(args)) {
+      const targetList = targets(args);
+      for (const { info, names } of targetList) {
         const ns = all ? undefined : namespace;
         const query = { labelSelector: flags.selector, fieldSelector: flags.fieldSelector };
         if (structured) {
@@ -121,7 +129,11 @@ Examples:
         if (first === undefined || first.kind !== 'Table') throw new Error('the server did not answer with a Table; try -o yaml');
         const tableOptions = { wide: flags.output === 'wide', withNamespace: all && info.namespaced };
         if (rows.length > 0) {
-          io.out(printTable({ ...first, rows }, { ...tableOptions, noHeaders: !flags.headers }));
+          // With several types, kubectl names rows kind/name and separates the tables by a blank line.
+          const several = targetList.length > 1;
+          const nameColumn = first.columnDefinitions.findIndex((c) => c.name.toLowerCase() === 'name');
+          const shownRows = several && nameColumn >= 0 ? rows.map((r) => ({ ...r, cells: r.cells.map((c, i) => (i === nameColumn ? resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: { name: String(c) } }) : c)) })) : rows;
+          io.out(`${printed > 0 ? '\n' : ''}${printTable({ ...first, rows: shownRows }, { ...tableOptions, noHeaders: !flags.headers })}`);
           printed += rows.length;
         }
         if (flags.watch === true) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { main } from '../../../../src/cli/main.ts';
-import { lineSplitter, runPod } from '../../../../src/cli/kube/verbs.ts';
+import { lineSplitter, runPod, targets } from '../../../../src/cli/kube/verbs.ts';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -57,5 +57,22 @@ describe('watch streams', () => {
     const feed = lineSplitter((l) => lines.push(l));
     for (const piece of ['{"type":"ADD', 'ED"}\n{"type":"MODI', 'FIED"}\n', '\n', '{"type":"DELETED"}', '\n']) feed(piece);
     assert.deepEqual(lines, ['{"type":"ADDED"}', '{"type":"MODIFIED"}', '{"type":"DELETED"}']);
+  });
+});
+
+describe('what the verbs act on', () => {
+  const show = (args: string[]): string[] => targets(args).map((t) => `${t.info.resource}${t.info.group === '' ? '' : `.${t.info.group}`}:${t.names.join(' ')}`);
+
+  test('TYPE NAMES, TYPE/NAME pairs, comma lists, the "all" category', () => {
+    assert.deepEqual(show(['po', 'web', 'db']), ['pods:web db']);
+    assert.deepEqual(show(['deploy/web', 'svc/web']), ['deployments.apps:web', 'services:web']);
+    assert.deepEqual(show(['deploy,svc']), ['deployments.apps:', 'services:']);
+    assert.deepEqual(show(['all']), ['pods:', 'services:', 'deployments.apps:', 'replicasets.apps:', 'daemonsets.apps:', 'jobs.batch:']);
+  });
+
+  test('mistakes', () => {
+    assert.throws(() => targets([]), /say what to act on/);
+    assert.throws(() => targets(['frobs']), /the server doesn't have a resource type "frobs"/);
+    assert.throws(() => targets(['pod/web', 'db']), /use TYPE\/NAME for every argument/);
   });
 });
