@@ -498,11 +498,26 @@ export class Raft {
 
   // ---- follower side of replication ----
 
+  /**
+   * An ack still queued (it leaves only after the next Ready is persisted) promises entries that
+   * this append is about to overwrite: sent after that Ready, it would claim a log the node no
+   * longer has, and an old leader could count it toward a commit. Drop it; the leader retries.
+   * Found by the simulator (5 nodes, seed 4175).
+   */
+  #dropAcksOfEntriesToBeReplaced(m: Message): void {
+    const queuedAck = (x: Message): boolean => x.type === 'appResp' && !x.reject;
+    if (!this.msgs.some(queuedAck) || !this.log.matchTerm(m.index, m.logTerm)) return;
+    const conflict = this.log.findConflict(m.entries);
+    if (conflict === 0 || conflict > this.log.lastIndex()) return;
+    this.msgs = this.msgs.filter((x) => !(queuedAck(x) && x.index >= conflict));
+  }
+
   #handleAppend(m: Message): void {
     if (m.index < this.log.committed) {
       this.#send({ to: m.from, type: 'appResp', index: this.log.committed });
       return;
     }
+    this.#dropAcksOfEntriesToBeReplaced(m);
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
       this.#send({ to: m.from, type: 'appResp', index: lastNew });

@@ -7,8 +7,9 @@ import { describe, test } from 'node:test';
 import { ENTRY_OVERHEAD_BYTES } from '../../../src/raft/entries.ts';
 import { ProposalDroppedError } from '../../../src/raft/errors.ts';
 import { MemoryStorage } from '../../../src/raft/memory-storage.ts';
+import { RawNode } from '../../../src/raft/raw-node.ts';
 import type { Config, Entry, NodeId } from '../../../src/raft/types.ts';
-import { Cluster, text } from './harness.ts';
+import { Cluster, message, text } from './harness.ts';
 
 function entries(from: number, to: number, term: number): Entry[] {
   const out: Entry[] = [];
@@ -280,5 +281,30 @@ describe('proposals', () => {
     cluster.heal();
     cluster.tickAll(2);
     a.propose(new Uint8Array(100));
+  });
+});
+
+describe('acks queued behind an unpersisted Ready', () => {
+  test('an append that overwrites the acked entries drops the queued ack (simulator seed 4175, 5 nodes)', () => {
+    const storage = new MemoryStorage({ confState: { voters: ['a', 'b', 'f'], learners: [] } });
+    const follower = new RawNode({ id: 'f', storage, seed: 1, applied: 0 });
+    // The log starts after the bootstrap snapshot (index 1, term 1). Term 5: leader a sends 2..3;
+    // the ack waits in the queue for the next Ready.
+    follower.step(message({ type: 'app', from: 'a', to: 'f', term: 5, index: 1, logTerm: 1, entries: entries(2, 3, 5) }));
+    // Before that Ready is taken, term 6's leader b overwrites index 3.
+    follower.step(message({ type: 'app', from: 'b', to: 'f', term: 6, index: 2, logTerm: 5, entries: entries(3, 3, 6) }));
+    const ready = follower.ready();
+    const acks = ready.messages.filter((m) => m.type === 'appResp' && !m.reject);
+    assert.deepEqual(acks.map((m) => [m.to, m.term, m.index]), [['b', 6, 3]], 'only the ack of the surviving log leaves');
+    assert.deepEqual(ready.entries.map((e) => [e.index, e.term]), [[2, 5], [3, 6]]);
+  });
+
+  test('an append that only extends the log keeps the queued ack', () => {
+    const storage = new MemoryStorage({ confState: { voters: ['a', 'b', 'f'], learners: [] } });
+    const follower = new RawNode({ id: 'f', storage, seed: 1, applied: 0 });
+    follower.step(message({ type: 'app', from: 'a', to: 'f', term: 5, index: 1, logTerm: 1, entries: entries(2, 3, 5) }));
+    follower.step(message({ type: 'app', from: 'a', to: 'f', term: 5, index: 3, logTerm: 5, entries: entries(4, 4, 5) }));
+    const acks = follower.ready().messages.filter((m) => m.type === 'appResp' && !m.reject);
+    assert.deepEqual(acks.map((m) => m.index), [3, 4]);
   });
 });
