@@ -2,7 +2,9 @@
 // manifest it applied in the annotation kubectl.kubernetes.io/last-applied-configuration, so a
 // field removed from the manifest since the last apply is removed from the object (null in a JSON
 // merge patch), while fields set by others (controllers, `scale`) and never in the manifest stay.
-// Lists are replaced whole (JSON merge patch), not merged by key as a strategic merge would.
+// Sent as a strategic merge patch, lists with merge keys (containers by name) are merged, so
+// server defaults inside them stay; unlike kubectl, no `$patch: delete` is computed for elements
+// dropped from such a list.
 
 import type { KubeObject } from '../../api/resources/types.ts';
 

@@ -4,6 +4,8 @@
 
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { isDeepStrictEqual } from 'node:util';
+import { applyStrategicMergePatch } from '../../api/resources/patch.ts';
 import { findByKind, RESOURCES, resolveResourceArg } from '../../api/resources/catalog.ts';
 import type { ResourceInfo } from '../../api/resources/catalog.ts';
 import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
@@ -199,7 +201,8 @@ Examples:
 
 As kubectl, apply records the manifest in the kubectl.kubernetes.io/last-applied-configuration
 annotation: a field removed from the manifest is removed from the object at the next apply, fields
-set by others stay. Lists are replaced whole (JSON merge patch), not merged by key.`,
+set by others stay. The patch is a strategic merge patch (containers merged by name, so server
+defaults stay); an element removed from such a list is not removed.`,
     )
     .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
       const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
@@ -222,9 +225,14 @@ set by others stay. Lists are replaced whole (JSON merge patch), not merged by k
             io.out(`${resourceName(fillKind(info, created))} created\n`);
             continue;
           }
-          const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: applyPatch(existing, object), contentType: 'application/merge-patch+json' });
-          const same = patched.metadata.resourceVersion === existing.metadata.resourceVersion;
-          io.out(`${resourceName(fillKind(info, patched))} ${same ? 'unchanged' : 'configured'}\n`);
+          const patch = applyPatch(existing, object);
+          // Like kubectl, a patch that would change nothing is not sent.
+          if (isDeepStrictEqual(applyStrategicMergePatch(info, existing, patch), existing)) {
+            io.out(`${resourceName(fillKind(info, existing))} unchanged\n`);
+            continue;
+          }
+          const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: patch, contentType: 'application/strategic-merge-patch+json' });
+          io.out(`${resourceName(fillKind(info, patched))} configured\n`);
         } catch (err) {
           failed++;
           io.err(`${(err as Error).message}\n`);

@@ -1,8 +1,9 @@
-// apply's patches, applied with the server's own JSON merge patch (src/api/resources/patch.ts) to
-// check the result an object ends with after two applies.
+// apply's patches, applied with the server's own strategic merge patch (src/api/resources/patch.ts)
+// to check the result an object ends with after two applies.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyMergePatch } from '../../../../src/api/resources/patch.ts';
+import { findResource } from '../../../../src/api/resources/catalog.ts';
+import { applyStrategicMergePatch } from '../../../../src/api/resources/patch.ts';
 import type { KubeObject } from '../../../../src/api/resources/types.ts';
 import { applyPatch, LAST_APPLIED, withLastApplied } from '../../../../src/cli/kube/apply-patch.ts';
 
@@ -14,6 +15,10 @@ function manifest(replicas: number, extra: Record<string, string> | undefined, i
     spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } } },
   };
 }
+
+const deployments = findResource('apps', 'v1', 'deployments');
+if (deployments === undefined) throw new Error('deployments missing from the catalog');
+const applyMergePatch = <T>(doc: T, patch: unknown): T => applyStrategicMergePatch(deployments, doc, patch);
 
 describe('apply: the last-applied three-way patch', () => {
   test('second apply changes a field, removes what the manifest dropped, keeps what others set', () => {
@@ -33,6 +38,14 @@ describe('apply: the last-applied three-way patch', () => {
     assert.deepEqual(result.status, { replicas: 2 });
     assert.equal((result.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image, 'nginx:1.27');
     assert.deepEqual(JSON.parse(result.metadata.annotations?.[LAST_APPLIED] ?? ''), second, 'the new manifest is recorded');
+  });
+
+  test('server defaults inside containers survive (merged by name), so a re-apply changes nothing', () => {
+    const m = manifest(2, undefined, 'nginx:1.26');
+    const live = structuredClone(withLastApplied(m)) as KubeObject & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    const container = live.spec.template.spec.containers[0];
+    if (container !== undefined) container['imagePullPolicy'] = 'IfNotPresent';
+    assert.deepEqual(applyMergePatch(live, applyPatch(live, m)), live);
   });
 
   test('applying the same manifest again is a patch that changes nothing', () => {
