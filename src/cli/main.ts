@@ -5,7 +5,7 @@ import { clusterStatus } from './cluster-status.ts';
 import { registerKubeCommands } from './kube/verbs.ts';
 import { registerTokenCommand } from './token.ts';
 import { startNode } from './up.ts';
-import { defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
+import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags, withEnvFlags } from './up-options.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -56,6 +56,7 @@ function buildProgram(io: Io): Command {
     .option('--data-dir <dir>', 'where the Raft log and the store live (default: .bramble/<name>)')
     .option('--peer-addr <host:port>', `address other nodes reach this one at (default: 127.0.0.1:${defaultPeerPort})`)
     .option('--client-addr <host:port>', `address of the client API (default: 127.0.0.1:${defaultClientPort})`)
+    .option('--api-addr <host:port>', `address of the Kubernetes API, HTTPS (default: 127.0.0.1:${defaultApiPort})`)
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')
@@ -73,11 +74,14 @@ Examples:
              --initial-cluster a=10.0.0.1:7380,b=10.0.0.2:7380,c=10.0.0.3:7380
   bramble up --name d --peer-addr 10.0.0.4:7380 --client-addr 10.0.0.4:7379 --join 10.0.0.1:7379
 
+Every flag can also come from the environment as BRAMBLE_<FLAG> (BRAMBLE_DATA_DIR, BRAMBLE_API_ADDR, ...);
+a flag on the command line wins. The admin kubeconfig is written to <data-dir>/kubeconfig:
+  kubectl --kubeconfig .bramble/<name>/kubeconfig get nodes
 Restarting a node with the same --data-dir resumes it: membership then comes from its log.
 Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     )
     .action(async (flags: RawUpFlags) => {
-      const options = parseUpOptions(flags, { hostname: hostname() });
+      const options = parseUpOptions(withEnvFlags(flags, process.env), { hostname: hostname() });
       const node = await startNode(options);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

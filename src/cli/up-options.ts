@@ -8,6 +8,8 @@ export interface UpOptions {
   dataDir: string;
   peerAddress: HostPort;
   clientAddress: HostPort;
+  /** Where the Kubernetes API (HTTPS) listens. */
+  apiAddress: HostPort;
   /** Static bootstrap membership (name -> peer address), or null when joining or restarting. */
   initialCluster: Record<string, HostPort> | null;
   /** Client address of any running member to ask for admission, or null. */
@@ -27,6 +29,7 @@ export interface RawUpFlags {
   dataDir?: string;
   peerAddr?: string;
   clientAddr?: string;
+  apiAddr?: string;
   initialCluster?: string;
   join?: string;
   tickMs?: string;
@@ -38,6 +41,19 @@ export interface RawUpFlags {
 }
 
 export const defaultPeerPort = 7380;
+export const defaultApiPort = 6443;
+
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel'];
+
+/** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
+export function withEnvFlags(flags: RawUpFlags, env: NodeJS.ProcessEnv): RawUpFlags {
+  const merged: RawUpFlags = { ...flags };
+  for (const key of RAW_FLAG_NAMES) {
+    const value = env[`BRAMBLE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
+    if (merged[key] === undefined && value !== undefined && value !== '') merged[key] = value;
+  }
+  return merged;
+}
 export const defaultClientPort = 7379;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -71,6 +87,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
   checkName(name, '--name');
   const peerAddress = parseHostPort(flags.peerAddr ?? `127.0.0.1:${defaultPeerPort}`, '--peer-addr');
   const clientAddress = parseHostPort(flags.clientAddr ?? `127.0.0.1:${defaultClientPort}`, '--client-addr');
+  const apiAddress = parseHostPort(flags.apiAddr ?? `127.0.0.1:${defaultApiPort}`, '--api-addr');
   if (flags.initialCluster !== undefined && flags.join !== undefined) {
     throw new UsageError('--initial-cluster and --join exclude each other: bootstrap a new cluster with the first, or join a running one with the second');
   }
@@ -106,6 +123,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     dataDir: flags.dataDir ?? `.bramble/${name}`,
     peerAddress,
     clientAddress,
+    apiAddress,
     initialCluster,
     join: flags.join !== undefined ? parseHostPort(flags.join, '--join') : null,
     tickIntervalMs,

@@ -9,6 +9,7 @@ import { StoreServer } from '../store/http-server.ts';
 import { snapshotFetcher } from '../store/snapshot-fetch.ts';
 import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
+import { startApi, type RunningApi } from '../api/start.ts';
 import { buildInfo } from './build-info.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
@@ -83,9 +84,11 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     port: options.clientAddress.port,
     describe: () => ({ name: options.name, version: buildInfo().version, peerAddress, clientAddress: formatHostPort(options.clientAddress) }),
   });
+  const api: { starting?: Promise<RunningApi> } = {};
   const running: RunningNode = {
     stop: () =>
       (stopping ??= (async () => {
+        await (await api.starting?.catch(() => undefined))?.stop();
         await server.stop();
         await node.stop();
         await transport.stop();
@@ -114,6 +117,20 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     throw error;
   }
   logger.info({ mode: mode.kind, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
+  // The API needs a leader for its first-start objects, so it comes up beside the node rather than
+  // before it; a node whose API port is taken still serves the store (and says how to fix it).
+  api.starting = startApi({ dataDir: options.dataDir, store, host: options.apiAddress.host, port: options.apiAddress.port, nodeName: options.name, gitVersion: `v${buildInfo().version}` });
+  api.starting.then(
+    (started) => {
+      logger.info({ api: started.url, kubeconfig: started.kubeconfigPath }, 'kubernetes API ready');
+      process.stderr.write(`Kubernetes API: ${started.url}\nkubeconfig:     ${started.kubeconfigPath}\n  kubectl --kubeconfig ${started.kubeconfigPath} get nodes\n`);
+    },
+    (error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      const hint = code === 'EADDRINUSE' ? ` (${formatHostPort(options.apiAddress)} is taken: choose another with --api-addr or BRAMBLE_API_ADDR)` : '';
+      logger.error({ err: error }, `kubernetes API did not start${hint}`);
+    },
+  );
   return running;
 }
 

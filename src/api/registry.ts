@@ -1,0 +1,215 @@
+// Kubernetes objects in the replicated store: resource <-> key `/registry/<resource>/<ns>/<name>`,
+// resourceVersion = the store's modRevision of the key, optimistic concurrency through a txn that
+// compares modRevision. Secrets pass through the SecretCipher, bound to their key.
+import { randomUUID } from 'node:crypto';
+import type { SecretCipher } from './encryption/index.ts';
+import {
+  alreadyExists,
+  applyDefaults,
+  badRequest,
+  conflict,
+  failure,
+  invalidStatus,
+  matchesFields,
+  matchesLabels,
+  notFound,
+  parseFieldSelector,
+  parseLabelSelector,
+  planDeletion,
+  prepareForCreate,
+  prepareForUpdate,
+  validateCreate,
+  validateUpdate,
+  type KubeObject,
+  type ResourceInfo,
+  type Status,
+} from './resources/index.ts';
+import type { KeyValue, RangeOptions, RangeResponse, TxnRequest, TxnResponse, WatchCallback, WatchOptions, Watch } from '../store/index.ts';
+
+/** What the registry needs of the store: ReplicatedStore satisfies it. */
+export interface RegistryStore {
+  range(options: RangeOptions, consistency?: { serializable?: boolean }): Promise<RangeResponse>;
+  txn(request: Omit<TxnRequest, 'op'>): Promise<TxnResponse>;
+  watch(options: WatchOptions, callback: WatchCallback): Watch;
+}
+
+/** A failed request with the Kubernetes Status to answer. */
+export class ApiError extends Error {
+  constructor(readonly status: Status) {
+    super(status.message ?? 'error');
+    this.name = 'ApiError';
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function registryPrefix(info: ResourceInfo, namespace?: string): string {
+  return info.namespaced && namespace ? `/registry/${info.resource}/${namespace}/` : `/registry/${info.resource}/`;
+}
+
+export function registryKey(info: ResourceInfo, namespace: string | undefined, name: string): string {
+  return info.namespaced ? `/registry/${info.resource}/${namespace ?? 'default'}/${name}` : `/registry/${info.resource}/${name}`;
+}
+
+/** Secret.stringData is write-only: the API server folds it into data (base64) before storing. */
+function foldStringData(info: ResourceInfo, obj: KubeObject): KubeObject {
+  if (info.kind !== 'Secret' || obj['stringData'] === null || typeof obj['stringData'] !== 'object') return obj;
+  const data: Record<string, unknown> = { ...((obj['data'] as Record<string, unknown> | undefined) ?? {}) };
+  for (const [k, v] of Object.entries(obj['stringData'] as Record<string, unknown>)) if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+  const out: KubeObject = { ...obj, data };
+  delete out['stringData'];
+  return out;
+}
+
+export interface ListQuery {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** serve from this node's state (resourceVersion=0) */
+  local?: boolean;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export class Registry {
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly cipher: SecretCipher | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private decode(info: ResourceInfo, kv: KeyValue): KubeObject {
+    let bytes = kv.value;
+    if (info.kind === 'Secret' && this.cipher) bytes = this.cipher.decrypt(bytes, kv.key);
+    const obj = JSON.parse(dec.decode(bytes)) as KubeObject;
+    obj.metadata.resourceVersion = String(kv.modRevision);
+    return obj;
+  }
+
+  private encode(info: ResourceInfo, key: string, obj: KubeObject): Uint8Array {
+    const copy = { ...obj, metadata: { ...obj.metadata } };
+    delete copy.metadata.resourceVersion;
+    const bytes = enc.encode(JSON.stringify(copy));
+    return info.kind === 'Secret' && this.cipher ? this.cipher.encrypt(bytes, enc.encode(key)) : bytes;
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string, local = false): Promise<KubeObject> {
+    const key = registryKey(info, namespace, name);
+    const res = await this.store.range({ key: enc.encode(key) }, { serializable: local });
+    const kv = res.kvs[0];
+    if (!kv) throw new ApiError(notFound(info, name));
+    return this.decode(info, kv);
+  }
+
+  async list(info: ResourceInfo, query: ListQuery): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const labels = query.labelSelector ? parseLabelSelector(query.labelSelector) : undefined;
+    const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, info) : undefined;
+    const res = await this.store.range({ prefix: enc.encode(registryPrefix(info, query.namespace)) }, { serializable: query.local ?? false });
+    const items = res.kvs
+      .map((kv) => this.decode(info, kv))
+      .filter((o) => (labels ? matchesLabels(labels, o.metadata.labels) : true) && (fields ? matchesFields(fields, o) : true));
+    return { items, resourceVersion: String(res.header.revision) };
+  }
+
+  async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (info.namespaced) {
+      if (input.metadata.namespace && namespace && input.metadata.namespace !== namespace) {
+        throw new ApiError(badRequest('the namespace of the provided object does not match the namespace sent on the request'));
+      }
+      input = { ...input, metadata: { ...input.metadata, namespace: namespace ?? input.metadata.namespace ?? 'default' } };
+    }
+    const obj = foldStringData(info, prepareForCreate(info, applyDefaults(info, input), { uid: randomUUID(), now: this.now() }));
+    const name = obj.metadata.name ?? '';
+    const errors = validateCreate(info, obj);
+    if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
+    const key = registryKey(info, obj.metadata.namespace, name);
+    if (opts.dryRun) {
+      const existing = await this.store.range({ key: enc.encode(key) });
+      if (existing.kvs.length > 0) throw new ApiError(alreadyExists(info, name));
+      return obj;
+    }
+    const k = enc.encode(key);
+    const res = await this.store.txn({
+      compare: [{ key: k, target: 'createRevision', result: '=', value: 0 }],
+      success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }],
+      failure: [],
+    });
+    if (!res.succeeded) throw new ApiError(alreadyExists(info, name));
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+  }
+
+  /** Replaces the object; a resourceVersion in `input` must match the stored one (409 otherwise). */
+  async update(info: ResourceInfo, namespace: string | undefined, name: string, input: KubeObject, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<KubeObject> {
+    if (input.metadata.name !== undefined && input.metadata.name !== name) {
+      throw new ApiError(badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`));
+    }
+    const old = await this.get(info, namespace, name);
+    const wanted = input.metadata.resourceVersion;
+    if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion) throw new ApiError(conflict(info, name));
+    const withNs = info.namespaced ? { ...input, metadata: { ...input.metadata, name, namespace: old.metadata.namespace } } : { ...input, metadata: { ...input.metadata, name } };
+    const obj = foldStringData(info, prepareForUpdate(info, applyDefaults(info, withNs), old, opts.subresource));
+    const errors = validateUpdate(info, obj, old);
+    if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
+    if (opts.dryRun) return obj;
+    return this.writeIfUnchanged(info, old, obj);
+  }
+
+  private async writeIfUnchanged(info: ResourceInfo, old: KubeObject, obj: KubeObject): Promise<KubeObject> {
+    const name = old.metadata.name ?? '';
+    const key = registryKey(info, old.metadata.namespace, name);
+    const k = enc.encode(key);
+    const res = await this.store.txn({
+      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }],
+      success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }],
+      failure: [],
+    });
+    if (!res.succeeded) throw new ApiError(conflict(info, name));
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+  }
+
+  /** Removes the object, or marks it (finalizers, pod grace period) as Kubernetes does. */
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions & { gracePeriodSeconds?: number } = {}): Promise<KubeObject> {
+    const old = await this.get(info, namespace, name);
+    const plan = planDeletion(info, old, { now: this.now(), ...(opts.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: opts.gracePeriodSeconds }) });
+    if (opts.dryRun) return plan.action === 'mark' ? plan.object : old;
+    if (plan.action === 'mark') return this.writeIfUnchanged(info, old, plan.object);
+    const k = enc.encode(registryKey(info, old.metadata.namespace, name));
+    const res = await this.store.txn({
+      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }],
+      success: [{ op: 'deleteRange', key: k }],
+      failure: [],
+    });
+    if (!res.succeeded) throw new ApiError(conflict(info, name));
+    return old;
+  }
+
+  /**
+   * Watches the resource from `fromRevision` (exclusive, as Kubernetes' resourceVersion);
+   * `onGone` is called once when compaction dropped the history the watch needed.
+   */
+  watch(info: ResourceInfo, query: ListQuery & { fromRevision: number }, onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void, onGone: (status: Status) => void): Watch {
+    const labels = query.labelSelector ? parseLabelSelector(query.labelSelector) : undefined;
+    const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, info) : undefined;
+    const matches = (o: KubeObject) => (labels ? matchesLabels(labels, o.metadata.labels) : true) && (fields ? matchesFields(fields, o) : true);
+    return this.store.watch({ prefix: enc.encode(registryPrefix(info, query.namespace)), startRevision: query.fromRevision + 1, prevKv: true }, (response) => {
+      if (response.type === 'compacted') {
+        onGone(failure(410, 'Expired', `too old resource version: ${query.fromRevision} (${response.compactRevision})`));
+        return;
+      }
+      if (response.type !== 'events') return;
+      for (const event of response.events) {
+        if (event.type === 'PUT') {
+          const obj = this.decode(info, event.kv);
+          if (matches(obj)) onEvent(event.kv.version === 1 ? 'ADDED' : 'MODIFIED', obj);
+        } else if (event.prevKv) {
+          const obj = this.decode(info, event.prevKv);
+          obj.metadata.resourceVersion = String(event.kv.modRevision);
+          if (matches(obj)) onEvent('DELETED', obj);
+        }
+      }
+    });
+  }
+}

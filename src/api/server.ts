@@ -1,0 +1,498 @@
+// The Kubernetes REST API over HTTPS: discovery, health, and list/get/create/update/patch/delete/
+// watch of the catalog's resources through the Registry. Every request passes the security gate
+// (authn -> RBAC); writes pass admission. Every error is a Kubernetes Status; no input crashes it.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import type { AdmissionChain } from './admission/index.ts';
+import { AdmissionError } from './admission/index.ts';
+import type { RequestGate } from './auth/index.ts';
+import type { UserInfo } from './auth/index.ts';
+import {
+  applyJsonPatch,
+  applyMergePatch,
+  applyStrategicMergePatch,
+  badRequest,
+  failure,
+  findResource,
+  groupVersions,
+  PatchError,
+  resourcesIn,
+  SelectorError,
+  success,
+  toScale,
+  toTable,
+  unknownFields,
+  validateScale,
+  applyScale,
+  invalidStatus,
+  type JsonPatchOp,
+  type KubeObject,
+  type ResourceInfo,
+  type Status,
+} from './resources/index.ts';
+import { openApi } from './openapi.ts';
+import { ApiError, type Registry } from './registry.ts';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const MAX_DEPTH = 100;
+const MAX_YAML_ALIASES = 100;
+
+export interface ApiServerOptions {
+  registry: Registry;
+  gate: RequestGate;
+  admission: AdmissionChain;
+  tls: { key: string; cert: string; ca: string };
+  host: string;
+  port: number;
+  gitVersion: string;
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendStatus(res: ServerResponse, status: Status): void {
+  send(res, status.code ?? 500, status);
+}
+
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > MAX_DEPTH) return depth;
+  if (value === null || typeof value !== 'object') return depth;
+  let max = depth;
+  for (const v of Object.values(value)) max = Math.max(max, depthOf(v, depth + 1));
+  return max;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > MAX_BODY_BYTES) throw new ApiError(failure(413, 'RequestEntityTooLarge', `the request body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes (3 MiB)`));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(failure(413, 'RequestEntityTooLarge', `the request body exceeds ${MAX_BODY_BYTES} bytes (3 MiB)`));
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Decodes a JSON or YAML body, with depth and alias limits, into an object. */
+export function decodeBody(body: Buffer, contentType: string): unknown {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  let value: unknown;
+  try {
+    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+      value = parseYaml(body.toString('utf8'), { maxAliasCount: MAX_YAML_ALIASES });
+    } else {
+      value = JSON.parse(body.toString('utf8'));
+    }
+  } catch (error) {
+    throw new ApiError(badRequest(`the request body is not valid ${type.includes('yaml') ? 'YAML' : 'JSON'}: ${(error as Error).message}`));
+  }
+  if (depthOf(value) > MAX_DEPTH) throw new ApiError(badRequest(`the request body nests deeper than ${MAX_DEPTH} levels`));
+  return value;
+}
+
+const BODY_TYPES = new Set(['application/json', 'application/yaml']);
+const PATCH_TYPES = new Set(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
+function contentTypeOf(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function unsupportedMediaType(type: string, allowed: Iterable<string>): ApiError {
+  if (type === PROTOBUF) {
+    return new ApiError(failure(415, 'UnsupportedMediaType', `this server speaks JSON and YAML, not protobuf: kubectl's imperative generators (kubectl create namespace|secret|configmap|rolebinding ...) send protobuf; write the object as YAML and use kubectl create -f / apply -f`));
+  }
+  return new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...allowed].join(', ')} (got "${type}")`));
+}
+
+function asObject(value: unknown): KubeObject {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ApiError(badRequest('the request body must be a JSON or YAML object'));
+  const o = value as KubeObject;
+  if (o.metadata === undefined) o.metadata = {};
+  if (o.metadata === null || typeof o.metadata !== 'object') throw new ApiError(badRequest('metadata must be an object'));
+  return o;
+}
+
+function applyPatch(type: string, info: ResourceInfo, current: KubeObject, patch: unknown): KubeObject {
+  if (type === 'application/json-patch+json') {
+    if (!Array.isArray(patch)) throw new ApiError(badRequest('a JSON patch must be an array of operations'));
+    return asObject(applyJsonPatch(current, patch as JsonPatchOp[]));
+  }
+  if (type === 'application/merge-patch+json') return asObject(applyMergePatch(current, patch));
+  return asObject(applyStrategicMergePatch(info, current, patch));
+}
+
+/** fieldValidation=Strict (what kubectl sends): unknown fields are a 400, as in Kubernetes. */
+function checkFields(url: URL, info: ResourceInfo, obj: KubeObject): void {
+  if (url.searchParams.get('fieldValidation') !== 'Strict') return;
+  const unknown = unknownFields(info, obj);
+  if (unknown.length > 0) throw new ApiError(badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`));
+}
+
+interface Target {
+  info: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** Splits /api/v1/... or /apis/<g>/<v>/... into the resource it names, or undefined. */
+function parseResourcePath(segments: string[]): Target | 'unknown' | undefined {
+  let group = '';
+  let version: string;
+  let rest: string[];
+  if (segments[0] === 'api' && segments.length >= 3) {
+    version = segments[1] ?? '';
+    rest = segments.slice(2);
+  } else if (segments[0] === 'apis' && segments.length >= 4) {
+    group = segments[1] ?? '';
+    version = segments[2] ?? '';
+    rest = segments.slice(3);
+  } else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const inner = findResource(group, version, rest[2] ?? '');
+    if (inner?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const info = findResource(group, version, rest[0] ?? '');
+  if (!info) return 'unknown';
+  const target: Target = { info };
+  if (namespace !== undefined) target.namespace = namespace;
+  if (rest[1] !== undefined) target.name = rest[1];
+  if (rest[2] !== undefined) target.subresource = rest[2];
+  return target;
+}
+
+function discovery(segments: string[]): unknown {
+  const path = '/' + segments.join('/');
+  if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
+  if (path === '/apis') {
+    const groups = new Map<string, string[]>();
+    for (const gv of groupVersions()) if (gv.group !== '') groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [...groups].map(([name, versions]) => ({
+        name,
+        versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
+        preferredVersion: { groupVersion: `${name}/${versions[0] ?? ''}`, version: versions[0] ?? '' },
+      })),
+    };
+  }
+  let group: string | undefined;
+  let version: string | undefined;
+  if (segments[0] === 'api' && segments.length === 2) [group, version] = ['', segments[1]];
+  else if (segments[0] === 'apis' && segments.length === 3) [group, version] = [segments[1], segments[2]];
+  else if (segments[0] === 'apis' && segments.length === 2) {
+    const versions = groupVersions().filter((gv) => gv.group === segments[1]).map((gv) => gv.version);
+    if (versions.length === 0) return undefined;
+    const name = segments[1] ?? '';
+    return { kind: 'APIGroup', apiVersion: 'v1', name, versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })), preferredVersion: { groupVersion: `${name}/${versions[0] ?? ''}`, version: versions[0] ?? '' } };
+  }
+  if (group === undefined || version === undefined) return undefined;
+  const infos = resourcesIn(group, version);
+  if (infos.length === 0) return undefined;
+  const resources: unknown[] = [];
+  for (const info of infos) {
+    resources.push({ name: info.resource, singularName: info.singular, namespaced: info.namespaced, kind: info.kind, verbs: info.verbs, shortNames: info.shortNames.length ? info.shortNames : undefined, categories: info.categories.length ? info.categories : undefined });
+    for (const sub of info.subresources) {
+      const kind = sub === 'scale' ? 'Scale' : sub === 'binding' ? 'Binding' : sub === 'status' ? info.kind : sub === 'exec' ? 'PodExecOptions' : 'Pod';
+      const verbs = sub === 'status' || sub === 'scale' ? ['get', 'patch', 'update'] : sub === 'log' ? ['get'] : ['create'];
+      resources.push({ name: `${info.resource}/${sub}`, singularName: '', namespaced: info.namespaced, kind, verbs, ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}) });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? version : `${group}/${version}`, resources };
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+function parseIntParam(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ApiError(badRequest(`${name} must be a non-negative integer, got "${raw}"`));
+  return n;
+}
+
+export class ApiServer {
+  private server: Server | undefined;
+  private readonly openWatches = new Set<ServerResponse>();
+
+  constructor(private readonly options: ApiServerOptions) {}
+
+  async start(): Promise<AddressInfo> {
+    const { tls } = this.options;
+    const server = createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        const status = error instanceof ApiError ? error.status : failure(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+        sendStatus(res, status);
+      });
+    });
+    server.on('clientError', (_err, socket) => socket.destroy());
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    return server.address() as AddressInfo;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.openWatches) res.end();
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://bramble.invalid');
+    const segments = url.pathname.split('/').filter((s) => s !== '');
+    const gate = await this.options.gate.check(req);
+    if (!gate.ok) return sendStatus(res, gate.status);
+    const path = url.pathname;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
+    if (path === '/version') {
+      return send(res, 200, { major: '1', minor: '32', gitVersion: this.options.gitVersion, platform: `${process.platform}/${process.arch}`, goVersion: 'n/a (Node ' + process.version + ')' });
+    }
+    const spec = openApi(segments);
+    if (spec !== undefined) return send(res, 200, spec);
+    const disc = discovery(segments);
+    if (disc !== undefined) return send(res, 200, disc);
+    const target = parseResourcePath(segments);
+    if (target === undefined) return sendStatus(res, failure(404, 'NotFound', `the server could not find the requested resource (${req.method ?? 'GET'} ${path})`));
+    if (target === 'unknown') return sendStatus(res, failure(404, 'NotFound', `the server could not find the requested resource: no such resource or version (${path})`));
+    try {
+      await this.resource(req, res, url, target, gate.user);
+    } catch (error) {
+      if (error instanceof ApiError) return sendStatus(res, error.status);
+      if (error instanceof SelectorError) return sendStatus(res, badRequest(error.message));
+      if (error instanceof PatchError) return sendStatus(res, failure(error.code, error.code === 422 ? 'Invalid' : 'BadRequest', error.message));
+      if (error instanceof AdmissionError) return sendStatus(res, error.toStatus());
+      throw error;
+    }
+  }
+
+  private async admit(operation: 'CREATE' | 'UPDATE' | 'DELETE', target: Target, user: UserInfo, name: string, object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean): Promise<void> {
+    const { registry } = this.options;
+    const nsInfo = findResource('', 'v1', 'namespaces');
+    await this.options.admission.admit({
+      operation,
+      info: target.info,
+      namespace: target.info.namespaced ? (target.namespace ?? object?.metadata.namespace ?? 'default') : '',
+      name,
+      ...(object ? { object } : {}),
+      ...(oldObject ? { oldObject } : {}),
+      ...(target.subresource ? { subresource: target.subresource } : {}),
+      user,
+      dryRun,
+      lookupNamespace: async (ns) => {
+        if (!nsInfo) return undefined;
+        try {
+          return await registry.get(nsInfo, undefined, ns);
+        } catch (error) {
+          if (error instanceof ApiError && error.status.code === 404) return undefined;
+          throw error;
+        }
+      },
+    });
+  }
+
+  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, user: UserInfo): Promise<void> {
+    const { registry } = this.options;
+    const { info, namespace, name, subresource } = target;
+    const method = req.method ?? 'GET';
+    const dryRun = url.searchParams.get('dryRun') === 'All';
+    if (subresource === 'scale' && name !== undefined && info.subresources.includes('scale')) return this.scale(req, res, url, target, name, dryRun);
+    if (subresource !== undefined && !(info.subresources as readonly string[]).includes(subresource)) {
+      throw new ApiError(failure(404, 'NotFound', `the server could not find the requested resource: ${info.resource} has no subresource "${subresource}"`));
+    }
+    if (subresource !== undefined && subresource !== 'status') {
+      throw new ApiError(failure(405, 'MethodNotAllowed', `the ${subresource} subresource of ${info.resource} is not served yet by this Bramble version`));
+    }
+    const sub = subresource === 'status' ? ('status' as const) : undefined;
+    if (name === undefined) {
+      if (method === 'GET') {
+        const watch = url.searchParams.get('watch');
+        if (watch === '1' || watch === 'true') return this.serveWatch(req, res, url, target);
+        const rv = url.searchParams.get('resourceVersion');
+        const list = await registry.list(info, {
+          ...(namespace !== undefined ? { namespace } : {}),
+          ...(url.searchParams.get('labelSelector') ? { labelSelector: url.searchParams.get('labelSelector') ?? '' } : {}),
+          ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
+          local: rv === '0',
+        });
+        const limit = parseIntParam(url, 'limit');
+        const cont = url.searchParams.get('continue');
+        let items = list.items;
+        if (cont) {
+          const after = Buffer.from(cont, 'base64url').toString('utf8');
+          items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}` > after);
+        }
+        const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: list.resourceVersion };
+        if (limit !== undefined && limit > 0 && items.length > limit) {
+          const last = items[limit - 1];
+          metadata.continue = Buffer.from(`${last?.metadata.namespace ?? ''}/${last?.metadata.name ?? ''}`).toString('base64url');
+          metadata.remainingItemCount = items.length - limit;
+          items = items.slice(0, limit);
+        }
+        if (wantsTable(req)) {
+          const table = toTable(info, items, { now: new Date(), listMeta: metadata, includeObject: (url.searchParams.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata' });
+          return send(res, 200, table);
+        }
+        return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata, items });
+      }
+      if (method === 'POST') {
+        const type = contentTypeOf(req);
+        if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
+        const obj = asObject(decodeBody(await readBody(req), type));
+        if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
+        obj.kind = info.kind;
+        obj.apiVersion = info.apiVersion;
+        checkFields(url, info, obj);
+        await this.admit('CREATE', target, user, obj.metadata.name ?? '', obj, undefined, dryRun);
+        const created = await registry.create(info, namespace, obj, { dryRun });
+        return send(res, 201, created);
+      }
+      throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on a list of ${info.resource}`));
+    }
+    if (method === 'GET') {
+      const obj = await registry.get(info, namespace, name, url.searchParams.get('resourceVersion') === '0');
+      if (wantsTable(req)) return send(res, 200, toTable(info, [obj], { now: new Date() }));
+      return send(res, 200, obj);
+    }
+    if (method === 'PUT') {
+      const type = contentTypeOf(req);
+      if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
+      const obj = asObject(decodeBody(await readBody(req), type));
+      obj.kind = info.kind;
+      obj.apiVersion = info.apiVersion;
+      checkFields(url, info, obj);
+      await this.admit('UPDATE', target, user, name, obj, undefined, dryRun);
+      return send(res, 200, await registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }));
+    }
+    if (method === 'PATCH') {
+      const type = contentTypeOf(req);
+      if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
+      const patch = decodeBody(await readBody(req), 'application/json');
+      const current = await registry.get(info, namespace, name);
+      const obj = applyPatch(type, info, current, patch);
+      checkFields(url, info, obj);
+      // A patch without a resourceVersion applies to the version it was computed on.
+      if (obj.metadata.resourceVersion === undefined) obj.metadata.resourceVersion = current.metadata.resourceVersion;
+      await this.admit('UPDATE', target, user, name, obj, current, dryRun);
+      return send(res, 200, await registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }));
+    }
+    if (method === 'DELETE') {
+      let grace = parseIntParam(url, 'gracePeriodSeconds');
+      const raw = await readBody(req);
+      if (raw.length > 0) {
+        const opts = decodeBody(raw, contentTypeOf(req)) as { gracePeriodSeconds?: unknown; dryRun?: unknown } | null;
+        if (opts && typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
+      }
+      await this.admit('DELETE', target, user, name, undefined, undefined, dryRun);
+      const obj = await registry.delete(info, namespace, name, { dryRun, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) });
+      if (obj.metadata.deletionTimestamp !== undefined) return send(res, 202, obj);
+      return send(res, 200, info.kind === 'Pod' || info.kind === 'Namespace' ? obj : success({ name, kind: info.resource, uid: obj.metadata.uid ?? '' }));
+    }
+    throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}`));
+  }
+
+  /** autoscaling/v1 Scale of a Deployment or ReplicaSet: `kubectl scale` reads and patches it. */
+  private async scale(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, name: string, dryRun: boolean): Promise<void> {
+    const { registry } = this.options;
+    const { info, namespace } = target;
+    const current = await registry.get(info, namespace, name);
+    const method = req.method ?? 'GET';
+    if (method === 'GET') return send(res, 200, toScale(current));
+    let scale: KubeObject;
+    if (method === 'PUT') {
+      const type = contentTypeOf(req);
+      if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
+      scale = asObject(decodeBody(await readBody(req), type));
+    } else if (method === 'PATCH') {
+      const type = contentTypeOf(req);
+      if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
+      const patch = decodeBody(await readBody(req), 'application/json');
+      const base = toScale(current) as unknown as KubeObject;
+      scale = type === 'application/json-patch+json' ? applyPatch(type, info, base, patch) : asObject(applyMergePatch(base, patch));
+    } else throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}/scale`));
+    const errors = validateScale(scale);
+    if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
+    const rv = scale.metadata.resourceVersion;
+    const next = applyScale(current, scale);
+    next.metadata.resourceVersion = rv !== undefined && rv !== '' ? rv : current.metadata.resourceVersion;
+    const updated = await registry.update(info, namespace, name, next, { dryRun });
+    return send(res, 200, toScale(updated));
+  }
+
+  private async serveWatch(req: IncomingMessage, res: ServerResponse, url: URL, target: Target): Promise<void> {
+    const { registry } = this.options;
+    const { info, namespace } = target;
+    const query = {
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(url.searchParams.get('labelSelector') ? { labelSelector: url.searchParams.get('labelSelector') ?? '' } : {}),
+      ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
+    };
+    const rvParam = url.searchParams.get('resourceVersion');
+    let from = rvParam && rvParam !== '0' ? Number(rvParam) : NaN;
+    const table = wantsTable(req);
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    const write = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
+    const encode = (obj: KubeObject) => (table ? toTable(info, [obj], { now: new Date() }) : obj);
+    if (!Number.isInteger(from) || from < 0) {
+      // No resourceVersion: Kubernetes starts with synthetic ADDED events for what exists now.
+      const list = await registry.list(info, { ...query, local: rvParam === '0' });
+      for (const obj of list.items) write('ADDED', encode(obj));
+      from = Number(list.resourceVersion);
+    }
+    this.openWatches.add(res);
+    const timeoutSeconds = parseIntParam(url, 'timeoutSeconds') ?? 1800;
+    let watch: { cancel(): void } | undefined;
+    const finish = () => {
+      watch?.cancel();
+      clearTimeout(timer);
+      clearInterval(bookmarks);
+      this.openWatches.delete(res);
+      if (!res.writableEnded) res.end();
+    };
+    const timer = setTimeout(finish, timeoutSeconds * 1000);
+    let lastRevision = from;
+    const bookmarks = setInterval(() => {
+      if (url.searchParams.get('allowWatchBookmarks') === 'true') write('BOOKMARK', { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(lastRevision) } });
+    }, 60_000);
+    req.on('close', finish);
+    try {
+      watch = registry.watch(info, { ...query, fromRevision: from }, (type, obj) => {
+        lastRevision = Number(obj.metadata.resourceVersion);
+        write(type, encode(obj));
+      }, (status) => {
+        write('ERROR', status);
+        finish();
+      });
+    } catch (error) {
+      // A start revision already compacted away: the client must list again.
+      write('ERROR', failure(410, 'Expired', `too old resource version: ${from} (${(error as Error).message})`));
+      finish();
+    }
+  }
+}
+

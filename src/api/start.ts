@@ -1,0 +1,110 @@
+// Starts a node's API: credentials and PKI from the data dir, the registry over the replicated
+// store, RBAC fed by watches of the rbac kinds, admission, the HTTPS server, and the objects every
+// cluster starts with. Writes <dataDir>/kubeconfig (0600) for the admin.
+import { writeFileSync } from 'node:fs';
+import { arch, hostname } from 'node:os';
+import { join } from 'node:path';
+import { createAdmissionChain, defaultAdmissionPlugins } from './admission/index.ts';
+import { bootstrapRbacObjects, createAuthenticator, createRbacAuthorizer, createRequestGate, ensureAuthFiles, RbacCache } from './auth/index.ts';
+import { loadSecretCipher } from './encryption/index.ts';
+import { adminKubeconfig } from './kubeconfig.ts';
+import { ensurePki, servingHosts } from './pki.ts';
+import { ApiError, Registry, type RegistryStore } from './registry.ts';
+import { findByKind, findResource, type KubeObject } from './resources/index.ts';
+import { ApiServer } from './server.ts';
+
+export interface ApiOptions {
+  dataDir: string;
+  store: RegistryStore;
+  host: string;
+  port: number;
+  nodeName: string;
+  gitVersion: string;
+}
+
+export interface RunningApi {
+  url: string;
+  kubeconfigPath: string;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+const RBAC_RESOURCES = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'];
+
+function goArch(): string {
+  return arch() === 'x64' ? 'amd64' : arch();
+}
+
+/** The objects a new cluster starts with (created if missing; existing ones are left alone). */
+function bootstrapObjects(nodeName: string): KubeObject[] {
+  const namespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  const node = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: nodeName, labels: { 'kubernetes.io/arch': goArch(), 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': nodeName } },
+    spec: {},
+  };
+  return [...namespaces, ...bootstrapRbacObjects(), node];
+}
+
+async function ensureObjects(registry: Registry, objects: readonly KubeObject[]): Promise<void> {
+  for (const obj of objects) {
+    const info = findByKind(obj.apiVersion, obj.kind);
+    if (!info) throw new Error(`bootstrap: ${obj.apiVersion} ${obj.kind} is not in the catalog`);
+    try {
+      await registry.create(info, obj.metadata.namespace, obj);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status.code === 409)) throw error;
+    }
+  }
+}
+
+export async function startApi(options: ApiOptions): Promise<RunningApi> {
+  const pki = await ensurePki(options.dataDir, servingHosts(options.host));
+  const auth = ensureAuthFiles(options.dataDir);
+  const { cipher } = loadSecretCipher(options.dataDir);
+  const registry = new Registry(options.store, cipher);
+  await ensureObjects(registry, bootstrapObjects(options.nodeName));
+
+  const rbac = new RbacCache();
+  const watches: { cancel(): void }[] = [];
+  const initial: KubeObject[] = [];
+  for (const plural of RBAC_RESOURCES) {
+    const info = findResource('rbac.authorization.k8s.io', 'v1', plural);
+    if (!info) throw new Error(`rbac resource ${plural} missing from the catalog`);
+    const list = await registry.list(info, {});
+    initial.push(...list.items);
+    watches.push(
+      registry.watch(info, { fromRevision: Number(list.resourceVersion) }, (type, obj) => rbac.apply(type, obj), () => {
+        // History compacted under the watch: RBAC would go stale, so fail loudly rather than authorize on old rules.
+        throw new Error('RBAC watch lost its history (compaction); restart the node');
+      }),
+    );
+  }
+  rbac.reset(initial);
+
+  const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), createRbacAuthorizer(rbac));
+  const server = new ApiServer({
+    registry,
+    gate,
+    admission: createAdmissionChain(defaultAdmissionPlugins()),
+    tls: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caCertPem },
+    host: options.host,
+    port: options.port,
+    gitVersion: options.gitVersion,
+  });
+  const address = await server.start();
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host;
+  const url = `https://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  const kubeconfigPath = join(options.dataDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, adminKubeconfig(url, pki, auth.adminToken), { mode: 0o600 });
+  return {
+    url,
+    kubeconfigPath,
+    registry,
+    stop: async () => {
+      for (const w of watches) w.cancel();
+      await server.stop();
+    },
+  };
+}

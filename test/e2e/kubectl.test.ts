@@ -1,0 +1,336 @@
+// The real kubectl 1.32 against a real `bramble up` (one node, its own data dir): the commands the
+// course teaches, unchanged manifests from the Kubernetes documentation, 401/403, and bad input
+// sent over real TLS. Pods stay Pending: no node agent runs pods yet.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
+
+const KUBECTL = '/usr/bin/kubectl';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kubectl(kubeconfig: string, args: string[], input?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    // Always close stdin: on a 401 kubectl would otherwise wait for a typed user name.
+    child.stdin?.end(input ?? '');
+  });
+}
+
+async function ok(kubeconfig: string, args: string[], input?: string): Promise<string> {
+  const run = await kubectl(kubeconfig, args, input);
+  assert.equal(run.code, 0, `kubectl ${args.join(' ')} failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx-deployment
+  labels:
+    app: nginx
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: nginx
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14.2
+        ports:
+        - containerPort: 80
+`;
+
+const SERVICE = `apiVersion: v1
+kind: Service
+metadata:
+  name: my-service
+spec:
+  selector:
+    app.kubernetes.io/name: MyApp
+  ports:
+    - protocol: TCP
+      port: 80
+      targetPort: 9376
+`;
+
+const CONFIGMAP = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: game-demo
+data:
+  player_initial_lives: "3"
+  ui_properties_file_name: "user-interface.properties"
+  game.properties: |
+    enemy.types=aliens,monsters
+    player.maximum-lives=5
+  user-interface.properties: |
+    color.good=purple
+    color.bad=yellow
+    allow.textmode=true
+`;
+
+const JOB = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pi
+spec:
+  template:
+    spec:
+      containers:
+      - name: pi
+        image: perl:5.34.0
+        command: ["perl",  "-Mbignum=bpi", "-wle", "print bpi(2000)"]
+      restartPolicy: Never
+  backoffLimit: 4
+`;
+
+describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
+  const group = new ProcessGroup();
+  let node: ManagedProcess;
+  let kc = '';
+  let apiPort = 0;
+  let adminToken = '';
+
+  before(async () => {
+    node = await group.spawn('pi1', {
+      portNames: ['peer', 'client', 'api'],
+      args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
+    });
+    await node.waitForLog(/Kubernetes API: https:/, 60_000);
+    apiPort = node.ports['api'] ?? 0;
+    kc = join(node.dataDir, 'kubeconfig');
+    adminToken = readFileSync(join(node.dataDir, 'auth', 'admin-token'), 'utf8').trim();
+  });
+  after(() => group.cleanup());
+
+  test('the kubeconfig is private and kubectl get nodes shows this board', async () => {
+    assert.equal(statSync(kc).mode & 0o777, 0o600);
+    const out = await ok(kc, ['get', 'nodes']);
+    assert.match(out, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
+    assert.match(out, /\npi1\s/);
+  });
+
+  test('get namespaces lists the four a cluster starts with', async () => {
+    const out = await ok(kc, ['get', 'ns', '-o', 'name']);
+    assert.deepEqual(out.trim().split('\n').sort(), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+  });
+
+  test('api-resources lists the catalog with short names', async () => {
+    const out = await ok(kc, ['api-resources']);
+    assert.match(out, /\npods\s+po\s+v1\s+true\s+Pod/);
+    assert.match(out, /\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment/);
+    assert.match(out, /\nclusterroles\s+rbac.authorization.k8s.io\/v1\s+false\s+ClusterRole/);
+  });
+
+  test('run, get pods, get pods -A, get -o yaml, delete pods NAME', async () => {
+    assert.match(await ok(kc, ['run', 'web', '--image=nginx:1.27', '--port=80']), /pod\/web created/);
+    assert.match(await ok(kc, ['get', 'pods']), /\nweb\s+0\/1\s+Pending\s+0\s+/);
+    assert.match(await ok(kc, ['get', 'pods', '--all-namespaces']), /\ndefault\s+web\s+0\/1\s+Pending/);
+    const yaml = await ok(kc, ['get', 'pod', 'web', '-o', 'yaml']);
+    assert.match(yaml, /image: nginx:1\.27/);
+    assert.match(yaml, /restartPolicy: Always/, 'defaulted by the server');
+    assert.match(yaml, /resourceVersion: "\d+"/);
+    assert.match(await ok(kc, ['delete', 'pods', 'web']), /pod "web" deleted/);
+    const gone = await kubectl(kc, ['get', 'pod', 'web']);
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /Error from server \(NotFound\): pods "web" not found/);
+  });
+
+  test('apply -f twice (the second changes replicas), scale, delete -f', async () => {
+    assert.match(await ok(kc, ['apply', '-f', '-'], DEPLOYMENT), /deployment.apps\/nginx-deployment created/);
+    assert.match(await ok(kc, ['apply', '-f', '-'], DEPLOYMENT.replace('replicas: 3', 'replicas: 2')), /deployment.apps\/nginx-deployment configured/);
+    assert.equal(await ok(kc, ['get', 'deploy', 'nginx-deployment', '-o', 'jsonpath={.spec.replicas}']), '2');
+    assert.match(await ok(kc, ['apply', '-f', '-'], DEPLOYMENT.replace('replicas: 3', 'replicas: 2')), /unchanged/);
+    assert.match(await ok(kc, ['scale', 'deployment', 'nginx-deployment', '--replicas=5']), /scaled/);
+    assert.equal(await ok(kc, ['get', 'deploy', 'nginx-deployment', '-o', 'jsonpath={.spec.replicas}']), '5');
+    assert.match(await ok(kc, ['get', 'deploy']), /\nnginx-deployment\s+0\/5\s+/);
+    assert.match(await ok(kc, ['delete', '-f', '-'], DEPLOYMENT), /deployment.apps "nginx-deployment" deleted/);
+    assert.match((await kubectl(kc, ['get', 'deploy'])).stderr, /No resources found in default namespace/);
+  });
+
+  test('unchanged documentation manifests: create -f Service, ConfigMap, Job', async () => {
+    const dir = node.dataDir;
+    for (const [file, text] of [['service.yaml', SERVICE], ['configmap.yaml', CONFIGMAP], ['job.yaml', JOB]] as const) writeFileSync(join(dir, file), text);
+    const out = await ok(kc, ['create', '-f', join(dir, 'service.yaml'), '-f', join(dir, 'configmap.yaml'), '-f', join(dir, 'job.yaml')]);
+    assert.match(out, /service\/my-service created/);
+    assert.match(out, /configmap\/game-demo created/);
+    assert.match(out, /job.batch\/pi created/);
+    assert.match(await ok(kc, ['get', 'svc', 'my-service', '-o', 'jsonpath={.spec.type} {.spec.ports[0].protocol}']), /^ClusterIP TCP$/);
+    assert.equal(await ok(kc, ['get', 'cm', 'game-demo', '-o', 'jsonpath={.data.player_initial_lives}']), '3');
+    assert.match(await ok(kc, ['get', 'job', 'pi', '-o', 'jsonpath={.spec.completions}/{.spec.parallelism}']), /^1\/1$/);
+    const again = await kubectl(kc, ['create', '-f', join(dir, 'configmap.yaml')]);
+    assert.match(again.stderr, /AlreadyExists.*configmaps "game-demo" already exists/);
+  });
+
+  test('an invalid manifest is refused with Kubernetes\' message', async () => {
+    const run = await kubectl(kc, ['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n');
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
+    const unknownField = await kubectl(kc, ['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\nbogus: 1\n');
+    assert.match(unknownField.stderr, /unknown field "bogus"/);
+  });
+
+  test('imperative generators (kubectl create namespace) send protobuf: refused with a 415 that says what to do', async () => {
+    const run = await kubectl(kc, ['create', 'namespace', 'proto']);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /not protobuf.*use kubectl create -f \/ apply -f/);
+  });
+
+  test('Secrets: readable through the API, their plaintext absent from the data dir', async () => {
+    const marker = 'plaintext-marker-7f3a9c';
+    await ok(kc, ['apply', '-f', '-'], `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ${marker}\n`);
+    assert.equal(Buffer.from(await ok(kc, ['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']), 'base64').toString(), marker);
+    const b64 = Buffer.from(marker).toString('base64');
+    const hits: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) {
+          const bytes = readFileSync(path);
+          if (bytes.includes(marker) || bytes.includes(b64)) hits.push(path);
+        }
+      }
+    };
+    walk(node.dataDir);
+    assert.deepEqual(hits, []);
+  });
+
+  test('a wrong token -> 401 (kubectl: You must be logged in)', async () => {
+    const anon = join(node.dataDir, 'anon-kubeconfig');
+    const full = readFileSync(kc, 'utf8');
+    const ca = /certificate-authority-data: (\S+)/.exec(full)?.[1] ?? '';
+    writeFileSync(anon, `apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: https://127.0.0.1:${apiPort}\n    certificate-authority-data: ${ca}\nusers:\n- name: nobody\n  user: {token: not-a-known-token}\ncontexts:\n- name: b\n  context: {cluster: b, user: nobody}\ncurrent-context: b\n`);
+    const run = await kubectl(anon, ['get', 'pods']);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /You must be logged in to the server \(Unauthorized\)/);
+  });
+
+  test('a student bound to their namespace cannot read another one (403) nor Secrets', async () => {
+    await ok(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: alice\n');
+    await ok(kc, ['apply', '-n', 'alice', '-f', '-'], 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: alice-edit\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n- apiGroup: rbac.authorization.k8s.io\n  kind: User\n  name: alice\n');
+    appendFileSync(join(node.dataDir, 'auth', 'tokens.csv'), 'alice-token-0123456789,alice,1001,students\n');
+    const alice = join(node.dataDir, 'alice-kubeconfig');
+    const full = readFileSync(kc, 'utf8');
+    const ca = /certificate-authority-data: (\S+)/.exec(full)?.[1] ?? '';
+    writeFileSync(alice, `apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: https://127.0.0.1:${apiPort}\n    certificate-authority-data: ${ca}\nusers:\n- name: alice\n  user: {token: alice-token-0123456789}\ncontexts:\n- name: b\n  context: {cluster: b, user: alice, namespace: alice}\ncurrent-context: b\n`);
+    // The token file is re-read within about a second; RBAC follows the binding by watch.
+    let own: Run = { code: 1, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 40 && own.code !== 0; attempt++) {
+      own = await kubectl(alice, ['get', 'pods']);
+      if (own.code !== 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(own.code, 0, own.stderr);
+    const other = await kubectl(alice, ['get', 'pods', '-n', 'default']);
+    assert.match(other.stderr, /Error from server \(Forbidden\): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"/);
+    const secrets = await kubectl(alice, ['get', 'secrets', '-n', 'default']);
+    assert.match(secrets.stderr, /Forbidden/);
+  });
+
+  describe('bad input over HTTPS: a clear 4xx Status each, the node keeps serving', () => {
+    function call(method: string, path: string, body: string | Buffer, contentType = 'application/json'): Promise<{ code: number; json: Record<string, unknown> }> {
+      const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(readFileSync(kc, 'utf8'))?.[1] ?? '', 'base64');
+      return new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: apiPort, method, path, ca, headers: { authorization: `Bearer ${adminToken}`, 'content-type': contentType } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              resolve({ code: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> });
+            } catch (error) {
+              reject(error as Error);
+            }
+          });
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    }
+    const cms = '/api/v1/namespaces/default/configmaps';
+
+    test('no credentials at all -> 401 Unauthorized Status', async () => {
+      const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(readFileSync(kc, 'utf8'))?.[1] ?? '', 'base64');
+      const code = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: apiPort, path: '/api/v1/pods', ca }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(code, 401);
+    });
+    test('malformed JSON -> 400', async () => {
+      const r = await call('POST', cms, '{"apiVersion": "v1", "kind": ');
+      assert.equal(r.code, 400);
+      assert.equal(r.json['kind'], 'Status');
+      assert.match(String(r.json['message']), /not valid JSON/);
+    });
+    test('malformed YAML -> 400', async () => {
+      const r = await call('POST', cms, 'kind: ConfigMap\n  metadata: [\n', 'application/yaml');
+      assert.equal(r.code, 400);
+      assert.match(String(r.json['message']), /not valid YAML/);
+    });
+    test('YAML alias bomb -> 400 without expanding it', async () => {
+      const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+      for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+      const r = await call('POST', cms, `kind: ConfigMap\napiVersion: v1\nmetadata: {name: bomb}\ndata:\n  ${lines.join('\n  ')}\n`, 'application/yaml');
+      assert.equal(r.code, 400);
+      assert.match(String(r.json['message']), /alias/i);
+    });
+    test('deeply nested JSON -> 400', async () => {
+      const r = await call('POST', cms, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+      assert.equal(r.code, 400);
+      assert.match(String(r.json['message']), /nests deeper/);
+    });
+    test('4 MiB body -> 413', async () => {
+      const r = await call('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { a: 'x'.repeat(4 * 1024 * 1024) } }));
+      assert.equal(r.code, 413);
+      assert.equal(r.json['reason'], 'RequestEntityTooLarge');
+    });
+    test('wrong content type -> 415', async () => {
+      const r = await call('POST', cms, 'name=x', 'application/x-www-form-urlencoded');
+      assert.equal(r.code, 415);
+      assert.equal(r.json['reason'], 'UnsupportedMediaType');
+    });
+    test('unknown resource or version -> 404', async () => {
+      assert.equal((await call('GET', '/api/v1/namespaces/default/widgets', '')).code, 404);
+      assert.equal((await call('GET', '/apis/apps/v7/deployments', '')).code, 404);
+    });
+    test('invalid name -> 422 with the field', async () => {
+      const r = await call('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'UPPER' } }));
+      assert.equal(r.code, 422);
+      assert.match(String(r.json['message']), /metadata.name: Invalid value: "UPPER"/);
+    });
+    test('stale resourceVersion -> 409 Conflict', async () => {
+      const created = await call('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cas' }, data: { v: '1' } }));
+      assert.equal(created.code, 201);
+      const meta = created.json['metadata'] as { resourceVersion: string };
+      const first = await call('PUT', `${cms}/cas`, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cas', resourceVersion: meta.resourceVersion }, data: { v: '2' } }));
+      assert.equal(first.code, 200);
+      const stale = await call('PUT', `${cms}/cas`, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cas', resourceVersion: meta.resourceVersion }, data: { v: '3' } }));
+      assert.equal(stale.code, 409);
+      assert.equal(stale.json['reason'], 'Conflict');
+    });
+    test('after all of it the node still answers kubectl', async () => {
+      assert.match(await ok(kc, ['get', 'nodes']), /\npi1\s/);
+      assert.ok(node.running);
+    });
+  });
+});
