@@ -67,21 +67,26 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   await ensureObjects(registry, bootstrapObjects(options.nodeName));
 
   const rbac = new RbacCache();
-  const watches: { cancel(): void }[] = [];
-  const initial: KubeObject[] = [];
-  for (const plural of RBAC_RESOURCES) {
-    const info = findResource('rbac.authorization.k8s.io', 'v1', plural);
-    if (!info) throw new Error(`rbac resource ${plural} missing from the catalog`);
-    const list = await registry.list(info, {});
-    initial.push(...list.items);
-    watches.push(
-      registry.watch(info, { fromRevision: Number(list.resourceVersion) }, (type, obj) => rbac.apply(type, obj), () => {
-        // History compacted under the watch: RBAC would go stale, so fail loudly rather than authorize on old rules.
-        throw new Error('RBAC watch lost its history (compaction); restart the node');
-      }),
-    );
-  }
-  rbac.reset(initial);
+  const watches = new Map<string, { cancel(): void }>();
+  let stopped = false;
+  // List the rbac kinds, then follow them by watch; a watch that lost its history to compaction
+  // lists again, so authorization never runs on rules older than the store.
+  const follow = async (): Promise<void> => {
+    const initial: KubeObject[] = [];
+    for (const w of watches.values()) w.cancel();
+    watches.clear();
+    for (const plural of RBAC_RESOURCES) {
+      const info = findResource('rbac.authorization.k8s.io', 'v1', plural);
+      if (!info) throw new Error(`rbac resource ${plural} missing from the catalog`);
+      const list = await registry.list(info, {});
+      initial.push(...list.items);
+      watches.set(plural, registry.watch(info, { fromRevision: Number(list.resourceVersion) }, (type, obj) => rbac.apply(type, obj), () => {
+        if (!stopped) void follow();
+      }));
+    }
+    rbac.reset(initial);
+  };
+  await follow();
 
   const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), createRbacAuthorizer(rbac));
   const server = new ApiServer({
@@ -103,7 +108,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     kubeconfigPath,
     registry,
     stop: async () => {
-      for (const w of watches) w.cancel();
+      stopped = true;
+      for (const w of watches.values()) w.cancel();
       await server.stop();
     },
   };

@@ -56,7 +56,7 @@ function buildProgram(io: Io): Command {
     .option('--data-dir <dir>', 'where the Raft log and the store live (default: .bramble/<name>)')
     .option('--peer-addr <host:port>', `address other nodes reach this one at (default: 127.0.0.1:${defaultPeerPort})`)
     .option('--client-addr <host:port>', `address of the client API (default: 127.0.0.1:${defaultClientPort})`)
-    .option('--api-addr <host:port>', `address of the Kubernetes API, HTTPS (default: 127.0.0.1:${defaultApiPort})`)
+    .option('--api-addr <host:port>', `address of the Kubernetes API, HTTPS, or "off" for a store-only node (default: 127.0.0.1:${defaultApiPort})`)
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')

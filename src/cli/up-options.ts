@@ -8,8 +8,8 @@ export interface UpOptions {
   dataDir: string;
   peerAddress: HostPort;
   clientAddress: HostPort;
-  /** Where the Kubernetes API (HTTPS) listens. */
-  apiAddress: HostPort;
+  /** Where the Kubernetes API (HTTPS) listens; null with --api-addr off (a store-only node, as in the store's tests). */
+  apiAddress: HostPort | null;
   /** Static bootstrap membership (name -> peer address), or null when joining or restarting. */
   initialCluster: Record<string, HostPort> | null;
   /** Client address of any running member to ask for admission, or null. */
@@ -87,7 +87,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
   checkName(name, '--name');
   const peerAddress = parseHostPort(flags.peerAddr ?? `127.0.0.1:${defaultPeerPort}`, '--peer-addr');
   const clientAddress = parseHostPort(flags.clientAddr ?? `127.0.0.1:${defaultClientPort}`, '--client-addr');
-  const apiAddress = parseHostPort(flags.apiAddr ?? `127.0.0.1:${defaultApiPort}`, '--api-addr');
+  const apiAddress = flags.apiAddr === 'off' ? null : parseHostPort(flags.apiAddr ?? `127.0.0.1:${defaultApiPort}`, '--api-addr');
   if (flags.initialCluster !== undefined && flags.join !== undefined) {
     throw new UsageError('--initial-cluster and --join exclude each other: bootstrap a new cluster with the first, or join a running one with the second');
   }

@@ -119,7 +119,9 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   logger.info({ mode: mode.kind, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
   // The API needs a leader for its first-start objects, so it comes up beside the node rather than
   // before it; a node whose API port is taken still serves the store (and says how to fix it).
-  api.starting = startApi({ dataDir: options.dataDir, store, host: options.apiAddress.host, port: options.apiAddress.port, nodeName: options.name, gitVersion: `v${buildInfo().version}` });
+  const apiAddress = options.apiAddress;
+  if (apiAddress === null) return running;
+  api.starting = startApi({ dataDir: options.dataDir, store, host: apiAddress.host, port: apiAddress.port, nodeName: options.name, gitVersion: `v${buildInfo().version}` });
   api.starting.then(
     (started) => {
       logger.info({ api: started.url, kubeconfig: started.kubeconfigPath }, 'kubernetes API ready');
@@ -127,7 +129,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     },
     (error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
-      const hint = code === 'EADDRINUSE' ? ` (${formatHostPort(options.apiAddress)} is taken: choose another with --api-addr or BRAMBLE_API_ADDR)` : '';
+      const hint = code === 'EADDRINUSE' ? ` (${formatHostPort(apiAddress)} is taken: choose another with --api-addr or BRAMBLE_API_ADDR)` : '';
       logger.error({ err: error }, `kubernetes API did not start${hint}`);
     },
   );
