@@ -91,10 +91,13 @@ export function loadConnection(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = 
   const caFile = str(cluster['certificate-authority']);
   if (caData !== undefined) conn.ca = Buffer.from(caData, 'base64');
   else if (caFile !== undefined) conn.ca = file(caFile);
-  const certData = str(user['client-certificate-data']);
-  const certFile = str(user['client-certificate']);
-  const keyData = str(user['client-key-data']);
-  const keyFile = str(user['client-key']);
+  // --token means "act as the token's user": the kubeconfig's client certificate would otherwise
+  // authenticate first (the server tries certificates before tokens) and win.
+  const certSource = flags.token === undefined ? user : {};
+  const certData = str(certSource['client-certificate-data']);
+  const certFile = str(certSource['client-certificate']);
+  const keyData = str(certSource['client-key-data']);
+  const keyFile = str(certSource['client-key']);
   if (certData !== undefined) conn.cert = Buffer.from(certData, 'base64');
   else if (certFile !== undefined) conn.cert = file(certFile);
   if (keyData !== undefined) conn.key = Buffer.from(keyData, 'base64');

@@ -47,6 +47,8 @@ contexts:
     assert.equal(c.key?.toString(), 'KEY');
     assert.equal(c.namespace, 'class-a');
     assert.equal(c.token, undefined);
+    const asToken = loadConnection({ kubeconfig: path, token: 'student' }, {});
+    assert.deepEqual([asToken.token, asToken.cert, asToken.key, asToken.ca?.toString()], ['student', undefined, undefined, 'CA PEM'], '--token drops the client certificate, keeps the CA');
   });
 
   test('files relative to the kubeconfig, a token, --context, and flag overrides', () => {
