@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { buildInfo } from './build-info.ts';
 import { clusterStatus } from './cluster-status.ts';
 import { registerKubeCommands } from './kube/verbs.ts';
+import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
 import { registerTokenCommand } from './token.ts';
 import { startNode } from './up.ts';
 import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags, withEnvFlags } from './up-options.ts';
@@ -106,6 +107,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
 
   registerTokenCommand(program, io);
   registerKubeCommands(program, io);
+  registerKubeconfigCommand(program, io);
 
   return program;
 }

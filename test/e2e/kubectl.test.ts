@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync, appendFileSync } fr
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
+import { brambleBin, ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -124,6 +124,35 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
     const out = await ok(kc, ['get', 'nodes']);
     assert.match(out, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
     assert.match(out, /\npi1\s/);
+  });
+
+  test('bramble kubeconfig --data-dir prints the same kubeconfig, and kubectl works with it', async () => {
+    const printed = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [brambleBin, 'kubeconfig', '--data-dir', node.dataDir], { timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    assert.equal(printed, readFileSync(kc, 'utf8'));
+    const copy = join(node.dataDir, 'printed-kubeconfig');
+    writeFileSync(copy, printed, { mode: 0o600 });
+    assert.match(await ok(copy, ['get', 'nodes', '-o', 'name']), /^node\/pi1$/m);
+    const missing = await new Promise<string>((resolve) => {
+      execFile(process.execPath, [brambleBin, 'kubeconfig', '--data-dir', join(node.dataDir, 'nope')], { timeout: 60_000 }, (_error, _stdout, stderr) => resolve(stderr));
+    });
+    assert.match(missing, /no kubeconfig in .*nope: start the node first/);
+  });
+
+  test('watch: kubectl get -w streams a change made after it started', async () => {
+    const child = execFile(KUBECTL, ['--kubeconfig', kc, 'get', 'configmaps', '-w', '--request-timeout=60s'], { timeout: 60_000 });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin?.end();
+    try {
+      for (let i = 0; i < 40 && !/NAME/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      await ok(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: "1"\n');
+      for (let i = 0; i < 100 && !/\nwatched\s+1\s/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /\nwatched\s+1\s/);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   test('get namespaces lists the four a cluster starts with', async () => {
