@@ -456,6 +456,8 @@ export class ApiServer {
     let from = rvParam && rvParam !== '0' ? Number(rvParam) : NaN;
     const table = wantsTable(req);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // Send the headers now: a watch with nothing to report yet must still look started to the client.
+    res.flushHeaders();
     const write = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
     const encode = (obj: KubeObject) => (table ? toTable(info, [obj], { now: new Date() }) : obj);
     if (!Number.isInteger(from) || from < 0) {

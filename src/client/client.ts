@@ -1,0 +1,44 @@
+// One typed Client for the Kubernetes API: control loops and the agent use it in-process, the CLI
+// and remote tools over HTTPS. Both implementations pass test/integration/client/contract.test.ts.
+import type { KubeObject, ResourceInfo, Status } from '../api/resources/index.ts';
+
+export type PatchType = 'json' | 'merge' | 'strategic';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KubeObject;
+}
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+export interface Client {
+  get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject>;
+  list(info: ResourceInfo, options?: ListOptions): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /** Events after `resourceVersion`; `onError` gets the Status that ended the watch (410 when compacted). */
+  watch(info: ResourceInfo, options: ListOptions & { resourceVersion: string }, onEvent: (event: WatchEvent) => void, onError: (status: Status) => void): Promise<WatchHandle>;
+  create(info: ResourceInfo, object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  update(info: ResourceInfo, object: KubeObject, options?: { subresource?: 'status' }): Promise<KubeObject>;
+  patch(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown): Promise<KubeObject>;
+  /** The deleted (or, with finalizers or a grace period, the marked) object; over HTTP a Status for kinds Kubernetes answers so. */
+  delete(info: ResourceInfo, namespace: string | undefined, name: string, options?: { gracePeriodSeconds?: number }): Promise<KubeObject | Status>;
+}
+
+/** A request the API refused; `status` is the Kubernetes Status it answered. */
+export class ClientError extends Error {
+  constructor(readonly status: Status) {
+    super(status.message ?? `request failed with ${status.code ?? '?'}`);
+    this.name = 'ClientError';
+  }
+
+  get code(): number {
+    return this.status.code ?? 0;
+  }
+}

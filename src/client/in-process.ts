@@ -1,0 +1,47 @@
+// The Client inside a node's process: straight to the Registry, no HTTP, no authorization (the
+// callers are the node's own control loops). Patches use the same functions as the server.
+import { ApiError, type Registry } from '../api/registry.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, SelectorError, badRequest, failure, type JsonPatchOp, type KubeObject } from '../api/resources/index.ts';
+import { ClientError, type Client } from './client.ts';
+
+async function mapped<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof ApiError) throw new ClientError(error.status);
+    if (error instanceof SelectorError) throw new ClientError(badRequest(error.message));
+    if (error instanceof PatchError) throw new ClientError(failure(error.code, error.code === 422 ? 'Invalid' : 'BadRequest', error.message));
+    throw error;
+  }
+}
+
+export class InProcessClient implements Client {
+  constructor(private readonly registry: Registry) {}
+
+  get: Client['get'] = (info, namespace, name) => mapped(() => this.registry.get(info, namespace, name));
+
+  list: Client['list'] = (info, options = {}) => mapped(() => this.registry.list(info, options));
+
+  watch: Client['watch'] = (info, options, onEvent, onError) =>
+    mapped(() => {
+      const w = this.registry.watch(info, { ...options, fromRevision: Number(options.resourceVersion) }, (type, object) => onEvent({ type, object }), onError);
+      return Promise.resolve({ stop: () => w.cancel() });
+    });
+
+  create: Client['create'] = (info, object, options = {}) => mapped(() => this.registry.create(info, object.metadata.namespace, object, options));
+
+  update: Client['update'] = (info, object, options = {}) => mapped(() => this.registry.update(info, object.metadata.namespace, object.metadata.name ?? '', object, options));
+
+  patch: Client['patch'] = (info, namespace, name, type, patch) =>
+    mapped(async () => {
+      const current = await this.registry.get(info, namespace, name);
+      let next: KubeObject;
+      if (type === 'json') next = applyJsonPatch(current, patch as JsonPatchOp[]) as KubeObject;
+      else if (type === 'merge') next = applyMergePatch(current, patch) as KubeObject;
+      else next = applyStrategicMergePatch(info, current, patch) as KubeObject;
+      if (next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = current.metadata.resourceVersion;
+      return this.registry.update(info, namespace, name, next);
+    });
+
+  delete: Client['delete'] = (info, namespace, name, options = {}) => mapped(() => this.registry.delete(info, namespace, name, options));
+}

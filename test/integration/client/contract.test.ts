@@ -1,0 +1,177 @@
+// One contract for both Client implementations: the in-process one over a real single-member Raft
+// node (LevelDB log and store, TCP transport) in this process, and the HTTPS one against a real
+// `bramble up` process. Same calls, same answers, same Status errors.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { Registry } from '../../../src/api/registry.ts';
+import { findResource, type KubeObject, type ResourceInfo, type Status } from '../../../src/api/resources/index.ts';
+import { loadSecretCipher } from '../../../src/api/encryption/index.ts';
+import { ClientError, HttpClient, InProcessClient, type Client, type WatchEvent } from '../../../src/client/index.ts';
+import { LevelStorage } from '../../../src/raftnode/level-storage.ts';
+import { bootstrapSnapshotData, RaftNode } from '../../../src/raftnode/node.ts';
+import { TcpTransport } from '../../../src/raftnode/transport/index.ts';
+import { MvccStore, type ApplyResult } from '../../../src/store/index.ts';
+import { ReplicatedStore } from '../../../src/store/replicated-store.ts';
+import { ProcessGroup } from '../../lib/processes.ts';
+import { freePort } from '../../lib/ports.ts';
+
+function resource(group: string, version: string, plural: string): ResourceInfo {
+  const info = findResource(group, version, plural);
+  assert.ok(info, plural);
+  return info;
+}
+const CONFIGMAPS = resource('', 'v1', 'configmaps');
+const NAMESPACES = resource('', 'v1', 'namespaces');
+const DEPLOYMENTS = resource('apps', 'v1', 'deployments');
+
+async function rejected(p: Promise<unknown>): Promise<Status> {
+  try {
+    await p;
+  } catch (error) {
+    assert.ok(error instanceof ClientError, String(error));
+    return error.status;
+  }
+  assert.fail('expected a ClientError');
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function contract(name: string, setup: () => Promise<{ client: Client; teardown: () => Promise<void> }>): void {
+  describe(`Client contract: ${name}`, { timeout: 180_000 }, () => {
+    let client: Client;
+    let teardown: () => Promise<void> = () => Promise.resolve();
+    before(async () => {
+      ({ client, teardown } = await setup());
+      // The in-process node has no bootstrap: make sure the namespace admission would want exists.
+      await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'contract' } }).catch((e: unknown) => {
+        if (!(e instanceof ClientError && e.code === 409)) throw e;
+      });
+    });
+    after(() => teardown());
+
+    test('create, get, list with a label selector', async () => {
+      const created = await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'contract', labels: { tier: 'web' } }, data: { k: 'v' } });
+      assert.match(created.metadata.resourceVersion ?? '', /^\d+$/);
+      assert.match(created.metadata.uid ?? '', /^[0-9a-f-]{36}$/);
+      await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'contract', labels: { tier: 'db' } } });
+      const got = await client.get(CONFIGMAPS, 'contract', 'a');
+      assert.deepEqual(got['data'], { k: 'v' });
+      const web = await client.list(CONFIGMAPS, { namespace: 'contract', labelSelector: 'tier=web' });
+      assert.deepEqual(web.items.map((o) => o.metadata.name), ['a']);
+      assert.ok(Number(web.resourceVersion) >= Number(created.metadata.resourceVersion));
+    });
+
+    test('errors are Statuses: 404, 409 AlreadyExists, 422 Invalid, 400 bad selector', async () => {
+      assert.equal((await rejected(client.get(CONFIGMAPS, 'contract', 'missing'))).code, 404);
+      assert.equal((await rejected(client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'contract' } }))).reason, 'AlreadyExists');
+      const invalid = await rejected(client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: 'contract' } }));
+      assert.equal(invalid.code, 422);
+      assert.match(invalid.message ?? '', /metadata.name: Invalid value: "Bad_Name"/);
+      assert.equal((await rejected(client.list(CONFIGMAPS, { namespace: 'contract', labelSelector: 'a in (' }))).code, 400);
+    });
+
+    test('update with a stale resourceVersion is a 409 Conflict; a fresh one succeeds', async () => {
+      const current = await client.get(CONFIGMAPS, 'contract', 'a');
+      const updated = await client.update(CONFIGMAPS, { ...current, data: { k: 'v2' } });
+      assert.ok(Number(updated.metadata.resourceVersion) > Number(current.metadata.resourceVersion));
+      const stale = await rejected(client.update(CONFIGMAPS, { ...current, data: { k: 'v3' } }));
+      assert.equal(stale.code, 409);
+      assert.equal(stale.reason, 'Conflict');
+    });
+
+    test('patch: merge, json and strategic (containers merged by name)', async () => {
+      assert.deepEqual((await client.patch(CONFIGMAPS, 'contract', 'a', 'merge', { data: { m: '1' } }))['data'], { k: 'v2', m: '1' });
+      assert.deepEqual((await client.patch(CONFIGMAPS, 'contract', 'a', 'json', [{ op: 'remove', path: '/data/k' }]))['data'], { m: '1' });
+      const deployment: KubeObject = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'contract' },
+        spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx:1' }, { name: 'side', image: 'busybox:1' }] } } },
+      };
+      await client.create(DEPLOYMENTS, deployment);
+      const patched = await client.patch(DEPLOYMENTS, 'contract', 'web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:2' }] } } } });
+      const containers = ((patched['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers);
+      assert.deepEqual(containers.map((c) => `${c.name}=${c.image}`), ['app=nginx:2', 'side=busybox:1']);
+    });
+
+    test('watch from a resourceVersion sees ADDED, MODIFIED, DELETED in order', async () => {
+      const start = await client.list(CONFIGMAPS, { namespace: 'contract' });
+      const events: WatchEvent[] = [];
+      const errors: Status[] = [];
+      const handle = await client.watch(CONFIGMAPS, { namespace: 'contract', resourceVersion: start.resourceVersion }, (e) => events.push(e), (s) => errors.push(s));
+      try {
+        await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w', namespace: 'contract' } });
+        await client.patch(CONFIGMAPS, 'contract', 'w', 'merge', { data: { x: '1' } });
+        await client.delete(CONFIGMAPS, 'contract', 'w');
+        await until('three events', () => events.length >= 3);
+        assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name ?? ''}`), ['ADDED w', 'MODIFIED w', 'DELETED w']);
+        assert.deepEqual(errors, []);
+      } finally {
+        handle.stop();
+      }
+    });
+
+    test('delete removes the object', async () => {
+      await client.delete(CONFIGMAPS, 'contract', 'b');
+      assert.equal((await rejected(client.get(CONFIGMAPS, 'contract', 'b'))).code, 404);
+    });
+  });
+}
+
+contract('in-process (Registry over a real single-member Raft node)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bramble-client-contract-'));
+  const logger = pino({ level: 'silent' });
+  const peer = `127.0.0.1:${await freePort()}`;
+  const members = { solo: peer };
+  const storage = await LevelStorage.open(join(dir, 'raft'), { voters: ['solo'], learners: [] }, bootstrapSnapshotData(members));
+  const mvcc = await MvccStore.open(join(dir, 'store'));
+  const transport = new TcpTransport({ id: 'solo', listenAddress: peer, logger });
+  const node = new RaftNode<ApplyResult>({ id: 'solo', storage, stateMachine: mvcc.stateMachine(), transport, logger, tickIntervalMs: 20, electionTimeoutTicks: 10, initialMembers: members });
+  transport.setHandlers({ onMessages: (m) => node.receive(m), reportUnreachable: (p) => node.reportUnreachable(p), reportSnapshot: (p, ok) => node.reportSnapshot(p, ok) });
+  await transport.start();
+  await node.start();
+  node.campaign();
+  const registry = new Registry(new ReplicatedStore(node, mvcc), loadSecretCipher(dir).cipher);
+  return {
+    client: new InProcessClient(registry),
+    teardown: async () => {
+      await node.stop();
+      await transport.stop();
+      await mvcc.close();
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+contract('HTTPS (a real bramble up process)', async () => {
+  const group = new ProcessGroup();
+  const member = await group.spawn('pi1', {
+    portNames: ['peer', 'client', 'api'],
+    args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
+  });
+  await member.waitForLog(/Kubernetes API: https:/, 60_000);
+  const kubeconfig = parseYaml(readFileSync(join(member.dataDir, 'kubeconfig'), 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const cluster = kubeconfig.clusters[0]?.cluster;
+  const user = kubeconfig.users[0]?.user;
+  assert.ok(cluster && user);
+  const b64 = (s: string) => Buffer.from(s, 'base64');
+  return {
+    client: new HttpClient({ server: cluster.server, ca: b64(cluster['certificate-authority-data']), cert: b64(user['client-certificate-data']), key: b64(user['client-key-data']) }),
+    teardown: () => group.cleanup(),
+  };
+});
