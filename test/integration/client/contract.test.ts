@@ -17,6 +17,7 @@ import { bootstrapSnapshotData, RaftNode } from '../../../src/raftnode/node.ts';
 import { TcpTransport } from '../../../src/raftnode/transport/index.ts';
 import { MvccStore, type ApplyResult } from '../../../src/store/index.ts';
 import { ReplicatedStore } from '../../../src/store/replicated-store.ts';
+import { StoreClient } from '../../../src/store/client.ts';
 import { ProcessGroup } from '../../lib/processes.ts';
 import { freePort } from '../../lib/ports.ts';
 
@@ -47,12 +48,20 @@ async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Pr
   }
 }
 
-function contract(name: string, setup: () => Promise<{ client: Client; teardown: () => Promise<void> }>): void {
+interface Setup {
+  client: Client;
+  /** Compacts the store's history up to the revision (through the store, as an operator would). */
+  compact: (revision: number) => Promise<void>;
+  teardown: () => Promise<void>;
+}
+
+function contract(name: string, setup: () => Promise<Setup>): void {
   describe(`Client contract: ${name}`, { timeout: 180_000 }, () => {
     let client: Client;
     let teardown: () => Promise<void> = () => Promise.resolve();
+    let compact: (revision: number) => Promise<void> = () => Promise.resolve();
     before(async () => {
-      ({ client, teardown } = await setup());
+      ({ client, teardown, compact } = await setup());
       // The in-process node has no bootstrap: make sure the namespace admission would want exists.
       await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'contract' } }).catch((e: unknown) => {
         if (!(e instanceof ClientError && e.code === 409)) throw e;
@@ -122,6 +131,26 @@ function contract(name: string, setup: () => Promise<{ client: Client; teardown:
       }
     });
 
+    test('a watch from a compacted resourceVersion ends with 410 Expired', async () => {
+      const old = await client.list(CONFIGMAPS, { namespace: 'contract' });
+      // Two writes: the watch would need revision old+1, which the compaction at the second drops.
+      await client.patch(CONFIGMAPS, 'contract', 'a', 'merge', { data: { n: '1' } });
+      await client.patch(CONFIGMAPS, 'contract', 'a', 'merge', { data: { n: '2' } });
+      const now = await client.list(CONFIGMAPS, { namespace: 'contract' });
+      await compact(Number(now.resourceVersion));
+      const errors: Status[] = [];
+      const events: WatchEvent[] = [];
+      const handle = await client.watch(CONFIGMAPS, { namespace: 'contract', resourceVersion: old.resourceVersion }, (e) => events.push(e), (s) => errors.push(s));
+      try {
+        await until('the 410', () => errors.length > 0);
+        assert.equal(errors[0]?.code, 410);
+        assert.equal(errors[0]?.reason, 'Expired');
+        assert.deepEqual(events, []);
+      } finally {
+        handle.stop();
+      }
+    });
+
     test('delete removes the object', async () => {
       await client.delete(CONFIGMAPS, 'contract', 'b');
       assert.equal((await rejected(client.get(CONFIGMAPS, 'contract', 'b'))).code, 404);
@@ -142,9 +171,13 @@ contract('in-process (Registry over a real single-member Raft node)', async () =
   await transport.start();
   await node.start();
   node.campaign();
-  const registry = new Registry(new ReplicatedStore(node, mvcc), loadSecretCipher(dir).cipher);
+  const store = new ReplicatedStore(node, mvcc);
+  const registry = new Registry(store, loadSecretCipher(dir).cipher);
   return {
     client: new InProcessClient(registry),
+    compact: async (revision) => {
+      await store.compact(revision);
+    },
     teardown: async () => {
       await node.stop();
       await transport.stop();
@@ -172,6 +205,14 @@ contract('HTTPS (a real bramble up process)', async () => {
   const b64 = (s: string) => Buffer.from(s, 'base64');
   return {
     client: new HttpClient({ server: cluster.server, ca: b64(cluster['certificate-authority-data']), cert: b64(user['client-certificate-data']), key: b64(user['client-key-data']) }),
+    compact: async (revision) => {
+      const store = new StoreClient({ endpoints: [`127.0.0.1:${member.ports['client'] ?? 0}`] });
+      try {
+        await store.compact(revision);
+      } finally {
+        store.close();
+      }
+    },
     teardown: () => group.cleanup(),
   };
 });
