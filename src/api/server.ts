@@ -372,6 +372,26 @@ export class ApiServer {
         const created = await registry.create(info, namespace, obj, { dryRun });
         return send(res, 201, created);
       }
+      if (method === 'DELETE' && info.verbs.includes('deletecollection')) {
+        // deletecollection: each matching object goes through the same delete (admission, finalizers, grace).
+        const list = await registry.list(info, {
+          ...(namespace !== undefined ? { namespace } : {}),
+          ...(url.searchParams.get('labelSelector') ? { labelSelector: url.searchParams.get('labelSelector') ?? '' } : {}),
+          ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
+        });
+        const items: KubeObject[] = [];
+        for (const obj of list.items) {
+          const objName = obj.metadata.name ?? '';
+          await this.admit('DELETE', { ...target, name: objName }, user, objName, undefined, obj, dryRun);
+          try {
+            items.push(await registry.delete(info, obj.metadata.namespace, objName, { dryRun }));
+          } catch (error) {
+            // Deleted meanwhile by someone else: that is the outcome asked for.
+            if (!(error instanceof ApiError && error.status.code === 404)) throw error;
+          }
+        }
+        return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: list.resourceVersion }, items });
+      }
       throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on a list of ${info.resource}`));
     }
     if (method === 'GET') {

@@ -347,6 +347,15 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
       assert.equal(r.code, 422);
       assert.match(String(r.json['message']), /metadata.name: Invalid value: "UPPER"/);
     });
+    test('deletecollection with a label selector deletes only the matching objects', async () => {
+      for (const [n, tier] of [['dc1', 'x'], ['dc2', 'x'], ['dc3', 'y']]) {
+        assert.equal((await call('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, labels: { tier } } }))).code, 201);
+      }
+      const r = await call('DELETE', `${cms}?labelSelector=tier%3Dx`, '');
+      assert.equal(r.code, 200);
+      assert.deepEqual((r.json['items'] as { metadata: { name: string } }[]).map((o) => o.metadata.name), ['dc1', 'dc2']);
+      assert.match(await ok(kc, ['get', 'cm', '-l', 'tier', '-o', 'name']), /^configmap\/dc3\n$/);
+    });
     test('stale resourceVersion -> 409 Conflict', async () => {
       const created = await call('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cas' }, data: { v: '1' } }));
       assert.equal(created.code, 201);
