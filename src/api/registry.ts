@@ -157,7 +157,12 @@ export class Registry {
     return this.writeIfUnchanged(info, old, obj);
   }
 
-  private async writeIfUnchanged(info: ResourceInfo, old: KubeObject, obj: KubeObject): Promise<KubeObject> {
+  /**
+   * Stores `obj` in place of `old` if nobody changed it since (409 otherwise), without the update
+   * strategy: for writes that are themselves a server-side rule, such as a pod binding setting the
+   * otherwise immutable spec.nodeName.
+   */
+  async writeIfUnchanged(info: ResourceInfo, old: KubeObject, obj: KubeObject): Promise<KubeObject> {
     const name = old.metadata.name ?? '';
     const key = registryKey(info, old.metadata.namespace, name);
     const k = enc.encode(key);

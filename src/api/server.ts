@@ -26,6 +26,7 @@ import {
   unknownFields,
   validateScale,
   applyScale,
+  bindPod,
   invalidStatus,
   type JsonPatchOp,
   type KubeObject,
@@ -325,6 +326,7 @@ export class ApiServer {
     if (subresource !== undefined && !(info.subresources as readonly string[]).includes(subresource)) {
       throw new ApiError(failure(404, 'NotFound', `the server could not find the requested resource: ${info.resource} has no subresource "${subresource}"`));
     }
+    if (subresource === 'binding' && name !== undefined && method === 'POST') return this.bind(req, res, target, name, dryRun);
     if (subresource !== undefined && subresource !== 'status') {
       throw new ApiError(failure(405, 'MethodNotAllowed', `the ${subresource} subresource of ${info.resource} is not served yet by this Bramble version`));
     }
@@ -434,6 +436,19 @@ export class ApiServer {
       return send(res, 200, info.kind === 'Pod' || info.kind === 'Namespace' ? obj : success({ name, kind: info.resource, uid: obj.metadata.uid ?? '' }));
     }
     throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}`));
+  }
+
+  /** POST pods/<name>/binding: the scheduler's write of spec.nodeName (409 when already bound). */
+  private async bind(req: IncomingMessage, res: ServerResponse, target: Target, name: string, dryRun: boolean): Promise<void> {
+    const { registry } = this.options;
+    const type = contentTypeOf(req);
+    if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
+    const binding = asObject(decodeBody(await readBody(req), type));
+    const pod = await registry.get(target.info, target.namespace, name);
+    const bound = bindPod(target.info, pod, binding, new Date());
+    if (bound.kind === 'Status') throw new ApiError(bound as Status);
+    if (!dryRun) await registry.writeIfUnchanged(target.info, pod, bound as KubeObject);
+    return send(res, 201, success());
   }
 
   /** autoscaling/v1 Scale of a Deployment or ReplicaSet: `kubectl scale` reads and patches it. */

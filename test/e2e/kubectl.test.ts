@@ -347,6 +347,16 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
       assert.equal(r.code, 422);
       assert.match(String(r.json['message']), /metadata.name: Invalid value: "UPPER"/);
     });
+    test('pods/binding sets the node once; a second binding is a 409', async () => {
+      const pods = '/api/v1/namespaces/default/pods';
+      assert.equal((await call('POST', pods, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tobind' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } }))).code, 201);
+      const binding = (node: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
+      assert.equal((await call('POST', `${pods}/tobind/binding`, binding('pi1'))).code, 201);
+      assert.equal(await ok(kc, ['get', 'pod', 'tobind', '-o', 'jsonpath={.spec.nodeName}']), 'pi1');
+      const again = await call('POST', `${pods}/tobind/binding`, binding('pi2'));
+      assert.equal(again.code, 409);
+      await ok(kc, ['delete', 'pod', 'tobind', '--grace-period=0', '--force']);
+    });
     test('deletecollection with a label selector deletes only the matching objects', async () => {
       for (const [n, tier] of [['dc1', 'x'], ['dc2', 'x'], ['dc3', 'y']]) {
         assert.equal((await call('POST', cms, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, labels: { tier } } }))).code, 201);
