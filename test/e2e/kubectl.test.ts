@@ -8,6 +8,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brambleBin, ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
+import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../lib/docs-manifests.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -32,73 +33,6 @@ async function ok(kubeconfig: string, args: string[], input?: string): Promise<s
   assert.equal(run.code, 0, `kubectl ${args.join(' ')} failed: ${run.stderr}`);
   return run.stdout;
 }
-
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment
-  labels:
-    app: nginx
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: nginx
-  template:
-    metadata:
-      labels:
-        app: nginx
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.14.2
-        ports:
-        - containerPort: 80
-`;
-
-const SERVICE = `apiVersion: v1
-kind: Service
-metadata:
-  name: my-service
-spec:
-  selector:
-    app.kubernetes.io/name: MyApp
-  ports:
-    - protocol: TCP
-      port: 80
-      targetPort: 9376
-`;
-
-const CONFIGMAP = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: game-demo
-data:
-  player_initial_lives: "3"
-  ui_properties_file_name: "user-interface.properties"
-  game.properties: |
-    enemy.types=aliens,monsters
-    player.maximum-lives=5
-  user-interface.properties: |
-    color.good=purple
-    color.bad=yellow
-    allow.textmode=true
-`;
-
-const JOB = `apiVersion: batch/v1
-kind: Job
-metadata:
-  name: pi
-spec:
-  template:
-    spec:
-      containers:
-      - name: pi
-        image: perl:5.34.0
-        command: ["perl",  "-Mbignum=bpi", "-wle", "print bpi(2000)"]
-      restartPolicy: Never
-  backoffLimit: 4
-`;
 
 describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
   const group = new ProcessGroup();
@@ -182,20 +116,20 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
   });
 
   test('apply -f twice (the second changes replicas), scale, delete -f', async () => {
-    assert.match(await ok(kc, ['apply', '-f', '-'], DEPLOYMENT), /deployment.apps\/nginx-deployment created/);
-    assert.match(await ok(kc, ['apply', '-f', '-'], DEPLOYMENT.replace('replicas: 3', 'replicas: 2')), /deployment.apps\/nginx-deployment configured/);
+    assert.match(await ok(kc, ['apply', '-f', '-'], NGINX_DEPLOYMENT), /deployment.apps\/nginx-deployment created/);
+    assert.match(await ok(kc, ['apply', '-f', '-'], NGINX_DEPLOYMENT.replace('replicas: 3', 'replicas: 2')), /deployment.apps\/nginx-deployment configured/);
     assert.equal(await ok(kc, ['get', 'deploy', 'nginx-deployment', '-o', 'jsonpath={.spec.replicas}']), '2');
-    assert.match(await ok(kc, ['apply', '-f', '-'], DEPLOYMENT.replace('replicas: 3', 'replicas: 2')), /unchanged/);
+    assert.match(await ok(kc, ['apply', '-f', '-'], NGINX_DEPLOYMENT.replace('replicas: 3', 'replicas: 2')), /unchanged/);
     assert.match(await ok(kc, ['scale', 'deployment', 'nginx-deployment', '--replicas=5']), /scaled/);
     assert.equal(await ok(kc, ['get', 'deploy', 'nginx-deployment', '-o', 'jsonpath={.spec.replicas}']), '5');
     assert.match(await ok(kc, ['get', 'deploy']), /\nnginx-deployment\s+0\/5\s+/);
-    assert.match(await ok(kc, ['delete', '-f', '-'], DEPLOYMENT), /deployment.apps "nginx-deployment" deleted/);
+    assert.match(await ok(kc, ['delete', '-f', '-'], NGINX_DEPLOYMENT), /deployment.apps "nginx-deployment" deleted/);
     assert.match((await kubectl(kc, ['get', 'deploy'])).stderr, /No resources found in default namespace/);
   });
 
   test('unchanged documentation manifests: create -f Service, ConfigMap, Job', async () => {
     const dir = node.dataDir;
-    for (const [file, text] of [['service.yaml', SERVICE], ['configmap.yaml', CONFIGMAP], ['job.yaml', JOB]] as const) writeFileSync(join(dir, file), text);
+    for (const [file, text] of [['service.yaml', SERVICE], ['configmap.yaml', CONFIGMAP], ['job.yaml', PI_JOB]] as const) writeFileSync(join(dir, file), text);
     const out = await ok(kc, ['create', '-f', join(dir, 'service.yaml'), '-f', join(dir, 'configmap.yaml'), '-f', join(dir, 'job.yaml')]);
     assert.match(out, /service\/my-service created/);
     assert.match(out, /configmap\/game-demo created/);

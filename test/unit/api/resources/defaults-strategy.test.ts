@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import {
   applyDefaults, defaultPullPolicy, findByKind, prepareForCreate, prepareForUpdate, validateCreate, validateUpdate, type KubeObject, type ResourceInfo,
 } from '../../../../src/api/resources/index.ts';
-import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from './fixtures/docs-manifests.ts';
+import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../../../lib/docs-manifests.ts';
 
 const NOW = new Date('2026-11-23T07:30:00.123Z');
 const UID = '6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f';

@@ -8,7 +8,7 @@ import {
   applyDefaults, applyStrategicMergePatch, findByKind, PatchError, prepareForCreate, prepareForUpdate, RESOURCES, toTable, unknownFields,
   validateCreate, validateUpdate, type KubeObject,
 } from '../../../../src/api/resources/index.ts';
-import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from './fixtures/docs-manifests.ts';
+import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../../../lib/docs-manifests.ts';
 
 /** mulberry32: a tiny seeded PRNG so a failure replays. */
 function prng(seed: number): () => number {

@@ -5,7 +5,7 @@ import {
   applyDefaults, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, findByKind, listStrategy, PatchError, validateCreate,
   type KubeObject, type ResourceInfo,
 } from '../../../../src/api/resources/index.ts';
-import { NGINX_DEPLOYMENT } from './fixtures/docs-manifests.ts';
+import { NGINX_DEPLOYMENT } from '../../../lib/docs-manifests.ts';
 
 const DEPLOY = findByKind('apps/v1', 'Deployment') as ResourceInfo;
 const POD = findByKind('v1', 'Pod') as ResourceInfo;

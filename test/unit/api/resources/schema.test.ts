@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { applyDefaults, findByKind, prepareForCreate, unknownFields, validateCreate, type KubeObject, type ResourceInfo } from '../../../../src/api/resources/index.ts';
-import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from './fixtures/docs-manifests.ts';
+import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../../../lib/docs-manifests.ts';
 
 const load = (text: string): { info: ResourceInfo; obj: KubeObject } => {
   const obj = parse(text) as KubeObject;

@@ -4,48 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ManifestError, parseManifests, readManifests } from '../../../../src/cli/kube/manifests.ts';
+import { NGINX_DEPLOYMENT, SERVICE } from '../../../lib/docs-manifests.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bramble-manifests-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment
-  labels:
-    app: nginx
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: nginx
-  template:
-    metadata:
-      labels:
-        app: nginx
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.14.2
-        ports:
-        - containerPort: 80
-`;
-const service = `apiVersion: v1
-kind: Service
-metadata:
-  name: my-service
-spec:
-  selector:
-    app.kubernetes.io/name: MyApp
-  ports:
-    - protocol: TCP
-      port: 80
-      targetPort: 9376
-`;
-
 describe('manifests for apply/create/delete -f', () => {
   test('a multi-document file from the Kubernetes docs, separators and comment-only documents skipped', () => {
-    const got = parseManifests(`---\n${deployment}---\n# just a comment\n---\n${service}`, 'app.yaml');
+    const got = parseManifests(`---\n${NGINX_DEPLOYMENT}---\n# just a comment\n---\n${SERVICE}`, 'app.yaml');
     assert.deepEqual(got.map((m) => [m.source, m.object.kind, m.object.metadata.name]), [
       ['app.yaml (document 1)', 'Deployment', 'nginx-deployment'],
       ['app.yaml (document 3)', 'Service', 'my-service'],
@@ -64,8 +30,8 @@ describe('manifests for apply/create/delete -f', () => {
   test('a directory: its .yaml/.yml/.json files in name order, subdirectories only with recursive', () => {
     const dir = join(tmp, 'course');
     mkdirSync(join(dir, 'extra'), { recursive: true });
-    writeFileSync(join(dir, 'b-service.yml'), service);
-    writeFileSync(join(dir, 'a-deploy.yaml'), deployment);
+    writeFileSync(join(dir, 'b-service.yml'), SERVICE);
+    writeFileSync(join(dir, 'a-deploy.yaml'), NGINX_DEPLOYMENT);
     writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
     writeFileSync(join(dir, 'extra', 'cm.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } }));
     assert.deepEqual(readManifests([dir]).map((m) => m.object.kind), ['Deployment', 'Service']);
@@ -73,7 +39,7 @@ describe('manifests for apply/create/delete -f', () => {
   });
 
   test('- reads stdin', () => {
-    assert.deepEqual(readManifests(['-'], { readStdin: () => service }).map((m) => m.source), ['stdin']);
+    assert.deepEqual(readManifests(['-'], { readStdin: () => SERVICE }).map((m) => m.source), ['stdin']);
   });
 
   test('errors name the file, the document and what to write', () => {
@@ -85,7 +51,7 @@ describe('manifests for apply/create/delete -f', () => {
     bad('apiVersion: v1\nmetadata: {name: p}\n', /kind not set/);
     bad('- just\n- a list\n', /must be a mapping/);
     bad('apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nmetadata: {name: b}\n', /invalid YAML.*[Mm]ap keys must be unique/);
-    bad(`${service}---\nkind: Pod\n`, /x\.yaml \(document 2\): apiVersion not set/);
+    bad(`${SERVICE}---\nkind: Pod\n`, /x\.yaml \(document 2\): apiVersion not set/);
     bad('apiVersion: v1\nkind: List\nitems: [{kind: Pod}]\n', /x\.yaml items\[0\]: apiVersion not set/);
     assert.throws(() => readManifests([join(tmp, 'missing.yaml')]), /missing\.yaml: the path does not exist/);
     assert.throws(() => readManifests([]), /give a file, a directory or - for stdin/);
