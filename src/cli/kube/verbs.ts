@@ -175,19 +175,12 @@ Examples:
     .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
       const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
       const { api, namespace } = connect(flags);
-      let failed = 0;
-      for (const { object, source } of manifests) {
-        try {
-          const info = mappingFor(object, source);
-          const ns = object.metadata.namespace ?? namespace;
-          const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: object });
-          io.out(`${resourceName(fillKind(info, created))} created\n`);
-        } catch (err) {
-          failed++;
-          io.err(`${(err as Error).message}\n`);
-        }
-      }
-      if (failed > 0) process.exitCode = 1;
+      await eachReportingFailures(io, manifests, async ({ object, source }) => {
+        const info = mappingFor(object, source);
+        const ns = object.metadata.namespace ?? namespace;
+        const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: object });
+        io.out(`${resourceName(fillKind(info, created))} created\n`);
+      });
     }));
 
   fileOptions(program.command('apply'))
@@ -207,38 +200,31 @@ defaults stay); an element removed from such a list is not removed.`,
     .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
       const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
       const { api, namespace } = connect(flags);
-      let failed = 0;
-      for (const { object, source } of manifests) {
+      await eachReportingFailures(io, manifests, async ({ object, source }) => {
+        const info = mappingFor(object, source);
+        const ns = object.metadata.namespace ?? namespace;
+        const name = object.metadata.name;
+        if (name === undefined || name === '') throw new UsageError(`${source}: apply needs metadata.name`);
+        let existing: KubeObject | undefined;
         try {
-          const info = mappingFor(object, source);
-          const ns = object.metadata.namespace ?? namespace;
-          const name = object.metadata.name;
-          if (name === undefined || name === '') throw new UsageError(`${source}: apply needs metadata.name`);
-          let existing: KubeObject | undefined;
-          try {
-            existing = await api.request<KubeObject>('GET', KubeApi.path(info, ns, name));
-          } catch (err) {
-            if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-          }
-          if (existing === undefined) {
-            const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: withLastApplied(object) });
-            io.out(`${resourceName(fillKind(info, created))} created\n`);
-            continue;
-          }
-          const patch = applyPatch(existing, object);
-          // Like kubectl, a patch that would change nothing is not sent.
-          if (isDeepStrictEqual(applyStrategicMergePatch(info, existing, patch), existing)) {
-            io.out(`${resourceName(fillKind(info, existing))} unchanged\n`);
-            continue;
-          }
-          const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: patch, contentType: 'application/strategic-merge-patch+json' });
-          io.out(`${resourceName(fillKind(info, patched))} configured\n`);
+          existing = await api.request<KubeObject>('GET', KubeApi.path(info, ns, name));
         } catch (err) {
-          failed++;
-          io.err(`${(err as Error).message}\n`);
+          if (!(err instanceof KubeApiError && err.code === 404)) throw err;
         }
-      }
-      if (failed > 0) process.exitCode = 1;
+        if (existing === undefined) {
+          const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: withLastApplied(object) });
+          io.out(`${resourceName(fillKind(info, created))} created\n`);
+          return;
+        }
+        const patch = applyPatch(existing, object);
+        // Like kubectl, a patch that would change nothing is not sent.
+        if (isDeepStrictEqual(applyStrategicMergePatch(info, existing, patch), existing)) {
+          io.out(`${resourceName(fillKind(info, existing))} unchanged\n`);
+          return;
+        }
+        const patched = await api.request<KubeObject>('PATCH', KubeApi.path(info, ns, name), { body: patch, contentType: 'application/strategic-merge-patch+json' });
+        io.out(`${resourceName(fillKind(info, patched))} configured\n`);
+      });
     }));
 
   fileOptions(program.command('delete'))
@@ -267,18 +253,10 @@ defaults stay); an element removed from such a list is not removed.`,
           } else for (const name of names) work.push({ info, ns: namespace, name });
         }
       }
-      let failed = 0;
-      for (const { info, ns, name } of work) {
-        try {
-          await api.request('DELETE', KubeApi.path(info, ns, name));
-          io.out(`${resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: {} }).slice(0, -1)} "${name}" deleted\n`);
-        } catch (err) {
-          if (flags.ignoreNotFound === true && err instanceof KubeApiError && err.code === 404) continue;
-          failed++;
-          io.err(`${(err as Error).message}\n`);
-        }
-      }
-      if (failed > 0) process.exitCode = 1;
+      await eachReportingFailures(io, work, async ({ info, ns, name }) => {
+        await api.request('DELETE', KubeApi.path(info, ns, name));
+        io.out(`${resourceName({ apiVersion: info.apiVersion, kind: info.kind, metadata: {} }).slice(0, -1)} "${name}" deleted\n`);
+      }, (err) => flags.ignoreNotFound === true && err instanceof KubeApiError && err.code === 404);
     }));
 
   withConnectionFlags(program.command('scale'))
@@ -553,6 +531,21 @@ function printingServerErrors<A extends unknown[]>(io: Io, action: (...args: A) 
       process.exitCode = 1;
     }
   };
+}
+
+/** Runs `work` for each item; a failure is printed and the others still run (exit code 1 at the end), as kubectl does for -f. */
+async function eachReportingFailures<T>(io: Io, items: readonly T[], work: (item: T) => Promise<void>, ignore?: (err: unknown) => boolean): Promise<void> {
+  let failed = 0;
+  for (const item of items) {
+    try {
+      await work(item);
+    } catch (err) {
+      if (ignore?.(err) === true) continue;
+      failed++;
+      io.err(`${(err as Error).message}\n`);
+    }
+  }
+  if (failed > 0) process.exitCode = 1;
 }
 
 function parseCount(value: string): number {
