@@ -34,6 +34,7 @@ import {
   type Status,
 } from './resources/index.ts';
 import { openApi } from './openapi.ts';
+import { decodeProtobufObject, ProtobufError } from './protobuf.ts';
 import { ApiError, type Registry } from './registry.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -110,9 +111,25 @@ function contentTypeOf(req: IncomingMessage): string {
 
 function unsupportedMediaType(type: string, allowed: Iterable<string>): ApiError {
   if (type === PROTOBUF) {
-    return new ApiError(failure(415, 'UnsupportedMediaType', `this server speaks JSON and YAML, not protobuf: kubectl's imperative generators (kubectl create namespace|secret|configmap|rolebinding ...) send protobuf; write the object as YAML and use kubectl create -f / apply -f`));
+    return new ApiError(failure(415, 'UnsupportedMediaType', `this request takes JSON or YAML, not protobuf (protobuf is understood only for creating and replacing objects); send it as JSON, or write the object as YAML and use kubectl apply -f`));
   }
   return new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...allowed].join(', ')} (got "${type}")`));
+}
+
+/** The body of a create or update: JSON, YAML, or (what kubectl's generators send) protobuf. */
+async function readObjectBody(req: IncomingMessage): Promise<KubeObject> {
+  const type = contentTypeOf(req);
+  if (type === PROTOBUF) {
+    const body = await readBody(req);
+    try {
+      return asObject(decodeProtobufObject(body).object);
+    } catch (error) {
+      if (error instanceof ProtobufError) throw new ApiError(failure(error.code, error.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', error.message));
+      throw error;
+    }
+  }
+  if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, [...BODY_TYPES, PROTOBUF]);
+  return asObject(decodeBody(await readBody(req), type));
 }
 
 function asObject(value: unknown): KubeObject {
@@ -165,6 +182,9 @@ function parseResourcePath(segments: string[]): Target | 'unknown' | undefined {
     if (inner?.namespaced) {
       namespace = rest[1];
       rest = rest.slice(2);
+    } else if (inner === undefined && rest[2] !== 'status' && rest[2] !== 'finalize') {
+      // /namespaces/<ns>/<unknown> is an unknown namespaced resource, not a namespace subresource.
+      return 'unknown';
     }
   }
   const info = findResource(group, version, rest[0] ?? '');
@@ -363,9 +383,7 @@ export class ApiServer {
         return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata, items });
       }
       if (method === 'POST') {
-        const type = contentTypeOf(req);
-        if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
-        const obj = asObject(decodeBody(await readBody(req), type));
+        const obj = await readObjectBody(req);
         if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
         obj.kind = info.kind;
         obj.apiVersion = info.apiVersion;
@@ -402,9 +420,8 @@ export class ApiServer {
       return send(res, 200, obj);
     }
     if (method === 'PUT') {
-      const type = contentTypeOf(req);
-      if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
-      const obj = asObject(decodeBody(await readBody(req), type));
+      const obj = await readObjectBody(req);
+      if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
       obj.kind = info.kind;
       obj.apiVersion = info.apiVersion;
       checkFields(url, info, obj);

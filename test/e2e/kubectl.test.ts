@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brambleBin, ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
 import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../lib/docs-manifests.ts';
+import { KUBECTL_PROTOBUF_BODIES } from '../lib/kubectl-protobuf-bodies.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -32,6 +33,20 @@ async function ok(kubeconfig: string, args: string[], input?: string): Promise<s
   const run = await kubectl(kubeconfig, args, input);
   assert.equal(run.code, 0, `kubectl ${args.join(' ')} failed: ${run.stderr}`);
   return run.stdout;
+}
+
+/** Files under dir whose bytes contain any of the needles. */
+function filesContaining(dir: string, needles: string[]): string[] {
+  const hits: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) hits.push(...filesContaining(path, needles));
+    else if (entry.isFile()) {
+      const bytes = readFileSync(path);
+      if (needles.some((n) => bytes.includes(n))) hits.push(path);
+    }
+  }
+  return hits;
 }
 
 describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
@@ -149,30 +164,48 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
     assert.match(unknownField.stderr, /unknown field "bogus"/);
   });
 
-  test('imperative generators (kubectl create namespace) send protobuf: refused with a 415 that says what to do', async () => {
-    const run = await kubectl(kc, ['create', 'namespace', 'proto']);
+  test('imperative generators (they send protobuf): create namespace|deployment|configmap|serviceaccount|rolebinding|job|service, expose', async () => {
+    assert.match(await ok(kc, ['create', 'namespace', 'gen']), /^namespace\/gen created/);
+    assert.equal(await ok(kc, ['get', 'ns', 'gen', '-o', 'jsonpath={.status.phase}']), 'Active');
+    const g = ['-n', 'gen'];
+    assert.match(await ok(kc, ['create', 'deployment', 'web', '--image=bramble-test/busybox:amd64', '--replicas=2', '--port=80', ...g]), /deployment.apps\/web created/);
+    assert.equal(await ok(kc, ['get', 'deploy', 'web', ...g, '-o', 'jsonpath={.spec.replicas} {.spec.selector.matchLabels.app} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort} {.spec.strategy.type}']), '2 web bramble-test/busybox:amd64 80 RollingUpdate');
+    assert.match(await ok(kc, ['create', 'configmap', 'settings', '--from-literal=mode=fast', '--from-literal=level=3', ...g]), /configmap\/settings created/);
+    assert.equal(await ok(kc, ['get', 'cm', 'settings', ...g, '-o', 'jsonpath={.data.mode}/{.data.level}']), 'fast/3');
+    assert.match(await ok(kc, ['create', 'serviceaccount', 'robot', ...g]), /serviceaccount\/robot created/);
+    assert.match(await ok(kc, ['create', 'rolebinding', 'robot-view', '--clusterrole=view', '--serviceaccount=gen:robot', '--user=bob', ...g]), /rolebinding.rbac.authorization.k8s.io\/robot-view created/);
+    assert.equal(await ok(kc, ['get', 'rolebinding', 'robot-view', ...g, '-o', 'jsonpath={.roleRef.kind}/{.roleRef.name} {.subjects[0].kind}:{.subjects[0].name} {.subjects[1].kind}:{.subjects[1].namespace}/{.subjects[1].name}']), 'ClusterRole/view User:bob ServiceAccount:gen/robot');
+    assert.match(await ok(kc, ['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods', ...g]), /role.rbac.authorization.k8s.io\/pod-reader created/);
+    assert.match(await ok(kc, ['create', 'job', 'once', '--image=bramble-test/busybox:amd64', ...g, '--', 'date']), /job.batch\/once created/);
+    assert.equal(await ok(kc, ['get', 'job', 'once', ...g, '-o', 'jsonpath={.spec.template.spec.restartPolicy} {.spec.template.spec.containers[0].command[0]} {.spec.backoffLimit}']), 'Never date 6');
+    assert.match(await ok(kc, ['create', 'service', 'clusterip', 'api', '--tcp=5678:8080', ...g]), /service\/api created/);
+    assert.equal(await ok(kc, ['get', 'svc', 'api', ...g, '-o', 'jsonpath={.spec.type} {.spec.ports[0].port}->{.spec.ports[0].targetPort} {.spec.selector.app}']), 'ClusterIP 5678->8080 api');
+    assert.match(await ok(kc, ['expose', 'deployment', 'web', '--port=80', '--target-port=8080', ...g]), /service\/web exposed/);
+    assert.equal(await ok(kc, ['get', 'svc', 'web', ...g, '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].targetPort}']), 'web 8080');
+    const again = await kubectl(kc, ['create', 'namespace', 'gen']);
+    assert.match(again.stderr, /Error from server \(AlreadyExists\): namespaces "gen" already exists/);
+    const invalid = await kubectl(kc, ['create', 'configmap', 'Bad_Name', '--from-literal=a=b', ...g]);
+    assert.match(invalid.stderr, /ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
+  });
+
+  test('a generator for a kind Bramble does not serve (create quota): 404 naming the path', async () => {
+    const run = await kubectl(kc, ['create', 'quota', 'q', '--hard=pods=2']);
     assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /not protobuf.*use kubectl create -f \/ apply -f/);
+    assert.match(run.stderr, /could not find the requested resource: no such resource or version \(\/api\/v1\/namespaces\/default\/resourcequotas\)/);
+  });
+
+  test('create secret generic --from-literal: readable, its plaintext absent from the data dir', async () => {
+    const marker = 'generator-secret-4b1d2e';
+    assert.match(await ok(kc, ['create', 'secret', 'generic', 'gen-db', `--from-literal=password=${marker}`]), /secret\/gen-db created/);
+    assert.equal(Buffer.from(await ok(kc, ['get', 'secret', 'gen-db', '-o', 'jsonpath={.data.password}']), 'base64').toString(), marker);
+    assert.deepEqual(filesContaining(node.dataDir, [marker, Buffer.from(marker).toString('base64')]), []);
   });
 
   test('Secrets: readable through the API, their plaintext absent from the data dir', async () => {
     const marker = 'plaintext-marker-7f3a9c';
     await ok(kc, ['apply', '-f', '-'], `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ${marker}\n`);
     assert.equal(Buffer.from(await ok(kc, ['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']), 'base64').toString(), marker);
-    const b64 = Buffer.from(marker).toString('base64');
-    const hits: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (entry.isFile()) {
-          const bytes = readFileSync(path);
-          if (bytes.includes(marker) || bytes.includes(b64)) hits.push(path);
-        }
-      }
-    };
-    walk(node.dataDir);
-    assert.deepEqual(hits, []);
+    assert.deepEqual(filesContaining(node.dataDir, [marker, Buffer.from(marker).toString('base64')]), []);
   });
 
   test('a wrong token -> 401 (kubectl: You must be logged in)', async () => {
@@ -271,6 +304,21 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
       const r = await call('POST', cms, 'name=x', 'application/x-www-form-urlencoded');
       assert.equal(r.code, 415);
       assert.equal(r.json['reason'], 'UnsupportedMediaType');
+    });
+    test('malformed protobuf -> 400; protobuf of a kind we do not decode -> 415', async () => {
+      const truncated = Buffer.from(KUBECTL_PROTOBUF_BODIES.configmap.body, 'base64').subarray(0, 40);
+      const bad = await call('POST', cms, truncated, 'application/vnd.kubernetes.protobuf');
+      assert.equal(bad.code, 400);
+      assert.match(String(bad.json['message']), /protobuf body is malformed/);
+      const typeMeta = Buffer.concat([Buffer.from([0x0a, 7]), Buffer.from('apps/v1'), Buffer.from([0x12, 9]), Buffer.from('DaemonSet')]);
+      const daemonSet = Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from([0x0a, typeMeta.length]), typeMeta, Buffer.from([0x12, 0])]);
+      const unsupported = await call('POST', '/apis/apps/v1/namespaces/default/daemonsets', daemonSet, 'application/vnd.kubernetes.protobuf');
+      assert.equal(unsupported.code, 415);
+      assert.match(String(unsupported.json['message']), /send the DaemonSet as YAML or JSON instead/);
+      const noMagic = await call('POST', cms, '{"kind":"ConfigMap"}', 'application/vnd.kubernetes.protobuf');
+      assert.equal(noMagic.code, 400);
+      const patch = await call('PATCH', `${cms}/anything`, Buffer.from('k8s\0'), 'application/vnd.kubernetes.protobuf');
+      assert.equal(patch.code, 415);
     });
     test('unknown resource or version -> 404', async () => {
       assert.equal((await call('GET', '/api/v1/namespaces/default/widgets', '')).code, 404);

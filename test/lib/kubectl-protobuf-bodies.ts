@@ -1,0 +1,16 @@
+// Request bodies captured from the real kubectl 1.32 (/usr/bin/kubectl) through a logging TLS proxy:
+// `kubectl <command>` -> base64 of the application/vnd.kubernetes.protobuf body it sent.
+export const KUBECTL_PROTOBUF_BODIES = {
+  namespace: { command: 'create namespace x', body: 'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEhkKEQoBeBIAGgAiACoAMgA4AEIAEgAaAgoAGgAiAA==' },
+  deployment: { command: 'create deployment web --image=bramble-test/busybox:amd64 --replicas=2 --port=80', body: 'azhzAAoVCgdhcHBzL3YxEgpEZXBsb3ltZW50EtABCh8KA3dlYhIAGgAiACoAMgA4AEIAWgoKA2FwcBIDd2ViEp4BCAISDAoKCgNhcHASA3dlYhqDAQocCgASABoAIgAqADIAOABCAFoKCgNhcHASA3dlYhJjEkUKB2J1c3lib3gSGmJyYW1ibGUtdGVzdC9idXN5Ym94OmFtZDY0KgAyCgoAEAAYUCIAKgBCAGoAcgCAAQCIAQCQAQCiAQAaADIAQgBKAFIAWABgAGgAggEAigEAmgEAwgEAIgIKACgAOAAaDAgAEAAYACAAKAA4ABoAIgA=' },
+  configmap: { command: 'create configmap cm1 --from-literal=a=b --from-literal=c=d', body: 'azhzAAoPCgJ2MRIJQ29uZmlnTWFwEiUKEwoDY20xEgAaACIAKgAyADgAQgASBgoBYRIBYhIGCgFjEgFkGgAiAA==' },
+  secret: { command: 'create secret generic s1 --from-literal=password=hunter2secret', body: 'azhzAAoMCgJ2MRIGU2VjcmV0EjEKEgoCczESABoAIgAqADIAOABCABIZCghwYXNzd29yZBINaHVudGVyMnNlY3JldBoAGgAiAA==' },
+  serviceaccount: { command: 'create serviceaccount sa1', body: 'azhzAAoUCgJ2MRIOU2VydmljZUFjY291bnQSFQoTCgNzYTESABoAIgAqADIAOABCABoAIgA=' },
+  rolebinding: { command: 'create rolebinding rb1 --clusterrole=view --user=alice --serviceaccount=default:sa1', body: 'azhzAAorChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgtSb2xlQmluZGluZxKTAQoTCgNyYjESABoAIgAqADIAOABCABIqCgRVc2VyEhlyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvGgVhbGljZSIAEiAKDlNlcnZpY2VBY2NvdW50EgAaA3NhMSIHZGVmYXVsdBouChlyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvEgtDbHVzdGVyUm9sZRoEdmlldxoAIgA=' },
+  job: { command: 'create job j1 --image=bramble-test/busybox:amd64 -- date', body: 'azhzAAoPCghiYXRjaC92MRIDSm9iEpMBChIKAmoxEgAaACIAKgAyADgAQgASczJxChAKABIAGgAiACoAMgA4AEIAEl0SOgoCajESGmJyYW1ibGUtdGVzdC9idXN5Ym94OmFtZDY0GgRkYXRlKgBCAGoAcgCAAQCIAQCQAQCiAQAaBU5ldmVyMgBCAEoAUgBYAGAAaACCAQCKAQCaAQDCAQAaCCAAKAAwADoAGgAiAA==' },
+  service: { command: 'create service clusterip svc1 --tcp=5678:8080', body: 'azhzAAoNCgJ2MRIHU2VydmljZRJvCiEKBHN2YzESABoAIgAqADIAOABCAFoLCgNhcHASBHN2YzESRgoeCgk1Njc4LTgwODASA1RDUBiuLCIHCAAQkD8aACgAEgsKA2FwcBIEc3ZjMRoAIglDbHVzdGVySVA6AEIAUgBaAGAAaAAaAgoAGgAiAA==' },
+  role: { command: 'create role r1 --verb=get,list --resource=pods', body: 'azhzAAokChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgRSb2xlEikKEgoCcjESABoAIgAqADIAOABCABITCgNnZXQKBGxpc3QSABoEcG9kcxoAIgA=' },
+  clusterrole: { command: 'create clusterrole cr1 --verb=get --resource=nodes', body: 'azhzAAorChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgtDbHVzdGVyUm9sZRIlChMKA2NyMRIAGgAiACoAMgA4AEIAEg4KA2dldBIAGgVub2RlcxoAIgA=' },
+  clusterrolebinding: { command: 'create clusterrolebinding crb1 --clusterrole=cr1 --group=devs', body: 'azhzAAoyChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEhJDbHVzdGVyUm9sZUJpbmRpbmcScQoUCgRjcmIxEgAaACIAKgAyADgAQgASKgoFR3JvdXASGXJiYWMuYXV0aG9yaXphdGlvbi5rOHMuaW8aBGRldnMiABotChlyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvEgtDbHVzdGVyUm9sZRoDY3IxGgAiAA==' },
+  resourcequota: { command: 'create quota q1 --hard=pods=2', body: 'azhzAAoTCgJ2MRINUmVzb3VyY2VRdW90YRIlChIKAnExEgAaACIAKgAyADgAQgASDQoLCgRwb2RzEgMKATIaABoAIgA=' },
+} as const;
