@@ -66,6 +66,9 @@ function buildProgram(io: Io): Command {
     .option('--snapshot-entries <n>', 'applied entries between snapshots of the store; the log is compacted after each (default: 10000)')
     .option('--snapshot-inline-bytes <n>', 'larger snapshots are pulled by the follower in resumable pieces (default: 1048576)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: info)')
+    .option('--runtime <docker|none>', 'container runtime of the node agent: docker runs the pods bound to this node, none runs no pods (default: docker)')
+    .option('--host-root <dir>', 'where the agent reads /proc, /sys and /etc from, for the Node object (default: /)')
+    .option('--node-status-ms <ms>', 'how often the agent checks the node\'s conditions; the Node is written only when one changes (default: 10000)')
     .addHelpText(
       'after',
       `

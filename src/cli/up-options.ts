@@ -22,6 +22,12 @@ export interface UpOptions {
   /** Snapshots above this size are fetched by the follower over the client API, resumably. */
   snapshotInlineMaxBytes: number;
   logLevel: string;
+  /** The node agent's container runtime: "docker" runs pods, "none" a node without pods. */
+  runtime: 'docker' | 'none';
+  /** Root of the host files the agent reads (/proc, /sys, /etc): "/" on a board, a fake Pi tree in tests. */
+  hostRoot: string;
+  /** How often the agent reads node conditions (the Node is written only when one changes). */
+  nodeStatusIntervalMs: number;
 }
 
 export interface RawUpFlags {
@@ -38,12 +44,15 @@ export interface RawUpFlags {
   snapshotEntries?: string;
   snapshotInlineBytes?: string;
   logLevel?: string;
+  runtime?: string;
+  hostRoot?: string;
+  nodeStatusMs?: string;
 }
 
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
 export function withEnvFlags(flags: RawUpFlags, env: NodeJS.ProcessEnv): RawUpFlags {
@@ -112,6 +121,8 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
   }
   const logLevel = flags.logLevel ?? 'info';
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  const runtime = flags.runtime ?? 'docker';
+  if (runtime !== 'docker' && runtime !== 'none') throw new UsageError(`--runtime must be docker or none, got "${runtime}"`);
   const tickIntervalMs = positiveInteger(flags.tickMs, '--tick-ms', 100);
   const electionTimeoutTicks = positiveInteger(flags.electionTicks, '--election-ticks', 10);
   const heartbeatIntervalTicks = positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks', 1);
@@ -132,5 +143,8 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     snapshotEveryEntries: positiveInteger(flags.snapshotEntries, '--snapshot-entries', 10_000),
     snapshotInlineMaxBytes: positiveInteger(flags.snapshotInlineBytes, '--snapshot-inline-bytes', 1024 * 1024),
     logLevel,
+    runtime,
+    hostRoot: flags.hostRoot ?? '/',
+    nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
   };
 }

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { LevelStorage } from '../raftnode/level-storage.ts';
 import { bootstrapSnapshotData, RaftNode } from '../raftnode/node.ts';
@@ -10,6 +11,8 @@ import { snapshotFetcher } from '../store/snapshot-fetch.ts';
 import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
 import { startApi, type RunningApi } from '../api/start.ts';
+import { startAgent, type RunningAgent } from '../agent/agent.ts';
+import { InProcessClient } from '../client/index.ts';
 import { buildInfo } from './build-info.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
@@ -84,10 +87,11 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     port: options.clientAddress.port,
     describe: () => ({ name: options.name, version: buildInfo().version, peerAddress, clientAddress: formatHostPort(options.clientAddress) }),
   });
-  const api: { starting?: Promise<RunningApi> } = {};
+  const api: { starting?: Promise<RunningApi>; agent?: Promise<RunningAgent | undefined> } = {};
   const running: RunningNode = {
     stop: () =>
       (stopping ??= (async () => {
+        await (await api.agent)?.stop();
         await (await api.starting?.catch(() => undefined))?.stop();
         await server.stop();
         await node.stop();
@@ -126,6 +130,21 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     (started) => {
       logger.info({ api: started.url, kubeconfig: started.kubeconfigPath }, 'kubernetes API ready');
       process.stderr.write(`Kubernetes API: ${started.url}\nkubeconfig:     ${started.kubeconfigPath}\n  kubectl --kubeconfig ${started.kubeconfigPath} get nodes\n`);
+      if (stopping) return;
+      api.agent = startAgent({
+        client: new InProcessClient(started.registry),
+        nodeName: options.name,
+        dataDir: resolve(options.dataDir),
+        hostRoot: options.hostRoot,
+        runtime: options.runtime,
+        internalIP: internalAddress(apiAddress.host),
+        apiPort: apiAddress.port,
+        nodeStatusIntervalMs: options.nodeStatusIntervalMs,
+        logger: logger.child({ component: 'agent' }),
+      }).catch((error: unknown) => {
+        logger.error({ err: error }, 'the node agent did not start: this node runs no pods');
+        return undefined;
+      });
     },
     (error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
@@ -134,6 +153,16 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     },
   );
   return running;
+}
+
+/** The address other nodes reach this one at: the API's own, or the first external IPv4 when it listens on all. */
+function internalAddress(apiHost: string): string {
+  if (apiHost !== '0.0.0.0' && apiHost !== '::') return apiHost;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const external = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (external) return external.address;
+  }
+  return '127.0.0.1';
 }
 
 /** The peer addresses this node knows, kept beside the log (see RaftNodeOptions.onMembersChanged). */

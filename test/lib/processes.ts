@@ -1,5 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.ts';
@@ -139,6 +141,23 @@ export class ManagedProcess {
   }
 }
 
+const execFileAsync = promisify(execFile);
+
+/**
+ * A `bramble up` that served the API ran a node agent, whose containers carry its data dir as
+ * their scope label (see DockerRuntimeOptions.scope): those, and only those, are removed by id.
+ */
+async function removeAgentContainers(dataDir: string): Promise<void> {
+  if (!existsSync(join(dataDir, 'kubeconfig'))) return;
+  try {
+    const { stdout } = await execFileAsync('docker', ['ps', '--all', '--quiet', '--filter', `label=io.bramble.scope=${dataDir}`]);
+    const ids = stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) await execFileAsync('docker', ['rm', '--force', ...ids]);
+  } catch {
+    // no Docker on this machine: no containers either
+  }
+}
+
 const liveGroups = new Set<ProcessGroup>();
 process.on('exit', () => {
   // Last resort when a test run dies without cleaning up: no child outlives the runner.
@@ -172,9 +191,10 @@ export class ProcessGroup {
     return this.members.map((member) => member.log.map((line) => `[${member.name}] ${line}`).join('\n')).join('\n');
   }
 
-  /** Kills every process this group started (by pid) and removes their data dirs. */
+  /** Kills every process this group started (by pid), removes their pods' containers and their data dirs. */
   async cleanup(): Promise<void> {
     await Promise.all(this.members.map((member) => member.kill('SIGKILL')));
+    await Promise.all(this.members.map((member) => removeAgentContainers(member.dataDir)));
     if (this.rootDir) await rm(this.rootDir, { recursive: true, force: true });
     liveGroups.delete(this);
   }

@@ -39,6 +39,12 @@ export interface DockerRuntimeOptions {
    * own that it can remove by id without pulling it from under another run.
    */
   pauseImageLabels?: Record<string, string>;
+  /**
+   * Tells apart nodes of the same name on one engine (`bramble up` passes its data dir: stable
+   * across restarts, different for each test's node): when set, it labels every container and
+   * only containers carrying it are this node's.
+   */
+  scope?: string;
 }
 
 interface DockerApiError {
@@ -134,6 +140,7 @@ export class DockerRuntime implements Runtime {
     private readonly runnable: RunnablePlatform[],
     private readonly pauseBusyboxPath: string,
     private readonly pauseImageLabels: Record<string, string>,
+    private readonly scope: string | undefined,
   ) {}
 
   static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
@@ -150,7 +157,12 @@ export class DockerRuntime implements Runtime {
       runnable,
       options.pauseBusyboxPath ?? '/bin/busybox',
       options.pauseImageLabels ?? {},
+      options.scope,
     );
+  }
+
+  private scopeLabel(): Record<string, string> {
+    return this.scope === undefined ? {} : { [labels.scope]: this.scope };
   }
 
   async version(): Promise<RuntimeVersion> {
@@ -252,7 +264,7 @@ export class DockerRuntime implements Runtime {
       name: containerName(this.nodeName, config.pod, 'POD', config.attempt),
       Image: image,
       Hostname: config.hostname,
-      Labels: { ...podLabels(this.nodeName, 'sandbox', config.pod), [labels.attempt]: String(config.attempt) },
+      Labels: { ...podLabels(this.nodeName, 'sandbox', config.pod), ...this.scopeLabel(), [labels.attempt]: String(config.attempt) },
       ExposedPorts: exposed,
       HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
     });
@@ -273,7 +285,7 @@ export class DockerRuntime implements Runtime {
   private async inspectOwn(id: string): Promise<Dockerode.ContainerInspectInfo> {
     try {
       const info = await this.docker.getContainer(id).inspect();
-      if (info.Config.Labels?.[labels.node] !== this.nodeName) throw new ContainerNotFoundError(id, this.nodeName);
+      if (info.Config.Labels?.[labels.node] !== this.nodeName || (this.scope !== undefined && info.Config.Labels[labels.scope] !== this.scope)) throw new ContainerNotFoundError(id, this.nodeName);
       return info;
     } catch (error) {
       if (statusOf(error) === 404) throw new ContainerNotFoundError(id, this.nodeName);
@@ -284,7 +296,7 @@ export class DockerRuntime implements Runtime {
   private async listOwn(role: 'sandbox' | 'container', extra: string[]): Promise<Dockerode.ContainerInspectInfo[]> {
     const found = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${labels.node}=${this.nodeName}`, `${labels.role}=${role}`, ...extra] },
+      filters: { label: [`${labels.node}=${this.nodeName}`, `${labels.role}=${role}`, ...Object.entries(this.scopeLabel()).map(([k, v]) => `${k}=${v}`), ...extra] },
     });
     const inspected = await Promise.all(
       found.map((c) => this.docker.getContainer(c.Id).inspect().catch((error: unknown) => (statusOf(error) === 404 ? null : Promise.reject(error)))),
@@ -346,6 +358,7 @@ export class DockerRuntime implements Runtime {
       OpenStdin: config.stdin,
       Labels: {
         ...podLabels(this.nodeName, 'container', pod),
+        ...this.scopeLabel(),
         [labels.container]: config.name,
         [labels.attempt]: String(config.attempt),
         [labels.sandbox]: sandboxId,

@@ -14,6 +14,8 @@ export const labels = {
   attempt: 'io.bramble.container.attempt',
   sandbox: 'io.bramble.sandbox',
   image: 'io.bramble.image',
+  /** Optional: which of several same-named nodes on one engine (see DockerRuntimeOptions.scope). */
+  scope: 'io.bramble.scope',
 } as const;
 
 export type Role = 'sandbox' | 'container';

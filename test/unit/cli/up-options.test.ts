@@ -15,6 +15,9 @@ describe('bramble up options', () => {
     assert.equal(options.initialCluster, null);
     assert.equal(options.join, null);
     assert.equal(options.tickIntervalMs, 100);
+    assert.equal(options.runtime, 'docker');
+    assert.equal(options.hostRoot, '/');
+    assert.equal(options.nodeStatusIntervalMs, 10_000);
   });
 
   test('a static cluster lists every member with its peer address', () => {
@@ -46,6 +49,8 @@ describe('bramble up options', () => {
     ['heartbeat not below election timeout', { name: 'a', heartbeatTicks: '10', electionTicks: '10' }, /must be smaller than --election-ticks/],
     ['tick not a number', { name: 'a', tickMs: 'fast' }, /--tick-ms must be a positive whole number, got "fast"/],
     ['unknown log level', { name: 'a', logLevel: 'loud' }, /--log-level must be one of/],
+    ['unknown container runtime', { name: 'a', runtime: 'podman' }, /--runtime must be docker or none, got "podman"/],
+    ['node status interval not a number', { name: 'a', nodeStatusMs: '0' }, /--node-status-ms must be a positive whole number/],
   ];
   for (const [what, flags, message] of refusals) {
     test(`refuses ${what} with a message saying what to do`, () => {

@@ -1,0 +1,99 @@
+// Keeps this board's Node object true: created at the agent's first start, updated only when a
+// fact or a condition's status/reason changes. A condition whose status and reason stay keep its
+// stored message and times, so readings that move all the time ("812 MiB available", "41.2 °C")
+// do not turn into a Raft write per check: an idle node writes nothing.
+import { findResource, type KubeObject } from '../api/resources/index.ts';
+import { ClientError, type Client } from '../client/index.ts';
+import type { NodeCondition, NodeFacts } from './node-info.ts';
+import { buildNodeObject, type NodeObject } from './node-object.ts';
+
+const nodesInfo = (() => {
+  const info = findResource('', 'v1', 'nodes');
+  if (!info) throw new Error('core/v1 nodes missing from the catalog');
+  return info;
+})();
+
+type StoredCondition = NodeObject['status']['conditions'][number];
+
+interface StoredNode extends KubeObject {
+  metadata: KubeObject['metadata'] & { labels?: Record<string, string>; annotations?: Record<string, string> };
+  status?: Partial<NodeObject['status']> & Record<string, unknown>;
+}
+
+export interface NodeReading {
+  facts: NodeFacts;
+  conditions: NodeCondition[];
+}
+
+export interface NodeRegistrationOptions {
+  client: Client;
+  nodeName: string;
+  /** Where other nodes reach this one (InternalIP), and the API port they forward logs/exec to. */
+  internalIP: string;
+  apiPort: number;
+  now?: () => number;
+}
+
+/** What the registration writes, per sync: "created", "updated" or "unchanged". */
+export type RegistrationResult = 'created' | 'updated' | 'unchanged';
+
+export class NodeRegistration {
+  private readonly now: () => number;
+  /** How many writes this agent made to its Node (tests and logs: an idle node stays put). */
+  writes = 0;
+
+  constructor(private readonly options: NodeRegistrationOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async sync(reading: NodeReading): Promise<RegistrationResult> {
+    let stored: StoredNode | null;
+    try {
+      stored = (await this.options.client.get(nodesInfo, undefined, this.options.nodeName)) as StoredNode;
+    } catch (error) {
+      if (!(error instanceof ClientError && error.code === 404)) throw error;
+      stored = null;
+    }
+    const storedConditions = (stored?.status?.conditions ?? []) as StoredCondition[];
+    const built = buildNodeObject({
+      nodeName: this.options.nodeName,
+      facts: reading.facts,
+      conditions: reading.conditions,
+      internalIP: this.options.internalIP,
+      nowMs: this.now(),
+      previous: { status: { conditions: storedConditions } } as NodeObject,
+    });
+    const byType = new Map(storedConditions.map((c) => [c.type, c]));
+    const conditions = built.status.conditions.map((c) => {
+      const old = byType.get(c.type);
+      return old && old.status === c.status && old.reason === c.reason ? old : c;
+    });
+    const owned = new Set(conditions.map((c) => c.type));
+    const status = {
+      ...built.status,
+      conditions: [...conditions, ...storedConditions.filter((c) => !owned.has(c.type))],
+      daemonEndpoints: { kubeletEndpoint: { Port: this.options.apiPort } },
+    };
+    if (!stored) {
+      await this.options.client.create(nodesInfo, { ...built, status } as unknown as KubeObject);
+      this.writes++;
+      return 'created';
+    }
+    const labels = { ...(stored.metadata.labels ?? {}), ...built.metadata.labels };
+    const annotations = { ...(stored.metadata.annotations ?? {}), ...(built.metadata.annotations ?? {}) };
+    const next: StoredNode = {
+      ...stored,
+      metadata: { ...stored.metadata, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+      status: { ...(stored.status ?? {}), ...status },
+    };
+    const same = JSON.stringify([stored.metadata.labels ?? {}, stored.metadata.annotations ?? {}, ownedStatus(stored.status)]) === JSON.stringify([next.metadata.labels, next.metadata.annotations ?? {}, ownedStatus(next.status)]);
+    if (same) return 'unchanged';
+    await this.options.client.update(nodesInfo, next);
+    this.writes++;
+    return 'updated';
+  }
+}
+
+function ownedStatus(status: StoredNode['status']): unknown[] {
+  return [status?.capacity, status?.allocatable, status?.conditions, status?.addresses, status?.nodeInfo, status?.daemonEndpoints];
+}
