@@ -13,7 +13,7 @@ started_at=$(date +%s)
 say() { printf 'test-host: %s\n' "$*"; }
 die() { printf 'test-host: %s\n' "$*" >&2; exit 1; }
 
-native_packages=(docker.io busybox-static qemu-user-static binfmt-support iproute2 iptables iputils-ping shellcheck)
+native_packages=(docker.io busybox-static qemu-user-static binfmt-support iproute2 iptables iputils-ping shellcheck avahi-daemon avahi-utils dbus)
 arm64_packages=(libc6:arm64 libstdc++6:arm64)
 # busybox-static:amd64 and :arm64 conflict (same /bin/busybox), so the arm64 one is unpacked
 # into the cache instead of installed; so is the amd64 one, which keeps both paths alike.
@@ -78,7 +78,14 @@ done
 if [ ${#missing_packages[@]} -gt 0 ]; then
   apt_update_once
   say "installing ${missing_packages[*]}"
+  # avahi-daemon's package would start the daemon on this machine's own network; the tests run
+  # it only inside their namespaces. policy-rc.d answering 101 keeps packages from starting services.
+  made_policy=false
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=true
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing_packages[@]}" >/dev/null
+  if $made_policy; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # 2. Static busybox for each architecture, unpacked (not installed) into the cache.
