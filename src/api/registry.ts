@@ -17,10 +17,12 @@ import {
   parseLabelSelector,
   planDeletion,
   prepareForCreate,
+  readyToRemove,
   prepareForUpdate,
   validateCreate,
   validateUpdate,
   type KubeObject,
+  type PropagationPolicy,
   type ResourceInfo,
   type Status,
 } from './resources/index.ts';
@@ -74,12 +76,69 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/**
+ * The control plane's write fence: the store key the Raft leader's control loops claimed for
+ * their term, and the revision of that claim. A fenced registry's writes apply only while the key
+ * is unchanged, so once a newer leader claims it, a deposed leader's late writes all fail.
+ */
+export interface Fence {
+  term: number;
+  holder: string;
+  revision: number;
+}
+
+/** Outside /registry/: not an API object, never listed or watched through the API. */
+export const FENCE_KEY = '/bramble/control/leader';
+
 export class Registry {
+  private fence: Fence | undefined;
+
   constructor(
     private readonly store: RegistryStore,
     private readonly cipher: SecretCipher | undefined,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** A view of this registry whose writes carry `fence` (see Fence). */
+  fenced(fence: Fence): Registry {
+    const view = new Registry(this.store, this.cipher, this.now);
+    view.fence = fence;
+    return view;
+  }
+
+  /**
+   * Claims the control plane for `term` on behalf of `holder` (compare-and-swap on FENCE_KEY).
+   * Refused when the key already holds a newer term: that leader's loops own the cluster.
+   */
+  async acquireFence(term: number, holder: string): Promise<Fence> {
+    const k = enc.encode(FENCE_KEY);
+    for (;;) {
+      const current = (await this.store.range({ key: k })).kvs[0];
+      if (current) {
+        const claim = JSON.parse(dec.decode(current.value)) as { term: number; holder: string };
+        if (claim.term > term) throw new ApiError(failure(409, 'Conflict', `fenced: the control plane belongs to ${claim.holder} (term ${claim.term}), newer than term ${term}`));
+      }
+      const res = await this.store.txn({
+        compare: [{ key: k, target: 'modRevision', result: '=', value: current?.modRevision ?? 0 }],
+        success: [{ op: 'put', key: k, value: enc.encode(JSON.stringify({ term, holder })) }],
+        failure: [],
+      });
+      if (res.succeeded) return { term, holder, revision: res.header.revision };
+    }
+  }
+
+  private fenceCompare(): TxnRequest['compare'] {
+    return this.fence ? [{ key: enc.encode(FENCE_KEY), target: 'modRevision', result: '=', value: this.fence.revision }] : [];
+  }
+
+  /** After a failed txn: throws when the fence moved (a newer leader), so the caller's 409 is not a plain conflict. */
+  private async checkFence(): Promise<void> {
+    if (!this.fence) return;
+    const current = (await this.store.range({ key: enc.encode(FENCE_KEY) })).kvs[0];
+    if (current?.modRevision !== this.fence.revision) {
+      throw new ApiError(failure(409, 'Conflict', `fenced: this node's control loops lost the cluster (term ${this.fence.term}); a newer leader decides now`));
+    }
+  }
 
   private decode(info: ResourceInfo, kv: KeyValue): KubeObject {
     let bytes = kv.value;
@@ -133,11 +192,14 @@ export class Registry {
     }
     const k = enc.encode(key);
     const res = await this.store.txn({
-      compare: [{ key: k, target: 'createRevision', result: '=', value: 0 }],
+      compare: [{ key: k, target: 'createRevision', result: '=', value: 0 }, ...this.fenceCompare()],
       success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }],
       failure: [],
     });
-    if (!res.succeeded) throw new ApiError(alreadyExists(info, name));
+    if (!res.succeeded) {
+      await this.checkFence();
+      throw new ApiError(alreadyExists(info, name));
+    }
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
   }
 
@@ -154,6 +216,8 @@ export class Registry {
     const errors = validateUpdate(info, obj, old);
     if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
     if (opts.dryRun) return obj;
+    // The last finalizer gone from an object marked for deletion: it goes now, as in Kubernetes.
+    if (readyToRemove(info, obj)) return this.removeIfUnchanged(info, old, obj);
     return this.writeIfUnchanged(info, old, obj);
   }
 
@@ -167,28 +231,44 @@ export class Registry {
     const key = registryKey(info, old.metadata.namespace, name);
     const k = enc.encode(key);
     const res = await this.store.txn({
-      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }],
+      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }, ...this.fenceCompare()],
       success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }],
       failure: [],
     });
-    if (!res.succeeded) throw new ApiError(conflict(info, name));
+    if (!res.succeeded) {
+      await this.checkFence();
+      throw new ApiError(conflict(info, name));
+    }
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
   }
 
-  /** Removes the object, or marks it (finalizers, pod grace period) as Kubernetes does. */
-  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions & { gracePeriodSeconds?: number } = {}): Promise<KubeObject> {
-    const old = await this.get(info, namespace, name);
-    const plan = planDeletion(info, old, { now: this.now(), ...(opts.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: opts.gracePeriodSeconds }) });
-    if (opts.dryRun) return plan.action === 'mark' ? plan.object : old;
-    if (plan.action === 'mark') return this.writeIfUnchanged(info, old, plan.object);
+  /** Removes the key if nobody changed it since `old` (409 otherwise); answers `last`, the object as it went. */
+  private async removeIfUnchanged(info: ResourceInfo, old: KubeObject, last: KubeObject): Promise<KubeObject> {
+    const name = old.metadata.name ?? '';
     const k = enc.encode(registryKey(info, old.metadata.namespace, name));
     const res = await this.store.txn({
-      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }],
+      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }, ...this.fenceCompare()],
       success: [{ op: 'deleteRange', key: k }],
       failure: [],
     });
-    if (!res.succeeded) throw new ApiError(conflict(info, name));
-    return old;
+    if (!res.succeeded) {
+      await this.checkFence();
+      throw new ApiError(conflict(info, name));
+    }
+    return last;
+  }
+
+  /** Removes the object, or marks it (finalizers, pod grace period) as Kubernetes does. */
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions & { gracePeriodSeconds?: number; propagationPolicy?: PropagationPolicy } = {}): Promise<KubeObject> {
+    const old = await this.get(info, namespace, name);
+    const plan = planDeletion(info, old, {
+      now: this.now(),
+      ...(opts.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: opts.gracePeriodSeconds }),
+      ...(opts.propagationPolicy === undefined ? {} : { propagationPolicy: opts.propagationPolicy }),
+    });
+    if (opts.dryRun) return plan.action === 'mark' ? plan.object : old;
+    if (plan.action === 'mark') return this.writeIfUnchanged(info, old, plan.object);
+    return this.removeIfUnchanged(info, old, old);
   }
 
   /**

@@ -442,13 +442,18 @@ export class ApiServer {
     }
     if (method === 'DELETE') {
       let grace = parseIntParam(url, 'gracePeriodSeconds');
+      let propagation: unknown = url.searchParams.get('propagationPolicy') ?? undefined;
       const raw = await readBody(req);
       if (raw.length > 0) {
-        const opts = decodeBody(raw, contentTypeOf(req)) as { gracePeriodSeconds?: unknown; dryRun?: unknown } | null;
+        const opts = decodeBody(raw, contentTypeOf(req)) as { gracePeriodSeconds?: unknown; dryRun?: unknown; propagationPolicy?: unknown } | null;
         if (opts && typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
+        if (opts && opts.propagationPolicy !== undefined) propagation = opts.propagationPolicy;
+      }
+      if (propagation !== undefined && propagation !== 'Orphan' && propagation !== 'Background' && propagation !== 'Foreground') {
+        throw new ApiError(badRequest(`propagationPolicy ${JSON.stringify(propagation)} is not supported: use Orphan, Background or Foreground`));
       }
       await this.admit('DELETE', target, user, name, undefined, undefined, dryRun);
-      const obj = await registry.delete(info, namespace, name, { dryRun, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) });
+      const obj = await registry.delete(info, namespace, name, { dryRun, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}), ...(propagation !== undefined ? { propagationPolicy: propagation } : {}) });
       if (obj.metadata.deletionTimestamp !== undefined) return send(res, 202, obj);
       return send(res, 200, info.kind === 'Pod' || info.kind === 'Namespace' ? obj : success({ name, kind: info.resource, uid: obj.metadata.uid ?? '' }));
     }

@@ -60,6 +60,7 @@ function buildProgram(io: Io): Command {
     .option('--api-addr <host:port>', `address of the Kubernetes API, HTTPS, or "off" for a store-only node (default: 127.0.0.1:${defaultApiPort})`)
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
+    .option('--node-grace-ms <ms>', 'the Raft leader marks a board it has not heard from for this long unreachable and moves its pods to other boards (default: 4000)')
     .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')
     .option('--election-ticks <n>', 'ticks without a leader before an election (default: 10)')
     .option('--heartbeat-ticks <n>', 'ticks between leader heartbeats (default: 1)')

@@ -28,6 +28,8 @@ export interface UpOptions {
   hostRoot: string;
   /** How often the agent reads node conditions (the Node is written only when one changes). */
   nodeStatusIntervalMs: number;
+  /** The leader marks a node not heard from for this long unreachable and moves its pods. */
+  nodeGraceMs: number;
 }
 
 export interface RawUpFlags {
@@ -47,12 +49,13 @@ export interface RawUpFlags {
   runtime?: string;
   hostRoot?: string;
   nodeStatusMs?: string;
+  nodeGraceMs?: string;
 }
 
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
 export function withEnvFlags(flags: RawUpFlags, env: NodeJS.ProcessEnv): RawUpFlags {
@@ -146,5 +149,6 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     runtime,
     hostRoot: flags.hostRoot ?? '/',
     nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
+    nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
   };
 }

@@ -13,6 +13,7 @@ import { ReplicatedStore } from '../store/replicated-store.ts';
 import { startApi, type RunningApi } from '../api/start.ts';
 import { startAgent, type RunningAgent } from '../agent/agent.ts';
 import { InProcessClient } from '../client/index.ts';
+import { ControlManager, defaultControllers } from '../control/index.ts';
 import { buildInfo } from './build-info.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
@@ -87,10 +88,11 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     port: options.clientAddress.port,
     describe: () => ({ name: options.name, version: buildInfo().version, peerAddress, clientAddress: formatHostPort(options.clientAddress) }),
   });
-  const api: { starting?: Promise<RunningApi>; agent?: Promise<RunningAgent | undefined> } = {};
+  const api: { starting?: Promise<RunningApi>; agent?: Promise<RunningAgent | undefined>; control?: ControlManager } = {};
   const running: RunningNode = {
     stop: () =>
       (stopping ??= (async () => {
+        api.control?.stop();
         await (await api.agent)?.stop();
         await (await api.starting?.catch(() => undefined))?.stop();
         await server.stop();
@@ -129,6 +131,16 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   api.starting.then(
     (started) => {
       logger.info({ api: started.url, kubeconfig: started.kubeconfigPath }, 'kubernetes API ready');
+      // The scheduler and controllers run only while this node leads, their writes fenced by its term.
+      api.control = new ControlManager({
+        leadership: node,
+        nodeName: options.name,
+        connect: (term) => InProcessClient.fenced(started.registry, term, options.name),
+        controllers: defaultControllers(),
+        logger,
+        config: { nodeGraceMs: options.nodeGraceMs },
+      });
+      if (!stopping) api.control.start();
       process.stderr.write(`Kubernetes API: ${started.url}\nkubeconfig:     ${started.kubeconfigPath}\n  kubectl --kubeconfig ${started.kubeconfigPath} get nodes\n`);
       if (stopping) return;
       api.agent = startAgent({

@@ -28,7 +28,15 @@ export interface Client {
   update(info: ResourceInfo, object: KubeObject, options?: { subresource?: 'status' }): Promise<KubeObject>;
   patch(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown): Promise<KubeObject>;
   /** The deleted (or, with finalizers or a grace period, the marked) object; over HTTP a Status for kinds Kubernetes answers so. */
-  delete(info: ResourceInfo, namespace: string | undefined, name: string, options?: { gracePeriodSeconds?: number }): Promise<KubeObject | Status>;
+  delete(info: ResourceInfo, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject | Status>;
+  /** POST pods/<name>/binding: sets spec.nodeName and PodScheduled=True; 409 when already bound or being deleted. */
+  bind(namespace: string, podName: string, nodeName: string): Promise<void>;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  /** What happens to the object's dependents (ownerReferences): see the garbage collector. */
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
 }
 
 /** A request the API refused; `status` is the Kubernetes Status it answered. */

@@ -144,5 +144,11 @@ export class HttpClient implements Client {
 
   patch: Client['patch'] = (info, namespace, name, type, patch) => this.call('PATCH', resourcePath(info, namespace, name), patch, PATCH_TYPES[type]);
 
-  delete: Client['delete'] = (info, namespace, name, options = {}) => this.call('DELETE', resourcePath(info, namespace, name) + query({ gracePeriodSeconds: options.gracePeriodSeconds?.toString() }));
+  delete: Client['delete'] = (info, namespace, name, options = {}) =>
+    this.call('DELETE', resourcePath(info, namespace, name) + query({ gracePeriodSeconds: options.gracePeriodSeconds?.toString(), propagationPolicy: options.propagationPolicy }));
+
+  bind: Client['bind'] = async (namespace, podName, nodeName) => {
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: podName, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
+    await this.call('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/binding`, binding);
+  };
 }

@@ -1,7 +1,7 @@
 // The Client inside a node's process: straight to the Registry, no HTTP, no authorization (the
 // callers are the node's own control loops). Patches use the same functions as the server.
 import { ApiError, type Registry } from '../api/registry.ts';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, SelectorError, badRequest, failure, type JsonPatchOp, type KubeObject } from '../api/resources/index.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, bindPod, findResource, PatchError, SelectorError, badRequest, failure, type JsonPatchOp, type KubeObject, type Status } from '../api/resources/index.ts';
 import { ClientError, type Client } from './client.ts';
 
 async function mapped<T>(body: () => Promise<T>): Promise<T> {
@@ -17,6 +17,15 @@ async function mapped<T>(body: () => Promise<T>): Promise<T> {
 
 export class InProcessClient implements Client {
   constructor(private readonly registry: Registry) {}
+
+  /**
+   * A client for the Raft leader's control loops of `term`: claims the registry's write fence for
+   * the term (ClientError 409 "fenced: ..." when a newer term holds it) and carries it on every write.
+   */
+  static async fenced(registry: Registry, term: number, holder: string): Promise<InProcessClient> {
+    const fence = await mapped(() => registry.acquireFence(term, holder));
+    return new InProcessClient(registry.fenced(fence));
+  }
 
   get: Client['get'] = (info, namespace, name) => mapped(() => this.registry.get(info, namespace, name));
 
@@ -44,4 +53,14 @@ export class InProcessClient implements Client {
     });
 
   delete: Client['delete'] = (info, namespace, name, options = {}) => mapped(() => this.registry.delete(info, namespace, name, options));
+
+  bind: Client['bind'] = (namespace, podName, nodeName) =>
+    mapped(async () => {
+      const pods = findResource('', 'v1', 'pods');
+      if (!pods) throw new Error('pods missing from the resource catalog');
+      const pod = await this.registry.get(pods, namespace, podName);
+      const bound = bindPod(pods, pod, { apiVersion: 'v1', kind: 'Binding', metadata: { name: podName, namespace }, target: { kind: 'Node', name: nodeName } }, new Date());
+      if (bound.kind === 'Status') throw new ClientError(bound as Status);
+      await this.registry.writeIfUnchanged(pods, pod, bound as KubeObject);
+    });
 }

@@ -131,6 +131,10 @@ export class RaftNode<Result> {
   private requestCounter = 0;
   private readonly requestPrefix = randomBytes(6).toString('hex');
   private leader: NodeId | null = null;
+  private leading = false;
+  private readonly leadershipListeners = new Set<(leading: boolean, term: number) => void>();
+  /** When (Date.now()) a message from each peer last arrived: the leader's view of who is alive, kept in memory only. */
+  private readonly lastHeardMs = new Map<NodeId, number>();
   private readonly o: Required<Omit<RaftNodeOptions<Result>, 'initialMembers' | 'onFatal' | 'onMembersChanged' | 'seed' | 'snapshotTransfer'>> &
     Pick<RaftNodeOptions<Result>, 'onFatal' | 'onMembersChanged' | 'snapshotTransfer'>;
   /** Snapshots being fetched, by "term/index", so a resent ticket does not start a second download. */
@@ -193,7 +197,9 @@ export class RaftNode<Result> {
 
   receive(messages: Message[]): void {
     if (this.stopped) return;
+    const now = Date.now();
     for (const message of messages) {
+      this.lastHeardMs.set(message.from, now);
       if (message.type === 'snap' && message.snapshot && this.o.snapshotTransfer) {
         const ticket = decodeSnapshotTicket(message.context);
         if (ticket) {
@@ -277,6 +283,21 @@ export class RaftNode<Result> {
     return { ...this.raw.status(), members: { ...this.members }, stateMachineApplied: this.o.stateMachine.appliedIndex() };
   }
 
+  /**
+   * Calls `listener(true, term)` when this node becomes leader and `listener(false, term)` the
+   * moment it stops being one (the leader's control loops start and stop on it). Returns an
+   * unsubscribe function.
+   */
+  onLeadershipChange(listener: (leading: boolean, term: number) => void): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  /** When a message from each peer last arrived (ms since the epoch); peers never heard from are absent. */
+  lastContact(): ReadonlyMap<NodeId, number> {
+    return this.lastHeardMs;
+  }
+
   leaderAddress(): string | null {
     return this.leader ? (this.members[this.leader] ?? null) : null;
   }
@@ -346,6 +367,10 @@ export class RaftNode<Result> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.ticker);
+    if (this.leading) {
+      this.leading = false;
+      for (const listener of this.leadershipListeners) listener(false, this.raw.status().term);
+    }
     for (const pending of [this.pendingProposals, this.pendingReads, this.pendingConfChanges] as Map<string, Pending<unknown>>[]) {
       for (const [key, entry] of pending) {
         clearTimeout(entry.timer);
@@ -410,6 +435,18 @@ export class RaftNode<Result> {
     if (leader !== this.leader) this.o.logger.info({ leader, role, term: this.raw.status().term }, leader ? 'leader elected' : 'no leader');
     this.leader = leader;
     if (leader) for (const wake of this.leaderWaiters) wake();
+    const leading = role === 'leader';
+    if (leading !== this.leading) {
+      this.leading = leading;
+      const term = this.raw.status().term;
+      for (const listener of this.leadershipListeners) {
+        try {
+          listener(leading, term);
+        } catch (error) {
+          this.o.logger.error({ err: error }, 'a leadership listener failed');
+        }
+      }
+    }
   }
 
   private async applySnapshot(snapshot: Snapshot): Promise<void> {

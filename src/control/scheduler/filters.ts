@@ -1,60 +1,196 @@
-import { parseQuantity } from '../../api/resources/quantity.ts';
-import type { SchedNode, SchedPod, Snapshot, Taint, Toleration } from './types.ts';
+// Filter plugins: each says why a node cannot take the pod, in the words Kubernetes' scheduler
+// uses, or undefined when it can. `prepare` computes once per pod what several filters share.
+import { compileSelector, selects, termMatches } from './selectors.ts';
+import { hostPorts, podRequests, type ClusterState, type NodeInfo, type Requests } from './state.ts';
+import type { PodAffinityTerm, SchedNode, SchedPod, Taint, Toleration, TopologySpreadConstraint } from './types.ts';
+import type { LabelSelectorQuery } from '../../client/index.ts';
 
-/** A filter returns undefined when the node fits, else a Kubernetes-style reason. */
-export type Filter = (pod: SchedPod, node: SchedNode, snap: Snapshot) => string | undefined;
-
-export function podRequests(pod: SchedPod): { cpu: number; memory: number } {
-  let cpu = 0;
-  let memory = 0;
-  for (const c of pod.spec.containers) {
-    cpu += parseQuantity(c.resources?.requests?.cpu ?? '0') ?? 0;
-    memory += parseQuantity(c.resources?.requests?.memory ?? '0') ?? 0;
-  }
-  return { cpu, memory };
+/** Per-pod facts computed once per scheduling attempt. */
+export interface PodContext {
+  pod: SchedPod;
+  requests: Requests;
+  ports: string[];
+  /** Topology domains ("key=value") holding pods that the pod's required (anti-)affinity terms select. */
+  antiAffinityDomains: Set<string>[];
+  affinityDomains: Set<string>[];
+  antiTerms: PodAffinityTerm[];
+  affinityTerms: PodAffinityTerm[];
+  /** Whether some existing pod matches each required affinity term at all (a first pod may place itself). */
+  affinityAnyMatch: boolean[];
+  /** Image -> platforms ("linux/arm64") reported by nodes (annotation IMAGE_PLATFORMS_ANNOTATION). */
+  imagePlatforms: Map<string, Set<string>>;
+  /** Per topologySpreadConstraint: matching pods per domain and the smallest count. */
+  spread: { constraint: TopologySpreadConstraint; counts: Map<string, number>; min: number }[];
 }
 
-export const nodeReady: Filter = (_pod, node) => {
-  if (node.spec?.unschedulable) return "node(s) were unschedulable";
+export type Filter = (ctx: PodContext, node: NodeInfo, state: ClusterState) => string | undefined;
+
+/**
+ * A node's agent may list the platforms of the images its engine holds, as JSON
+ * `{"<image>": ["linux/arm64", ...]}`: the one place the scheduler can learn an image's
+ * architectures on a cluster without a registry.
+ */
+export const IMAGE_PLATFORMS_ANNOTATION = 'bramble.io/image-platforms';
+
+function domainsFor(term: PodAffinityTerm, pod: SchedPod, state: ClusterState): Set<string> {
+  const sel: LabelSelectorQuery = compileSelector(term.labelSelector);
+  const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
+  const domains = new Set<string>();
+  for (const info of state.nodes.values()) {
+    const value = info.node.metadata.labels?.[term.topologyKey] ?? (term.topologyKey === 'kubernetes.io/hostname' ? info.name : undefined);
+    if (value === undefined) continue;
+    for (const other of info.pods.values()) {
+      if (namespaces.includes(other.metadata.namespace ?? 'default') && selects(sel, other.metadata.labels)) {
+        domains.add(value);
+        break;
+      }
+    }
+  }
+  return domains;
+}
+
+function imagePlatformsOf(state: ClusterState): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const info of state.nodes.values()) {
+    const raw = info.node.metadata.annotations?.[IMAGE_PLATFORMS_ANNOTATION];
+    if (!raw) continue;
+    try {
+      const parsed = JSON.parse(raw) as Record<string, unknown>;
+      for (const [image, platforms] of Object.entries(parsed)) {
+        if (!Array.isArray(platforms)) continue;
+        const set = out.get(image) ?? out.set(image, new Set()).get(image)!;
+        for (const p of platforms) if (typeof p === 'string') set.add(p);
+      }
+    } catch {
+      // an unreadable annotation tells nothing
+    }
+  }
+  return out;
+}
+
+export function prepare(pod: SchedPod, state: ClusterState): PodContext {
+  const antiTerms = pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  const affinityTerms = pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  const affinityDomains = affinityTerms.map((t) => domainsFor(t, pod, state));
+  return {
+    pod,
+    requests: podRequests(pod),
+    ports: hostPorts(pod),
+    antiTerms,
+    affinityTerms,
+    antiAffinityDomains: antiTerms.map((t) => domainsFor(t, pod, state)),
+    affinityDomains,
+    affinityAnyMatch: affinityDomains.map((d) => d.size > 0),
+    imagePlatforms: pod.spec.containers.some((c) => c.image) ? imagePlatformsOf(state) : new Map(),
+    spread: (pod.spec.topologySpreadConstraints ?? []).map((constraint) => {
+      const counts = spreadCounts(pod, constraint.topologyKey, compileSelector(constraint.labelSelector), state);
+      return { constraint, counts, min: counts.size === 0 ? 0 : Math.min(...counts.values()) };
+    }),
+  };
+}
+
+export const nodeReady: Filter = (_ctx, { node }) => {
+  if (node.spec?.unschedulable) return 'node(s) were unschedulable';
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  return ready?.status === 'True' ? undefined : "node(s) were not ready";
+  return ready?.status === 'True' ? undefined : 'node(s) were not ready';
 };
 
-export const nodeSelector: Filter = (pod, node) => {
+export function nodeMatchesSelectorAndAffinity(pod: SchedPod, node: SchedNode): boolean {
   const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) {
-    if (labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
+  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  // Terms are ORed; a required affinity without terms matches no node, as in Kubernetes.
+  if (required) return (required.nodeSelectorTerms ?? []).some((t) => termMatches(t, node));
+  return true;
+}
+
+/** nodeSelector and required node affinity (kubernetes.io/arch, hostname, any label): one reason, as Kubernetes words it. */
+export const nodeAffinity: Filter = ({ pod }, { node }) => (nodeMatchesSelectorAndAffinity(pod, node) ? undefined : "node(s) didn't match Pod's node affinity/selector");
+
+/** The image's architectures, when some node reported them, must include the node's. */
+export const imageArchitecture: Filter = ({ pod, imagePlatforms }, { node }) => {
+  const arch = node.metadata.labels?.['kubernetes.io/arch'];
+  if (!arch) return undefined;
+  for (const c of pod.spec.containers) {
+    const platforms = c.image ? imagePlatforms.get(c.image) : undefined;
+    if (!platforms || platforms.size === 0) continue;
+    const variant = node.metadata.labels?.['bramble.io/arch-variant'];
+    const fits = [...platforms].some((p) => {
+      const [, a, v] = p.split('/');
+      return a === arch && (v === undefined || variant === undefined || v === variant);
+    });
+    if (!fits) return `node(s) didn't match image architecture (${[...platforms].map((p) => p.split('/').slice(1).join('/')).sort().join(', ')})`;
   }
   return undefined;
 };
 
-export const resourcesFit: Filter = (pod, node, snap) => {
-  const alloc = node.status?.allocatable ?? {};
-  const bound = snap.boundPods[node.metadata.name] ?? [];
-  const want = podRequests(pod);
-  const used = bound.map(podRequests).reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), { cpu: 0, memory: 0 });
-  const maxPods = parseQuantity(alloc.pods ?? '110') ?? 110;
-  if (bound.length + 1 > maxPods) return 'Too many pods';
-  if (used.cpu + want.cpu > (parseQuantity(alloc.cpu ?? '0') ?? 0)) return 'Insufficient cpu';
-  if (used.memory + want.memory > (parseQuantity(alloc.memory ?? '0') ?? 0)) return 'Insufficient memory';
+export const resourcesFit: Filter = ({ requests }, info) => {
+  const a = info.allocatable;
+  if (info.pods.size + 1 > a.pods) return 'Too many pods';
+  if (info.requested.cpu + requests.cpu > a.cpu) return 'Insufficient cpu';
+  if (info.requested.memory + requests.memory > a.memory) return 'Insufficient memory';
   return undefined;
 };
 
-function tolerates(t: Toleration, taint: Taint): boolean {
+export const hostPortsFree: Filter = ({ ports }, info) => (ports.some((p) => info.ports.has(p)) ? "node(s) didn't have free ports for the requested pod ports" : undefined);
+
+export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key === undefined && t.operator === 'Exists') return true;
+  if (t.key === undefined || t.key === '') return t.operator === 'Exists';
   if (t.key !== taint.key) return false;
   return t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '');
 }
 
-export const taintToleration: Filter = (pod, node) => {
+export const taintToleration: Filter = ({ pod }, { node }) => {
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect === 'PreferNoSchedule') continue;
-    if (!(pod.spec.tolerations ?? []).some((t) => tolerates(t, taint))) {
-      return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
-    }
+    if (!(pod.spec.tolerations ?? []).some((t) => tolerates(t, taint))) return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
   }
   return undefined;
 };
 
-export const DEFAULT_FILTERS: readonly Filter[] = [nodeReady, nodeSelector, taintToleration, resourcesFit];
+export function domainOf(node: SchedNode, topologyKey: string): string | undefined {
+  return node.metadata.labels?.[topologyKey] ?? (topologyKey === 'kubernetes.io/hostname' ? node.metadata.name : undefined);
+}
+
+/** Required pod anti-affinity (no selected pod in the node's topology domain) and affinity (some selected pod there). */
+export const interPodAffinity: Filter = (ctx, { node }) => {
+  for (const [i, term] of ctx.antiTerms.entries()) {
+    const d = domainOf(node, term.topologyKey);
+    if (d !== undefined && ctx.antiAffinityDomains[i]!.has(d)) return "node(s) didn't match pod anti-affinity rules";
+  }
+  for (const [i, term] of ctx.affinityTerms.entries()) {
+    const d = domainOf(node, term.topologyKey);
+    if (d === undefined) return "node(s) didn't match pod affinity rules";
+    // The first pod of a group that selects itself may go anywhere, as in Kubernetes.
+    if (!ctx.affinityAnyMatch[i] && selects(compileSelector(term.labelSelector), ctx.pod.metadata.labels)) continue;
+    if (!ctx.affinityDomains[i]!.has(d)) return "node(s) didn't match pod affinity rules";
+  }
+  return undefined;
+};
+
+/** topologySpreadConstraints with whenUnsatisfiable=DoNotSchedule: placing here must keep skew <= maxSkew. */
+export const podTopologySpread: Filter = ({ spread }, { node }) => {
+  for (const { constraint: c, counts, min } of spread) {
+    if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
+    const here = domainOf(node, c.topologyKey);
+    if (here === undefined) return "node(s) didn't match pod topology spread constraints (missing required label)";
+    if ((counts.get(here) ?? 0) + 1 - min > c.maxSkew) return "node(s) didn't match pod topology spread constraints";
+  }
+  return undefined;
+};
+
+/** Matching pods per topology domain, over the nodes the pod's node selector/affinity allow. */
+export function spreadCounts(pod: SchedPod, topologyKey: string, sel: LabelSelectorQuery, state: ClusterState): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const info of state.nodes.values()) {
+    const d = domainOf(info.node, topologyKey);
+    if (d === undefined || !nodeMatchesSelectorAndAffinity(pod, info.node)) continue;
+    let n = counts.get(d) ?? 0;
+    for (const other of info.pods.values()) if ((other.metadata.namespace ?? 'default') === (pod.metadata.namespace ?? 'default') && selects(sel, other.metadata.labels)) n++;
+    counts.set(d, n);
+  }
+  return counts;
+}
+
+export const DEFAULT_FILTERS: readonly Filter[] = [nodeReady, nodeAffinity, taintToleration, imageArchitecture, hostPortsFree, resourcesFit, interPodAffinity, podTopologySpread];

@@ -1,38 +1,46 @@
-import { DEFAULT_FILTERS, podRequests, type Filter } from './filters.ts';
-import { parseQuantity } from '../../api/resources/quantity.ts';
-import type { SchedNode, SchedPod, Snapshot } from './types.ts';
+// One scheduling decision: filter every node, score the feasible ones, pick the best; or the
+// aggregate "0/N nodes are available: ..." message Kubernetes writes when none fits.
+import { DEFAULT_FILTERS, prepare, type Filter } from './filters.ts';
+import { DEFAULT_SCORES, type Score } from './scores.ts';
+import { ClusterState, type NodeInfo } from './state.ts';
+import type { SchedPod, Snapshot } from './types.ts';
 
 export type ScheduleResult = { nodeName: string } | { unschedulable: string };
 
-/** Least-allocated score in [0,100] after placing the pod (cpu and memory averaged). */
-function leastAllocated(pod: SchedPod, node: SchedNode, snap: Snapshot): number {
-  const alloc = node.status?.allocatable ?? {};
-  const used = [...(snap.boundPods[node.metadata.name] ?? []), pod].map(podRequests);
-  const frac = (k: 'cpu' | 'memory'): number => {
-    const cap = parseQuantity(alloc[k] ?? '0') ?? 0;
-    return cap > 0 ? 1 - used.reduce((s, r) => s + r[k], 0) / cap : 0;
-  };
-  return ((frac('cpu') + frac('memory')) / 2) * 100;
+export interface Plugins {
+  filters: readonly Filter[];
+  scores: readonly { score: Score; weight: number }[];
 }
 
+export const DEFAULT_PLUGINS: Plugins = { filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES };
+
 /** Ties are broken by node name (lexicographically smallest wins) so results are reproducible. */
-export function schedule(pod: SchedPod, snap: Snapshot, filters: readonly Filter[] = DEFAULT_FILTERS): ScheduleResult {
+export function schedule(pod: SchedPod, cluster: Snapshot | ClusterState, plugins: Plugins = DEFAULT_PLUGINS): ScheduleResult {
+  const state = cluster instanceof ClusterState ? cluster : ClusterState.fromSnapshot(cluster);
+  const ctx = prepare(pod, state);
   const reasons = new Map<string, number>();
-  const feasible: SchedNode[] = [];
-  for (const node of snap.nodes) {
-    const reason = filters.map((f) => f(pod, node, snap)).find((r) => r !== undefined);
-    if (reason === undefined) feasible.push(node);
+  const feasible: NodeInfo[] = [];
+  for (const info of state.nodes.values()) {
+    let reason: string | undefined;
+    for (const f of plugins.filters) {
+      reason = f(ctx, info, state);
+      if (reason !== undefined) break;
+    }
+    if (reason === undefined) feasible.push(info);
     else reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
   if (feasible.length === 0) {
     // Kubernetes sorts the whole "<count> <reason>" strings (FitError.Error), so we do too.
     const parts = [...reasons.entries()].map(([r, n]) => `${n} ${r}`).sort();
-    return { unschedulable: `0/${snap.nodes.length} nodes are available: ${parts.join(', ')}.` };
+    return { unschedulable: `0/${state.nodes.size} nodes are available: ${parts.join(', ')}.` };
   }
-  const scored = feasible
-    .map((n) => ({ name: n.metadata.name, score: leastAllocated(pod, n, snap) }))
-    .sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
-  return { nodeName: scored[0]!.name };
+  let best: { name: string; score: number } | undefined;
+  for (const info of feasible) {
+    let score = 0;
+    for (const { score: s, weight } of plugins.scores) score += weight * s(ctx, info, feasible, state);
+    if (!best || score > best.score + 1e-9 || (Math.abs(score - best.score) <= 1e-9 && info.name < best.name)) best = { name: info.name, score };
+  }
+  return { nodeName: best!.name };
 }
 
 export function podScheduledFalse(message: string, now: Date): { type: 'PodScheduled'; status: 'False'; reason: 'Unschedulable'; message: string; lastTransitionTime: string } {

@@ -29,6 +29,7 @@ function resource(group: string, version: string, plural: string): ResourceInfo 
 const CONFIGMAPS = resource('', 'v1', 'configmaps');
 const NAMESPACES = resource('', 'v1', 'namespaces');
 const DEPLOYMENTS = resource('apps', 'v1', 'deployments');
+const PODS = resource('', 'v1', 'pods');
 
 async function rejected(p: Promise<unknown>): Promise<Status> {
   try {
@@ -149,6 +150,27 @@ function contract(name: string, setup: () => Promise<Setup>): void {
       } finally {
         handle.stop();
       }
+    });
+
+    test('bind sets the node and PodScheduled=True once; a second bind is a 409, a missing pod a 404', async () => {
+      await client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bindme', namespace: 'contract' }, spec: { schedulerName: 'nobody', containers: [{ name: 'c', image: 'busybox' }] } });
+      await client.bind('contract', 'bindme', 'pi9');
+      const pod = await client.get(PODS, 'contract', 'bindme');
+      assert.equal((pod['spec'] as { nodeName?: string }).nodeName, 'pi9');
+      assert.equal((pod['status'] as { conditions: { type: string; status: string }[] }).conditions.find((c) => c.type === 'PodScheduled')?.status, 'True');
+      assert.equal((await rejected(client.bind('contract', 'bindme', 'pi8'))).code, 409);
+      assert.equal((await rejected(client.bind('contract', 'nosuchpod', 'pi8'))).code, 404);
+    });
+
+    test('delete with finalizers marks; clearing them removes; Orphan adds the orphan finalizer', async () => {
+      await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', namespace: 'contract', finalizers: ['example.com/hold'] } });
+      const marked = await client.delete(CONFIGMAPS, 'contract', 'held', { propagationPolicy: 'Orphan' });
+      assert.ok(marked.kind === 'ConfigMap', 'a marked object comes back');
+      const got = await client.get(CONFIGMAPS, 'contract', 'held');
+      assert.ok(got.metadata.deletionTimestamp);
+      assert.deepEqual(got.metadata.finalizers, ['example.com/hold', 'orphan']);
+      await client.update(CONFIGMAPS, { ...got, metadata: { ...got.metadata, finalizers: [] } });
+      assert.equal((await rejected(client.get(CONFIGMAPS, 'contract', 'held'))).code, 404);
     });
 
     test('delete removes the object', async () => {

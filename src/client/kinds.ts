@@ -1,0 +1,39 @@
+// The resource facts and pure helpers the layers above the client (control, agent) need, so they
+// never import api internals: kinds by name, label selectors, quantities, timestamps.
+import { findResource, type ResourceInfo } from '../api/resources/index.ts';
+
+export {
+  formatTime,
+  labelSelectorFromObject,
+  labelSelectorString,
+  matchesLabels,
+  parseQuantity,
+  SelectorError,
+  type KubeObject,
+  type LabelSelector,
+  type LabelSelectorQuery,
+  type OwnerReference,
+  type ObjectMeta,
+  type ResourceInfo,
+  type Status,
+} from '../api/resources/index.ts';
+
+function kind(group: string, version: string, plural: string): ResourceInfo {
+  const info = findResource(group, version, plural);
+  if (!info) throw new Error(`${plural} is missing from the resource catalog`);
+  return info;
+}
+
+/** The kinds the control plane reads and writes. */
+export const Kinds = {
+  pods: kind('', 'v1', 'pods'),
+  nodes: kind('', 'v1', 'nodes'),
+  namespaces: kind('', 'v1', 'namespaces'),
+  services: kind('', 'v1', 'services'),
+  endpoints: kind('', 'v1', 'endpoints'),
+  events: kind('', 'v1', 'events'),
+  replicasets: kind('apps', 'v1', 'replicasets'),
+  deployments: kind('apps', 'v1', 'deployments'),
+  daemonsets: kind('apps', 'v1', 'daemonsets'),
+  jobs: kind('batch', 'v1', 'jobs'),
+} as const;

@@ -1,0 +1,10 @@
+// The leader-only control plane: import it from here.
+export { ControlManager, DEFAULT_CONTROL_CONFIG, isFenced, type ControlConfig, type ControlContext, type Controller, type ControllerFactory, type Leadership } from './manager.ts';
+export { createScheduler } from './scheduler/scheduler.ts';
+import type { ControllerFactory } from './manager.ts';
+import { createScheduler } from './scheduler/scheduler.ts';
+
+/** Every loop the leader runs. */
+export function defaultControllers(): ControllerFactory[] {
+  return [(ctx) => createScheduler(ctx)];
+}

@@ -1,0 +1,133 @@
+// What the scheduler knows of the cluster: each node with the pods bound to it and the sums the
+// filters and scores need (requests, host ports, pods per owner), kept incrementally so one
+// decision costs O(nodes), not O(pods).
+import { parseQuantity } from '../../client/index.ts';
+import type { SchedNode, SchedPod, Snapshot } from './types.ts';
+
+export interface Requests { cpu: number; memory: number }
+
+export function podRequests(pod: SchedPod): Requests {
+  let cpu = 0;
+  let memory = 0;
+  for (const c of pod.spec.containers) {
+    cpu += parseQuantity(c.resources?.requests?.cpu ?? '0') ?? 0;
+    memory += parseQuantity(c.resources?.requests?.memory ?? '0') ?? 0;
+  }
+  return { cpu, memory };
+}
+
+/** "TCP/8080" for each host port the pod asks for (hostIP ignored: one address per board). */
+export function hostPorts(pod: SchedPod): string[] {
+  const out: string[] = [];
+  for (const c of pod.spec.containers) for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostPort}`);
+  return out;
+}
+
+/** The uid of the pod's controller (ReplicaSet, Job, DaemonSet...), the unit the spread score spreads. */
+export function controllerUid(pod: SchedPod): string | undefined {
+  return pod.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
+function podKey(pod: SchedPod): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+}
+
+export interface Allocatable { cpu: number; memory: number; pods: number }
+
+export class NodeInfo {
+  readonly pods = new Map<string, SchedPod>();
+  requested: Requests = { cpu: 0, memory: 0 };
+  readonly ports = new Map<string, number>();
+  readonly byOwner = new Map<string, number>();
+  allocatable: Allocatable;
+
+  constructor(public node: SchedNode) {
+    this.allocatable = NodeInfo.allocatableOf(node);
+  }
+
+  static allocatableOf(node: SchedNode): Allocatable {
+    const a = node.status?.allocatable ?? {};
+    return { cpu: parseQuantity(a.cpu ?? '0') ?? 0, memory: parseQuantity(a.memory ?? '0') ?? 0, pods: parseQuantity(a.pods ?? '110') ?? 110 };
+  }
+
+  get name(): string {
+    return this.node.metadata.name;
+  }
+
+  setNode(node: SchedNode): void {
+    this.node = node;
+    this.allocatable = NodeInfo.allocatableOf(node);
+  }
+
+  add(key: string, pod: SchedPod): void {
+    if (this.pods.has(key)) this.remove(key);
+    this.pods.set(key, pod);
+    const r = podRequests(pod);
+    this.requested = { cpu: this.requested.cpu + r.cpu, memory: this.requested.memory + r.memory };
+    for (const p of hostPorts(pod)) this.ports.set(p, (this.ports.get(p) ?? 0) + 1);
+    const owner = controllerUid(pod);
+    if (owner) this.byOwner.set(owner, (this.byOwner.get(owner) ?? 0) + 1);
+  }
+
+  remove(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    this.pods.delete(key);
+    const r = podRequests(pod);
+    this.requested = { cpu: this.requested.cpu - r.cpu, memory: this.requested.memory - r.memory };
+    for (const p of hostPorts(pod)) {
+      const n = (this.ports.get(p) ?? 1) - 1;
+      if (n === 0) this.ports.delete(p);
+      else this.ports.set(p, n);
+    }
+    const owner = controllerUid(pod);
+    if (owner) {
+      const n = (this.byOwner.get(owner) ?? 1) - 1;
+      if (n === 0) this.byOwner.delete(owner);
+      else this.byOwner.set(owner, n);
+    }
+  }
+}
+
+export class ClusterState {
+  readonly nodes = new Map<string, NodeInfo>();
+  /** Pods bound to a node the scheduler does not know (yet): kept so they count once it appears. */
+  private readonly placement = new Map<string, { nodeName: string; pod: SchedPod }>();
+
+  static fromSnapshot(snap: Snapshot): ClusterState {
+    const state = new ClusterState();
+    for (const node of snap.nodes) state.setNode(node);
+    for (const [nodeName, pods] of Object.entries(snap.boundPods)) for (const pod of pods) state.placePod(podKey(pod), nodeName, pod);
+    return state;
+  }
+
+  setNode(node: SchedNode): void {
+    const existing = this.nodes.get(node.metadata.name);
+    if (existing) return existing.setNode(node);
+    const info = new NodeInfo(node);
+    this.nodes.set(node.metadata.name, info);
+    for (const [key, p] of this.placement) if (p.nodeName === info.name) info.add(key, p.pod);
+  }
+
+  removeNode(name: string): void {
+    this.nodes.delete(name);
+  }
+
+  /** Records that `pod` (key "ns/name") occupies `nodeName`; replaces an earlier placement of the same key. */
+  placePod(key: string, nodeName: string, pod: SchedPod): void {
+    this.unplacePod(key);
+    this.placement.set(key, { nodeName, pod });
+    this.nodes.get(nodeName)?.add(key, pod);
+  }
+
+  unplacePod(key: string): void {
+    const p = this.placement.get(key);
+    if (!p) return;
+    this.placement.delete(key);
+    this.nodes.get(p.nodeName)?.remove(key);
+  }
+
+  nodeOf(key: string): string | undefined {
+    return this.placement.get(key)?.nodeName;
+  }
+}

@@ -1,0 +1,52 @@
+// Helpers for control-plane tests: Node objects as an agent registers them, and polling.
+import { InProcessClient, Kinds, type Client, type KubeObject } from '../../src/client/index.ts';
+import { ControlManager, type ControllerFactory } from '../../src/control/index.ts';
+import pino from 'pino';
+import type { InProcessNode } from './inprocess-node.ts';
+
+export function readyNode(name: string, opts: { cpu?: string; memory?: string; labels?: Record<string, string>; ready?: boolean } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/arch': 'amd64', ...opts.labels } },
+    spec: {},
+    status: {
+      capacity: { cpu: opts.cpu ?? '4', memory: opts.memory ?? '4Gi', pods: '110' },
+      allocatable: { cpu: opts.cpu ?? '4', memory: opts.memory ?? '4Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True', reason: 'KubeletReady', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    },
+  };
+}
+
+/** Creates the node, then writes its status (the create drops a Node's status as Kubernetes would not, so write it explicitly). */
+export async function registerNode(client: Client, node: KubeObject): Promise<void> {
+  const created = await client.create(Kinds.nodes, node);
+  if (JSON.stringify(created['status']) !== JSON.stringify(node['status'])) await client.update(Kinds.nodes, { ...created, status: node['status'] }, { subresource: 'status' });
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function startManager(n: InProcessNode, controllers: ControllerFactory[], config: { nodeGraceMs?: number } = {}): ControlManager {
+  const manager = new ControlManager({
+    leadership: n.node,
+    nodeName: n.node.id,
+    connect: (term) => InProcessClient.fenced(n.registry, term, n.node.id),
+    controllers,
+    logger: pino({ level: process.env['BRAMBLE_TEST_LOG'] ?? 'silent' }),
+    config,
+  });
+  manager.start();
+  return manager;
+}
+
+export function pod(name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...meta }, spec: { containers: [{ name: 'c', image: 'bramble-test/busybox:amd64' }], ...spec } };
+}
