@@ -125,6 +125,18 @@ export const MESSAGES: Readonly<Record<string, MessageSpec>> = {
     10: f('suspend', 'bool', { pointer: true }),
   },
 
+  // authorization.k8s.io/v1 and authentication.k8s.io/v1: what `kubectl auth can-i|whoami` send
+  SelfSubjectAccessReview: { 1: f('metadata', msg('ObjectMeta')), 2: f('spec', msg('SelfSubjectAccessReviewSpec')), 3: f('status', 'skip') },
+  SelfSubjectAccessReviewSpec: { 1: f('resourceAttributes', msg('ResourceAttributes')), 2: f('nonResourceAttributes', msg('NonResourceAttributes')) },
+  ResourceAttributes: {
+    1: f('namespace', 'string'), 2: f('verb', 'string'), 3: f('group', 'string'), 4: f('version', 'string'), 5: f('resource', 'string'),
+    6: f('subresource', 'string'), 7: f('name', 'string'),
+  },
+  NonResourceAttributes: { 1: f('path', 'string'), 2: f('verb', 'string') },
+  SelfSubjectRulesReview: { 1: f('metadata', msg('ObjectMeta')), 2: f('spec', msg('SelfSubjectRulesReviewSpec')), 3: f('status', 'skip') },
+  SelfSubjectRulesReviewSpec: { 1: f('namespace', 'string') },
+  SelfSubjectReview: { 1: f('metadata', msg('ObjectMeta')), 2: f('status', 'skip') },
+
   // rbac.authorization.k8s.io/v1
   Role: { 1: f('metadata', msg('ObjectMeta')), 2: f('rules', msg('PolicyRule'), { repeated: true }) },
   ClusterRole: { 1: f('metadata', msg('ObjectMeta')), 2: f('rules', msg('PolicyRule'), { repeated: true }), 3: f('aggregationRule', msg('AggregationRule')) },
@@ -145,4 +157,10 @@ export const PROTOBUF_KINDS: ReadonlySet<string> = new Set([
   'apps/v1/Deployment', 'batch/v1/Job',
   'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
   'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+]);
+
+/** The review kinds: objects that are answered, never stored. */
+export const PROTOBUF_REVIEW_KINDS: ReadonlySet<string> = new Set([
+  'authorization.k8s.io/v1/SelfSubjectAccessReview', 'authorization.k8s.io/v1/SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/SelfSubjectReview',
 ]);

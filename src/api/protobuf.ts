@@ -4,7 +4,7 @@
 // message. The wire reading is protobufjs' Reader; the field numbers are our table in
 // protobuf-schema.ts. Answers always go back as JSON, which kubectl accepts.
 import protobuf from 'protobufjs/minimal.js';
-import { MESSAGES, PROTOBUF_KINDS, type FieldSpec, type FieldType, type ScalarType } from './protobuf-schema.ts';
+import { MESSAGES, PROTOBUF_KINDS, PROTOBUF_REVIEW_KINDS, type FieldSpec, type FieldType, type ScalarType } from './protobuf-schema.ts';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const MAX_DEPTH = 64;
@@ -206,7 +206,7 @@ export function decodeProtobufObject(body: Buffer): DecodedProtobuf {
   if (envelope.contentEncoding !== '') throw new ProtobufError(415, `protobuf content encoding "${envelope.contentEncoding}" is not supported`);
   if (envelope.kind === '' || envelope.apiVersion === '') throw new ProtobufError(400, 'the protobuf envelope names no apiVersion and kind');
   const key = `${envelope.apiVersion}/${envelope.kind}`;
-  if (!PROTOBUF_KINDS.has(key)) {
+  if (!PROTOBUF_KINDS.has(key) && !PROTOBUF_REVIEW_KINDS.has(key)) {
     throw new ProtobufError(415, `this server decodes protobuf bodies only for ${[...PROTOBUF_KINDS].map((k) => k.split('/').pop()).join(', ')}; send the ${envelope.kind} as YAML or JSON instead (write it to a file and use kubectl create -f / apply -f)`);
   }
   const object = wrap(envelope.kind, () => readMessage(protobuf.Reader.create(envelope.raw), envelope.kind, envelope.kind, 1));

@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import type { AdmissionChain } from './admission/index.ts';
 import { AdmissionError } from './admission/index.ts';
 import type { RequestGate } from './auth/index.ts';
-import type { UserInfo } from './auth/index.ts';
+import type { Authorizer, RuleResolver, UserInfo } from './auth/index.ts';
+import { answerReview, reviewDiscovery, reviewEndpoint, reviewGroups, type ReviewEndpoint } from './access-review.ts';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   host: string;
   port: number;
   gitVersion: string;
+  /** The gate's authorizer, asked again by SelfSubjectAccessReview/RulesReview (`kubectl auth can-i`). */
+  authorizer?: Authorizer & RuleResolver;
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -205,11 +208,14 @@ function discovery(segments: string[]): unknown {
     return {
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: [...groups].map(([name, versions]) => ({
-        name,
-        versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
-        preferredVersion: { groupVersion: `${name}/${versions[0] ?? ''}`, version: versions[0] ?? '' },
-      })),
+      groups: [
+        ...[...groups].map(([name, versions]) => ({
+          name,
+          versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
+          preferredVersion: { groupVersion: `${name}/${versions[0] ?? ''}`, version: versions[0] ?? '' },
+        })),
+        ...reviewGroups(),
+      ],
     };
   }
   let group: string | undefined;
@@ -296,8 +302,10 @@ export class ApiServer {
     }
     const spec = openApi(segments);
     if (spec !== undefined) return send(res, 200, spec);
-    const disc = discovery(segments);
+    const disc = discovery(segments) ?? reviewDiscovery(segments);
     if (disc !== undefined) return send(res, 200, disc);
+    const review = reviewEndpoint(segments);
+    if (review !== undefined) return this.review(req, res, review, gate.user);
     const target = parseResourcePath(segments);
     if (target === undefined) return sendStatus(res, failure(404, 'NotFound', `the server could not find the requested resource (${req.method ?? 'GET'} ${path})`));
     if (target === 'unknown') return sendStatus(res, failure(404, 'NotFound', `the server could not find the requested resource: no such resource or version (${path})`));
@@ -458,6 +466,23 @@ export class ApiServer {
       return send(res, 200, info.kind === 'Pod' || info.kind === 'Namespace' ? obj : success({ name, kind: info.resource, uid: obj.metadata.uid ?? '' }));
     }
     throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}`));
+  }
+
+  /** POST of a SelfSubjectAccessReview, SelfSubjectRulesReview or SelfSubjectReview: answered, not stored. */
+  private async review(req: IncomingMessage, res: ServerResponse, endpoint: ReviewEndpoint, user: UserInfo): Promise<void> {
+    const authz = this.options.authorizer;
+    if ((req.method ?? 'GET') !== 'POST') return sendStatus(res, failure(405, 'MethodNotAllowed', `only create (POST) is supported on ${endpoint.resource}.${endpoint.group}`));
+    if (authz === undefined) return sendStatus(res, failure(404, 'NotFound', `${endpoint.resource}.${endpoint.group} is not served: this server has no authorizer to ask`));
+    let body: KubeObject;
+    try {
+      body = await readObjectBody(req);
+    } catch (error) {
+      if (error instanceof ApiError) return sendStatus(res, error.status);
+      throw error;
+    }
+    const answer = await answerReview(endpoint, body, user, authz);
+    if (answer.kind === 'Status') return sendStatus(res, answer as Status);
+    return send(res, 201, answer);
   }
 
   /** POST pods/<name>/binding: the scheduler's write of spec.nodeName (409 when already bound). */

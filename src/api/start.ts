@@ -88,7 +88,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   };
   await follow();
 
-  const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), createRbacAuthorizer(rbac));
+  const authorizer = createRbacAuthorizer(rbac);
+  const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), authorizer);
   const server = new ApiServer({
     registry,
     gate,
@@ -97,6 +98,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     host: options.host,
     port: options.port,
     gitVersion: options.gitVersion,
+    authorizer,
   });
   const address = await server.start();
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host;

@@ -239,11 +239,34 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
     assert.match(secrets.stderr, /Forbidden/);
   });
 
+  test('kubectl auth can-i / can-i --list / whoami, for the admin and for the student; --as impersonation', async () => {
+    const alice = join(node.dataDir, 'alice-kubeconfig');
+    assert.equal((await ok(kc, ['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
+    assert.equal((await ok(kc, ['auth', 'can-i', 'delete', 'nodes'])).trim(), 'yes');
+    assert.equal((await ok(kc, ['auth', 'can-i', 'get', '/healthz'])).trim(), 'yes');
+    assert.equal((await ok(alice, ['auth', 'can-i', 'create', 'deployments.apps'])).trim(), 'yes', 'edit in her own namespace');
+    assert.equal((await ok(alice, ['auth', 'can-i', 'get', 'pods', '--subresource=log'])).trim(), 'yes');
+    const other = await kubectl(alice, ['auth', 'can-i', 'list', 'pods', '-n', 'default']);
+    assert.equal(other.code, 1);
+    assert.equal(other.stdout.trim(), 'no');
+    assert.equal((await kubectl(alice, ['auth', 'can-i', 'create', 'rolebindings.rbac.authorization.k8s.io'])).stdout.trim(), 'no', 'edit does not grant RBAC');
+    const list = await ok(alice, ['auth', 'can-i', '--list']);
+    assert.match(list, /^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs/);
+    assert.match(list, /\ndeployments\.apps\s+\[\]\s+\[\]\s+\[get list watch create delete deletecollection patch update\]/);
+    assert.match(list, /\n\s+\[\/healthz\]\s+\[\]\s+\[get\]/);
+    assert.doesNotMatch(await ok(alice, ['auth', 'can-i', '--list', '-n', 'default']), /deployments\.apps/);
+    assert.match(await ok(alice, ['auth', 'whoami']), /Username\s+alice\nUID\s+1001\nGroups\s+\[students system:authenticated\]/);
+    assert.equal((await ok(kc, ['auth', 'can-i', 'create', 'pods', '-n', 'alice', '--as=alice'])).trim(), 'yes');
+    assert.equal((await kubectl(kc, ['auth', 'can-i', 'create', 'pods', '-n', 'default', '--as=alice'])).stdout.trim(), 'no');
+    const escalate = await kubectl(alice, ['get', 'pods', '-n', 'default', '--as=admin']);
+    assert.match(escalate.stderr, /users "admin" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  });
+
   describe('bad input over HTTPS: a clear 4xx Status each, the node keeps serving', () => {
-    function call(method: string, path: string, body: string | Buffer, contentType = 'application/json'): Promise<{ code: number; json: Record<string, unknown> }> {
+    function call(method: string, path: string, body: string | Buffer, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ code: number; json: Record<string, unknown> }> {
       const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(readFileSync(kc, 'utf8'))?.[1] ?? '', 'base64');
       return new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: apiPort, method, path, ca, headers: { authorization: `Bearer ${adminToken}`, 'content-type': contentType } }, (res) => {
+        const req = request({ host: '127.0.0.1', port: apiPort, method, path, ca, headers: { authorization: `Bearer ${adminToken}`, 'content-type': contentType, ...headers } }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
@@ -319,6 +342,18 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
       assert.equal(noMagic.code, 400);
       const patch = await call('PATCH', `${cms}/anything`, Buffer.from('k8s\0'), 'application/vnd.kubernetes.protobuf');
       assert.equal(patch.code, 415);
+    });
+    test('access reviews: no attributes -> 422, GET -> 405; unsupported impersonation headers -> 400', async () => {
+      const ssar = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+      const empty = await call('POST', ssar, JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} }));
+      assert.equal(empty.code, 422);
+      assert.match(String(empty.json['message']), /exactly one of nonResourceAttributes or resourceAttributes must be specified/);
+      assert.equal((await call('GET', ssar, '')).code, 405);
+      const extra = await call('GET', cms, '', 'application/json', { 'impersonate-user': 'alice', 'impersonate-extra-scopes': 'x' });
+      assert.equal(extra.code, 400);
+      assert.match(String(extra.json['message']), /impersonate-extra-scopes header is not supported/);
+      const groupOnly = await call('GET', cms, '', 'application/json', { 'impersonate-group': 'students' });
+      assert.equal(groupOnly.code, 400);
     });
     test('unknown resource or version -> 404', async () => {
       assert.equal((await call('GET', '/api/v1/namespaces/default/widgets', '')).code, 404);

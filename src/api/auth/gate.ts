@@ -10,6 +10,38 @@ import { forbiddenStatus, unauthorizedStatus } from './rbac.ts';
 import type { Authorizer, RequestAttributes } from './rbac.ts';
 import { requestAttributes } from './request-info.ts';
 import type { UserInfo } from './user.ts';
+import { withAuthenticatedGroup } from './user.ts';
+
+function headerValues(req: IncomingMessage, name: string): string[] {
+  const raw = req.headers[name];
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : raw.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/**
+ * `kubectl --as USER [--as-group G]` (Impersonate-User / Impersonate-Group headers), as Kubernetes
+ * does it: the caller needs `impersonate` on users (or serviceaccounts) and groups, then the
+ * request runs as the impersonated user. Extra and uid impersonation are refused, not ignored.
+ */
+async function impersonate(user: UserInfo, req: IncomingMessage, authz: Authorizer): Promise<{ user: UserInfo } | { status: Status }> {
+  const name = headerValues(req, 'impersonate-user')[0];
+  const groups = headerValues(req, 'impersonate-group');
+  const unsupported = Object.keys(req.headers).find((h) => h.startsWith('impersonate-extra-') || h === 'impersonate-uid');
+  if (name === undefined && groups.length === 0 && unsupported === undefined) return { user };
+  if (unsupported !== undefined) return { status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the ${unsupported} header is not supported by this server; impersonate with Impersonate-User and Impersonate-Group only`, reason: 'BadRequest', code: 400 } };
+  if (name === undefined) return { status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'requested impersonation of groups without a user (kubectl --as-group needs --as)', reason: 'BadRequest', code: 400 } };
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  const checks: RequestAttributes[] = [
+    sa ? { user, verb: 'impersonate', apiGroup: '', resource: 'serviceaccounts', namespace: sa[1] ?? '', name: sa[2] ?? '', resourceRequest: true } : { user, verb: 'impersonate', apiGroup: '', resource: 'users', name, resourceRequest: true },
+    ...groups.map((g): RequestAttributes => ({ user, verb: 'impersonate', apiGroup: '', resource: 'groups', name: g, resourceRequest: true })),
+  ];
+  for (const attrs of checks) {
+    const decision = await authz.authorize(attrs);
+    if (!decision.allowed) return { status: forbiddenStatus(attrs, decision.reason) };
+  }
+  const saGroups = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1] ?? ''}`] : [];
+  return { user: withAuthenticatedGroup({ username: name, groups: [...saGroups, ...groups] }) };
+}
 
 export type GateResult = { ok: true; user: UserInfo; attrs: RequestAttributes; reason: string } | { ok: false; status: Status };
 
@@ -20,8 +52,11 @@ export interface RequestGate {
 export function createRequestGate(authn: Authenticator, authz: Authorizer): RequestGate {
   return {
     async check(req) {
-      const user = await authn.authenticate(req);
-      if (user === null) return { ok: false, status: unauthorizedStatus() };
+      const authenticated = await authn.authenticate(req);
+      if (authenticated === null) return { ok: false, status: unauthorizedStatus() };
+      const impersonated = await impersonate(authenticated, req, authz);
+      if ('status' in impersonated) return { ok: false, status: impersonated.status };
+      const user = impersonated.user;
       const attrs = requestAttributes(user, req.method ?? 'GET', req.url ?? '/');
       const decision = await authz.authorize(attrs);
       if (!decision.allowed) return { ok: false, status: forbiddenStatus(attrs, decision.reason) };

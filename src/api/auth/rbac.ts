@@ -77,6 +77,11 @@ export interface Authorizer {
   authorize(attrs: RequestAttributes): Promise<Decision>;
 }
 
+/** What a user may do in a namespace, as rules (SelfSubjectRulesReview, `kubectl auth can-i --list`). */
+export interface RuleResolver {
+  rulesFor(user: UserInfo, namespace: string): Promise<PolicyRule[]>;
+}
+
 function has(list: readonly string[] | undefined, value: string): boolean {
   return list !== undefined && (list.includes('*') || list.includes(value));
 }
@@ -142,7 +147,7 @@ export interface RbacAuthorizerOptions {
   mastersBypass?: boolean;
 }
 
-export function createRbacAuthorizer(source: RbacSource, options: RbacAuthorizerOptions = {}): Authorizer {
+export function createRbacAuthorizer(source: RbacSource, options: RbacAuthorizerOptions = {}): Authorizer & RuleResolver {
   const mastersBypass = options.mastersBypass ?? true;
 
   async function rulesOf(ref: RoleRef, bindingNamespace: string | undefined): Promise<readonly PolicyRule[] | undefined> {
@@ -176,6 +181,20 @@ export function createRbacAuthorizer(source: RbacSource, options: RbacAuthorizer
         if (byNamespace !== undefined) return { allowed: true, reason: byNamespace };
       }
       return { allowed: false, reason: '' };
+    },
+    async rulesFor(user, namespace) {
+      // As Kubernetes' RBAC rule resolver: every ClusterRoleBinding's rules, then the RoleBindings
+      // of the namespace. Bindings to missing roles contribute nothing.
+      const rules: PolicyRule[] = [];
+      const collect = async (bindings: readonly RoleBinding[], bindingNamespace: string | undefined) => {
+        for (const binding of bindings) {
+          if (!(binding.subjects ?? []).some((s) => subjectMatches(s, user, bindingNamespace))) continue;
+          rules.push(...((await rulesOf(binding.roleRef, bindingNamespace)) ?? []));
+        }
+      };
+      await collect(await source.clusterRoleBindings(), undefined);
+      if (namespace !== '') await collect(await source.roleBindings(namespace), namespace);
+      return rules;
     },
   };
 }
