@@ -365,8 +365,9 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
       assert.match(String(r.json['message']), /metadata.name: Invalid value: "UPPER"/);
     });
     test('pods/binding sets the node once; a second binding is a 409', async () => {
+      // schedulerName other than default-scheduler: Bramble's scheduler leaves this pod to us.
       const pods = '/api/v1/namespaces/default/pods';
-      assert.equal((await call('POST', pods, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tobind' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } }))).code, 201);
+      assert.equal((await call('POST', pods, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tobind' }, spec: { schedulerName: 'by-hand', containers: [{ name: 'c', image: 'busybox:1' }] } }))).code, 201);
       const binding = (node: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
       assert.equal((await call('POST', `${pods}/tobind/binding`, binding('pi1'))).code, 201);
       assert.equal(await ok(kc, ['get', 'pod', 'tobind', '-o', 'jsonpath={.spec.nodeName}']), 'pi1');
