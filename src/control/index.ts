@@ -3,8 +3,11 @@ export { ControlManager, DEFAULT_CONTROL_CONFIG, isFenced, type ControlConfig, t
 export { createScheduler } from './scheduler/scheduler.ts';
 import type { ControllerFactory } from './manager.ts';
 import { createScheduler } from './scheduler/scheduler.ts';
+import { createReplicaSetController } from './controllers/replicaset.ts';
+import { createDeploymentController } from './controllers/deployment.ts';
+import { createNodeLifecycleController } from './controllers/node-lifecycle.ts';
 
 /** Every loop the leader runs. */
 export function defaultControllers(): ControllerFactory[] {
-  return [(ctx) => createScheduler(ctx)];
+  return [(ctx) => createScheduler(ctx), createReplicaSetController, createDeploymentController, createNodeLifecycleController];
 }

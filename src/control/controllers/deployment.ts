@@ -1,0 +1,250 @@
+// Deployment: one ReplicaSet per pod template (named by its pod-template-hash), rolled from the
+// old ones to the new within maxSurge / maxUnavailable (or Recreate), revision annotations that
+// `rollout history|undo` read, old ReplicaSets pruned past revisionHistoryLimit, and the status
+// fields `kubectl rollout status` waits on.
+import { Kinds, type KubeObject } from '../../client/index.ts';
+import type { ControlContext, Controller } from '../manager.ts';
+import { keyOf } from '../informer.ts';
+import { WorkQueue } from '../queue.ts';
+import { POD_TEMPLATE_HASH, templateHash } from './hash.ts';
+import { podsByOwner, OWNER_INDEX } from './owned.ts';
+import { controllerRef, isActive, isAvailable, isReady, ownerRefTo, setCondition, type Condition, type PodTemplate } from './pods.ts';
+
+export const REVISION = 'deployment.kubernetes.io/revision';
+const CHANGE_CAUSE = 'kubernetes.io/change-cause';
+
+interface DeploymentSpec {
+  replicas?: number;
+  selector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+  template?: PodTemplate;
+  strategy?: { type?: 'RollingUpdate' | 'Recreate'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  paused?: boolean;
+}
+
+/** Pods of one ReplicaSet as the planner needs them. */
+export interface RsPods {
+  active: number;
+  ready: number;
+  available: number;
+}
+
+export interface DeploymentPlan {
+  create?: KubeObject;
+  /** ReplicaSets to write (new replicas and/or annotations). */
+  update: KubeObject[];
+  delete: KubeObject[];
+  status: Record<string, unknown>;
+  /** The Deployment's revision annotation, when it must change. */
+  revision?: string;
+}
+
+/** An int-or-percent of `total`, rounded up (surge) or down (unavailable), as Kubernetes. */
+export function resolveIntOrPercent(value: number | string | undefined, fallback: string, total: number, roundUp: boolean): number {
+  const v = value ?? fallback;
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)%$/.exec(v);
+  if (!m) return Number.isFinite(Number(v)) ? Number(v) : 0;
+  const exact = (Number(m[1]) * total) / 100;
+  return roundUp ? Math.ceil(exact) : Math.floor(exact);
+}
+
+function replicasOf(rs: KubeObject): number {
+  return (rs['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
+}
+
+function revisionOf(rs: KubeObject): number {
+  const r = Number(rs.metadata.annotations?.[REVISION]);
+  return Number.isInteger(r) ? r : 0;
+}
+
+function withReplicas(rs: KubeObject, replicas: number, annotations: Record<string, string> = {}): KubeObject {
+  return { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } }, spec: { ...(rs['spec'] as object), replicas } };
+}
+
+/** Pure: the next step of a Deployment, given the ReplicaSets it owns and their pods. */
+export function planDeployment(d: KubeObject, owned: readonly KubeObject[], podsOf: (rs: KubeObject) => RsPods, now: Date): DeploymentPlan {
+  const spec = (d['spec'] as DeploymentSpec | undefined) ?? {};
+  const replicas = spec.replicas ?? 1;
+  const name = d.metadata.name ?? '';
+  const hash = templateHash(spec.template);
+  const live = owned.filter((rs) => rs.metadata.deletionTimestamp === undefined);
+  let newRs = live.find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH] === hash);
+  const old = live.filter((rs) => rs !== newRs).sort((a, b) => revisionOf(a) - revisionOf(b));
+  const maxRevision = Math.max(0, ...live.map(revisionOf));
+  const plan: DeploymentPlan = { update: [], delete: [], status: {} };
+  const rolling = (spec.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
+  let maxSurge = rolling ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, '25%', replicas, true) : 0;
+  let maxUnavailable = rolling ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, '25%', replicas, false) : replicas;
+  if (rolling && maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
+  maxSurge = Math.max(0, maxSurge);
+  maxUnavailable = Math.min(replicas, Math.max(0, maxUnavailable));
+  const annotations = (): Record<string, string> => ({
+    [REVISION]: String(newRs && revisionOf(newRs) === maxRevision && maxRevision > 0 ? maxRevision : maxRevision + 1),
+    'deployment.kubernetes.io/desired-replicas': String(replicas),
+    'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge),
+    ...(d.metadata.annotations?.[CHANGE_CAUSE] ? { [CHANGE_CAUSE]: d.metadata.annotations[CHANGE_CAUSE] } : {}),
+  });
+  // Available pods of a ReplicaSet never count beyond its replicas: the extra ones are going.
+  const availableOf = (rs: KubeObject): number => Math.min(podsOf(rs).available, replicasOf(rs));
+  const total = (): number => live.reduce((s, rs) => s + replicasOf(rs), 0);
+
+  if (!spec.paused) {
+    if (!newRs) {
+      // The first ReplicaSet of a Deployment starts full; a later one starts within the surge.
+      const room = rolling ? Math.max(0, replicas + maxSurge - total()) : old.some((rs) => replicasOf(rs) > 0 || podsOf(rs).active > 0) ? 0 : replicas;
+      const template = structuredClone(spec.template ?? {});
+      template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash } };
+      const selector = structuredClone(spec.selector ?? {});
+      selector.matchLabels = { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH]: hash };
+      plan.create = {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: `${name}-${hash}`, namespace: d.metadata.namespace ?? 'default', labels: template.metadata.labels, annotations: annotations(), ownerReferences: [ownerRefTo(d)] },
+        spec: { replicas: Math.min(replicas, room), minReadySeconds: spec.minReadySeconds ?? 0, selector, template },
+      };
+      newRs = plan.create;
+    } else {
+      const wanted = annotations();
+      const needsAnnotations = Object.entries(wanted).some(([k, v]) => newRs!.metadata.annotations?.[k] !== v);
+      let target = replicasOf(newRs);
+      if (target > replicas) target = replicas;
+      else if (rolling) target = Math.min(replicas, target + Math.max(0, replicas + maxSurge - total()));
+      else if (!old.some((rs) => replicasOf(rs) > 0 || podsOf(rs).active > 0)) target = replicas;
+      if (target !== replicasOf(newRs) || needsAnnotations) plan.update.push(withReplicas(newRs, target, wanted));
+      if (target === replicasOf(newRs)) {
+        // New ReplicaSet at its size for now: scale the old ones down as far as availability allows.
+        if (!rolling) {
+          for (const rs of old) if (replicasOf(rs) > 0) plan.update.push(withReplicas(rs, 0));
+        } else {
+          const minAvailable = replicas - maxUnavailable;
+          const newUnavailable = replicasOf(newRs) - availableOf(newRs);
+          let maxScaledDown = total() - minAvailable - newUnavailable;
+          const scaled = new Map<KubeObject, number>(old.map((rs) => [rs, replicasOf(rs)]));
+          // First the old pods that are not available anyway: removing them costs nothing.
+          for (const rs of old) {
+            if (maxScaledDown <= 0) break;
+            const unhealthy = scaled.get(rs)! - availableOf(rs);
+            const cut = Math.min(maxScaledDown, Math.max(0, unhealthy));
+            if (cut > 0) {
+              scaled.set(rs, scaled.get(rs)! - cut);
+              maxScaledDown -= cut;
+            }
+          }
+          let available = availableOf(newRs) + old.reduce((s, rs) => s + Math.min(availableOf(rs), scaled.get(rs)!), 0);
+          for (const rs of old) {
+            if (available <= minAvailable) break;
+            const cut = Math.min(scaled.get(rs)!, available - minAvailable);
+            scaled.set(rs, scaled.get(rs)! - cut);
+            available -= cut;
+          }
+          for (const rs of old) if (scaled.get(rs)! !== replicasOf(rs)) plan.update.push(withReplicas(rs, scaled.get(rs)!));
+        }
+      }
+    }
+    // History: drained old ReplicaSets beyond revisionHistoryLimit go, oldest first.
+    const limit = spec.revisionHistoryLimit ?? 10;
+    const drained = old.filter((rs) => replicasOf(rs) === 0 && podsOf(rs).active === 0 && !plan.update.some((u) => u.metadata.uid === rs.metadata.uid));
+    plan.delete = drained.slice(0, Math.max(0, drained.length - limit));
+  }
+
+  const all = [...live.filter((rs) => rs !== plan.create)];
+  const sum = (f: (p: RsPods) => number): number => all.reduce((s, rs) => s + f(podsOf(rs)), 0);
+  const updated = newRs && newRs !== plan.create ? podsOf(newRs).active : 0;
+  const available = sum((p) => p.available);
+  const totalActive = sum((p) => p.active);
+  const newName = newRs?.metadata.name ?? `${name}-${hash}`;
+  const complete = updated === replicas && totalActive === replicas && available === replicas;
+  const status = (d['status'] as { conditions?: Condition[] } | undefined) ?? {};
+  let conditions = setCondition(
+    status.conditions,
+    available >= replicas - maxUnavailable
+      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    spec.paused
+      ? { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }
+      : complete
+        ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newName}" has successfully progressed.` }
+        : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newName}" is progressing.` },
+    now,
+  );
+  // Keep the order Kubernetes shows (Available, then Progressing) and drop churn in lastUpdateTime for unchanged ones.
+  conditions.sort((a, b) => (a.type === 'Available' ? -1 : b.type === 'Available' ? 1 : 0));
+  plan.status = {
+    observedGeneration: d.metadata.generation ?? 1,
+    replicas: totalActive,
+    updatedReplicas: updated,
+    readyReplicas: sum((p) => p.ready),
+    availableReplicas: available,
+    ...(Math.max(0, total() - available) > 0 ? { unavailableReplicas: Math.max(0, total() - available) } : {}),
+    conditions,
+  };
+  const revision = newRs ? (plan.create ?? plan.update.find((u) => u === newRs || u.metadata.uid === newRs!.metadata.uid) ?? newRs).metadata.annotations?.[REVISION] : undefined;
+  if (revision && d.metadata.annotations?.[REVISION] !== revision) plan.revision = revision;
+  return plan;
+}
+
+export function createDeploymentController(ctx: ControlContext): Controller {
+  const deployments = ctx.informer(Kinds.deployments);
+  const replicaSets = ctx.informer(Kinds.replicasets);
+  const pods = podsByOwner(ctx);
+  try {
+    replicaSets.byIndex(OWNER_INDEX, '');
+  } catch {
+    replicaSets.addIndex(OWNER_INDEX, (rs) => {
+      const ref = controllerRef(rs);
+      return ref ? [ref.uid] : [];
+    });
+  }
+  const podsOf = (rs: KubeObject): RsPods => {
+    const minReady = (rs['spec'] as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0;
+    const now = new Date();
+    const active = pods.byIndex(OWNER_INDEX, rs.metadata.uid ?? '').filter(isActive);
+    return { active: active.length, ready: active.filter(isReady).length, available: active.filter((p) => isAvailable(p, minReady, now)).length };
+  };
+  const reconcile = async (key: string): Promise<void> => {
+    const d = deployments.get(key);
+    if (!d || d.metadata.deletionTimestamp) return;
+    const owned = replicaSets.byIndex(OWNER_INDEX, d.metadata.uid ?? '');
+    const plan = planDeployment(d, owned, podsOf, new Date());
+    if (plan.create) {
+      try {
+        replicaSets.observe(await ctx.client.create(Kinds.replicasets, plan.create));
+      } catch (error) {
+        // A ReplicaSet of that name exists but is not ours (or not seen yet): the next pass decides.
+        if ((error as { code?: number }).code !== 409) throw error;
+      }
+    }
+    for (const rs of plan.update) replicaSets.observe(await ctx.client.update(Kinds.replicasets, rs));
+    for (const rs of plan.delete) await ctx.client.delete(Kinds.replicasets, rs.metadata.namespace, rs.metadata.name ?? '').catch((e: unknown) => ((e as { code?: number }).code === 404 ? undefined : Promise.reject(e)));
+    let current = d;
+    if (plan.revision) {
+      current = await ctx.client.update(Kinds.deployments, { ...d, metadata: { ...d.metadata, annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: plan.revision } } });
+      deployments.observe(current);
+    }
+    // The status after these writes: plan again on the updated caches so rollout status sees the truth.
+    const after = planDeployment(current, replicaSets.byIndex(OWNER_INDEX, d.metadata.uid ?? ''), podsOf, new Date());
+    const prev = (current['status'] as Record<string, unknown> | undefined) ?? {};
+    const stripTimes = (s: Record<string, unknown>) => JSON.stringify({ ...s, conditions: ((s['conditions'] as Condition[] | undefined) ?? []).map((c) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })) });
+    if (stripTimes(prev) !== stripTimes(after.status)) deployments.observe(await ctx.client.update(Kinds.deployments, { ...current, status: after.status }, { subresource: 'status' }));
+  };
+  const queue = new WorkQueue(reconcile, { paused: true, workers: 4, onError: (key, error) => ctx.failed('deployment', key, error) });
+  const enqueueOwner = (obj: KubeObject, kind: string): void => {
+    const ref = controllerRef(obj);
+    if (ref && ref.kind === kind) queue.add(`${obj.metadata.namespace ?? 'default'}/${ref.name}`);
+  };
+  deployments.on((_t, d) => queue.add(keyOf(d)));
+  replicaSets.on((_t, rs) => enqueueOwner(rs, 'Deployment'));
+  pods.on((_t, pod) => {
+    const ref = controllerRef(pod);
+    if (!ref || ref.kind !== 'ReplicaSet') return;
+    const rs = replicaSets.get(`${pod.metadata.namespace ?? 'default'}/${ref.name}`);
+    if (rs) enqueueOwner(rs, 'Deployment');
+  });
+  return { name: 'deployment', start: () => queue.resume(), stop: () => queue.stop() };
+}

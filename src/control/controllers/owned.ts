@@ -1,0 +1,91 @@
+// The plumbing shared by controllers that own pods (ReplicaSet, DaemonSet, Job): a queue of owner
+// keys fed by the owner's and its pods' events, and the writes that keep the caches in step.
+import { ClientError, Kinds, type KubeObject, type ResourceInfo } from '../../client/index.ts';
+import type { Informer } from '../informer.ts';
+import { keyOf, splitKey } from '../informer.ts';
+import type { ControlContext, Controller } from '../manager.ts';
+import { WorkQueue } from '../queue.ts';
+import { controllerRef } from './pods.ts';
+
+export const OWNER_INDEX = 'controller-uid';
+
+/** The pods informer with the index of each pod's controller uid (shared by all controllers). */
+export function podsByOwner(ctx: ControlContext): Informer {
+  const pods = ctx.informer(Kinds.pods);
+  try {
+    pods.byIndex(OWNER_INDEX, '');
+  } catch {
+    pods.addIndex(OWNER_INDEX, (p) => {
+      const ref = controllerRef(p);
+      return ref ? [ref.uid] : [];
+    });
+  }
+  return pods;
+}
+
+export interface OwnerLoop {
+  owners: Informer;
+  pods: Informer;
+  queue: WorkQueue;
+  controller: Controller;
+  ownedPods(owner: KubeObject): KubeObject[];
+  createPod(pod: KubeObject): Promise<void>;
+  deletePod(pod: KubeObject): Promise<void>;
+  /** Writes the owner's status if it changed. */
+  writeStatus(owner: KubeObject, status: Record<string, unknown>): Promise<void>;
+}
+
+export function ownerLoop(ctx: ControlContext, name: string, info: ResourceInfo, reconcile: (owner: KubeObject, loop: OwnerLoop) => Promise<void>, options: { workers?: number } = {}): OwnerLoop {
+  const owners = ctx.informer(info);
+  const pods = podsByOwner(ctx);
+  const loop: OwnerLoop = {
+    owners,
+    pods,
+    queue: new WorkQueue(
+      async (key) => {
+        const owner = owners.get(key);
+        if (owner) await reconcile(owner, loop);
+      },
+      { paused: true, workers: options.workers ?? 4, onError: (key, error) => ctx.failed(name, key, error) },
+    ),
+    controller: {
+      name,
+      start: () => loop.queue.resume(),
+      stop: () => loop.queue.stop(),
+    },
+    ownedPods: (owner) => pods.byIndex(OWNER_INDEX, owner.metadata.uid ?? ''),
+    createPod: async (pod) => {
+      try {
+        pods.observe(await ctx.client.create(Kinds.pods, pod));
+      } catch (error) {
+        // A namespace being deleted refuses new pods: nothing to retry.
+        if (error instanceof ClientError && error.code === 403) return;
+        throw error;
+      }
+    },
+    deletePod: async (pod) => {
+      try {
+        const result = await ctx.client.delete(Kinds.pods, pod.metadata.namespace, pod.metadata.name ?? '');
+        if (result.kind === 'Pod' && (result as KubeObject).metadata.deletionTimestamp) pods.observe(result as KubeObject);
+        else pods.forget(pod);
+      } catch (error) {
+        if (error instanceof ClientError && error.code === 404) return pods.forget(pod);
+        throw error;
+      }
+    },
+    writeStatus: async (owner, status) => {
+      if (JSON.stringify(owner['status'] ?? {}) === JSON.stringify(status)) return;
+      owners.observe(await ctx.client.update(info, { ...owner, status }, { subresource: 'status' }));
+    },
+  };
+  owners.on((_type, obj) => loop.queue.add(keyOf(obj)));
+  pods.on((_type, pod, old) => {
+    for (const p of old && old !== pod ? [pod, old] : [pod]) {
+      const ref = controllerRef(p);
+      if (ref && ref.kind === info.kind) loop.queue.add(p.metadata.namespace ? `${p.metadata.namespace}/${ref.name}` : ref.name);
+    }
+  });
+  return loop;
+}
+
+export { splitKey };

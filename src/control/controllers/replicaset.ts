@@ -1,0 +1,53 @@
+// ReplicaSet: keeps spec.replicas active pods from the template, deleting the least useful first,
+// and reports replicas / ready / available in its status.
+import { Kinds, type KubeObject } from '../../client/index.ts';
+import type { ControlContext, Controller } from '../manager.ts';
+import { ownerLoop } from './owned.ts';
+import { deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type PodTemplate } from './pods.ts';
+
+export interface ReplicaSetPlan {
+  create: number;
+  delete: KubeObject[];
+  status: Record<string, unknown>;
+  /** Re-check after this many ms (a pod becomes available after minReadySeconds). */
+  recheckMs?: number;
+}
+
+/** Pure: what the ReplicaSet needs, given the pods it owns. */
+export function planReplicaSet(rs: KubeObject, owned: readonly KubeObject[], now: Date): ReplicaSetPlan {
+  const spec = (rs['spec'] as { replicas?: number; minReadySeconds?: number; template?: PodTemplate } | undefined) ?? {};
+  const replicas = spec.replicas ?? 1;
+  const minReady = spec.minReadySeconds ?? 0;
+  const active = owned.filter(isActive);
+  const diff = active.length - replicas;
+  const toDelete = diff > 0 ? [...active].sort(deletionOrder).slice(0, diff) : [];
+  const labels = spec.template?.metadata?.labels ?? {};
+  const ready = active.filter(isReady);
+  const available = active.filter((p) => isAvailable(p, minReady, now));
+  const status: Record<string, unknown> = {
+    replicas: active.length,
+    fullyLabeledReplicas: active.filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+    readyReplicas: ready.length,
+    availableReplicas: available.length,
+    observedGeneration: rs.metadata.generation ?? 1,
+  };
+  const plan: ReplicaSetPlan = { create: Math.max(0, -diff), delete: toDelete, status };
+  if (ready.length > available.length) plan.recheckMs = minReady * 1000;
+  return plan;
+}
+
+export function createReplicaSetController(ctx: ControlContext): Controller {
+  const loop = ownerLoop(ctx, 'replicaset', Kinds.replicasets, async (rs, l) => {
+    if (rs.metadata.deletionTimestamp) return;
+    const plan = planReplicaSet(rs, l.ownedPods(rs), new Date());
+    const template = ((rs['spec'] as { template?: PodTemplate }).template ?? {});
+    await Promise.all([
+      ...Array.from({ length: Math.min(plan.create, 500) }, () => l.createPod(podFromTemplate(rs, template, `${rs.metadata.name ?? 'rs'}-`))),
+      ...plan.delete.map((p) => l.deletePod(p)),
+    ]);
+    // Status from the pods as they are now (the creates above are in the cache).
+    await l.writeStatus(rs, planReplicaSet(rs, l.ownedPods(rs), new Date()).status);
+    if (plan.recheckMs !== undefined) l.queue.addAfter(`${rs.metadata.namespace}/${rs.metadata.name}`, plan.recheckMs);
+  });
+  return loop.controller;
+}
