@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { buildInfo } from './build-info.ts';
+import { writeClusterBundle } from './cluster-init.ts';
 import { clusterStatus } from './cluster-status.ts';
 import { registerKubeCommands } from './kube/verbs.ts';
 import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
@@ -30,6 +31,8 @@ function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run `bramble --help` to see the commands and their options)')
+    // `bramble token --data-dir` (the join token) and `bramble token create --data-dir` are two options.
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -61,6 +64,8 @@ function buildProgram(io: Io): Command {
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--node-grace-ms <ms>', 'the Raft leader marks a board it has not heard from for this long unreachable and moves its pods to other boards (default: 4000)')
+    .option('--bundle <dir>', 'the cluster bundle from `bramble cluster init` (CA, token, Secret keys); copied into the data dir at first start')
+    .option('--token <token>', 'join with only the join token (BRAMBLE-1-...; `bramble token` prints it): needs --join')
     .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')
     .option('--election-ticks <n>', 'ticks without a leader before an election (default: 10)')
     .option('--heartbeat-ticks <n>', 'ticks between leader heartbeats (default: 1)')
@@ -74,10 +79,13 @@ function buildProgram(io: Io): Command {
       'after',
       `
 Examples:
-  bramble up                                   one node, a cluster of its own (what npm start runs)
-  bramble up --name a --peer-addr 10.0.0.1:7380 --client-addr 10.0.0.1:7379 \
+  bramble up                                   one node, a cluster of its own (what npm start runs;
+                                               its bundle is made in <data-dir>/bundle)
+  bramble cluster init --out cluster           once, then copy ./cluster to the first boards
+  bramble up --name a --peer-addr 10.0.0.1:7380 --client-addr 10.0.0.1:7379 --bundle cluster \
              --initial-cluster a=10.0.0.1:7380,b=10.0.0.2:7380,c=10.0.0.3:7380
-  bramble up --name d --peer-addr 10.0.0.4:7380 --client-addr 10.0.0.4:7379 --join 10.0.0.1:7379
+  bramble up --name d --peer-addr 10.0.0.4:7380 --client-addr 10.0.0.4:7379 \
+             --token BRAMBLE-1-... --join 10.0.0.1:7379
 
 Every flag can also come from the environment as BRAMBLE_<FLAG> (BRAMBLE_DATA_DIR, BRAMBLE_API_ADDR, ...);
 a flag on the command line wins. The admin kubeconfig is written to <data-dir>/kubeconfig:
@@ -98,7 +106,28 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       });
     });
 
-  const cluster = program.command('cluster').description('look at the Raft group that holds the cluster state');
+  const cluster = program.command('cluster').description('create a cluster bundle, look at the Raft group that holds the cluster state');
+  cluster
+    .command('init')
+    .description('create the cluster bundle: CA, cluster id, join token, Secret encryption key, admin kubeconfig')
+    .requiredOption('--out <dir>', 'directory to create the bundle in (must not hold one already)')
+    .option('--server <url>', 'API address the admin kubeconfig points at', `https://127.0.0.1:${defaultApiPort}`)
+    .addHelpText(
+      'after',
+      `
+Then copy the directory to the first boards and start each with --bundle DIR; later boards need
+only the token:
+  bramble cluster init --out cluster --server https://10.0.0.1:6443
+  bramble up --bundle cluster --name a ...           on the first boards
+  bramble up --token "$(cat cluster/token)" --join 10.0.0.1:7379 --name d ...
+  kubectl --kubeconfig cluster/kubeconfig get nodes
+The bundle holds the CA key and the token: keep it like a password.`,
+    )
+    .action(async (flags: { out: string; server: string }) => {
+      const created = await writeClusterBundle(flags.out, flags.server);
+      io.out(`${created.token}\n`);
+      io.err(`cluster ${created.clusterId}: bundle written to ${created.dir} (admin kubeconfig: ${created.kubeconfigPath})\n  first boards: bramble up --bundle ${created.dir} ...\n  later boards: bramble up --token <the token above> --join <client address of a member> ...\n`);
+    });
   cluster
     .command('status')
     .description('members, roles, term, commit and applied index, leader')

@@ -1,4 +1,4 @@
-// `bramble token create|list|revoke`: bearer tokens for more users (a classroom: one per
+// `bramble token`: the cluster join token. `bramble token create|list|revoke`: bearer tokens for more users (a classroom: one per
 // student), kept in the node's data dir in Kubernetes' token-file format. A running node re-reads
 // the file within a second; the rights come from RBAC, so the help shows the binding to create.
 
@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { addTokenUser, ensureAuthFiles, listTokenUsers, removeTokenUser } from '../api/auth/authn.ts';
+import { isBundle, readBundle } from '../identity/bundle.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
+import { nodeBundleDir } from './up-bundle.ts';
 import type { OutputFormat } from './output.ts';
 import { parseUpOptions } from './up-options.ts';
 
@@ -30,8 +32,41 @@ function validUserName(name: string, what: string): string {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, validUserName(value, 'group')];
 
+/** The cluster join token, from a bundle dir or a node's data dir. */
+function joinToken(flags: { dataDir?: string; bundle?: string }): { token: string; from: string } {
+  if (flags.bundle !== undefined) {
+    try {
+      return { token: readBundle(flags.bundle).token, from: flags.bundle };
+    } catch (error) {
+      throw new UsageError(`--bundle: ${(error as Error).message}`);
+    }
+  }
+  const dataDir = parseUpOptions({ dataDir: flags.dataDir ?? process.env['BRAMBLE_DATA_DIR'] }, { hostname: hostname() }).dataDir;
+  if (!existsSync(dataDir)) throw new UsageError(`no Bramble node data in ${dataDir}: pass the --data-dir of a node (the one given to bramble up) or --bundle DIR`);
+  const dir = nodeBundleDir(dataDir);
+  if (!isBundle(dir)) throw new UsageError(`${dataDir} has no cluster bundle (the node was made before bundles existed, or never started): create a cluster with \`bramble cluster init --out DIR\``);
+  return { token: readBundle(dir).token, from: dir };
+}
+
 export function registerTokenCommand(program: Command, io: Io): void {
-  const token = program.command('token').description('bearer tokens for users of the API (stored in the node data dir, Kubernetes token-file format)');
+  const token = program
+    .command('token')
+    .description('the cluster join token (bare `bramble token`), and bearer tokens for users of the API (create, list, revoke)')
+    .enablePositionalOptions()
+    .option('--data-dir <dir>', 'data dir of a member whose join token to print (default: $BRAMBLE_DATA_DIR, else .bramble/<hostname>)')
+    .option('--bundle <dir>', 'print the join token of this cluster bundle instead')
+    .addHelpText(
+      'after',
+      `
+The join token (BRAMBLE-1-<CA fingerprint>-<secret>) lets a new board join with nothing else:
+  bramble up --name pi4 --token "$(bramble token)" --join 10.0.0.1:7379
+Keep it secret: whoever has it can join the cluster and read its Secrets.`,
+    )
+    .action((flags: { dataDir?: string; bundle?: string }) => {
+      const found = joinToken(flags);
+      io.out(`${found.token}\n`);
+      io.err(`join token of the cluster in ${found.from}; a board joins with: bramble up --token <token> --join <client address of a member>\n`);
+    });
 
   token
     .command('create')

@@ -1,4 +1,5 @@
 import { formatHostPort, type HostPort, parseHostPort as parseAddress } from '../raftnode/transport/index.ts';
+import { parseJoinToken } from '../identity/token.ts';
 import { UsageError } from './output.ts';
 
 export { formatHostPort, type HostPort };
@@ -14,6 +15,10 @@ export interface UpOptions {
   initialCluster: Record<string, HostPort> | null;
   /** Client address of any running member to ask for admission, or null. */
   join: HostPort | null;
+  /** A cluster bundle directory (`bramble cluster init --out`), or null. */
+  bundle: string | null;
+  /** A join token (BRAMBLE-1-...), or null. */
+  token: string | null;
   tickIntervalMs: number;
   electionTimeoutTicks: number;
   heartbeatIntervalTicks: number;
@@ -40,6 +45,8 @@ export interface RawUpFlags {
   apiAddr?: string;
   initialCluster?: string;
   join?: string;
+  bundle?: string;
+  token?: string;
   tickMs?: string;
   electionTicks?: string;
   heartbeatTicks?: string;
@@ -56,11 +63,12 @@ export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
 const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs'];
+const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
 export function withEnvFlags(flags: RawUpFlags, env: NodeJS.ProcessEnv): RawUpFlags {
   const merged: RawUpFlags = { ...flags };
-  for (const key of RAW_FLAG_NAMES) {
+  for (const key of [...RAW_FLAG_NAMES, ...IDENTITY_FLAG_NAMES]) {
     const value = env[`BRAMBLE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
     if (merged[key] === undefined && value !== undefined && value !== '') merged[key] = value;
   }
@@ -122,6 +130,16 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
       throw new UsageError(`--initial-cluster gives ${name} the address ${formatHostPort(own)} but --peer-addr is ${formatHostPort(peerAddress)}: they must be the same`);
     }
   }
+  if (flags.bundle !== undefined && flags.token !== undefined) throw new UsageError('--bundle and --token exclude each other: a node with the bundle has everything the token would fetch');
+  if (flags.token !== undefined) {
+    try {
+      parseJoinToken(flags.token);
+    } catch (error) {
+      throw new UsageError(`--token: ${(error as Error).message}`);
+    }
+    if (flags.initialCluster !== undefined) throw new UsageError('--token joins a running cluster, --initial-cluster starts a new one: to start one, use --bundle DIR on every first member');
+    if (flags.join === undefined) throw new UsageError('--token needs --join <client address of a member> to know whom to ask');
+  }
   const logLevel = flags.logLevel ?? 'info';
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   const runtime = flags.runtime ?? 'docker';
@@ -140,6 +158,8 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     apiAddress,
     initialCluster,
     join: flags.join !== undefined ? parseHostPort(flags.join, '--join') : null,
+    bundle: flags.bundle ?? null,
+    token: flags.token?.trim() ?? null,
     tickIntervalMs,
     electionTimeoutTicks,
     heartbeatIntervalTicks,

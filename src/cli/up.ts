@@ -15,6 +15,7 @@ import { startAgent, type RunningAgent } from '../agent/agent.ts';
 import { InProcessClient } from '../client/index.ts';
 import { ControlManager, defaultControllers } from '../control/index.ts';
 import { buildInfo } from './build-info.ts';
+import { prepareIdentity } from './up-bundle.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
 
@@ -45,6 +46,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   const raftDir = join(options.dataDir, 'raft');
   const storeDir = join(options.dataDir, 'store');
   const mode = startMode(options, raftDir, logger);
+  const identity = await prepareIdentity(options, { kind: mode.kind, bootstrapMembers: mode.kind === 'bootstrap' ? Object.keys(mode.members).length : 0 }, logger);
   const voters = mode.kind === 'bootstrap' ? Object.keys(mode.members) : [];
   const membersFile = join(options.dataDir, 'members.json');
   const knownMembers = mode.kind === 'bootstrap' ? mode.members : readMembers(membersFile);
@@ -122,7 +124,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     }
     throw error;
   }
-  logger.info({ mode: mode.kind, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
+  logger.info({ mode: mode.kind, clusterId: identity?.bundle.clusterId ?? null, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
   // The API needs a leader for its first-start objects, so it comes up beside the node rather than
   // before it; a node whose API port is taken still serves the store (and says how to fix it).
   const apiAddress = options.apiAddress;

@@ -1,3 +1,5 @@
+import { writeClusterBundle } from '../../src/cli/cluster-init.ts';
+import { findClusterCredentials, type ClusterCredentials } from '../../src/identity/tls.ts';
 import { StoreClient } from '../../src/store/client.ts';
 import type { MemberStatus } from '../../src/store/http-server.ts';
 import { freePort } from './ports.ts';
@@ -8,6 +10,27 @@ export interface BrambleNode {
   process: ManagedProcess;
   peerAddress: string;
   clientAddress: string;
+  /** The cluster bundle the node was started with. */
+  bundleDir: string;
+}
+
+const bundles = new WeakMap<ProcessGroup, Promise<string>>();
+
+/** The group's cluster bundle (one per group, made on first use, like `bramble cluster init`). */
+export function groupBundle(group: ProcessGroup): Promise<string> {
+  let bundle = bundles.get(group);
+  if (!bundle) {
+    bundle = group.scratchDir('cluster-bundle').then(async (dir) => (await writeClusterBundle(dir, 'https://127.0.0.1:6443')).dir);
+    bundles.set(group, bundle);
+  }
+  return bundle;
+}
+
+/** Admin credentials of a bundle, for clients of the store's client port. */
+export function bundleCredentials(bundleDir: string): ClusterCredentials {
+  const credentials = findClusterCredentials(bundleDir);
+  if (!credentials) throw new Error(`${bundleDir} holds no cluster credentials`);
+  return credentials;
 }
 
 export interface ClusterOptions {
@@ -32,29 +55,30 @@ export async function startBrambleCluster(group: ProcessGroup, size: number, opt
   const host = (i: number) => options.hosts?.[i] ?? '127.0.0.1';
   const initialCluster = names.map((name, i) => `${name}=${host(i)}:${ports[i]!.peer}`).join(',');
   const nodes: BrambleNode[] = [];
+  const bundleDir = await groupBundle(group);
   for (const [i, name] of names.entries()) {
     const peerAddress = `${host(i)}:${ports[i]!.peer}`;
     const clientAddress = `${host(i)}:${ports[i]!.client}`;
     const netns = options.netns?.[i];
     const process = await group.spawn(name, {
-      args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--initial-cluster', initialCluster, ...fastTimerArgs, ...(options.extraArgs ?? [])],
+      args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...fastTimerArgs, ...(options.extraArgs ?? [])],
       ...(netns ? { netns } : {}),
     });
-    nodes.push({ name, process, peerAddress, clientAddress });
+    nodes.push({ name, process, peerAddress, clientAddress, bundleDir });
   }
   await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 30_000)));
   return nodes;
 }
 
-/** Starts one more node that joins the cluster through `via`'s client address. */
+/** Starts one more node that joins the cluster through `via`'s client address, with the cluster's bundle. */
 export async function joinBrambleNode(group: ProcessGroup, name: string, via: BrambleNode, extraArgs: string[] = []): Promise<BrambleNode> {
   const peerAddress = `127.0.0.1:${await freePort()}`;
   const clientAddress = `127.0.0.1:${await freePort()}`;
   const process = await group.spawn(name, {
-    args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--join', via.clientAddress, ...fastTimerArgs, ...extraArgs],
+    args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--join', via.clientAddress, '--bundle', via.bundleDir, ...fastTimerArgs, ...extraArgs],
   });
   await process.waitForLog(/bramble node ready/, 30_000);
-  return { name, process, peerAddress, clientAddress };
+  return { name, process, peerAddress, clientAddress, bundleDir: via.bundleDir };
 }
 
 export type NodeStatusView = MemberStatus;

@@ -169,6 +169,12 @@ export class ProcessGroup {
   readonly members: ManagedProcess[] = [];
   private rootDir: string | undefined;
 
+  /** A directory of this group's (removed by cleanup), e.g. for a cluster bundle. */
+  async scratchDir(name: string): Promise<string> {
+    this.rootDir ??= await mkdtemp(join(tmpdir(), 'bramble-test-'));
+    return join(this.rootDir, name);
+  }
+
   async spawn(name: string, spec: ProcessSpec): Promise<ManagedProcess> {
     liveGroups.add(this);
     this.rootDir ??= await mkdtemp(join(tmpdir(), 'bramble-test-'));

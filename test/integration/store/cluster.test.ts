@@ -69,7 +69,8 @@ describe('real bramble up processes', () => {
       assert.notEqual(secondLeader, firstLeader);
       await sleep(800);
       firstLeader.process.start();
-      await firstLeader.process.waitForLog(/bramble node ready/, 30_000);
+      // Not waitForLog: it would find the first start's "ready" line at once.
+      await waitFor('the restarted node to answer', () => statusOf(firstLeader), 30_000);
       await sleep(800);
       faultsDone();
       const summary = await workload;

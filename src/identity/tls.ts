@@ -1,0 +1,72 @@
+// TLS options made from a node's cluster credentials, one function per kind of connection, so
+// the peer transport, the store's client port and their clients agree on the rules: TLS 1.3,
+// the cluster CA as the only trust anchor, and a server must present a node certificate.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
+import { bundleFiles } from './bundle.ts';
+import { certificateFingerprint } from './certs.ts';
+import { clusterIdOf } from './token.ts';
+
+/** What a process needs to talk to the cluster: the CA and a certificate of its own. */
+export interface ClusterCredentials {
+  clusterId: string;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export const NODE_CN_PREFIX = 'system:node:';
+
+/** The node name in a peer certificate's CN, or undefined when it is not a node certificate. */
+export function nodeNameOf(cert: PeerCertificate | undefined): string | undefined {
+  const cn = (cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined)?.['CN'];
+  const first = Array.isArray(cn) ? cn[0] : cn;
+  return first?.startsWith(NODE_CN_PREFIX) ? first.slice(NODE_CN_PREFIX.length) : undefined;
+}
+
+/**
+ * Accepts any node certificate of the cluster CA, whatever address was dialed: boards move
+ * between addresses (DHCP, mDNS), and the CA, not the host name, is what we trust.
+ */
+function checkNodeServer(_host: string, cert: PeerCertificate): Error | undefined {
+  return nodeNameOf(cert) === undefined ? new Error(`the server's certificate (CN ${String((cert.subject as unknown as Record<string, unknown>)['CN'])}) is not a Bramble node certificate`) : undefined;
+}
+
+/** Peer (Raft) transport: both sides present node certificates; no certificate, no connection. */
+export function peerTls(credentials: ClusterCredentials): { server: TlsOptions; client: Omit<ConnectionOptions, 'host' | 'port' | 'socket' | 'path'> } {
+  const { caPem: ca, certPem: cert, keyPem: key } = credentials;
+  return {
+    server: { ca, cert, key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+    client: { ca, cert, key, minVersion: 'TLSv1.3', checkServerIdentity: checkNodeServer },
+  };
+}
+
+/**
+ * The store's client port: a client certificate is asked for but not required at the handshake,
+ * so a node that only has a join token can reach the join endpoint; every other request needs
+ * `socket.authorized` (the server answers 401 otherwise).
+ */
+export function storeServerTls(credentials: ClusterCredentials): TlsOptions {
+  return { ca: credentials.caPem, cert: credentials.certPem, key: credentials.keyPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' };
+}
+
+/** For clients of the store's client port (CLI, the joining node, snapshot fetches, tests). */
+export function storeClientTls(credentials: ClusterCredentials): Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'minVersion' | 'checkServerIdentity'> {
+  return { ca: credentials.caPem, cert: credentials.certPem, key: credentials.keyPem, minVersion: 'TLSv1.3', checkServerIdentity: checkNodeServer };
+}
+
+/**
+ * Credentials found in `dir`: a node data dir (its bundle/ with node.crt) or a bundle dir
+ * (node.crt if a node made one, else admin.crt). Null when there are none (a data dir from
+ * before bundles existed: its node speaks plain TCP).
+ */
+export function findClusterCredentials(dir: string): ClusterCredentials | null {
+  const bundleDir = existsSync(join(dir, 'bundle', bundleFiles.caCert)) ? join(dir, 'bundle') : dir;
+  const file = (f: string) => join(bundleDir, f);
+  if (!existsSync(file(bundleFiles.caCert))) return null;
+  const pair = existsSync(file(bundleFiles.nodeCert)) ? [bundleFiles.nodeCert, bundleFiles.nodeKey] : [bundleFiles.adminCert, bundleFiles.adminKey];
+  if (!existsSync(file(pair[0]!)) || !existsSync(file(pair[1]!))) return null;
+  const caPem = readFileSync(file(bundleFiles.caCert), 'utf8');
+  return { clusterId: clusterIdOf(certificateFingerprint(caPem)), caPem, certPem: readFileSync(file(pair[0]!), 'utf8'), keyPem: readFileSync(file(pair[1]!), 'utf8') };
+}
