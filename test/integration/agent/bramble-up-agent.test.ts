@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { findResource, type KubeObject, type ResourceInfo } from '../../../src/api/resources/index.ts';
 import { ClientError, type HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { waitFor } from '../../lib/bramble-cluster.ts';
+import { groupBundle, waitFor } from '../../lib/bramble-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
@@ -75,13 +75,14 @@ describe('node agent in bramble up (real Docker engine, three real processes)', 
   before(async () => {
     const peers = await Promise.all(names.map(() => freePort()));
     const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
+    const bundle = await groupBundle(group);
     for (const [i, name] of names.entries()) {
       nodes.push(
         await group.spawn(name, {
           portNames: ['client', 'api'],
           args: ({ ports, dataDir }) => [
             'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-            '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--tick-ms', '20', '--election-ticks', '10',
+            '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundle, '--tick-ms', '20', '--election-ticks', '10',
             '--runtime', name === 'pib' ? 'docker' : 'none', '--node-status-ms', '200', '--log-level', 'info',
           ],
         }),
