@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, type HttpClient, type KubeObject } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { statusOf, waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { groupBundle, statusOf, waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
 import { kubectlOk } from '../../lib/kubectl.ts';
@@ -61,16 +61,17 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
     const names = ['pi1', 'pi2', 'pi3'];
     const peers = await Promise.all(names.map(() => freePort()));
     const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
+    const bundleDir = await groupBundle(group);
     for (const [i, name] of names.entries()) {
       const process = await group.spawn(name, {
         portNames: ['client', 'api'],
         args: ({ ports, dataDir }) => [
           'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-          '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--tick-ms', '20', '--election-ticks', '10',
+          '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, '--tick-ms', '20', '--election-ticks', '10',
           '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', '2000', '--log-level', 'info',
         ],
       });
-      nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}` });
+      nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir });
     }
     await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
     await waitFor('three Ready nodes', async () => {
