@@ -37,6 +37,9 @@ import {
 import { openApi } from './openapi.ts';
 import { decodeProtobufObject, ProtobufError } from './protobuf.ts';
 import { ApiError, type Registry } from './registry.ts';
+import type { PodStreamRouter } from './pod-stream-router.ts';
+import { rejectUpgrade } from './pod-streams.ts';
+import type { Duplex } from 'node:stream';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const MAX_DEPTH = 100;
@@ -52,6 +55,8 @@ export interface ApiServerOptions {
   gitVersion: string;
   /** The gate's authorizer, asked again by SelfSubjectAccessReview/RulesReview (`kubectl auth can-i`). */
   authorizer?: Authorizer & RuleResolver;
+  /** Serves pods/log and pods/exec (here or on the pod's node); without it they answer 405. */
+  podStreams?: PodStreamRouter;
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -270,6 +275,10 @@ export class ApiServer {
       });
     });
     server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      this.upgrade(req, socket, head).catch((error: unknown) => rejectUpgrade(socket, failure(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`)));
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -284,6 +293,25 @@ export class ApiServer {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Trusts client certificates of these CAs besides the node's own (peer nodes forwarding logs/exec). */
+  trustClientCas(extraCaPems: readonly string[]): void {
+    const { tls } = this.options;
+    this.server?.setSecureContext({ key: tls.key, cert: tls.cert, ca: [tls.ca, ...extraCaPems] });
+  }
+
+  /** Upgrade requests: only pods/exec over WebSocket; the rest get a Status. */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://bramble.invalid');
+    const gate = await this.options.gate.check(req);
+    if (!gate.ok) return rejectUpgrade(socket, gate.status);
+    const target = parseResourcePath(url.pathname.split('/').filter((s) => s !== ''));
+    if (typeof target !== 'object' || target.info.resource !== 'pods' || target.info.group !== '' || target.subresource !== 'exec' || target.name === undefined) {
+      return rejectUpgrade(socket, badRequest(`${url.pathname} does not accept a connection upgrade: only pods/NAME/exec does (WebSocket)`));
+    }
+    if (!this.options.podStreams) return rejectUpgrade(socket, failure(405, 'MethodNotAllowed', 'this server does not serve pods/exec'));
+    await this.options.podStreams.serveExec(req, socket, head, url, target.namespace ?? 'default', target.name);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -355,6 +383,10 @@ export class ApiServer {
       throw new ApiError(failure(404, 'NotFound', `the server could not find the requested resource: ${info.resource} has no subresource "${subresource}"`));
     }
     if (subresource === 'binding' && name !== undefined && method === 'POST') return this.bind(req, res, target, name, dryRun);
+    if (subresource === 'log' && name !== undefined && method === 'GET' && this.options.podStreams) return this.options.podStreams.serveLog(req, res, url, namespace ?? 'default', name);
+    if (subresource === 'exec' && name !== undefined && this.options.podStreams) {
+      throw new ApiError(badRequest('exec needs a connection upgrade to WebSocket (subprotocol v5.channel.k8s.io), as kubectl 1.30+ sends it'));
+    }
     if (subresource !== undefined && subresource !== 'status') {
       throw new ApiError(failure(405, 'MethodNotAllowed', `the ${subresource} subresource of ${info.resource} is not served yet by this Bramble version`));
     }

@@ -12,6 +12,9 @@ import { ensurePki, servingHosts } from './pki.ts';
 import { ApiError, Registry, type RegistryStore } from './registry.ts';
 import { findByKind, findResource, type KubeObject } from './resources/index.ts';
 import { ApiServer } from './server.ts';
+import { NodeForwarder } from './node-forward.ts';
+import { PodStreamRouter } from './pod-stream-router.ts';
+import type { PodStreams } from './pod-streams.ts';
 
 export interface ApiOptions {
   dataDir: string;
@@ -26,6 +29,8 @@ export interface RunningApi {
   url: string;
   kubeconfigPath: string;
   registry: Registry;
+  /** The node agent's logs/exec for pods bound to this node (null: none served here). */
+  setPodStreams(streams: PodStreams | null): void;
   stop(): Promise<void>;
 }
 
@@ -89,6 +94,18 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   await follow();
 
   const authorizer = createRbacAuthorizer(rbac);
+  // The server trusts peer CAs once it listens; the forwarder learns them before that.
+  const trusted: { server?: ApiServer } = {};
+  const forwarder = new NodeForwarder({
+    store: options.store,
+    registry,
+    nodeName: options.nodeName,
+    caCertPem: pki.caCertPem,
+    clientCertPem: pki.adminCertPem,
+    clientKeyPem: pki.adminKeyPem,
+    onPeerCas: (cas) => trusted.server?.trustClientCas(cas),
+  });
+  const podStreams = new PodStreamRouter({ registry, nodeName: options.nodeName, forwarder });
   const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), authorizer);
   const server = new ApiServer({
     registry,
@@ -99,8 +116,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     port: options.port,
     gitVersion: options.gitVersion,
     authorizer,
+    podStreams,
   });
   const address = await server.start();
+  trusted.server = server;
+  await forwarder.start();
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host;
   const url = `https://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
   const kubeconfigPath = join(options.dataDir, 'kubeconfig');
@@ -109,8 +129,10 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     url,
     kubeconfigPath,
     registry,
+    setPodStreams: (streams) => podStreams.setLocal(streams),
     stop: async () => {
       stopped = true;
+      forwarder.stop();
       for (const w of watches.values()) w.cancel();
       await server.stop();
     },

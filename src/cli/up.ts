@@ -12,6 +12,7 @@ import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
 import { startApi, type RunningApi } from '../api/start.ts';
 import { startAgent, type RunningAgent } from '../agent/agent.ts';
+import { agentPodStreams } from '../agent/pod-streams.ts';
 import { InProcessClient } from '../client/index.ts';
 import { ControlManager, defaultControllers } from '../control/index.ts';
 import { buildInfo } from './build-info.ts';
@@ -155,10 +156,16 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
         apiPort: apiAddress.port,
         nodeStatusIntervalMs: options.nodeStatusIntervalMs,
         logger: logger.child({ component: 'agent' }),
-      }).catch((error: unknown) => {
-        logger.error({ err: error }, 'the node agent did not start: this node runs no pods');
-        return undefined;
-      });
+      }).then(
+        (agent) => {
+          started.setPodStreams(agentPodStreams(() => agent.runtime(), options.name));
+          return agent;
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'the node agent did not start: this node runs no pods');
+          return undefined;
+        },
+      );
     },
     (error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
