@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { findResource, type KubeObject } from '../../src/api/resources/index.ts';
 import { adminClient } from '../lib/api-node.ts';
-import { waitFor } from '../lib/bramble-cluster.ts';
+import { groupBundle, waitFor } from '../lib/bramble-cluster.ts';
 import { testImages } from '../lib/images.ts';
 import { freePort } from '../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup } from '../lib/processes.ts';
@@ -38,7 +38,8 @@ function pod(name: string, nodeName: string, script: string, restartPolicy = 'Al
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default' },
-    spec: { nodeName, restartPolicy, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
+    // An unbound pod names a scheduler that does not exist, so it stays unscheduled.
+    spec: { ...(nodeName ? { nodeName } : { schedulerName: 'no-such-scheduler' }), restartPolicy, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
   } as KubeObject;
 }
 
@@ -52,13 +53,14 @@ describe('real kubectl logs and exec', { timeout: 240_000 }, () => {
   before(async () => {
     const peers = await Promise.all(names.map(() => freePort()));
     const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
+    const bundle = await groupBundle(group);
     for (const [i, name] of names.entries()) {
       nodes.push(
         await group.spawn(name, {
           portNames: ['client', 'api'],
           args: ({ ports, dataDir }) => [
             'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-            '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--tick-ms', '20', '--election-ticks', '10',
+            '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundle, '--tick-ms', '20', '--election-ticks', '10',
             '--runtime', name === 'pib' ? 'docker' : 'none', '--node-status-ms', '500', '--log-level', 'warn',
           ],
         }),

@@ -37,6 +37,12 @@ function pod(name: string, nodeName: string): KubeObject {
     spec: {
       nodeName,
       terminationGracePeriodSeconds: 2,
+      // The node lifecycle controller evicts pods of a node that stops answering; these must stay
+      // while the test restarts their node.
+      tolerations: [
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+      ],
       containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
     },
   } as KubeObject;
