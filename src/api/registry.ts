@@ -273,9 +273,10 @@ export class Registry {
 
   /**
    * Watches the resource from `fromRevision` (exclusive, as Kubernetes' resourceVersion);
-   * `onGone` is called once when compaction dropped the history the watch needed.
+   * `onGone` is called once when compaction dropped the history the watch needed; `onProgress`
+   * gets the revision reached after each batch, including events the selectors filtered out.
    */
-  watch(info: ResourceInfo, query: ListQuery & { fromRevision: number }, onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void, onGone: (status: Status) => void): Watch {
+  watch(info: ResourceInfo, query: ListQuery & { fromRevision: number }, onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void, onGone: (status: Status) => void, onProgress?: (revision: number) => void): Watch {
     const labels = query.labelSelector ? parseLabelSelector(query.labelSelector) : undefined;
     const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, info) : undefined;
     const matches = (o: KubeObject) => (labels ? matchesLabels(labels, o.metadata.labels) : true) && (fields ? matchesFields(fields, o) : true);
@@ -295,6 +296,9 @@ export class Registry {
           if (matches(obj)) onEvent('DELETED', obj);
         }
       }
+      // Every event of the prefix, matching or not, moves the watch on: what bookmarks report.
+      const last = response.events[response.events.length - 1];
+      if (last !== undefined) onProgress?.(last.kv.modRevision);
     });
   }
 }

@@ -42,6 +42,9 @@ import { rejectUpgrade } from './pod-streams.ts';
 import type { Duplex } from 'node:stream';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+// client-go's reflector resumes from the last bookmark after a reconnect; Kubernetes' watch cache
+// sends one about every minute. Bramble's are cheap (one line), so more often keeps resumes short.
+const DEFAULT_BOOKMARK_INTERVAL_MS = 10_000;
 const MAX_DEPTH = 100;
 const MAX_YAML_ALIASES = 100;
 
@@ -53,6 +56,8 @@ export interface ApiServerOptions {
   host: string;
   port: number;
   gitVersion: string;
+  /** How often an open watch with allowWatchBookmarks=true gets a BOOKMARK (default 10 s). */
+  bookmarkIntervalMs?: number;
   /** The gate's authorizer, asked again by SelfSubjectAccessReview/RulesReview (`kubectl auth can-i`). */
   authorizer?: Authorizer & RuleResolver;
   /** Serves pods/log and pods/exec (here or on the pod's node); without it they answer 405. */
@@ -567,22 +572,32 @@ export class ApiServer {
       ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
     };
     const rvParam = url.searchParams.get('resourceVersion');
+    if (rvParam !== null && rvParam !== '' && !/^\d+$/.test(rvParam)) throw new ApiError(badRequest(`resourceVersion must be a non-negative integer, got "${rvParam}"`));
     let from = rvParam && rvParam !== '0' ? Number(rvParam) : NaN;
+    const bookmarksAllowed = url.searchParams.get('allowWatchBookmarks') === 'true';
+    // The watch-list protocol (client-go's WatchListClient): initial ADDEDs, then a bookmark marking their end.
+    const sendInitialEvents = url.searchParams.get('sendInitialEvents') === 'true';
+    if (sendInitialEvents && !bookmarksAllowed) throw new ApiError(failure(422, 'Invalid', 'sendInitialEvents=true requires allowWatchBookmarks=true'));
+    const timeoutSeconds = parseIntParam(url, 'timeoutSeconds') ?? 1800;
     const table = wantsTable(req);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     // Send the headers now: a watch with nothing to report yet must still look started to the client.
     res.flushHeaders();
     const write = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
     const encode = (obj: KubeObject) => (table ? toTable(info, [obj], { now: new Date() }) : obj);
-    if (!Number.isInteger(from) || from < 0) {
-      // No resourceVersion: Kubernetes starts with synthetic ADDED events for what exists now.
+    const bookmark = (revision: number, annotations?: Record<string, string>) => {
+      if (bookmarksAllowed && !table) write('BOOKMARK', { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(revision), ...(annotations ? { annotations } : {}) } });
+    };
+    if (sendInitialEvents || !Number.isInteger(from) || from < 0) {
+      // No resourceVersion (or sendInitialEvents): Kubernetes starts with synthetic ADDED events for what exists now.
       const list = await registry.list(info, { ...query, local: rvParam === '0' });
       for (const obj of list.items) write('ADDED', encode(obj));
       from = Number(list.resourceVersion);
+      if (sendInitialEvents) bookmark(from, { 'k8s.io/initial-events-end': 'true' });
     }
     this.openWatches.add(res);
-    const timeoutSeconds = parseIntParam(url, 'timeoutSeconds') ?? 1800;
     let watch: { cancel(): void } | undefined;
+    let lastRevision = from;
     const finish = () => {
       watch?.cancel();
       clearTimeout(timer);
@@ -590,19 +605,19 @@ export class ApiServer {
       this.openWatches.delete(res);
       if (!res.writableEnded) res.end();
     };
-    const timer = setTimeout(finish, timeoutSeconds * 1000);
-    let lastRevision = from;
-    const bookmarks = setInterval(() => {
-      if (url.searchParams.get('allowWatchBookmarks') === 'true') write('BOOKMARK', { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(lastRevision) } });
-    }, 60_000);
+    // A last bookmark as the timeout closes the watch, so the client resumes from where it was.
+    const timer = setTimeout(() => {
+      bookmark(lastRevision);
+      finish();
+    }, timeoutSeconds * 1000);
+    const bookmarks = setInterval(() => bookmark(lastRevision), this.options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS);
     req.on('close', finish);
     try {
-      watch = registry.watch(info, { ...query, fromRevision: from }, (type, obj) => {
-        lastRevision = Number(obj.metadata.resourceVersion);
-        write(type, encode(obj));
-      }, (status) => {
+      watch = registry.watch(info, { ...query, fromRevision: from }, (type, obj) => write(type, encode(obj)), (status) => {
         write('ERROR', status);
         finish();
+      }, (revision) => {
+        lastRevision = revision;
       });
     } catch (error) {
       // A start revision already compacted away: the client must list again.

@@ -82,7 +82,7 @@ function validateDataKeys(data: unknown, p: FieldPath, errs: FieldError[]): stri
   if (data === undefined || data === null) return keys;
   if (!isObj(data)) { errs.push(invalid(p.path, data, 'must be a map of string keys to string values')); return keys; }
   for (const [k, v] of Object.entries(data)) {
-    errs.push(...nameErrors(p, k, isConfigMapKey));
+    errs.push(...nameErrors(p.key(k), k, isConfigMapKey));
     if (typeof v !== 'string') errs.push(invalid(p.key(k).path, v, 'must be a string'));
     keys.push(k);
   }

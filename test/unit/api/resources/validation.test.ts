@@ -138,7 +138,7 @@ test('validation: configmap and secret keys, sizes and immutability', () => {
   const secret = info('v1', 'Secret');
   const c = (extra: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, ...extra });
   assert.deepEqual(lines(cm, c({ data: { 'game.properties': 'x', 'ui.properties': 'y' } })), []);
-  assert.match(lines(cm, c({ data: { 'a/b': 'x' } })).join(), /^data: Invalid value: "a\/b": a valid config key must consist of alphanumeric characters/);
+  assert.match(lines(cm, c({ data: { 'a/b': 'x' } })).join(), /^data\[a\/b\]: Invalid value: "a\/b": a valid config key must consist of alphanumeric characters/);
   assert.deepEqual(lines(cm, c({ data: { a: 'x' }, binaryData: { a: 'eA==' } })), ['data[a]: Invalid value: "a": duplicate of key present in binaryData']);
   assert.deepEqual(lines(cm, c({ data: { a: 'x'.repeat(1024 * 1024) } })), [': Too long: must have at most 1048576 bytes']);
   assert.deepEqual(lines(cm, c({ immutable: true, data: { a: 'y' } }), c({ immutable: true, data: { a: 'x' } })), ['data: Forbidden: field is immutable when `immutable` is set']);
