@@ -6,6 +6,7 @@ import type { Client } from '../client/index.ts';
 import { ClientPodApi, clientConfigSource } from './client-adapters.ts';
 import { processPlatform, readNodeConditions, readNodeFacts, type NodeCondition } from './node-info.ts';
 import { NodeRegistration } from './node-registration.ts';
+import { MetricsSampler } from './metrics-sampler.ts';
 import { PodReconciler } from './pods/reconciler.ts';
 import { PodWorker } from './pods/pod-worker.ts';
 import { DockerRuntime } from './runtime/docker-runtime.ts';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   logger: Logger;
   /** How often node conditions are read (a write happens only when one changes). */
   nodeStatusIntervalMs?: number;
+  /** How often node and pod usage are sampled for metrics.k8s.io (memory only). */
+  metricsIntervalMs?: number;
   /** How often an unreachable Docker engine is tried again. */
   runtimeRetryIntervalMs?: number;
   /** Static busybox for the pause image (default /bin/busybox, Debian's busybox-static). */
@@ -40,6 +43,8 @@ export interface RunningAgent {
   /** Reads the node now and writes its Node if something changed. */
   syncNode(): Promise<void>;
   registration: NodeRegistration;
+  /** metrics.k8s.io samples of this node and its pods, in memory. */
+  metrics: MetricsSampler;
   stop(): Promise<void>;
 }
 
@@ -125,6 +130,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     );
   };
 
+  let nodeLabels: Record<string, string> = {};
   let syncing: Promise<void> | null = null;
   const syncNode = (): Promise<void> =>
     (syncing ??= (async () => {
@@ -134,6 +140,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           readNodeConditions({ hostRoot: options.hostRoot, dataDir: options.dataDir, runtimeReachable: await reachable() }),
         ]);
         const shown = options.runtime === 'none' ? conditions.map((c) => (c.type === 'Ready' ? noRuntimeCondition : c)) : conditions;
+        nodeLabels = facts.labels;
         const result = await registration.sync({ facts, conditions: shown });
         if (result !== 'unchanged') logger.info({ result, ready: shown.find((c) => c.type === 'Ready')?.status }, 'node object written');
       } catch (error) {
@@ -144,6 +151,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     })());
 
   await syncNode();
+  const metrics = new MetricsSampler({
+    nodeName: options.nodeName,
+    dataDir: options.dataDir,
+    hostRoot: options.hostRoot,
+    runtime: () => runtime,
+    nodeLabels: () => nodeLabels,
+    podLabels: (uid) => reconciler?.pod(uid)?.metadata.labels,
+    intervalMs: options.metricsIntervalMs ?? 10_000,
+    onError: (error) => logger.debug({ err: error }, 'metrics sample failed'),
+  });
+  metrics.start();
   const statusTimer = setInterval(() => void syncNode(), options.nodeStatusIntervalMs ?? 10_000);
   statusTimer.unref();
   if (options.runtime === 'none') logger.info('node agent started with --runtime none: this node runs no pods');
@@ -153,8 +171,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     runtime: () => runtime,
     syncNode,
     registration,
+    metrics,
     stop: async () => {
       stopped = true;
+      metrics.stop();
       clearInterval(statusTimer);
       if (retryTimer) clearTimeout(retryTimer);
       await reconciler?.stop();

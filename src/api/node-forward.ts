@@ -137,6 +137,40 @@ export class NodeForwarder {
     return failure(503, 'ServiceUnavailable', `node ${nodeName} (${endpoint.host}:${endpoint.port}) does not answer: ${error.message}; check that its bramble up runs and is reachable from this node`);
   }
 
+  /** GET of a JSON document on the peer, as this node (metrics fan-out); rejects on any failure. */
+  async fetchJson(nodeName: string, path: string, timeoutMs = 3000): Promise<unknown> {
+    const endpoint = await this.endpoint(nodeName);
+    return new Promise((resolve, reject) => {
+      const upstream = httpsRequest({
+        host: endpoint.host,
+        port: endpoint.port,
+        method: 'GET',
+        path,
+        headers: { accept: 'application/json', [FORWARDED_HEADER]: this.options.nodeName },
+        ca: endpoint.ca,
+        cert: this.options.clientCertPem,
+        key: this.options.clientKeyPem,
+        timeout: timeoutMs,
+      });
+      upstream.on('response', (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          if (answer.statusCode !== 200) return reject(new Error(`node ${nodeName} answered ${answer.statusCode ?? '?'}`));
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
+        answer.on('error', reject);
+      });
+      upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      upstream.on('error', reject);
+      upstream.end();
+    });
+  }
+
   /** A plain request (logs): the peer's answer streamed back as it comes. */
   async forwardHttp(nodeName: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const endpoint = await this.endpoint(nodeName);

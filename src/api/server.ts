@@ -38,6 +38,7 @@ import { openApi } from './openapi.ts';
 import { decodeProtobufObject, ProtobufError } from './protobuf.ts';
 import { ApiError, type Registry } from './registry.ts';
 import type { PodStreamRouter } from './pod-stream-router.ts';
+import { METRICS_GROUP, type MetricsRouter } from './metrics.ts';
 import { rejectUpgrade } from './pod-streams.ts';
 import type { Duplex } from 'node:stream';
 
@@ -62,6 +63,8 @@ export interface ApiServerOptions {
   authorizer?: Authorizer & RuleResolver;
   /** Serves pods/log and pods/exec (here or on the pod's node); without it they answer 405. */
   podStreams?: PodStreamRouter;
+  /** Serves metrics.k8s.io from the nodes' memory; without it its lists are empty. */
+  metrics?: MetricsRouter;
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -388,6 +391,10 @@ export class ApiServer {
       throw new ApiError(failure(404, 'NotFound', `the server could not find the requested resource: ${info.resource} has no subresource "${subresource}"`));
     }
     if (subresource === 'binding' && name !== undefined && method === 'POST') return this.bind(req, res, target, name, dryRun);
+    if (info.group === METRICS_GROUP && this.options.metrics) {
+      if (method !== 'GET' || subresource !== undefined) throw new ApiError(failure(405, 'MethodNotAllowed', `${info.group} ${info.resource} are read-only: only get and list`));
+      return this.options.metrics.serve(req, res, url, info, namespace, name);
+    }
     if (subresource === 'log' && name !== undefined && method === 'GET' && this.options.podStreams) return this.options.podStreams.serveLog(req, res, url, namespace ?? 'default', name);
     if (subresource === 'exec' && name !== undefined && this.options.podStreams) {
       throw new ApiError(badRequest('exec needs a connection upgrade to WebSocket (subprotocol v5.channel.k8s.io), as kubectl 1.30+ sends it'));

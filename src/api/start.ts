@@ -15,6 +15,7 @@ import { ApiServer } from './server.ts';
 import { NodeForwarder } from './node-forward.ts';
 import { PodStreamRouter } from './pod-stream-router.ts';
 import type { PodStreams } from './pod-streams.ts';
+import { MetricsRouter, type MetricsSource } from './metrics.ts';
 
 export interface ApiOptions {
   dataDir: string;
@@ -31,6 +32,8 @@ export interface RunningApi {
   registry: Registry;
   /** The node agent's logs/exec for pods bound to this node (null: none served here). */
   setPodStreams(streams: PodStreams | null): void;
+  /** The node agent's in-memory samples for metrics.k8s.io. */
+  setMetrics(source: MetricsSource | null): void;
   stop(): Promise<void>;
 }
 
@@ -106,6 +109,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     onPeerCas: (cas) => trusted.server?.trustClientCas(cas),
   });
   const podStreams = new PodStreamRouter({ registry, nodeName: options.nodeName, forwarder });
+  const metrics = new MetricsRouter({ registry, nodeName: options.nodeName, forwarder });
   const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), authorizer);
   const server = new ApiServer({
     registry,
@@ -117,6 +121,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     gitVersion: options.gitVersion,
     authorizer,
     podStreams,
+    metrics,
   });
   const address = await server.start();
   trusted.server = server;
@@ -130,6 +135,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     kubeconfigPath,
     registry,
     setPodStreams: (streams) => podStreams.setLocal(streams),
+    setMetrics: (source) => metrics.setLocal(source),
     stop: async () => {
       stopped = true;
       forwarder.stop();

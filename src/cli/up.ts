@@ -155,10 +155,13 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
         internalIP: internalAddress(apiAddress.host),
         apiPort: apiAddress.port,
         nodeStatusIntervalMs: options.nodeStatusIntervalMs,
+        // Samples live in memory only; a fast status check (tests) samples as often, within reason.
+        metricsIntervalMs: Math.min(10_000, Math.max(1000, options.nodeStatusIntervalMs)),
         logger: logger.child({ component: 'agent' }),
       }).then(
         (agent) => {
           started.setPodStreams(agentPodStreams(() => agent.runtime(), options.name));
+          started.setMetrics(agent.metrics);
           return agent;
         },
         (error: unknown) => {

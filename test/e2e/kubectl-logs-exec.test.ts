@@ -1,4 +1,4 @@
-// Real kubectl 1.32 `logs` and `exec` (WebSocket, v5.channel.k8s.io) against real `bramble up`
+// Real kubectl 1.32 `logs`, `exec` (WebSocket, v5.channel.k8s.io) and `top` against real `bramble up`
 // processes on the real Docker engine: served by the pod's own node, and forwarded from another
 // node (each board has its own CA: they trust each other through the CAs published in the store).
 import assert from 'node:assert/strict';
@@ -39,11 +39,18 @@ function pod(name: string, nodeName: string, script: string, restartPolicy = 'Al
     kind: 'Pod',
     metadata: { name, namespace: 'default' },
     // An unbound pod names a scheduler that does not exist, so it stays unscheduled.
-    spec: { ...(nodeName ? { nodeName } : { schedulerName: 'no-such-scheduler' }), restartPolicy, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
+    // Tolerations: pic runs no pods (NotReady) and is killed at the end; its pod must not be evicted.
+    spec: {
+      ...(nodeName ? { nodeName } : { schedulerName: 'no-such-scheduler' }),
+      tolerations: [
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+      ],
+      restartPolicy, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
   } as KubeObject;
 }
 
-describe('real kubectl logs and exec', { timeout: 240_000 }, () => {
+describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
   const group = new ProcessGroup();
   const names = ['pia', 'pib', 'pic'];
   const nodes: ManagedProcess[] = [];
@@ -192,6 +199,24 @@ describe('real kubectl logs and exec', { timeout: 240_000 }, () => {
       assert.match(answer.message, message);
     }
     assert.equal((await kubectl(['--kubeconfig', onNode, 'exec', 'talker', '--', 'echo', 'still-serving'])).stdout, 'still-serving\n');
+  });
+
+  test('kubectl top nodes and top pods: usage from every node\'s memory, gathered by the node asked', async () => {
+    const versions = await kubectl(['--kubeconfig', viaPeer, 'api-versions']);
+    assert.match(versions.stdout, /^metrics\.k8s\.io\/v1beta1$/m);
+    const nodesTop = await waitFor('top nodes lists all three', async () => {
+      const run = await kubectl(['--kubeconfig', viaPeer, 'top', 'nodes']);
+      return run.code === 0 && names.every((n) => new RegExp(`^${n}\\s`, 'm').test(run.stdout)) ? run : null;
+    }, 30_000);
+    assert.match(nodesTop.stdout, /^NAME\s+CPU\(cores\)\s+CPU(\(%\))?\s+MEMORY\(bytes\)\s+MEMORY(\(%\))?/);
+    assert.match(nodesTop.stdout, /^pib\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/m);
+    const podsTop = await waitFor('top pods shows talker', async () => {
+      const run = await kubectl(['--kubeconfig', viaPeer, 'top', 'pods']);
+      return run.code === 0 && /^talker\s/m.test(run.stdout) ? run : null;
+    }, 30_000);
+    assert.match(podsTop.stdout, /^talker\s+\d+m\s+\d+Mi/m);
+    const containers = await kubectl(['--kubeconfig', onNode, 'top', 'pod', 'talker', '--containers']);
+    assert.match(containers.stdout, /^talker\s+main\s+\d+m\s+\d+Mi/m, containers.stderr);
   });
 
   test('a node that does not answer: a clear 503 naming it', async () => {

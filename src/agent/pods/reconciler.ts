@@ -65,6 +65,11 @@ export class PodReconciler {
     await this.idle();
   }
 
+  /** The pod object of a uid bound to this node, as last seen. */
+  pod(uid: string): Pod | undefined {
+    return this.pods.get(uid);
+  }
+
   /** Resolves when no sync is queued or running. */
   idle(): Promise<void> {
     if (this.queued.size === 0 && this.running.size === 0) return Promise.resolve();
