@@ -7,6 +7,7 @@ import { registerKubeCommands } from './kube/verbs.ts';
 import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
 import { registerTokenCommand } from './token.ts';
 import { startNode } from './up.ts';
+import { withFormationAddressDefaults } from './up-formation.ts';
 import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags, withEnvFlags } from './up-options.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
 
@@ -75,6 +76,12 @@ function buildProgram(io: Io): Command {
     .option('--runtime <docker|none>', 'container runtime of the node agent: docker runs the pods bound to this node, none runs no pods (default: docker)')
     .option('--host-root <dir>', 'where the agent reads /proc, /sys and /etc from, for the Node object (default: /)')
     .option('--node-status-ms <ms>', 'how often the agent checks the node\'s conditions; the Node is written only when one changes (default: 10000)')
+    .option('--bootstrap-expect <n>', 'zero-config: boards with the same --bundle find each other by mDNS; once n of them see each other the n lowest node ids form the cluster, the rest join as learners (addresses default to this board\'s LAN address)')
+    .option('--bootstrap-settle-ms <ms>', 'with --bootstrap-expect: how long the set of boards in sight must stay the same before forming (default: 5000)')
+    .option('--mdns-interval-ms <ms>', 'with --bootstrap-expect: mDNS announcement interval while forming, four times longer once a member (default: 1000)')
+    .option('--voters <n>', 'with --bootstrap-expect: autopilot keeps this many voters (default: 3, or 5 when five healthy nodes exist)')
+    .option('--autopilot-stable-ms <ms>', 'with --bootstrap-expect: a learner must be healthy this long before promotion (default: 10000)')
+    .option('--autopilot-dead-ms <ms>', 'with --bootstrap-expect: a voter silent this long is replaced by a healthy learner (default: 30000)')
     .addHelpText(
       'after',
       `
@@ -86,6 +93,10 @@ Examples:
              --initial-cluster a=10.0.0.1:7380,b=10.0.0.2:7380,c=10.0.0.3:7380
   bramble up --name d --peer-addr 10.0.0.4:7380 --client-addr 10.0.0.4:7379 \
              --token BRAMBLE-1-... --join 10.0.0.1:7379
+  bramble up --bundle cluster --bootstrap-expect 3
+                                               on every board: they find each other by mDNS, three form the
+                                               cluster, the others join; add --join <host>:7379 where
+                                               multicast is blocked (that host is then reached by unicast)
 
 Every flag can also come from the environment as BRAMBLE_<FLAG> (BRAMBLE_DATA_DIR, BRAMBLE_API_ADDR, ...);
 a flag on the command line wins. The admin kubeconfig is written to <data-dir>/kubeconfig:
@@ -94,7 +105,7 @@ Restarting a node with the same --data-dir resumes it: membership then comes fro
 Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     )
     .action(async (flags: RawUpFlags) => {
-      const options = parseUpOptions(withEnvFlags(flags, process.env), { hostname: hostname() });
+      const options = parseUpOptions(withFormationAddressDefaults(withEnvFlags(flags, process.env)), { hostname: hostname() });
       const node = await startNode(options);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -1,6 +1,7 @@
 import { formatHostPort, type HostPort, parseHostPort as parseAddress } from '../raftnode/transport/index.ts';
 import { parseJoinToken } from '../identity/token.ts';
 import { UsageError } from './output.ts';
+import { type FormationOptions, parseFormationOptions } from './up-formation.ts';
 
 export { formatHostPort, type HostPort };
 
@@ -35,6 +36,8 @@ export interface UpOptions {
   nodeStatusIntervalMs: number;
   /** The leader marks a node not heard from for this long unreachable and moves its pods. */
   nodeGraceMs: number;
+  /** --bootstrap-expect N: find the other boards by mDNS and form the cluster (src/discovery); null without it. */
+  formation: FormationOptions | null;
 }
 
 export interface RawUpFlags {
@@ -57,12 +60,18 @@ export interface RawUpFlags {
   hostRoot?: string;
   nodeStatusMs?: string;
   nodeGraceMs?: string;
+  bootstrapExpect?: string;
+  bootstrapSettleMs?: string;
+  mdnsIntervalMs?: string;
+  voters?: string;
+  autopilotStableMs?: string;
+  autopilotDeadMs?: string;
 }
 
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -170,5 +179,6 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     hostRoot: flags.hostRoot ?? '/',
     nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
     nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
+    formation: parseFormationOptions(flags),
   };
 }

@@ -19,20 +19,22 @@ import { buildInfo } from './build-info.ts';
 import { prepareIdentity } from './up-bundle.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
+import { prepareFormationIdentity, startAutopilot, startFormation } from './up-formation.ts';
+import type { Autopilot } from '../discovery/autopilot.ts';
 
 interface RunningNode {
   stop(): Promise<void>;
 }
 
 /** How this start relates to the data dir: a new cluster, joining one, or resuming. */
-type StartMode = { kind: 'bootstrap'; members: Record<string, string> } | { kind: 'join'; via: string } | { kind: 'resume' };
+type StartMode = { kind: 'bootstrap'; members: Record<string, string> } | { kind: 'join'; via: string[] } | { kind: 'resume' };
 
 function startMode(options: UpOptions, raftDir: string, logger: Logger): StartMode {
   if (existsSync(raftDir)) {
     if (options.initialCluster || options.join) logger.info('the data dir already holds this node\'s Raft log: --initial-cluster and --join are ignored, membership comes from the log');
     return { kind: 'resume' };
   }
-  if (options.join) return { kind: 'join', via: formatHostPort(options.join) };
+  if (options.join) return { kind: 'join', via: [formatHostPort(options.join)] };
   const cluster = options.initialCluster ?? { [options.name]: options.peerAddress };
   return { kind: 'bootstrap', members: Object.fromEntries(Object.entries(cluster).map(([name, address]) => [name, formatHostPort(address)])) };
 }
@@ -46,8 +48,19 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   await checkDataDir(options.dataDir);
   const raftDir = join(options.dataDir, 'raft');
   const storeDir = join(options.dataDir, 'store');
-  const mode = startMode(options, raftDir, logger);
-  const identity = await prepareIdentity(options, { kind: mode.kind, bootstrapMembers: mode.kind === 'bootstrap' ? Object.keys(mode.members).length : 0 }, logger);
+  // --bootstrap-expect: the cluster bundle comes first (its cluster id is what discovery announces),
+  // then formation decides, for a new data dir, whether this node bootstraps or joins.
+  const formationIdentity = options.formation ? await prepareFormationIdentity(options, raftDir, logger) : undefined;
+  const formation = options.formation
+    ? await startFormation(
+        options.formation,
+        { name: options.name, dataDir: options.dataDir, clusterId: formationIdentity?.bundle.clusterId ?? null, peerAddress: options.peerAddress, clientPort: options.clientAddress.port, apiPort: options.apiAddress?.port ?? 0, version: buildInfo().version, joinHosts: options.join ? [options.join.host] : [], resuming: existsSync(raftDir) },
+        logger,
+      )
+    : null;
+  const mode: StartMode = formation?.outcome ?? startMode(options, raftDir, logger);
+  const identity = formationIdentity !== undefined ? formationIdentity : await prepareIdentity(options, { kind: mode.kind, bootstrapMembers: mode.kind === 'bootstrap' ? Object.keys(mode.members).length : 0 }, logger);
+  let autopilot: Autopilot | undefined;
   const voters = mode.kind === 'bootstrap' ? Object.keys(mode.members) : [];
   const membersFile = join(options.dataDir, 'members.json');
   const knownMembers = mode.kind === 'bootstrap' ? mode.members : readMembers(membersFile);
@@ -68,6 +81,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     snapshotEveryEntries: options.snapshotEveryEntries,
     entriesKeptAfterSnapshot: Math.ceil(options.snapshotEveryEntries / 2),
     initialMembers: knownMembers,
+    promoteLearners: !options.formation,
     onMembersChanged: (members) => writeMembers(membersFile, members),
     snapshotTransfer: {
       inlineMaxBytes: options.snapshotInlineMaxBytes,
@@ -89,13 +103,15 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     logger,
     host: options.clientAddress.host,
     port: options.clientAddress.port,
-    describe: () => ({ name: options.name, version: buildInfo().version, peerAddress, clientAddress: formatHostPort(options.clientAddress) }),
+    describe: () => ({ name: options.name, version: buildInfo().version, peerAddress, clientAddress: formatHostPort(options.clientAddress), ...(autopilot ? { autopilot: autopilot.report() } : {}) }),
   });
   const api: { starting?: Promise<RunningApi>; agent?: Promise<RunningAgent | undefined>; control?: ControlManager } = {};
   const running: RunningNode = {
     stop: () =>
       (stopping ??= (async () => {
         api.control?.stop();
+        autopilot?.stop();
+        await formation?.discovery.stop();
         await (await api.agent)?.stop();
         await (await api.starting?.catch(() => undefined))?.stop();
         await server.stop();
@@ -113,7 +129,8 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     await node.start();
     await server.start();
     if (mode.kind === 'bootstrap' && voters.length === 1) node.campaign();
-    if (mode.kind === 'join') await joinCluster(node, mode.via, options.name, peerAddress, logger);
+    // Formation decides to join as soon as a member announces itself, maybe before it has a leader: keep trying a while.
+    if (mode.kind === 'join') await joinCluster(node, mode.via, options.name, peerAddress, logger, formation ? 120_000 : 0);
   } catch (error) {
     await running.stop().catch(() => undefined);
     // A join that never happened leaves an empty log that could not start again: remove it.
@@ -126,6 +143,10 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     throw error;
   }
   logger.info({ mode: mode.kind, clusterId: identity?.bundle.clusterId ?? null, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
+  if (formation && options.formation) {
+    formation.discovery.markMember();
+    autopilot = startAutopilot(options.formation, node, options.tickIntervalMs, options.electionTimeoutTicks, logger);
+  }
   // The API needs a leader for its first-start objects, so it comes up beside the node rather than
   // before it; a node whose API port is taken still serves the store (and says how to fix it).
   const apiAddress = options.apiAddress;
@@ -208,15 +229,22 @@ function writeMembers(file: string, members: Record<string, string>): void {
   renameSync(temp, file);
 }
 
-async function joinCluster(node: RaftNode<ApplyResult>, via: string, name: string, peerAddress: string, logger: Logger): Promise<void> {
-  const client = new StoreClient({ endpoints: [via], timeoutMs: 15_000 });
-  try {
-    logger.info({ via }, 'asking the cluster to add this node as a learner');
-    const answer = await client.join<{ members: Record<string, string> }>(name, peerAddress);
-    for (const [id, address] of Object.entries(answer.members)) if (id !== name) node.addKnownPeer(id, address);
-  } catch (error) {
-    throw new Error(`could not join the cluster through ${via}: ${(error as Error).message}`);
-  } finally {
-    client.close();
+async function joinCluster(node: RaftNode<ApplyResult>, via: string[], name: string, peerAddress: string, logger: Logger, retryForMs: number): Promise<void> {
+  const deadline = Date.now() + retryForMs;
+  for (let attempt = 0; ; attempt++) {
+    const endpoint = via[attempt % via.length]!;
+    const client = new StoreClient({ endpoints: [endpoint], timeoutMs: 15_000 });
+    try {
+      logger.info({ via: endpoint }, 'asking the cluster to add this node as a learner');
+      const answer = await client.join<{ members: Record<string, string> }>(name, peerAddress);
+      for (const [id, address] of Object.entries(answer.members)) if (id !== name) node.addKnownPeer(id, address);
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw new Error(`could not join the cluster through ${endpoint}: ${(error as Error).message}`);
+      logger.info({ via: endpoint, err: (error as Error).message }, 'join not accepted yet; trying again');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      client.close();
+    }
   }
 }

@@ -34,6 +34,8 @@ export interface RaftNodeOptions<Result> {
   requestTimeoutMs?: number;
   /** Learners added through join() are promoted once caught up for this many checks. */
   promoteAfterCaughtUpChecks?: number;
+  /** False when something else manages voters (discovery's autopilot): learners then stay learners. */
+  promoteLearners?: boolean;
   /**
    * Called with the whole member table (id -> peer address) whenever it changes, so the caller
    * can keep it durable: a restarted node must know where its peers listen before the log or a
@@ -150,6 +152,7 @@ export class RaftNode<Result> {
       entriesKeptAfterSnapshot: 5_000,
       requestTimeoutMs: 5_000,
       promoteAfterCaughtUpChecks: 3,
+      promoteLearners: true,
       ...options,
     };
     const snapshot = options.storage.snapshot();
@@ -345,6 +348,11 @@ export class RaftNode<Result> {
     return this.changeMembership({ type: 'addVoter', nodeId: id });
   }
 
+  /** Makes a voter a learner again (it keeps replicating but no longer counts for quorum). */
+  demote(id: NodeId): Promise<ConfState> {
+    return this.changeMembership({ type: 'addLearner', nodeId: id });
+  }
+
   removeMember(id: NodeId): Promise<ConfState> {
     return this.changeMembership({ type: 'removeNode', nodeId: id });
   }
@@ -530,7 +538,7 @@ export class RaftNode<Result> {
 
   /** Leader only: a learner that stays caught up for a few checks becomes a voter. */
   private checkPromotions(): void {
-    if (this.confState.learners.length === 0) return;
+    if (this.confState.learners.length === 0 || !this.o.promoteLearners) return;
     const status = this.raw.status();
     if (status.role !== 'leader' || !status.progress) return;
     for (const learner of this.confState.learners) {
