@@ -1,5 +1,6 @@
 import { StoreClient } from '../store/client.ts';
 import type { MemberStatus } from '../store/http-server.ts';
+import type { AutopilotReport } from '../discovery/autopilot.ts';
 import { formatStructured, type OutputFormat } from './output.ts';
 
 type Row = { endpoint: string } & ({ status: MemberStatus } | { error: string });
@@ -33,8 +34,23 @@ export async function clusterStatus(endpoints: string[], output?: OutputFormat):
       const learners = s.confState.learners.join(',');
       lines.push([row.endpoint, s.id, s.role, String(s.term), s.leader ?? '<none>', String(s.commit), String(s.applied), String(s.revision), s.confState.voters.join(','), learners || '<none>']);
     }
-    return table(lines);
+    return table(lines) + healthTable(rows);
   } finally {
     client.close();
   }
+}
+
+function ago(ms: number | null): string {
+  if (ms === null) return 'never';
+  return ms < 1_000 ? `${ms}ms` : `${(ms / 1_000).toFixed(1)}s`;
+}
+
+/** The leader's autopilot view (nodes formed with --bootstrap-expect): every member's role, last contact and health. */
+function healthTable(rows: Row[]): string {
+  const report = rows.flatMap((row) => ('status' in row ? [(row.status as { autopilot?: AutopilotReport | null }).autopilot] : [])).find((item) => item);
+  if (!report) return '';
+  const lines = [['MEMBER', 'ROLE', 'HEALTH', 'LAST CONTACT', 'BEHIND']];
+  for (const member of report.members) lines.push([member.id, member.role, member.health, member.role === 'leader' ? '-' : ago(member.lastContactMs), String(member.trailingEntries)]);
+  const action = report.lastAction ? `; last change: ${report.lastAction}` : '';
+  return `\nAs seen by the leader ${report.leader} (autopilot keeps ${report.targetVoters} voters${action}):\n${table(lines)}`;
 }

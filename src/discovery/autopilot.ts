@@ -50,7 +50,7 @@ export type AutopilotAction = { kind: 'promote'; id: NodeId; why: string } | { k
 const quorum = (voters: number) => Math.floor(voters / 2) + 1;
 
 /** Health of every member as the leader sees it. */
-export function assessHealth(status: Status, lastHeardMs: ReadonlyMap<NodeId, number>, nowMs: number, healthySince: Map<NodeId, number>, c: AutopilotConfig): MemberHealth[] {
+export function assessHealth(status: Status, lastHeardMs: ReadonlyMap<NodeId, number>, nowMs: number, healthySince: Map<NodeId, number>, c: AutopilotConfig, observingSinceMs: number): MemberHealth[] {
   const { confState } = status;
   const ids = [...confState.voters, ...confState.learners];
   return ids.map((id) => {
@@ -60,10 +60,12 @@ export function assessHealth(status: Status, lastHeardMs: ReadonlyMap<NodeId, nu
     }
     const heard = lastHeardMs.get(id);
     const lastContactMs = heard === undefined ? null : Math.max(0, nowMs - heard);
+    // Never heard since this node began to lead: silent for as long as it has been watching.
+    const silentMs = lastContactMs ?? nowMs - observingSinceMs;
     const match = status.progress?.[id]?.match ?? 0;
     const trailingEntries = Math.max(0, status.commit - match);
     const contactOk = lastContactMs !== null && lastContactMs <= c.healthyContactMs;
-    const health = contactOk && trailingEntries <= c.maxTrailingEntries ? 'healthy' : lastContactMs === null || lastContactMs > c.deadAfterMs ? 'dead' : 'unhealthy';
+    const health = contactOk && trailingEntries <= c.maxTrailingEntries ? 'healthy' : silentMs > c.deadAfterMs ? 'dead' : 'unhealthy';
     if (health === 'healthy') healthySince.set(id, healthySince.get(id) ?? nowMs);
     else healthySince.delete(id);
     return { id, role: confState.voters.includes(id) ? 'voter' : 'learner', lastContactMs, trailingEntries, health, healthySinceMs: healthySince.get(id) ?? null };
@@ -91,7 +93,9 @@ export function planChange(members: MemberHealth[], confState: ConfState, nowMs:
   const keepsQuorum = (votersAfter: number, healthyAfter: number) => healthyAfter >= quorum(votersAfter);
 
   const candidate = stableLearners[0];
-  if (candidate && (voters.length < target || deadVoters.length > 0) && keepsQuorum(voters.length + 1, healthyVoters.length + 1)) {
+  // Dead voters do not count: one replacement per dead voter, then the dead one is demoted below.
+  const liveVoters = voters.length - deadVoters.length;
+  if (candidate && liveVoters < target && keepsQuorum(voters.length + 1, healthyVoters.length + 1)) {
     const why = deadVoters.length > 0 ? `replacing dead voter ${deadVoters[0]}` : `${voters.length} voters, target ${target}`;
     return { kind: 'promote', id: candidate.id, why };
   }
@@ -126,6 +130,7 @@ export class Autopilot {
   private inFlight = false;
   private lastAction: string | null = null;
   private lastReport: AutopilotReport | null = null;
+  private leadingSinceMs: number | null = null;
 
   constructor(
     private readonly node: AutopilotNode,
@@ -152,10 +157,12 @@ export class Autopilot {
       // A new leader starts its own stabilization clocks: it has not watched anyone yet.
       this.healthySince.clear();
       this.lastReport = null;
+      this.leadingSinceMs = null;
       return;
     }
     const now = Date.now();
-    const members = assessHealth(status, this.node.lastContact(), now, this.healthySince, this.c);
+    this.leadingSinceMs ??= now;
+    const members = assessHealth(status, this.node.lastContact(), now, this.healthySince, this.c, this.leadingSinceMs);
     this.lastReport = { leader: status.id, targetVoters: targetVoters(members, this.c), members, lastAction: this.lastAction };
     if (this.inFlight || status.leadTransferee !== null) return;
     const action = planChange(members, status.confState, now, this.c);

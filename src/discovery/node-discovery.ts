@@ -187,8 +187,10 @@ export class NodeDiscovery {
       }
       members[peer.nodeName] = `${peerHost(peer)}:${peer.peerPort}`;
     }
-    this.c.logger.info({ members }, 'formation: every first voter is ready; bootstrapping the cluster');
-    return { kind: 'bootstrap', members };
+    // The same order on every first voter: it becomes the initial configuration.
+    const sorted = Object.fromEntries(Object.entries(members).sort(([a], [b]) => a.localeCompare(b)));
+    this.c.logger.info({ members: sorted }, 'formation: every first voter is ready; bootstrapping the cluster');
+    return { kind: 'bootstrap', members: sorted };
   }
 
   private readLock(): string[] | null {

@@ -37,7 +37,7 @@ export interface ClusterView {
 export async function clusterView(nodes: BrambleNode[]): Promise<ClusterView | null> {
   const statuses = await Promise.all(nodes.filter((node) => node.process.running).map((node) => statusOf(node)));
   if (statuses.some((status) => status === null)) return null;
-  const configurations = new Set(statuses.map((status) => `${status!.confState.voters.join(',')}|${status!.confState.learners.join(',')}`));
+  const configurations = new Set(statuses.map((status) => `${[...status!.confState.voters].sort().join(',')}|${[...status!.confState.learners].sort().join(',')}`));
   const leaders = [...new Set(statuses.flatMap((status) => (status!.leader ? [status!.leader] : [])))];
   const first = statuses[0]!;
   return { leaders, voters: first.confState.voters, learners: first.confState.learners, configurations: configurations.size };

@@ -34,3 +34,32 @@ test(`5 boards powered on at the same instant with --bootstrap-expect 3: one clu
     }
   });
 });
+
+test('multicast blocked between two namespaces: without --join the three never form; with --join they do', async () => {
+  await withNetnsLab(3, (lab) =>
+    withProcesses(async (group) => {
+      // Hosts 1 and 3 drop each other's multicast (unicast still passes), like two Wi-Fi clients of an access point that filters it.
+      for (const [to, from] of [[0, 2], [2, 0]] as const) {
+        const result = await lab.exec(lab.host(to), 'iptables', ['-I', 'INPUT', '-s', lab.host(from).ip, '-d', '224.0.0.0/4', '-j', 'DROP']);
+        assert.equal(result.code, 0, result.stderr);
+      }
+      const [first, second] = await startFormingNodes(group, lab, { expect: 3, count: 2 });
+      const [blind] = await startFormingNodes(group, lab, { expect: 3, first: 2, count: 1 });
+      await blind!.process.waitForLog(/looking for the other boards/, 60_000);
+      await first!.process.waitForLog(/looking for the other boards/, 60_000);
+      // Node 2 sees all three; nodes 1 and 3 see two each, so nobody can lock a set.
+      await first!.process.waitForLog(/2 of 3 expected nodes/, 15_000);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 3_000));
+      for (const node of [first!, second!, blind!]) assert.ok(!node.process.log.some((line) => line.includes('bramble node ready')), `${node.name} formed without --join`);
+      await blind!.process.stop();
+      const [joined] = await startFormingNodes(group, lab, { expect: 3, first: 2, count: 1, prefix: 'joined', extraArgs: () => ['--join', `${lab.host(0).ip}:7379`] });
+      const nodes = [first!, second!, joined!];
+      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 60_000)));
+      const view = await waitFor('one configuration of three voters', async () => {
+        const seen = await clusterView(nodes);
+        return seen && seen.configurations === 1 && seen.leaders.length === 1 ? seen : null;
+      });
+      assert.deepEqual([...view.voters].sort(), ['joined3', 'node1', 'node2']);
+    }),
+  );
+});
