@@ -63,3 +63,13 @@ test('multicast blocked between two namespaces: without --join the three never f
     }),
   );
 });
+
+test('--bootstrap-expect without the cluster bundle stops at once with what to do (nothing is sent)', async () => {
+  await withProcesses(async (group) => {
+    const lone = await group.spawn('lone', { args: ({ dataDir }) => ['up', '--name', 'lone', '--data-dir', dataDir, '--peer-addr', '127.0.0.1:1', '--client-addr', '127.0.0.1:2', '--api-addr', 'off', '--bootstrap-expect', '3'] });
+    const exit = await lone.waitForExit();
+    assert.notEqual(exit.code, 0);
+    assert.ok(lone.log.some((line) => line.includes('--bootstrap-expect needs the same cluster bundle on every board: create it once with `bramble cluster init --out DIR`')), lone.log.join('\n'));
+    assert.ok(!lone.log.some((line) => line.includes('looking for the other boards')));
+  });
+});
