@@ -1,18 +1,42 @@
 // The Client over HTTPS to any node's API (JSON bodies, the cluster CA, a client certificate or a
 // bearer token). Non-2xx answers become ClientError with the server's Status.
-import { request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
 import type { KubeObject, ResourceInfo, Status } from '../api/resources/index.ts';
 import { ClientError, type Client, type ListOptions, type WatchEvent } from './client.ts';
 
 export interface HttpClientOptions {
   /** https://host:port */
   server: string;
-  ca: string | Buffer;
+  /** The cluster CA; absent: the system's trust store. */
+  ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
   token?: string;
   requestTimeoutMs?: number;
+  /** kubeconfig's insecure-skip-tls-verify: do not check the server's certificate. */
+  insecureSkipTlsVerify?: boolean;
+  userAgent?: string;
+}
+
+/** A request the typed calls do not cover: Tables, subresources, streamed logs. */
+export interface RawRequestOptions {
+  query?: Record<string, string | undefined>;
+  /** Sent as JSON. */
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  /** Idle timeout; 0: none (a followed log may be quiet for long). Default 30 s. */
+  timeoutMs?: number;
+  /** A 2xx body goes here as it arrives instead of into `text`; throwing from it ends the request. */
+  onChunk?: (text: string) => void;
+}
+
+export interface RawResponse {
+  code: number;
+  /** The body (empty when streamed to onChunk). */
+  text: string;
 }
 
 const PATCH_TYPES = { json: 'application/json-patch+json', merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json' } as const;
@@ -47,26 +71,78 @@ export class HttpClient implements Client {
     this.url = new URL(options.server);
   }
 
+  /** The server's origin, "https://host:port". */
+  get server(): string {
+    return this.url.origin;
+  }
+
+  /** TLS material and credentials, shared by every request and by WebSockets. */
+  private connectOptions(headers: Record<string, string>): HttpsRequestOptions {
+    const o = this.options;
+    const all = { 'user-agent': o.userAgent ?? 'bramble', ...headers, ...(o.token !== undefined ? { authorization: `Bearer ${o.token}` } : {}) };
+    return {
+      headers: all,
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      ...(o.cert !== undefined ? { cert: o.cert } : {}),
+      ...(o.key !== undefined ? { key: o.key } : {}),
+      ...(o.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}),
+    };
+  }
+
+  private send(method: string, path: string, headers: Record<string, string>, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    const url = new URL(path, this.url);
+    const options = { ...this.connectOptions(headers), method };
+    return url.protocol === 'http:' ? httpRequest(url, options, onResponse) : httpsRequest(url, options, onResponse);
+  }
+
   private open(method: string, path: string, body: unknown, contentType: string, onResponse: (res: IncomingMessage) => void, onError: (error: Error) => void): void {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) headers['content-type'] = contentType;
-    const req = request(
-      {
-        host: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: this.url.port === '' ? 443 : Number(this.url.port),
-        method,
-        path,
-        headers,
-        ca: this.options.ca,
-        ...(this.options.cert !== undefined ? { cert: this.options.cert } : {}),
-        ...(this.options.key !== undefined ? { key: this.options.key } : {}),
-      },
-      onResponse,
-    );
+    const req = this.send(method, path, { accept: 'application/json', ...(payload !== undefined ? { 'content-type': contentType } : {}) }, onResponse);
     req.on('error', onError);
     req.end(payload);
+  }
+
+  /**
+   * Any request: answers with the status code and body whatever the code (the caller words the
+   * errors). Transport failures reject with Node's error (its `code`: ECONNREFUSED, cert errors...).
+   */
+  request(method: string, path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+    const url = new URL(path, this.url);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+    if (payload !== undefined) {
+      headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const req = this.send(method, url.pathname + url.search, headers, (res) => {
+        const chunks: Buffer[] = [];
+        const code = res.statusCode ?? 0;
+        const streaming = options.onChunk !== undefined && code >= 200 && code < 300;
+        res.on('data', (chunk: Buffer) => {
+          if (!streaming) return void chunks.push(chunk);
+          try {
+            options.onChunk?.(chunk.toString('utf8'));
+          } catch (err) {
+            req.destroy(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        res.on('end', () => resolve({ code, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutMs / 1000}s`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** A WebSocket to an API path (pods/exec), with this client's TLS and credentials. */
+  webSocket(path: string, protocols: string[]): WebSocket {
+    const url = new URL(path, this.url);
+    url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+    return new WebSocket(url, protocols, this.connectOptions({}));
   }
 
   private call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {

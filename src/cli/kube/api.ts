@@ -1,9 +1,8 @@
-// A small HTTPS client for the kube verbs: JSON in and out, the kubeconfig's CA, client
-// certificate or bearer token, and errors worded as kubectl words them ("Error from server
+// The kube verbs' view of the API over src/client's HttpClient (the kubeconfig's CA, client
+// certificate or bearer token): JSON in and out, and errors worded as kubectl words them ("Error from server
 // (NotFound): pods "x" not found"; "The connection to the server ... was refused").
 
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { HttpClient } from '../../client/index.ts';
 import type { ResourceInfo } from '../../api/resources/catalog.ts';
 import type { Status } from '../../api/resources/types.ts';
 import type { Connection } from './kubeconfig.ts';
@@ -38,7 +37,21 @@ function isStatus(value: unknown): value is Status {
 }
 
 export class KubeApi {
-  constructor(readonly connection: Connection) {}
+  /** The one HTTPS transport (src/client); this class only words its answers as kubectl does. */
+  readonly http: HttpClient;
+
+  constructor(readonly connection: Connection) {
+    const c = connection;
+    this.http = new HttpClient({
+      server: c.server,
+      userAgent: 'bramble-cli',
+      insecureSkipTlsVerify: c.insecureSkipTlsVerify,
+      ...(c.ca !== undefined ? { ca: c.ca } : {}),
+      ...(c.cert !== undefined ? { cert: c.cert } : {}),
+      ...(c.key !== undefined ? { key: c.key } : {}),
+      ...(c.token !== undefined ? { token: c.token } : {}),
+    });
+  }
 
   /**
    * A GET whose body is text streamed to `onChunk` (pod logs, with follow): resolves when the
@@ -62,53 +75,17 @@ export class KubeApi {
 
   private async send(method: string, path: string, options: RequestOptions, onChunk?: (text: string) => void): Promise<unknown> {
     const url = new URL(path, this.connection.server);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string> = { accept: options.accept ?? 'application/json', 'user-agent': 'bramble-cli' };
-    if (payload !== undefined) {
-      headers['content-type'] = options.contentType ?? 'application/json';
-      headers['content-length'] = String(payload.length);
-    }
-    if (this.connection.token !== undefined) headers['authorization'] = `Bearer ${this.connection.token}`;
     const c = this.connection;
-    const tls = url.protocol === 'https:';
-    const send = tls ? httpsRequest : httpRequest;
-    const { code, text } = await new Promise<{ code: number; text: string }>((resolve, reject) => {
-      const req = send(
-        url,
-        {
-          method,
-          headers,
-          // 0: no idle limit (a followed log may be quiet for long).
-          ...(options.timeoutMs === 0 ? {} : { timeout: options.timeoutMs ?? 30_000 }),
-          ...(tls ? { ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTlsVerify } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          const streaming = onChunk !== undefined && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-          res.on('data', (chunk: Buffer) => {
-            if (!streaming) chunks.push(chunk);
-            else {
-              try {
-                onChunk(chunk.toString('utf8'));
-              } catch (err) {
-                // A consumer that cannot handle what arrived ends the request with its error.
-                req.destroy(err instanceof Error ? err : new Error(String(err)));
-              }
-            }
-          });
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${(options.timeoutMs ?? 30_000) / 1000}s`)));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ECONNREFUSED') reject(new Error(`The connection to the server ${url.host} was refused - did you specify the right host or port? (is bramble up running?)`));
-        else if (err.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || err.code === 'SELF_SIGNED_CERT_IN_CHAIN') reject(new Error(`${url.host} presented a certificate not signed by the kubeconfig's CA (${c.source}): ${err.message}`));
-        else reject(err);
-      });
-      req.end(payload);
-    });
+    let answer: { code: number; text: string };
+    try {
+      answer = await this.http.request(method, path, { ...options, ...(onChunk ? { onChunk } : {}) });
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      if (err.code === 'ECONNREFUSED') throw new Error(`The connection to the server ${url.host} was refused - did you specify the right host or port? (is bramble up running?)`);
+      if (err.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || err.code === 'SELF_SIGNED_CERT_IN_CHAIN') throw new Error(`${url.host} presented a certificate not signed by the kubeconfig's CA (${c.source}): ${err.message}`);
+      throw err;
+    }
+    const { code, text } = answer;
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
