@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.cache/**', '.bramble/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
