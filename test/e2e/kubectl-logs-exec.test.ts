@@ -79,6 +79,8 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     const client = adminClient(nodes[0]!.dataDir);
     await client.create(PODS, pod('talker', 'pib', 'echo hello-out; echo hello-err >&2; sleep 0.5; echo last-line; while true; do sleep 1; done'));
     await client.create(PODS, pod('parked', 'pic', 'sleep 3600'));
+    // Crashes at once; restarted after the back-off (10 s), its first attempt is --previous.
+    await client.create(PODS, pod('crasher', 'pib', 'echo attempt-output; exit 1'));
     await client.create(PODS, pod('unbound', '', 'sleep 3600'));
     await waitFor('talker Running', async () => ((await client.get(PODS, 'default', 'talker')) as { status?: { phase?: string } }).status?.phase === 'Running', 60_000);
     // pib's Node must carry its address before pia can forward there.
@@ -217,6 +219,31 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     assert.match(podsTop.stdout, /^talker\s+\d+m\s+\d+Mi/m);
     const containers = await kubectl(['--kubeconfig', onNode, 'top', 'pod', 'talker', '--containers']);
     assert.match(containers.stdout, /^talker\s+main\s+\d+m\s+\d+Mi/m, containers.stderr);
+  });
+
+  test('exec -it gives the process a terminal (TTY and resize channels)', async () => {
+    // `script` gives kubectl a terminal of its own, so it asks for a TTY and sends the size.
+    const command = `${KUBECTL} --kubeconfig ${onNode} exec -it talker -- sh -c 'tty; stty size'`;
+    const run = await new Promise<Run>((resolve) => {
+      execFile('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /\/dev\/pts\/\d+/);
+    assert.match(run.stdout, /30 100/);
+  });
+
+  test('logs --previous shows the attempt before the restart', async () => {
+    const client = adminClient(nodes[1]!.dataDir);
+    await waitFor('crasher restarted', async () => {
+      const p = (await client.get(PODS, 'default', 'crasher')) as { status?: { containerStatuses?: Array<{ restartCount: number }> } };
+      return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1;
+    }, 60_000);
+    const previous = await kubectl(['--kubeconfig', viaPeer, 'logs', 'crasher', '--previous']);
+    assert.deepEqual([previous.code, previous.stdout], [0, 'attempt-output\n'], previous.stderr);
+    const none = await kubectl(['--kubeconfig', viaPeer, 'logs', 'talker', '--previous']);
+    assert.match(none.stderr, /previous terminated container "main" in pod "talker" not found/);
   });
 
   test('a node that does not answer: a clear 503 naming it', async () => {
