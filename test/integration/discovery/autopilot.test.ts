@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor } from '../../lib/bramble-cluster.ts';
+import { statusOf, waitFor } from '../../lib/bramble-cluster.ts';
+import type { AutopilotReport } from '../../../src/discovery/autopilot.ts';
 import { clusterView, startFormingNodes } from '../../lib/formation.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
 import { withProcesses } from '../../lib/processes.ts';
@@ -72,6 +73,19 @@ test('autopilot: a sixth board joins as a learner; kill -9 a voter and a learner
       assert.equal(memberLines.length, 6, stdout);
       assert.match(memberLines.find((line) => line.startsWith(`${victim.name} `))!, new RegExp(`^${victim.name}\\s+learner\\s+dead\\s+\\d+(\\.\\d)?s\\s`));
       assert.equal(memberLines.filter((line) => /\s(leader|voter)\s+healthy\s/.test(line)).length, 3, stdout);
+
+      // The board comes back (same data dir): it resumes from its log, announces itself as a member
+      // and catches up as a healthy learner; with --voters 3 autopilot leaves the voters as they are.
+      victim.process.start();
+      await victim.process.waitForLog(/"mode":"resume"/, 60_000);
+      await waitFor('the returned board to be a healthy learner in the leader\'s view', async () => {
+        for (const node of survivors) {
+          const report = ((await statusOf(node)) as { autopilot?: AutopilotReport | null } | null)?.autopilot;
+          const member = report?.members.find((item) => item.id === victim.name);
+          if (member) return member.role === 'learner' && member.health === 'healthy' && report!.members.filter((item) => item.role !== 'learner').length === 3;
+        }
+        return false;
+      }, 30_000);
     }),
   );
 });
