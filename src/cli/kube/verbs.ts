@@ -1,4 +1,4 @@
-// kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs,
+// kubectl's everyday verbs for Bramble: get, describe, create -f, apply -f, delete, scale, run, logs, exec,
 // rollout status|restart|history|undo, top nodes|pods, api-resources, cluster-info. They speak HTTPS to any node's API with the kubeconfig (see kubeconfig.ts) and
 // print what kubectl prints, using the server's Table for `get`.
 
@@ -12,6 +12,7 @@ import type { KubeList, KubeObject, Table } from '../../api/resources/types.ts';
 import { formatStructured, UsageError } from '../output.ts';
 import { KubeApi, KubeApiError, TABLE_ACCEPT } from './api.ts';
 import { applyPatch, withLastApplied } from './apply-patch.ts';
+import { execInPod } from './exec.ts';
 import { describeObject } from './describe.ts';
 import { daemonSetRolloutState, deploymentRolloutState, historyTable, restartPatch, revisionsOf, undoPatch } from './rollout.ts';
 import type { Revision } from './rollout.ts';
@@ -330,6 +331,39 @@ Examples:
         timestamps: flags.timestamps === true ? 'true' : undefined,
       };
       await api.stream(KubeApi.path(resolve('pods'), namespace, name, 'log'), query, io.out);
+    }));
+
+  withConnectionFlags(program.command('exec'))
+    .description('run a command in a container of a pod (pods/exec over WebSocket, v5.channel.k8s.io)')
+    .argument('<pod>', 'pod name (or pod/NAME)')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('-c, --container <name>', 'container (default: the only one)')
+    .option('-i, --stdin', 'pass stdin to the command')
+    .option('-t, --tty', 'stdin is a terminal (use with -i for a shell)')
+    .addHelpText('after', '\nExamples:\n  bramble exec web -- ls /\n  bramble exec -it web -c main -- sh\n  echo hi | bramble exec -i web -- cat\n\nThe exit code is the command\'s.\n')
+    .action(printingServerErrors(io, async (pod: string, command: string[], flags: CommonFlags & { container?: string; stdin?: boolean; tty?: boolean }) => {
+      const { api, namespace } = connect(flags);
+      const name = pod.startsWith('pod/') ? pod.slice(4) : pod.startsWith('pods/') ? pod.slice(5) : pod;
+      const stdin = process.stdin;
+      const rawTty = flags.tty === true && flags.stdin === true && stdin.isTTY;
+      if (rawTty) stdin.setRawMode(true);
+      try {
+        process.exitCode = await execInPod(api.http, KubeApi.path(resolve('pods'), namespace, name), {
+          command,
+          ...(flags.container !== undefined ? { container: flags.container } : {}),
+          ...(flags.stdin === true ? { stdin } : {}),
+          tty: flags.tty === true,
+          terminalSize: () => (process.stdout.isTTY ? { columns: process.stdout.columns, rows: process.stdout.rows } : undefined),
+          onResize: (listener) => {
+            process.stdout.on('resize', listener);
+            return () => process.stdout.off('resize', listener);
+          },
+          out: io.out,
+          err: io.err,
+        });
+      } finally {
+        if (rawTty) stdin.setRawMode(false);
+      }
     }));
 
   withConnectionFlags(program.command('describe'))

@@ -1,6 +1,7 @@
 // The bramble kube verbs against a real `bramble up` (one node, its own data dir, real HTTPS with
 // the admin kubeconfig it writes): the course's commands with bramble instead of kubectl, apply
-// twice, scale, delete, -o formats, and a student token that RBAC confines to its namespace.
+// twice, scale, delete, -o formats, a student token that RBAC confines to its namespace, and exec
+// and logs in a real busybox pod.
 // The node's agent runs pods on the real Docker engine; nginx cannot be pulled offline, so `web`
 // is seen on its way to ImagePullBackOff (whichever step it has reached).
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { testImages } from '../../lib/images.ts';
 import { ProcessGroup, brambleBin, type ManagedProcess } from '../../lib/processes.ts';
 
 interface Run {
@@ -45,12 +47,12 @@ describe('bramble kube verbs against bramble up', { timeout: 300_000 }, () => {
   let node: ManagedProcess;
   let kubeconfig = '';
 
-  function bramble(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  function bramble(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<Run> {
     return new Promise((resolve) => {
       const child = execFile(process.execPath, [brambleBin, ...args], { timeout: 90_000, env: { ...process.env, HOME: '/nonexistent', KUBECONFIG: kubeconfig, ...extraEnv } }, (err, stdout, stderr) => {
         resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
       });
-      child.stdin?.end();
+      child.stdin?.end(input);
     });
   }
   async function ok(args: string[]): Promise<string> {
@@ -153,5 +155,35 @@ subjects:
     const bad = await bramble(['get', 'pods', '--token', 'not-a-token']);
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr, 'error: You must be logged in to the server (Unauthorized)\n');
+  });
+
+  test('exec and logs in a real pod (agent on Docker): output, stderr, exit codes, stdin, tty, clean errors', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shell' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', 'echo started; sleep 0.3; echo warn >&2; sleep 3600'] }] } };
+    const file = join(node.dataDir, 'shell.json');
+    writeFileSync(file, JSON.stringify(pod));
+    await ok(['create', '-f', file]);
+    let phase = '';
+    for (let attempt = 0; attempt < 120 && phase !== 'Running'; attempt++) {
+      phase = (JSON.parse(await ok(['get', 'pod', 'shell', '-o', 'json'])) as { status?: { phase?: string } }).status?.phase ?? '';
+      if (phase !== 'Running') await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(phase, 'Running');
+    const both = await bramble(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2']);
+    assert.deepEqual(both, { code: 0, stdout: 'out\n', stderr: 'err\n' });
+    const failed = await bramble(['exec', 'pod/shell', '-c', 'main', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(failed.code, 3, 'the exit code is the command\'s');
+    const piped = await bramble(['exec', '-i', 'shell', '--', 'sh', '-c', 'tr a-z A-Z; echo done'], {}, 'hello from stdin\n');
+    assert.equal(piped.stdout, 'HELLO FROM STDIN\ndone\n');
+    const tty = await bramble(['exec', '-t', 'shell', '--', 'sh', '-c', 'test -t 1 && echo tty; echo err >&2']);
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.equal(tty.stdout.replace(/\r/g, ''), 'tty\nerr\n', 'a TTY merges stderr into stdout');
+    const wrong = await bramble(['exec', 'shell', '-c', 'nope', '--', 'true']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^Error from server \(BadRequest\): .*nope/);
+    const missing = await bramble(['exec', 'ghost', '--', 'true']);
+    assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
+    assert.deepEqual((await ok(['logs', 'shell'])).split('\n').filter(Boolean).sort(), ['started', 'warn']);
+    assert.equal(await ok(['logs', 'shell', '--tail', '1']), 'warn\n');
+    await ok(['delete', 'pod', 'shell']);
   });
 });
