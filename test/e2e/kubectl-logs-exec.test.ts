@@ -94,8 +94,11 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
 
   for (const [where, kc] of [['on the pod\'s node', () => onNode], ['forwarded from another node', () => viaPeer]] as const) {
     test(`logs, --tail and --timestamps ${where}`, async () => {
-      const all = await kubectl(['--kubeconfig', kc(), 'logs', 'talker']);
-      assert.equal(all.code, 0, all.stderr);
+      // Running comes before the script's last line (printed 0.5 s in): wait for the line, not the phase.
+      const all = await waitFor('talker printed its last line', async () => {
+        const answer = await kubectl(['--kubeconfig', kc(), 'logs', 'talker']);
+        return answer.code === 0 && answer.stdout.includes('last-line') ? answer : undefined;
+      }, 30_000);
       assert.deepEqual(all.stdout.split('\n').filter(Boolean).sort(), ['hello-err', 'hello-out', 'last-line']);
       const tail = await kubectl(['--kubeconfig', kc(), 'logs', 'talker', '--tail=1']);
       assert.equal(tail.stdout, 'last-line\n');
@@ -222,8 +225,9 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
   });
 
   test('exec -it gives the process a terminal (TTY and resize channels)', async () => {
-    // `script` gives kubectl a terminal of its own, so it asks for a TTY and sends the size.
-    const command = `${KUBECTL} --kubeconfig ${onNode} exec -it talker -- sh -c 'tty; stty size'`;
+    // `script` gives kubectl a terminal of its own, so it asks for a TTY and sends the size. The
+    // resize message can arrive just after the process starts: it polls (bounded) for the size.
+    const command = `${KUBECTL} --kubeconfig ${onNode} exec -it talker -- sh -c 'tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ] && break; sleep 0.3; done; echo "size $s"'`;
     const run = await new Promise<Run>((resolve) => {
       execFile('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -231,7 +235,7 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     });
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /\/dev\/pts\/\d+/);
-    assert.match(run.stdout, /30 100/);
+    assert.match(run.stdout, /size 30 100/);
   });
 
   test('logs --previous shows the attempt before the restart', async () => {
