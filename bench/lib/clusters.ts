@@ -1,6 +1,7 @@
 import { Etcd3 } from 'etcd3';
 import { noop } from 'cockatiel';
 import { StoreClient } from '../../src/store/client.ts';
+import type { StoreClientTls } from '../../src/store/wire.ts';
 import type { MemberStatus } from '../../src/store/http-server.ts';
 import { startBrambleCluster } from '../../test/lib/bramble-cluster.ts';
 import { freePort } from '../../test/lib/ports.ts';
@@ -24,6 +25,8 @@ export interface BenchMember {
   process: ManagedProcess;
   /** host:port of the client API (Bramble's CBOR/HTTP port, etcd's gRPC port). */
   clientAddress: string;
+  /** Bramble: the client port's TLS (the cluster bundle's admin certificate). */
+  tls?: StoreClientTls;
 }
 
 /** The two operations the store bench measures, with the same shape for both systems. */
@@ -70,7 +73,7 @@ async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promis
 // per Ready, the store's own network client (HTTP/1.1 keep-alive, CBOR).
 
 async function brambleStatus(member: BenchMember): Promise<MemberStatus | undefined> {
-  const client = new StoreClient({ endpoints: [member.clientAddress], timeoutMs: 1_000 });
+  const client = new StoreClient({ endpoints: [member.clientAddress], timeoutMs: 1_000, tls: member.tls });
   try {
     return await client.status<MemberStatus>();
   } catch {
@@ -86,7 +89,7 @@ export async function startBramble(group: ProcessGroup, size: number, timers: Ra
     // Later flags win over the test helper's fast timers.
     extraArgs: ['--tick-ms', String(timers.heartbeatMs), '--election-ticks', String(electionTicks), '--heartbeat-ticks', '1', '--log-level', 'info'],
   });
-  const members: BenchMember[] = nodes.map((node) => ({ name: node.name, process: node.process, clientAddress: node.clientAddress }));
+  const members: BenchMember[] = nodes.map((node) => ({ name: node.name, process: node.process, clientAddress: node.clientAddress, tls: node.tls }));
   return {
     system: 'bramble',
     members,
@@ -99,7 +102,7 @@ export async function startBramble(group: ProcessGroup, size: number, timers: Ra
         return undefined;
       }),
     client(endpoints, timeoutMs, maxConnections = 64) {
-      const store = new StoreClient({ endpoints: endpoints.map((member) => member.clientAddress), timeoutMs, maxSockets: maxConnections });
+      const store = new StoreClient({ endpoints: endpoints.map((member) => member.clientAddress), timeoutMs, maxSockets: maxConnections, tls: endpoints[0]?.tls });
       return {
         put: async (key, value) => {
           await store.put(key, value);

@@ -1,6 +1,7 @@
 import { StoreClient } from '../store/client.ts';
 import type { MemberStatus } from '../store/http-server.ts';
 import type { AutopilotReport } from '../discovery/autopilot.ts';
+import type { StoreClientTls } from '../store/wire.ts';
 import { formatStructured, type OutputFormat } from './output.ts';
 
 type Row = { endpoint: string } & ({ status: MemberStatus } | { error: string });
@@ -11,8 +12,8 @@ function table(rows: string[][]): string {
 }
 
 /** Asks every endpoint for its own view and prints one line per member, kubectl style. */
-export async function clusterStatus(endpoints: string[], output?: OutputFormat): Promise<string> {
-  const client = new StoreClient({ endpoints, timeoutMs: 3_000 });
+export async function clusterStatus(endpoints: string[], output?: OutputFormat, tls?: StoreClientTls): Promise<string> {
+  const client = new StoreClient({ endpoints, timeoutMs: 3_000, tls });
   try {
     const rows: Row[] = await Promise.all(
       endpoints.map(async (endpoint) => {

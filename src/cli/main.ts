@@ -1,5 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { findClusterCredentials, storeClientTls } from '../identity/tls.ts';
+import type { StoreClientTls } from '../store/wire.ts';
 import { buildInfo } from './build-info.ts';
 import { writeClusterBundle } from './cluster-init.ts';
 import { clusterStatus } from './cluster-status.ts';
@@ -22,6 +25,14 @@ const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
 };
+
+/** TLS for the client port from --bundle or a data dir; none for a data dir from before bundles (plain HTTP). */
+function clientCredentials(flags: { dataDir?: string; bundle?: string }): StoreClientTls | undefined {
+  const dir = flags.bundle ?? parseUpOptions({ dataDir: flags.dataDir ?? process.env['BRAMBLE_DATA_DIR'] }, { hostname: hostname() }).dataDir;
+  const credentials = existsSync(dir) ? findClusterCredentials(dir) : null;
+  if (!credentials && flags.bundle !== undefined) throw new UsageError(`--bundle ${flags.bundle} holds no cluster credentials (ca.crt with admin.crt/admin.key); give the directory \`bramble cluster init\` made`);
+  return credentials ? storeClientTls(credentials) : undefined;
+}
 
 function buildProgram(io: Io): Command {
   const program = new Command('bramble')
@@ -143,10 +154,12 @@ The bundle holds the CA key and the token: keep it like a password.`,
     .command('status')
     .description('members, roles, term, commit and applied index, leader')
     .option('--endpoints <list>', `client addresses of members, comma-separated (default: 127.0.0.1:${defaultClientPort})`)
+    .option('--data-dir <dir>', 'a member\'s data dir, for its credentials (default: $BRAMBLE_DATA_DIR, else .bramble/<hostname>)')
+    .option('--bundle <dir>', 'use the admin credentials of this cluster bundle instead')
     .addOption(new Option('-o, --output <format>', 'print as json or yaml').argParser(parseOutputFormat))
-    .action(async (flags: { endpoints?: string; output?: ReturnType<typeof parseOutputFormat> }) => {
+    .action(async (flags: { endpoints?: string; dataDir?: string; bundle?: string; output?: ReturnType<typeof parseOutputFormat> }) => {
       const endpoints = (flags.endpoints ?? `127.0.0.1:${defaultClientPort}`).split(',').map((item) => item.trim()).filter(Boolean);
-      io.out(await clusterStatus(endpoints, flags.output));
+      io.out(await clusterStatus(endpoints, flags.output, clientCredentials(flags)));
     });
 
   registerTokenCommand(program, io);

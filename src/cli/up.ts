@@ -5,9 +5,11 @@ import pino, { type Logger } from 'pino';
 import { LevelStorage } from '../raftnode/level-storage.ts';
 import { bootstrapSnapshotData, RaftNode } from '../raftnode/node.ts';
 import { TcpTransport } from '../raftnode/transport/index.ts';
+import { peerTls, storeClientTls, storeServerTls, verifyPeerIdentity } from '../identity/tls.ts';
 import { StoreClient } from '../store/client.ts';
 import { StoreServer } from '../store/http-server.ts';
 import { snapshotFetcher } from '../store/snapshot-fetch.ts';
+import type { StoreClientTls } from '../store/wire.ts';
 import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
 import { startApi, type RunningApi } from '../api/start.ts';
@@ -67,7 +69,8 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   const storage = await LevelStorage.open(raftDir, { voters, learners: [] }, mode.kind === 'bootstrap' ? bootstrapSnapshotData(mode.members) : undefined);
   const mvcc = await MvccStore.open(storeDir);
   const peerAddress = formatHostPort(options.peerAddress);
-  const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger });
+  const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger, ...(identity ? { clusterId: identity.credentials.clusterId, tls: peerTls(identity.credentials), verifyPeer: verifyPeerIdentity } : {}) });
+  const clientTls = identity ? storeClientTls(identity.credentials) : undefined;
   let stopping: Promise<void> | undefined;
   const node: RaftNode<ApplyResult> = new RaftNode<ApplyResult>({
     id: options.name,
@@ -86,7 +89,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     snapshotTransfer: {
       inlineMaxBytes: options.snapshotInlineMaxBytes,
       sourceAddress: formatHostPort(options.clientAddress),
-      fetch: snapshotFetcher({ partDir: join(options.dataDir, 'incoming-snapshot'), logger }),
+      fetch: snapshotFetcher({ partDir: join(options.dataDir, 'incoming-snapshot'), logger, tls: clientTls }),
     },
     onFatal: () => {
       void running.stop().finally(() => process.exit(1));
@@ -99,6 +102,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   });
   const store = new ReplicatedStore(node, mvcc);
   const server = new StoreServer({
+    ...(identity ? { tls: storeServerTls(identity.credentials) } : {}),
     store,
     logger,
     host: options.clientAddress.host,
@@ -130,7 +134,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     await server.start();
     if (mode.kind === 'bootstrap' && voters.length === 1) node.campaign();
     // Formation decides to join as soon as a member announces itself, maybe before it has a leader: keep trying a while.
-    if (mode.kind === 'join') await joinCluster(node, mode.via, options.name, peerAddress, logger, formation ? 120_000 : 0);
+    if (mode.kind === 'join') await joinCluster(node, mode.via, options.name, peerAddress, logger, formation ? 120_000 : 0, clientTls);
   } catch (error) {
     await running.stop().catch(() => undefined);
     // A join that never happened leaves an empty log that could not start again: remove it.
@@ -229,11 +233,11 @@ function writeMembers(file: string, members: Record<string, string>): void {
   renameSync(temp, file);
 }
 
-async function joinCluster(node: RaftNode<ApplyResult>, via: string[], name: string, peerAddress: string, logger: Logger, retryForMs: number): Promise<void> {
+async function joinCluster(node: RaftNode<ApplyResult>, via: string[], name: string, peerAddress: string, logger: Logger, retryForMs: number, tls: StoreClientTls | undefined): Promise<void> {
   const deadline = Date.now() + retryForMs;
   for (let attempt = 0; ; attempt++) {
     const endpoint = via[attempt % via.length]!;
-    const client = new StoreClient({ endpoints: [endpoint], timeoutMs: 15_000 });
+    const client = new StoreClient({ endpoints: [endpoint], timeoutMs: 15_000, tls });
     try {
       logger.info({ via: endpoint }, 'asking the cluster to add this node as a learner');
       const answer = await client.join<{ members: Record<string, string> }>(name, peerAddress);

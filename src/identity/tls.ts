@@ -3,7 +3,8 @@
 // the cluster CA as the only trust anchor, and a server must present a node certificate.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
+import type { Socket } from 'node:net';
+import { type ConnectionOptions, type PeerCertificate, type TlsOptions, TLSSocket } from 'node:tls';
 import { bundleFiles } from './bundle.ts';
 import { certificateFingerprint } from './certs.ts';
 import { clusterIdOf } from './token.ts';
@@ -31,6 +32,17 @@ export function nodeNameOf(cert: PeerCertificate | undefined): string | undefine
  */
 function checkNodeServer(_host: string, cert: PeerCertificate): Error | undefined {
   return nodeNameOf(cert) === undefined ? new Error(`the server's certificate (CN ${String((cert.subject as unknown as Record<string, unknown>)['CN'])}) is not a Bramble node certificate`) : undefined;
+}
+
+/**
+ * For the peer transport's verifyPeer: a node speaks only under the name its certificate gives
+ * (a member cannot pose as another in Raft).
+ */
+export function verifyPeerIdentity(claimed: string, socket: Socket): string | null {
+  if (!(socket instanceof TLSSocket)) return 'the peer connection is not TLS';
+  const name = nodeNameOf(socket.getPeerCertificate());
+  if (name === undefined) return `the peer claiming to be ${claimed} has no node certificate`;
+  return name === claimed ? null : `the peer's certificate is for node ${name}, but it claims to be ${claimed}`;
 }
 
 /** Peer (Raft) transport: both sides present node certificates; no certificate, no connection. */

@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type {
   Compare,
   CompactResponse,
@@ -10,7 +11,7 @@ import type {
   RequestOp,
   TxnResponse,
 } from './types.ts';
-import { cborContentType, storePaths, type WireError, wire } from './wire.ts';
+import { cborContentType, type StoreClientTls, storePaths, type WireError, wire } from './wire.ts';
 
 /** The server answered with an error (status and stable code as in WireError). */
 export class StoreClientError extends Error {
@@ -40,6 +41,8 @@ export interface StoreClientOptions {
   timeoutMs?: number;
   /** Keep-alive connections per endpoint. Default 64. */
   maxSockets?: number;
+  /** The cluster's CA and a client certificate (src/identity/tls.ts storeClientTls); absent: plain HTTP. */
+  tls?: StoreClientTls;
 }
 
 const retriableConnectErrors = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
@@ -49,13 +52,14 @@ const retriableConnectErrors = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNR
  * fails before an answer moves on to the next endpoint; an answered error is thrown as is.
  */
 export class StoreClient {
-  private readonly agent: Agent;
+  private readonly agent: Agent | HttpsAgent;
   private current = 0;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: StoreClientOptions) {
     if (options.endpoints.length === 0) throw new Error('StoreClient needs at least one endpoint');
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+    this.agent = options.tls ? new HttpsAgent({ ...agentOptions, ...options.tls }) : new Agent(agentOptions);
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
@@ -120,7 +124,7 @@ export class StoreClient {
     const port = Number(endpoint.slice(separator + 1));
     const payload = body === undefined ? undefined : wire.encode(body);
     return new Promise<T>((resolve, reject) => {
-      const req = httpRequest(
+      const req = (this.options.tls ? httpsRequest : httpRequest)(
         {
           host,
           port,

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { type TlsOptions, TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ProposalDroppedError } from '../raft/errors.ts';
 import { type NodeStatus, RequestTimeoutError } from '../raftnode/node.ts';
 import { CompactedError, FutureRevisionError, InvalidCommandError } from './errors.ts';
 import { type ReplicatedStore, StoreRequestError } from './replicated-store.ts';
-import { cborContentType, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
+import { cborContentType, joinPathPrefix, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
 
 class HttpError extends Error {
   constructor(
@@ -88,6 +90,13 @@ export interface StoreServerOptions {
   port: number;
   /** Extra fields for the status answer (name, version). */
   describe?: () => Record<string, unknown>;
+  /**
+   * HTTPS with the cluster's CA (src/identity/tls.ts storeServerTls): every request except the
+   * join ones must come with a client certificate of the cluster, else 401. Absent: plain HTTP.
+   */
+  tls?: TlsOptions;
+  /** Answers requests under joinPathPrefix (the token join; src/identity/join.ts); absent: 404. */
+  join?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 /**
@@ -100,7 +109,8 @@ export class StoreServer {
   constructor(private readonly options: StoreServerOptions) {}
 
   async start(): Promise<string> {
-    const server = createServer((request, response) => void this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
+    const server = this.options.tls ? createTlsServer(this.options.tls, handler) : createServer(handler);
     server.keepAliveTimeout = 30_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -125,6 +135,16 @@ export class StoreServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     try {
       const url = new URL(request.url ?? '/', 'http://store');
+      if (url.pathname.startsWith(joinPathPrefix)) {
+        if (!this.options.join) throw new HttpError(404, 'not-found', 'this node takes no token joins (it has no cluster bundle)');
+        this.options.join(request, response);
+        return;
+      }
+      if (this.options.tls && !(request.socket instanceof TLSSocket && request.socket.authorized)) {
+        // Drained, so the keep-alive connection stays usable for the answer and after it.
+        request.resume();
+        throw new HttpError(401, 'unauthorized', 'the client port needs a client certificate of this cluster: use --data-dir of a member or --bundle DIR (bramble cluster status), or join with the token');
+      }
       if (request.method === 'GET' && url.pathname === storePaths.snapshot) {
         this.sendSnapshot(request, response, url);
         return;

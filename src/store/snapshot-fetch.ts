@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { SnapshotTicket } from '../raftnode/envelope.ts';
-import { storePaths } from './wire.ts';
+import { type StoreClientTls, storePaths } from './wire.ts';
 
 export interface SnapshotFetcherOptions {
   /** Where partial downloads live; a restart resumes from what is there. */
@@ -14,6 +15,8 @@ export interface SnapshotFetcherOptions {
   /** Attempts after a failed or cut-off piece before giving up (the leader will offer it again). */
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** The client port of a cluster with a CA speaks only TLS with client certificates. */
+  tls?: StoreClientTls;
 }
 
 function partPath(dir: string, ticket: SnapshotTicket): string {
@@ -21,13 +24,14 @@ function partPath(dir: string, ticket: SnapshotTicket): string {
 }
 
 /** Appends bytes [offset, end) of the ticket's snapshot from its source to the part file. */
-function downloadFrom(ticket: SnapshotTicket, file: string, offset: number): Promise<void> {
+function downloadFrom(ticket: SnapshotTicket, file: string, offset: number, tls: StoreClientTls | undefined): Promise<void> {
   const separator = ticket.source.lastIndexOf(':');
   const host = ticket.source.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(ticket.source.slice(separator + 1));
   return new Promise<void>((resolve, reject) => {
-    const req = httpRequest(
+    const req = (tls ? httpsRequest : httpRequest)(
       {
+        ...tls,
         host,
         port,
         method: 'GET',
@@ -70,7 +74,7 @@ export function snapshotFetcher(options: SnapshotFetcherOptions): (ticket: Snaps
       else {
         if (have > 0) options.logger.info({ index: ticket.index, offsetBytes: have, sizeBytes: ticket.sizeBytes }, 'resuming a snapshot download');
         try {
-          await downloadFrom(ticket, file, have);
+          await downloadFrom(ticket, file, have, options.tls);
           continue;
         } catch (error) {
           if (attempt >= maxAttempts) throw error;

@@ -1,4 +1,14 @@
 import { Encoder } from 'cbor-x';
+import type { ConnectionOptions } from 'node:tls';
+
+/**
+ * TLS for a client of the client port (the CLI, a joining node, snapshot fetches): the cluster CA
+ * and a client certificate it issued. Absent: plain HTTP (a data dir from before bundles).
+ */
+export type StoreClientTls = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'minVersion' | 'checkServerIdentity'>;
+
+/** Requests under this prefix need no client certificate: the token join (src/identity/join.ts). */
+export const joinPathPrefix = '/v1/join/';
 
 /** Content type of every request and response body of the store's client API. */
 export const cborContentType = 'application/cbor';

@@ -1,5 +1,6 @@
 import { writeClusterBundle } from '../../src/cli/cluster-init.ts';
-import { findClusterCredentials, type ClusterCredentials } from '../../src/identity/tls.ts';
+import { findClusterCredentials, storeClientTls, type ClusterCredentials } from '../../src/identity/tls.ts';
+import type { StoreClientTls } from '../../src/store/wire.ts';
 import { StoreClient } from '../../src/store/client.ts';
 import type { MemberStatus } from '../../src/store/http-server.ts';
 import { freePort } from './ports.ts';
@@ -12,6 +13,8 @@ export interface BrambleNode {
   clientAddress: string;
   /** The cluster bundle the node was started with. */
   bundleDir: string;
+  /** Admin credentials of the bundle, for StoreClient (the client port takes only cluster certificates). */
+  tls: StoreClientTls;
 }
 
 const bundles = new WeakMap<ProcessGroup, Promise<string>>();
@@ -26,11 +29,16 @@ export function groupBundle(group: ProcessGroup): Promise<string> {
   return bundle;
 }
 
-/** Admin credentials of a bundle, for clients of the store's client port. */
-export function bundleCredentials(bundleDir: string): ClusterCredentials {
-  const credentials = findClusterCredentials(bundleDir);
-  if (!credentials) throw new Error(`${bundleDir} holds no cluster credentials`);
+/** Credentials in a bundle or a node's data dir, for clients of the store's client port. */
+export function bundleCredentials(dir: string): ClusterCredentials {
+  const credentials = findClusterCredentials(dir);
+  if (!credentials) throw new Error(`${dir} holds no cluster credentials`);
   return credentials;
+}
+
+/** TLS options for a StoreClient of the cluster whose bundle (or member data dir) is `dir`. */
+export function clientTls(dir: string): StoreClientTls {
+  return storeClientTls(bundleCredentials(dir));
 }
 
 export interface ClusterOptions {
@@ -64,7 +72,7 @@ export async function startBrambleCluster(group: ProcessGroup, size: number, opt
       args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...fastTimerArgs, ...(options.extraArgs ?? [])],
       ...(netns ? { netns } : {}),
     });
-    nodes.push({ name, process, peerAddress, clientAddress, bundleDir });
+    nodes.push({ name, process, peerAddress, clientAddress, bundleDir, tls: clientTls(bundleDir) });
   }
   await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 30_000)));
   return nodes;
@@ -78,13 +86,13 @@ export async function joinBrambleNode(group: ProcessGroup, name: string, via: Br
     args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--join', via.clientAddress, '--bundle', via.bundleDir, ...fastTimerArgs, ...extraArgs],
   });
   await process.waitForLog(/bramble node ready/, 30_000);
-  return { name, process, peerAddress, clientAddress, bundleDir: via.bundleDir };
+  return { name, process, peerAddress, clientAddress, bundleDir: via.bundleDir, tls: via.tls };
 }
 
 export type NodeStatusView = MemberStatus;
 
 export async function statusOf(node: BrambleNode): Promise<NodeStatusView | null> {
-  const client = new StoreClient({ endpoints: [node.clientAddress], timeoutMs: 2_000 });
+  const client = new StoreClient({ endpoints: [node.clientAddress], timeoutMs: 2_000, tls: node.tls });
   try {
     return await client.status<NodeStatusView>();
   } catch {

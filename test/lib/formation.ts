@@ -1,4 +1,4 @@
-import { type BrambleNode, groupBundle, statusOf } from './bramble-cluster.ts';
+import { type BrambleNode, clientTls, groupBundle, statusOf } from './bramble-cluster.ts';
 import type { NetnsLab } from './netns.ts';
 import type { ProcessGroup } from './processes.ts';
 
@@ -20,7 +20,7 @@ export async function startFormingNodes(group: ProcessGroup, lab: NetnsLab, opti
       args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--bootstrap-expect', String(options.expect), '--bundle', bundleDir, ...fastFormationArgs, ...(options.extraArgs?.(index) ?? [])],
       netns: host.netns,
     });
-    nodes.push({ name, process, peerAddress, clientAddress, bundleDir });
+    nodes.push({ name, process, peerAddress, clientAddress, bundleDir, tls: clientTls(bundleDir) });
   }
   return nodes;
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createPrng } from '../../src/raft/prng.ts';
 import { StoreClient, StoreClientError } from '../../src/store/client.ts';
+import type { StoreClientTls } from '../../src/store/wire.ts';
 import { checkOperations, HistoryRecorder, type KvInput, type KvOperation, type KvOutput, kvModel, renderIllegal } from './linearizability/index.ts';
 
 const text = (value: string) => Buffer.from(value);
@@ -33,6 +34,8 @@ async function execute(client: StoreClient, input: KvInput): Promise<KvOutput> {
 export interface WorkloadOptions {
   /** One endpoint list per concurrent client (a client sticks to its first endpoint while it answers). */
   clientEndpoints: string[][];
+  /** Client-port TLS of the cluster (BrambleNode.tls). */
+  tls?: StoreClientTls;
   keys: string[];
   seed: number;
   /** Runs until this promise resolves (e.g. after the faults are done). */
@@ -63,7 +66,7 @@ export async function runKvWorkload(options: WorkloadOptions): Promise<WorkloadS
   const prng = createPrng(options.seed);
   const clients = options.clientEndpoints.map(async (endpoints, clientId) => {
     const random = prng.split();
-    const client = new StoreClient({ endpoints, timeoutMs: options.requestTimeoutMs ?? 3_000, maxSockets: 1 });
+    const client = new StoreClient({ endpoints, timeoutMs: options.requestTimeoutMs ?? 3_000, maxSockets: 1, tls: options.tls });
     let sequence = 0;
     try {
       while (!stopped) {

@@ -22,6 +22,8 @@ export interface InboundConnectionOptions {
   /** The handshake succeeded: `from` is now this connection's peer. */
   accepted: (connection: InboundConnection, from: NodeId) => void;
   closed: (connection: InboundConnection) => void;
+  /** Why a peer claiming `claimed` may not use this socket (its certificate names another node), or null. */
+  verifyPeer?: (claimed: NodeId, socket: Socket) => string | null;
 }
 
 export class InboundConnection {
@@ -123,6 +125,8 @@ export class InboundConnection {
     }
     if (hello.to !== this.#o.self) return `the peer ${hello.from} dialed node ${hello.to}, but this is node ${this.#o.self} (stale address?)`;
     if (hello.from === this.#o.self) return `the peer claims this node's own id ${hello.from} (two nodes with one id?)`;
+    const identity = this.#o.verifyPeer?.(hello.from, this.#socket) ?? null;
+    if (identity !== null) return identity;
     return null;
   }
 

@@ -23,6 +23,11 @@ export interface TcpTransportOptions extends Partial<TransportLimits> {
   logger: Logger;
   /** Absent: plain TCP. */
   tls?: TransportTlsOptions;
+  /**
+   * With TLS: why the authenticated peer on `socket` may not speak as `claimed` (e.g. its
+   * certificate names another node), or null. Checked at the handshake; a refusal closes it.
+   */
+  verifyPeer?: (claimed: NodeId, socket: Socket) => string | null;
   /** First reconnect delay. Default 100. */
   reconnectBackoffBaseMs?: number;
   /** Reconnect delays never exceed this. Default 5000. */
@@ -214,6 +219,7 @@ export class TcpTransport implements Transport {
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
       logger: this.#logger,
       stats: this.#inboundStats,
+      ...(this.#o.verifyPeer ? { verifyPeer: this.#o.verifyPeer } : {}),
       deliver: (messages, from) => this.#deliver(messages, from),
       accepted: (accepted, from) => {
         // A peer keeps one outbound connection to us; a new one means the old one is dead on its

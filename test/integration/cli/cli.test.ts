@@ -96,13 +96,13 @@ describe('bramble CLI', () => {
         args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
       });
       await node.waitForLog(/leader elected/);
-      const { code, stdout } = bramble('cluster', 'status', '--endpoints', `127.0.0.1:${node.ports.client},127.0.0.1:${node.ports.unused}`);
+      const { code, stdout } = bramble('cluster', 'status', '--data-dir', node.dataDir, '--endpoints', `127.0.0.1:${node.ports.client},127.0.0.1:${node.ports.unused}`);
       assert.equal(code, 0);
       const lines = stdout.trim().split('\n');
       assert.match(lines[0]!, /^ENDPOINT\s+NAME\s+ROLE\s+TERM\s+LEADER\s+COMMIT\s+APPLIED/);
       assert.match(lines[1]!, /solo\s+leader\s+\d+\s+solo/);
       assert.match(lines[2]!, /unreachable/);
-      const json = JSON.parse(bramble('cluster', 'status', '--endpoints', `127.0.0.1:${node.ports.client}`, '-o', 'json').stdout) as { status: { role: string } }[];
+      const json = JSON.parse(bramble('cluster', 'status', '--data-dir', node.dataDir, '--endpoints', `127.0.0.1:${node.ports.client}`, '-o', 'json').stdout) as { status: { role: string } }[];
       assert.equal(json[0]!.status.role, 'leader');
     });
   });

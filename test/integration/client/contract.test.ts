@@ -17,6 +17,7 @@ import { bootstrapSnapshotData, RaftNode } from '../../../src/raftnode/node.ts';
 import { TcpTransport } from '../../../src/raftnode/transport/index.ts';
 import { MvccStore, type ApplyResult } from '../../../src/store/index.ts';
 import { ReplicatedStore } from '../../../src/store/replicated-store.ts';
+import { clientTls } from '../../lib/bramble-cluster.ts';
 import { StoreClient } from '../../../src/store/client.ts';
 import { ProcessGroup } from '../../lib/processes.ts';
 import { freePort } from '../../lib/ports.ts';
@@ -228,7 +229,7 @@ contract('HTTPS (a real bramble up process)', async () => {
   return {
     client: new HttpClient({ server: cluster.server, ca: b64(cluster['certificate-authority-data']), cert: b64(user['client-certificate-data']), key: b64(user['client-key-data']) }),
     compact: async (revision) => {
-      const store = new StoreClient({ endpoints: [`127.0.0.1:${member.ports['client'] ?? 0}`] });
+      const store = new StoreClient({ endpoints: [`127.0.0.1:${member.ports['client'] ?? 0}`], tls: clientTls(member.dataDir) });
       try {
         await store.compact(revision);
       } finally {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, type HttpClient, type KubeObject } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { groupBundle, statusOf, waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { clientTls, groupBundle, statusOf, waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
 import { kubectlOk } from '../../lib/kubectl.ts';
@@ -71,7 +71,7 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
           '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', '2000', '--log-level', 'info',
         ],
       });
-      nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir });
+      nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir, tls: clientTls(bundleDir) });
     }
     await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
     await waitFor('three Ready nodes', async () => {

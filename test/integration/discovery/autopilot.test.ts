@@ -32,7 +32,7 @@ test('autopilot: a sixth board joins as a learner; kill -9 a voter and a learner
       const leader = formed.leaders[0]!;
       const victim = all.find((node) => formed.voters.includes(node.name) && node.name !== leader)!;
       const survivors = all.filter((node) => node !== victim);
-      const client = new StoreClient({ endpoints: survivors.map((node) => node.clientAddress), timeoutMs: 10_000 });
+      const client = new StoreClient({ endpoints: survivors.map((node) => node.clientAddress), timeoutMs: 10_000, tls: survivors[0]!.tls });
       let writes = 0;
       const failures: string[] = [];
       let writing = true;
@@ -67,7 +67,7 @@ test('autopilot: a sixth board joins as a learner; kill -9 a voter and a learner
       assert.ok(writes > 20);
 
       // bramble cluster status: roles, last contact and health from the leader's view.
-      const { stdout } = await execFileAsync(process.execPath, [brambleBin, 'cluster', 'status', '--endpoints', survivors.map((node) => node.clientAddress).join(',')], { encoding: 'utf8' });
+      const { stdout } = await execFileAsync(process.execPath, [brambleBin, 'cluster', 'status', '--bundle', survivors[0]!.bundleDir, '--endpoints', survivors.map((node) => node.clientAddress).join(',')], { encoding: 'utf8' });
       assert.match(stdout, /As seen by the leader \S+ \(autopilot keeps 3 voters; last change: demote /);
       const memberLines = stdout.split('\n').filter((line) => /^node\d\s+(leader|voter|learner)\s/.test(line));
       assert.equal(memberLines.length, 6, stdout);

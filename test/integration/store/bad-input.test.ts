@@ -24,7 +24,7 @@ before(async () => {
   group = new ProcessGroup();
   nodes = await startBrambleCluster(group, 3);
   await waitForLeader(nodes);
-  const client = new StoreClient({ endpoints: nodes.map((node) => node.clientAddress) });
+  const client = new StoreClient({ tls: nodes[0]!.tls, endpoints: nodes.map((node) => node.clientAddress) });
   for (let i = 0; i < 20; i++) await client.put(text(`/before/${i}`), text(`v${i}`));
   client.close();
 });
@@ -37,14 +37,14 @@ after(async () => {
 /** Every node still runs, a write commits, and the 20 keys written before the test read back unchanged on every node. */
 async function assertHealthy(): Promise<void> {
   for (const node of nodes) assert.ok(node.process.running, `${node.name} is still running`);
-  const client = new StoreClient({ endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
+  const client = new StoreClient({ tls: nodes[0]!.tls, endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
   try {
     await client.put(text('/after/write'), text('committed'));
   } finally {
     client.close();
   }
   for (const node of nodes) {
-    const local = new StoreClient({ endpoints: [node.clientAddress], timeoutMs: 10_000 });
+    const local = new StoreClient({ tls: node.tls, endpoints: [node.clientAddress], timeoutMs: 10_000 });
     try {
       const response = await local.range({ prefix: text('/before/') });
       assert.deepEqual(

@@ -9,7 +9,7 @@ const text = (value: string) => Buffer.from(value);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function clientFor(nodes: BrambleNode[]): StoreClient {
-  return new StoreClient({ endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 5_000 });
+  return new StoreClient({ tls: nodes[0]!.tls, endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 5_000 });
 }
 
 /** Every acknowledged put of the history is either the final value of its key or was overwritten later. */
@@ -29,12 +29,12 @@ describe('real bramble up processes', () => {
       const nodes = await startBrambleCluster(group, 3);
       await waitForLeader(nodes);
       for (const [i, node] of nodes.entries()) {
-        const client = new StoreClient({ endpoints: [node.clientAddress] });
+        const client = new StoreClient({ tls: node.tls, endpoints: [node.clientAddress] });
         await client.put(text(`/k/${i}`), text(`from-${node.name}`));
         client.close();
       }
       for (const node of nodes) {
-        const client = new StoreClient({ endpoints: [node.clientAddress] });
+        const client = new StoreClient({ tls: node.tls, endpoints: [node.clientAddress] });
         const response = await client.range({ prefix: text('/k/') });
         assert.deepEqual(
           response.kvs.map((kv) => Buffer.from(kv.value).toString()),
@@ -58,6 +58,7 @@ describe('real bramble up processes', () => {
         faultsDone = resolve;
       });
       const workload = runKvWorkload({
+        tls: nodes[0]!.tls,
         clientEndpoints: Array.from({ length: 6 }, (_, i) => [nodes[i % 3]!.clientAddress, nodes[(i + 1) % 3]!.clientAddress, nodes[(i + 2) % 3]!.clientAddress]),
         keys: ['a', 'b', 'c'],
         seed: 11,
@@ -77,7 +78,7 @@ describe('real bramble up processes', () => {
       assert.ok(summary.completedWrites > 20, `writes were acknowledged (${summary.completedWrites})`);
       assertLinearizable(summary.operations);
       // The restarted node caught up: it serves the same data.
-      const restarted = new StoreClient({ endpoints: [firstLeader.clientAddress] });
+      const restarted = new StoreClient({ tls: firstLeader.tls, endpoints: [firstLeader.clientAddress] });
       const fromRestarted = await restarted.range({ prefix: text('/workload/'), serializable: false });
       restarted.close();
       const fromCluster = await readAll(nodes.filter((node) => node !== firstLeader), '/workload/');
@@ -115,7 +116,7 @@ describe('real bramble up processes', () => {
       client.close();
       const newcomer = await joinBrambleNode(group, 'node4', nodes[1]!, snapshotArgs);
       await waitFor('node4 promoted to voter', async () => (await statusOf(nodes[0]!))?.confState.voters.includes('node4'));
-      const local = new StoreClient({ endpoints: [newcomer.clientAddress] });
+      const local = new StoreClient({ tls: newcomer.tls, endpoints: [newcomer.clientAddress] });
       const response = await local.range({ prefix: text('/join/'), countOnly: true });
       local.close();
       assert.equal(response.count, 150);

@@ -10,7 +10,7 @@ import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { StoreClient } from '../../../src/store/client.ts';
 import type { RangeResponse } from '../../../src/store/index.ts';
-import { joinBrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { clientTls, joinBrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
 import { ProcessGroup, withProcesses } from '../../lib/processes.ts';
 
 const text = (value: string) => Buffer.from(value);
@@ -40,8 +40,8 @@ function filesMatching(dir: string, pattern: RegExp): string[] {
  * A linearizable range on a node that just started: retried while it has no leader yet (503s,
  * refused connections), so the answer reflects everything committed before it, applied.
  */
-async function rangeWhenLeaderElected(clientPort: number, prefix: string, timeoutMs = 20_000): Promise<RangeResponse> {
-  const client = new StoreClient({ endpoints: [`127.0.0.1:${clientPort}`], timeoutMs: 5_000 });
+async function rangeWhenLeaderElected(clientPort: number, dataDir: string, prefix: string, timeoutMs = 20_000): Promise<RangeResponse> {
+  const client = new StoreClient({ endpoints: [`127.0.0.1:${clientPort}`], timeoutMs: 5_000, tls: clientTls(dataDir) });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -66,7 +66,7 @@ before(async () => {
   group = new ProcessGroup();
   const [node] = await startBrambleCluster(group, 1, { extraArgs: ['--snapshot-entries', '100'] });
   await waitForLeader([node!]);
-  const client = new StoreClient({ endpoints: [node!.clientAddress] });
+  const client = new StoreClient({ tls: node!.tls, endpoints: [node!.clientAddress] });
   for (let i = 0; i < 300; i++) await client.put(text(`/damage/${i}`), text(`value-${i}`));
   client.close();
   const exit = await node!.process.stop();
@@ -209,7 +209,7 @@ describe('bramble up on a damaged data dir', () => {
     assert.doesNotMatch(output, /damaged/);
     assert.ok(first.running, 'the first node still runs');
     try {
-      assert.equal((await rangeWhenLeaderElected(first.ports.client!, '/damage/')).count, 300);
+      assert.equal((await rangeWhenLeaderElected(first.ports.client!, dataDir, '/damage/')).count, 300);
     } finally {
       await first.stop();
     }
@@ -228,7 +228,7 @@ describe('bramble up on a damaged data dir', () => {
     });
     await process.waitForLog(/bramble node ready/, 30_000);
     try {
-      const response = await rangeWhenLeaderElected(process.ports.client!, '/damage/');
+      const response = await rangeWhenLeaderElected(process.ports.client!, dataDir, '/damage/');
       assert.equal(response.count, 300, 'every key is back');
       assert.equal(Buffer.from(response.kvs.find((kv) => Buffer.from(kv.key).toString() === '/damage/299')!.value).toString(), 'value-299');
     } finally {
@@ -245,7 +245,7 @@ describe('bramble up on a damaged data dir', () => {
     const nodes = await startBrambleCluster(clusterGroup, 3);
     const leader = await waitForLeader(nodes);
     const victim = nodes.find((node) => node !== leader)!;
-    const client = new StoreClient({ endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
+    const client = new StoreClient({ tls: nodes[0]!.tls, endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
     for (let i = 0; i < 50; i++) await client.put(text(`/rejoin/${i}`), text(`v${i}`));
     await victim.process.kill('SIGKILL');
     for (const file of filesMatching(join(victim.process.dataDir, 'raft', 'log'), /^MANIFEST-/)) truncateSync(file, 10);
@@ -255,7 +255,7 @@ describe('bramble up on a damaged data dir', () => {
     assert.match(victim.process.log.join('\n'), /--join <client address of a member> under a new --name/);
     const replacement = await joinBrambleNode(clusterGroup, `${victim.name}b`, leader);
     await waitFor('the replacement promoted to voter', async () => (await statusOf(leader))?.confState.voters.includes(replacement.name));
-    const local = new StoreClient({ endpoints: [replacement.clientAddress], timeoutMs: 10_000 });
+    const local = new StoreClient({ tls: replacement.tls, endpoints: [replacement.clientAddress], timeoutMs: 10_000 });
     try {
       const response = await waitFor('the replacement to hold every key', async () => {
         const answer = await local.range({ prefix: text('/rejoin/'), serializable: true });
@@ -277,7 +277,7 @@ describe('bramble up on a damaged data dir', () => {
     });
     await process.waitForLog(/bramble node ready/, 30_000);
     try {
-      assert.equal((await rangeWhenLeaderElected(process.ports.client!, '/damage/')).count, 300);
+      assert.equal((await rangeWhenLeaderElected(process.ports.client!, dataDir, '/damage/')).count, 300);
     } finally {
       await process.stop();
     }

@@ -19,7 +19,7 @@ const keys = ['a', 'b', 'c', 'd'];
 
 /** One linearizable read per key after everything healed, appended to the history as client -1. */
 async function finalReads(nodes: BrambleNode[]): Promise<KvOperation[]> {
-  const client = new StoreClient({ endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
+  const client = new StoreClient({ tls: nodes[0]!.tls, endpoints: nodes.map((node) => node.clientAddress), timeoutMs: 10_000 });
   const reads: KvOperation[] = [];
   try {
     for (const key of keys) {
@@ -65,6 +65,7 @@ async function partitionRun(size: number, minoritySize: number, seed: number, re
       });
       // Two clients per node; each starts at its own node, so some keep asking the isolated leader.
       const workload = runKvWorkload({
+        tls: nodes[0]!.tls,
         clientEndpoints: Array.from({ length: size * 2 }, (_, i) => nodes.map((_, j) => nodes[(i + j) % size]!.clientAddress)),
         keys,
         seed,
@@ -101,7 +102,7 @@ async function partitionRun(size: number, minoritySize: number, seed: number, re
       assert.ok(target !== undefined, `${leaderNow.name} reports its commit index`);
       const views = await Promise.all(
         nodes.map(async (node) => {
-          const client = new StoreClient({ endpoints: [node.clientAddress], timeoutMs: 10_000 });
+          const client = new StoreClient({ tls: node.tls, endpoints: [node.clientAddress], timeoutMs: 10_000 });
           try {
             return await waitFor(`${node.name} to apply everything`, async () => {
               const own = await statusOf(node);

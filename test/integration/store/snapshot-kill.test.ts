@@ -55,7 +55,7 @@ test('kill -9 of a follower during a snapshot transfer: after restart it resumes
       const others = nodes.filter((node) => node !== follower);
 
       await follower.process.kill('SIGKILL');
-      const client = new StoreClient({ endpoints: others.map((node) => node.clientAddress), timeoutMs: 10_000 });
+      const client = new StoreClient({ tls: others[0]!.tls, endpoints: others.map((node) => node.clientAddress), timeoutMs: 10_000 });
       for (let i = 0; i < keyCount; i++) await client.put(text(`/snap/${i}`), valueFor(i));
       client.close();
 
@@ -82,7 +82,7 @@ test('kill -9 of a follower during a snapshot transfer: after restart it resumes
       await follower.process.waitForLog(/installed a snapshot from the leader/, 30_000);
 
       // The follower's own copy (a serializable read answers from its local store) has every value.
-      const local = new StoreClient({ endpoints: [follower.clientAddress], timeoutMs: 10_000 });
+      const local = new StoreClient({ tls: follower.tls, endpoints: [follower.clientAddress], timeoutMs: 10_000 });
       try {
         const caughtUp = await waitFor('the follower to hold every key', async () => {
           const response = await local.range({ prefix: text('/snap/'), serializable: true });
@@ -116,7 +116,7 @@ test('kill -9 of the leader while a follower pulls a snapshot from it: the follo
       const third = nodes.find((node) => node !== leader && node !== follower)!;
 
       await follower.process.kill('SIGKILL');
-      const client = new StoreClient({ endpoints: [leader.clientAddress, third.clientAddress], timeoutMs: 10_000 });
+      const client = new StoreClient({ tls: leader.tls, endpoints: [leader.clientAddress, third.clientAddress], timeoutMs: 10_000 });
       for (let i = 0; i < keyCount; i++) await client.put(text(`/snap/${i}`), valueFor(i));
       client.close();
 
@@ -134,7 +134,7 @@ test('kill -9 of the leader while a follower pulls a snapshot from it: the follo
       const fetchedFrom = follower.process.log.filter((line) => line.includes('fetching a snapshot from the leader')).map((line) => (JSON.parse(line) as { from: string }).from);
       assert.equal(fetchedFrom[0], leader.name, 'the first transfer came from the old leader');
       assert.equal(fetchedFrom.at(-1), third.name, 'the snapshot installed came from the new leader');
-      const local = new StoreClient({ endpoints: [follower.clientAddress], timeoutMs: 10_000 });
+      const local = new StoreClient({ tls: follower.tls, endpoints: [follower.clientAddress], timeoutMs: 10_000 });
       try {
         const caughtUp = await waitFor('the follower to hold every key', async () => {
           const response = await local.range({ prefix: text('/snap/'), serializable: true });
