@@ -3,13 +3,15 @@
 // node that starts a cluster of its own. The bundle's CA goes to <dataDir>/pki and its Secret keys
 // to <dataDir>/encryption-keys.json, where the API reads them, so every node of a cluster serves
 // with the same CA and reads the same Secrets.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { KEY_FILE_NAME } from '../api/encryption/index.ts';
 import { bundleFiles, type Bundle, BundleError, ensureNodeCertificate, isBundle, readBundle, writePrivate } from '../identity/bundle.ts';
 import { certificateFingerprint } from '../identity/certs.ts';
+import { joinWithToken, writeJoinedBundle } from '../identity/join.ts';
+import { parseJoinToken } from '../identity/token.ts';
 import type { ClusterCredentials } from '../identity/tls.ts';
 import { writeClusterBundle } from './cluster-init.ts';
 import { UsageError } from './output.ts';
@@ -18,6 +20,15 @@ import { formatHostPort, type UpOptions } from './up-options.ts';
 export interface NodeIdentity {
   bundle: Bundle;
   credentials: ClusterCredentials;
+  /** This start fetched the bundle with --token: a join that then fails removes it again. */
+  fetchedWithToken: boolean;
+}
+
+/** What a failed first join must remove so that the next attempt (maybe with another token) starts clean. */
+export function removeFetchedIdentity(dataDir: string): void {
+  rmSync(join(dataDir, KEY_FILE_NAME), { force: true });
+  rmSync(join(dataDir, 'pki'), { recursive: true, force: true });
+  rmSync(nodeBundleDir(dataDir), { recursive: true, force: true });
 }
 
 /** How the node starts, as far as its identity is concerned. */
@@ -82,6 +93,7 @@ function installForApi(bundle: Bundle, dataDir: string): void {
  */
 export async function prepareIdentity(options: UpOptions, start: IdentityStart, logger: Logger): Promise<NodeIdentity | null> {
   const dir = nodeBundleDir(options.dataDir);
+  let fetchedWithToken = false;
   if (options.bundle !== null) {
     let source: Bundle;
     try {
@@ -96,6 +108,18 @@ export async function prepareIdentity(options: UpOptions, start: IdentityStart, 
       }
     } else {
       copyBundle(source, dir);
+    }
+  } else if (options.token !== null) {
+    const token = parseJoinToken(options.token);
+    if (isBundle(dir)) {
+      const own = readBundle(dir);
+      if (own.caFingerprint !== token.caFingerprint) throw new UsageError(`${options.dataDir} belongs to cluster ${own.clusterId}, but --token is for cluster ${token.clusterId}: a node cannot change clusters; use an empty --data-dir to join the other one`);
+    } else {
+      if (start.kind !== 'join' || options.join === null) throw new UsageError('--token needs --join <client address of a member> and an empty --data-dir');
+      const via = formatHostPort(options.join);
+      logger.info({ via, clusterId: token.clusterId }, 'fetching this node\'s credentials with the join token');
+      writeJoinedBundle(dir, await joinWithToken({ token: options.token, via, name: options.name, hosts: nodeHosts(options) }));
+      fetchedWithToken = true;
     }
   } else if (!isBundle(dir)) {
     if (start.kind === 'resume') {
@@ -120,5 +144,5 @@ export async function prepareIdentity(options: UpOptions, start: IdentityStart, 
   }
   installForApi(bundle, options.dataDir);
   const node = await ensureNodeCertificate(bundle, options.name, nodeHosts(options));
-  return { bundle, credentials: { clusterId: bundle.clusterId, caPem: bundle.caCertPem, certPem: node.certPem, keyPem: node.keyPem } };
+  return { bundle, fetchedWithToken, credentials: { clusterId: bundle.clusterId, caPem: bundle.caCertPem, certPem: node.certPem, keyPem: node.keyPem } };
 }

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { LevelStorage } from '../raftnode/level-storage.ts';
 import { bootstrapSnapshotData, RaftNode } from '../raftnode/node.ts';
 import { TcpTransport } from '../raftnode/transport/index.ts';
+import { createJoinHandler } from '../identity/join.ts';
 import { peerTls, storeClientTls, storeServerTls, verifyPeerIdentity } from '../identity/tls.ts';
 import { StoreClient } from '../store/client.ts';
 import { StoreServer } from '../store/http-server.ts';
@@ -18,7 +19,7 @@ import { agentPodStreams } from '../agent/pod-streams.ts';
 import { InProcessClient } from '../client/index.ts';
 import { ControlManager, defaultControllers } from '../control/index.ts';
 import { buildInfo } from './build-info.ts';
-import { prepareIdentity } from './up-bundle.ts';
+import { prepareIdentity, removeFetchedIdentity } from './up-bundle.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
 import { prepareFormationIdentity, startAutopilot, startFormation } from './up-formation.ts';
@@ -102,7 +103,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   });
   const store = new ReplicatedStore(node, mvcc);
   const server = new StoreServer({
-    ...(identity ? { tls: storeServerTls(identity.credentials) } : {}),
+    ...(identity ? { tls: storeServerTls(identity.credentials), join: createJoinHandler({ bundle: identity.bundle, logger }) } : {}),
     store,
     logger,
     host: options.clientAddress.host,
@@ -143,6 +144,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
       rmSync(membersFile, { force: true });
       rmSync(storeDir, { recursive: true, force: true });
       rmSync(raftDir, { recursive: true, force: true });
+      if (identity?.fetchedWithToken) removeFetchedIdentity(options.dataDir);
     }
     throw error;
   }

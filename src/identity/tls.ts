@@ -60,7 +60,8 @@ export function peerTls(credentials: ClusterCredentials): { server: TlsOptions; 
  * `socket.authorized` (the server answers 401 otherwise).
  */
 export function storeServerTls(credentials: ClusterCredentials): TlsOptions {
-  return { ca: credentials.caPem, cert: credentials.certPem, key: credentials.keyPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' };
+  // The chain includes the CA: a node that holds only the token checks it against the token's fingerprint (src/identity/join.ts).
+  return { ca: credentials.caPem, cert: `${credentials.certPem.trimEnd()}\n${credentials.caPem}`, key: credentials.keyPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' };
 }
 
 /** For clients of the store's client port (CLI, the joining node, snapshot fetches, tests). */

@@ -1,12 +1,17 @@
 // Bad input against real `bramble up` processes: bytes no Bramble node would send on the peer
-// port, and malformed requests on the client API. Each must cost only that connection or that
+// port, and malformed requests on the client API. Both ports take only clients with a certificate
+// of the cluster CA (test/integration/identity covers those without): the garbage here comes from
+// an authenticated sender, the hardest case, so the framing and validation behind TLS are tested. Each must cost only that connection or that
 // request: the process keeps running, the cluster keeps committing, and stored data is intact.
 
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { request } from 'node:https';
+import type { Socket } from 'node:net';
+import { connect, type ConnectionOptions } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { encode } from 'cbor-x';
+import { nodeSubject, readBundle } from '../../../src/identity/bundle.ts';
+import { issueCertificate, loadCa } from '../../../src/identity/certs.ts';
 import { encodeHello } from '../../../src/raftnode/transport/codec.ts';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from '../../../src/raftnode/transport/frame.ts';
 import { StoreClient } from '../../../src/store/client.ts';
@@ -19,10 +24,17 @@ const text = (value: string) => Buffer.from(value);
 let group: ProcessGroup;
 let nodes: BrambleNode[];
 let failed = false;
+/** A genuine node certificate of the cluster for "node9", a node that is not a member. */
+let node9Tls: ConnectionOptions;
+let clusterId: string;
 
 before(async () => {
   group = new ProcessGroup();
   nodes = await startBrambleCluster(group, 3);
+  const bundle = readBundle(nodes[0]!.bundleDir);
+  clusterId = bundle.clusterId;
+  const node9 = await issueCertificate(await loadCa(bundle.caCertPem, bundle.caKeyPem), { subject: nodeSubject('node9'), usages: ['client', 'server'], hosts: ['127.0.0.1'] });
+  node9Tls = { ca: bundle.caCertPem, cert: node9.cert, key: node9.key, checkServerIdentity: () => undefined };
   await waitForLeader(nodes);
   const client = new StoreClient({ tls: nodes[0]!.tls, endpoints: nodes.map((node) => node.clientAddress) });
   for (let i = 0; i < 20; i++) await client.put(text(`/before/${i}`), text(`v${i}`));
@@ -72,11 +84,11 @@ async function guarded(body: () => Promise<void>): Promise<void> {
 /** Writes the bytes to a node's peer port and resolves once the node closes the connection. */
 async function sendToPeerPort(node: BrambleNode, chunks: Uint8Array[], timeoutMs = 10_000): Promise<{ closedByPeer: boolean; received: Buffer }> {
   const [host, port] = node.peerAddress.split(':');
-  const socket: Socket = connect({ host: host!, port: Number(port) });
+  const socket: Socket = connect({ host: host!, port: Number(port), ...node9Tls });
   const received: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => received.push(chunk));
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket.once('secureConnect', resolve);
     socket.once('error', reject);
   });
   const closed = new Promise<boolean>((resolve) => {
@@ -140,7 +152,7 @@ const peerCases: { name: string; reason: string; bytes: () => Uint8Array[]; with
   {
     name: 'a valid hello, then a batch of the wrong shape',
     reason: 'badShape',
-    bytes: () => [encodeFrame([encodeHello({ kind: 'hello', from: 'node9', to: 'node1', clusterId: null })]), encodeFrame([encode({ from: 'node9', messages: [{ type: 'app', term: -1 }] })])],
+    bytes: () => [encodeFrame([encodeHello({ kind: 'hello', from: 'node9', to: 'node1', clusterId })]), encodeFrame([encode({ from: 'node9', clusterId, messages: [{ type: 'app', term: -1 }] })])],
   },
 ];
 
@@ -161,7 +173,7 @@ describe('garbage, oversized and wrong-version frames on the peer port', () => {
   test('a hello that gives the node its own id is refused, the connection closed', async () => {
     await guarded(async () => {
       const target = nodes[1]!;
-      const result = await sendToPeerPort(target, [encodeFrame([encodeHello({ kind: 'hello', from: target.name, to: target.name, clusterId: null })])]);
+      const result = await sendToPeerPort(target, [encodeFrame([encodeHello({ kind: 'hello', from: target.name, to: target.name, clusterId })])]);
       assert.ok(result.closedByPeer, 'the node closed the connection');
       assert.ok(result.received.length > 5, 'the node answered the hello');
       const reply = wire.decode(result.received.subarray(5)) as { kind: string; reason: string };
@@ -179,10 +191,11 @@ interface RawAnswer {
   body: { error?: { code: string; message: string } };
 }
 
-function rawRequest(node: BrambleNode, method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}): Promise<RawAnswer> {
+function rawRequest(node: BrambleNode, method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}, withCertificate = true): Promise<RawAnswer> {
   const [host, port] = node.clientAddress.split(':');
+  const tls = withCertificate ? node.tls : { ca: node.tls.ca, checkServerIdentity: node.tls.checkServerIdentity };
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host, port: Number(port), method, path, headers: { 'content-type': 'application/cbor', ...headers }, timeout: 10_000 }, (response) => {
+    const outgoing = request({ ...tls, agent: false, host, port: Number(port), method, path, headers: { 'content-type': 'application/cbor', ...headers }, timeout: 10_000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
@@ -199,7 +212,8 @@ function rawRequest(node: BrambleNode, method: string, path: string, body?: Uint
 
 const cbor = (value: unknown) => wire.encode(value);
 
-const clientCases: { name: string; method?: string; path: string; body?: () => Uint8Array; status: number; code: string; message: RegExp }[] = [
+const clientCases: { name: string; method?: string; path: string; body?: () => Uint8Array; status: number; code: string; message: RegExp; anonymous?: boolean }[] = [
+  { name: 'a valid put without a client certificate', path: '/v1/kv/put', body: () => cbor({ key: Buffer.from('/before/0'), value: Buffer.from('stolen') }), status: 401, code: 'unauthorized', message: /client certificate of this cluster/, anonymous: true },
   { name: 'a body that is not CBOR', path: '/v1/kv/put', body: () => Buffer.from([0xff, 0xff, 0xff]), status: 400, code: 'invalid-request', message: /not CBOR/ },
   { name: 'a CBOR array instead of a map', path: '/v1/kv/put', body: () => cbor([1, 2, 3]), status: 400, code: 'invalid-request', message: /CBOR map/ },
   { name: 'a put without a key', path: '/v1/kv/put', body: () => cbor({ value: Buffer.from('v') }), status: 400, code: 'invalid-request', message: /key/ },
@@ -224,7 +238,7 @@ describe('malformed bodies on the client API', () => {
   for (const clientCase of clientCases) {
     test(`${clientCase.name}: ${clientCase.status} ${clientCase.code} with a precise message`, async () => {
       await guarded(async () => {
-        const answer = await rawRequest(nodes[2]!, clientCase.method ?? 'POST', clientCase.path, clientCase.body?.());
+        const answer = await rawRequest(nodes[2]!, clientCase.method ?? 'POST', clientCase.path, clientCase.body?.(), {}, !clientCase.anonymous);
         assert.equal(answer.status, clientCase.status, `status (body ${JSON.stringify(answer.body)})`);
         assert.equal(answer.body.error?.code, clientCase.code);
         assert.match(answer.body.error?.message ?? '', clientCase.message);
