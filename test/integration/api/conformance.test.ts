@@ -9,6 +9,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StoreClient } from '../../../src/store/client.ts';
+import { clientTls } from '../../lib/bramble-cluster.ts';
 import { ProcessGroup, type ManagedProcess } from '../../lib/processes.ts';
 
 type Json = Record<string, unknown>;
@@ -371,7 +372,7 @@ describe('per-kind HTTP conformance against one bramble up', { timeout: 180_000 
     });
 
     test('after compaction, a watch from an older resourceVersion of every kind gets 410 Expired', async () => {
-      const store = new StoreClient({ endpoints: [`127.0.0.1:${node.ports['client'] ?? 0}`], timeoutMs: 5_000 });
+      const store = new StoreClient({ endpoints: [`127.0.0.1:${node.ports['client'] ?? 0}`], timeoutMs: 5_000, tls: clientTls(node.dataDir) });
       try {
         const now = await call('GET', cms);
         await store.compact(Number((now.json['metadata'] as Json)['resourceVersion']));
