@@ -1,6 +1,6 @@
 // The resource facts and pure helpers the layers above the client (control, agent) need, so they
 // never import api internals: kinds by name, label selectors, quantities, timestamps.
-import { findResource, type ResourceInfo } from '../api/resources/index.ts';
+import { findByKind, findResource, RESOURCES, type ResourceInfo } from '../api/resources/index.ts';
 
 export {
   formatTime,
@@ -37,3 +37,13 @@ export const Kinds = {
   daemonsets: kind('apps', 'v1', 'daemonsets'),
   jobs: kind('batch', 'v1', 'jobs'),
 } as const;
+
+/** The served kind of an ownerReference or object (`apps/v1`, `ReplicaSet`), if any. */
+export function kindOf(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return findByKind(apiVersion, kind);
+}
+
+/** Every namespaced kind that can be listed and deleted: what deleting a namespace removes. */
+export function namespacedKinds(): ResourceInfo[] {
+  return RESOURCES.filter((r) => r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete'));
+}

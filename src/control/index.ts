@@ -6,8 +6,23 @@ import { createScheduler } from './scheduler/scheduler.ts';
 import { createReplicaSetController } from './controllers/replicaset.ts';
 import { createDeploymentController } from './controllers/deployment.ts';
 import { createNodeLifecycleController } from './controllers/node-lifecycle.ts';
+import { createDaemonSetController } from './controllers/daemonset.ts';
+import { createJobController } from './controllers/job.ts';
+import { createGarbageCollector } from './controllers/garbage-collector.ts';
+import { createNamespaceController } from './controllers/namespace.ts';
+import { createEndpointsController } from './controllers/endpoints.ts';
 
 /** Every loop the leader runs. */
 export function defaultControllers(): ControllerFactory[] {
-  return [(ctx) => createScheduler(ctx), createReplicaSetController, createDeploymentController, createNodeLifecycleController];
+  return [
+    (ctx) => createScheduler(ctx),
+    createReplicaSetController,
+    createDeploymentController,
+    createDaemonSetController,
+    createJobController,
+    createNodeLifecycleController,
+    createGarbageCollector,
+    createNamespaceController,
+    createEndpointsController,
+  ];
 }

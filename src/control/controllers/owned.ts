@@ -38,6 +38,7 @@ export interface OwnerLoop {
 export function ownerLoop(ctx: ControlContext, name: string, info: ResourceInfo, reconcile: (owner: KubeObject, loop: OwnerLoop) => Promise<void>, options: { workers?: number } = {}): OwnerLoop {
   const owners = ctx.informer(info);
   const pods = podsByOwner(ctx);
+  const namespaces = ctx.informer(Kinds.namespaces);
   const loop: OwnerLoop = {
     owners,
     pods,
@@ -55,6 +56,8 @@ export function ownerLoop(ctx: ControlContext, name: string, info: ResourceInfo,
     },
     ownedPods: (owner) => pods.byIndex(OWNER_INDEX, owner.metadata.uid ?? ''),
     createPod: async (pod) => {
+      // The in-process client skips admission: refuse new pods in a namespace being deleted here.
+      if (namespaces.get(pod.metadata.namespace ?? 'default')?.metadata.deletionTimestamp) return;
       try {
         pods.observe(await ctx.client.create(Kinds.pods, pod));
       } catch (error) {

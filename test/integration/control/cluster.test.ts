@@ -43,7 +43,7 @@ function deployment(replicas: number): KubeObject {
 
 const ready = (p: PodView): boolean => p.metadata.deletionTimestamp === undefined && p.status?.phase === 'Running' && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
 
-describe('control plane on a 3-node cluster (real processes, real Docker, real kubectl)', { timeout: 240_000 }, () => {
+describe('control plane on a 3-node cluster (real processes, real Docker, real kubectl)', { timeout: 300_000 }, () => {
   const group = new ProcessGroup();
   const nodes: BrambleNode[] = [];
   const live = (): BrambleNode[] => nodes.filter((n) => n.process.running);
@@ -139,6 +139,57 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
     assert.ok(back.every((p) => p.spec.containers[0]?.image === testImages.amd64));
     const d = await clientOf(nodes[0]!).get(Kinds.deployments, 'default', 'web');
     assert.equal(d.metadata.annotations?.['deployment.kubernetes.io/revision'], '3');
+  });
+
+  test('a Service gets Endpoints with the ready web pods\' IPs', async () => {
+    await clientOf(nodes[0]!).create(Kinds.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    const ips = (await webPods()).filter(ready).map((p) => (p['status'] as { podIP: string }).podIP).sort();
+    const endpoints = await waitFor('endpoints with 6 addresses', async () => {
+      const ep = JSON.parse(await kubectlOk(kubeconfigOf(nodes[1]!), ['get', 'endpoints', 'web', '-o', 'json']).catch(() => '{}')) as { subsets?: { addresses?: { ip: string }[]; ports: { port: number }[] }[] };
+      return ep.subsets?.[0]?.addresses?.length === 6 ? ep : null;
+    }, 30_000);
+    assert.deepEqual(endpoints.subsets![0]!.addresses!.map((a) => a.ip).sort(), ips);
+    assert.equal(endpoints.subsets![0]!.ports[0]!.port, 8080);
+  });
+
+  test('a DaemonSet runs one pod per node, and on a node that joins later', async () => {
+    await clientOf(nodes[0]!).create(Kinds.daemonsets, {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }] } } },
+    });
+    const daemonPods = async (): Promise<PodView[]> => ((await clientOf(anyLive()).list(Kinds.pods, { namespace: 'default', labelSelector: 'app=agent' })).items as PodView[]).filter(ready);
+    const placed = await waitFor('a daemon pod on each of the three nodes', async () => {
+      const pods = await daemonPods();
+      return pods.length === 3 ? pods.map((p) => p.spec.nodeName).sort() : null;
+    }, 60_000);
+    assert.deepEqual(placed, ['pi1', 'pi2', 'pi3']);
+    const process = await group.spawn('pi4', {
+      portNames: ['peer', 'client', 'api'],
+      args: ({ ports, dataDir }) => [
+        'up', '--name', 'pi4', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`,
+        '--api-addr', `127.0.0.1:${ports['api']}`, '--join', nodes[0]!.clientAddress, '--tick-ms', '20', '--election-ticks', '10',
+        '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', '2000', '--log-level', 'info',
+      ],
+    });
+    nodes.push({ name: 'pi4', process, peerAddress: `127.0.0.1:${process.ports['peer']}`, clientAddress: `127.0.0.1:${process.ports['client']}` });
+    await waitFor('a daemon pod on pi4', async () => ((await daemonPods()).some((p) => p.spec.nodeName === 'pi4') ? true : null), 90_000);
+    assert.equal((await daemonPods()).length, 4);
+    const status = (await clientOf(nodes[0]!).get(Kinds.daemonsets, 'default', 'agent'))['status'] as Record<string, number>;
+    assert.equal(status['desiredNumberScheduled'], 4);
+  });
+
+  test('a Job with completions 2 completes (kubectl wait --for=condition=complete)', async () => {
+    await clientOf(nodes[0]!).create(Kinds.jobs, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once', namespace: 'default' },
+      spec: { completions: 2, parallelism: 2, backoffLimit: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', 'echo done'] }] } } },
+    });
+    await kubectlOk(kubeconfigOf(nodes[0]!), ['wait', '--for=condition=complete', 'job/once', '--timeout=60s'], undefined, 70_000);
+    const job = await clientOf(nodes[0]!).get(Kinds.jobs, 'default', 'once');
+    assert.equal((job['status'] as { succeeded: number }).succeeded, 2);
   });
 
   test('kill -9 of a board holding pods: its pods are replaced on the others', async () => {
