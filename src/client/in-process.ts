@@ -58,7 +58,8 @@ export class InProcessClient implements Client {
     mapped(async () => {
       const pods = findResource('', 'v1', 'pods');
       if (!pods) throw new Error('pods missing from the resource catalog');
-      const pod = await this.registry.get(pods, namespace, podName);
+      // This node's copy is enough: the write below compares the pod's revision (409 if it moved).
+      const pod = await this.registry.get(pods, namespace, podName, true);
       const bound = bindPod(pods, pod, { apiVersion: 'v1', kind: 'Binding', metadata: { name: podName, namespace }, target: { kind: 'Node', name: nodeName } }, new Date());
       if (bound.kind === 'Status') throw new ClientError(bound as Status);
       await this.registry.writeIfUnchanged(pods, pod, bound as KubeObject);

@@ -1,7 +1,7 @@
 // Filter plugins: each says why a node cannot take the pod, in the words Kubernetes' scheduler
 // uses, or undefined when it can. `prepare` computes once per pod what several filters share.
 import { compileSelector, selects, termMatches } from './selectors.ts';
-import { hostPorts, podRequests, type ClusterState, type NodeInfo, type Requests } from './state.ts';
+import { hostPorts, labelKey, podRequests, type ClusterState, type NodeInfo, type Requests } from './state.ts';
 import type { PodAffinityTerm, SchedNode, SchedPod, Taint, Toleration, TopologySpreadConstraint } from './types.ts';
 import type { LabelSelectorQuery } from '../../client/index.ts';
 
@@ -21,6 +21,24 @@ export interface PodContext {
   imagePlatforms: Map<string, Set<string>>;
   /** Per topologySpreadConstraint: matching pods per domain and the smallest count. */
   spread: { constraint: TopologySpreadConstraint; counts: Map<string, number>; min: number }[];
+  /** Per preferred anti-affinity term: the domains already holding selected pods. */
+  preferredAntiDomains: Set<string>[];
+  /** Scores' per-pod values computed once (e.g. the largest owner count over feasible nodes). */
+  memo: Map<string, number>;
+}
+
+/** Pods on the node in `namespaces` that `sel` selects: O(1) for one-label selectors, a scan otherwise. */
+export function countMatching(info: NodeInfo, namespaces: readonly string[], sel: LabelSelectorQuery): number {
+  if (sel.nothing) return 0;
+  const only = sel.requirements.length === 1 ? sel.requirements[0]! : undefined;
+  if (only && (only.operator === '=' || only.operator === '==' || (only.operator === 'in' && only.values.length === 1))) {
+    let n = 0;
+    for (const ns of namespaces) n += info.labelCounts.get(labelKey(ns, only.key, only.values[0] ?? '')) ?? 0;
+    return n;
+  }
+  let n = 0;
+  for (const other of info.pods.values()) if (namespaces.includes(other.metadata.namespace ?? 'default') && selects(sel, other.metadata.labels)) n++;
+  return n;
 }
 
 export type Filter = (ctx: PodContext, node: NodeInfo, state: ClusterState) => string | undefined;
@@ -37,14 +55,9 @@ function domainsFor(term: PodAffinityTerm, pod: SchedPod, state: ClusterState): 
   const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
   const domains = new Set<string>();
   for (const info of state.nodes.values()) {
-    const value = info.node.metadata.labels?.[term.topologyKey] ?? (term.topologyKey === 'kubernetes.io/hostname' ? info.name : undefined);
-    if (value === undefined) continue;
-    for (const other of info.pods.values()) {
-      if (namespaces.includes(other.metadata.namespace ?? 'default') && selects(sel, other.metadata.labels)) {
-        domains.add(value);
-        break;
-      }
-    }
+    const value = domainOf(info.node, term.topologyKey);
+    if (value === undefined || domains.has(value)) continue;
+    if (countMatching(info, namespaces, sel) > 0) domains.add(value);
   }
   return domains;
 }
@@ -82,6 +95,8 @@ export function prepare(pod: SchedPod, state: ClusterState): PodContext {
     affinityDomains,
     affinityAnyMatch: affinityDomains.map((d) => d.size > 0),
     imagePlatforms: pod.spec.containers.some((c) => c.image) ? imagePlatformsOf(state) : new Map(),
+    preferredAntiDomains: (pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => domainsFor(p.podAffinityTerm, pod, state)),
+    memo: new Map(),
     spread: (pod.spec.topologySpreadConstraints ?? []).map((constraint) => {
       const counts = spreadCounts(pod, constraint.topologyKey, compileSelector(constraint.labelSelector), state);
       return { constraint, counts, min: counts.size === 0 ? 0 : Math.min(...counts.values()) };
@@ -183,12 +198,11 @@ export const podTopologySpread: Filter = ({ spread }, { node }) => {
 /** Matching pods per topology domain, over the nodes the pod's node selector/affinity allow. */
 export function spreadCounts(pod: SchedPod, topologyKey: string, sel: LabelSelectorQuery, state: ClusterState): Map<string, number> {
   const counts = new Map<string, number>();
+  const namespaces = [pod.metadata.namespace ?? 'default'];
   for (const info of state.nodes.values()) {
     const d = domainOf(info.node, topologyKey);
     if (d === undefined || !nodeMatchesSelectorAndAffinity(pod, info.node)) continue;
-    let n = counts.get(d) ?? 0;
-    for (const other of info.pods.values()) if ((other.metadata.namespace ?? 'default') === (pod.metadata.namespace ?? 'default') && selects(sel, other.metadata.labels)) n++;
-    counts.set(d, n);
+    counts.set(d, (counts.get(d) ?? 0) + countMatching(info, namespaces, sel));
   }
   return counts;
 }

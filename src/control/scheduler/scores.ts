@@ -1,6 +1,6 @@
 // Score plugins: each rates a feasible node in [0, 100]; schedule() sums them by weight.
 import { domainOf, type PodContext } from './filters.ts';
-import { termMatches, compileSelector, selects } from './selectors.ts';
+import { termMatches } from './selectors.ts';
 import { controllerUid, type ClusterState, type NodeInfo } from './state.ts';
 
 export type Score = (ctx: PodContext, node: NodeInfo, feasible: readonly NodeInfo[], state: ClusterState) => number;
@@ -19,8 +19,12 @@ export const ownerSpread: Score = (ctx, info, feasible) => {
   const owner = controllerUid(ctx.pod);
   let score = 100;
   if (owner) {
-    let max = 0;
-    for (const n of feasible) max = Math.max(max, n.byOwner.get(owner) ?? 0);
+    let max = ctx.memo.get('ownerMax');
+    if (max === undefined) {
+      max = 0;
+      for (const n of feasible) max = Math.max(max, n.byOwner.get(owner) ?? 0);
+      ctx.memo.set('ownerMax', max);
+    }
     if (max > 0) score = 100 * (1 - (info.byOwner.get(owner) ?? 0) / (max + 1));
   }
   for (const { constraint, counts } of ctx.spread) {
@@ -41,17 +45,14 @@ export const preferredNodeAffinity: Score = ({ pod }, info) => {
 };
 
 /** Preferred pod anti-affinity: a node whose domain already holds selected pods loses the term's weight. */
-export const preferredPodAntiAffinity: Score = ({ pod }, info, _feasible, state) => {
+export const preferredPodAntiAffinity: Score = ({ pod, preferredAntiDomains }, info) => {
   const prefs = pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
   const total = prefs.reduce((s, p) => s + p.weight, 0);
   if (total === 0) return 0;
   let lost = 0;
-  for (const p of prefs) {
+  for (const [i, p] of prefs.entries()) {
     const d = domainOf(info.node, p.podAffinityTerm.topologyKey);
-    if (d === undefined) continue;
-    const sel = compileSelector(p.podAffinityTerm.labelSelector);
-    const hit = [...state.nodes.values()].some((n) => domainOf(n.node, p.podAffinityTerm.topologyKey) === d && [...n.pods.values()].some((o) => selects(sel, o.metadata.labels)));
-    if (hit) lost += p.weight;
+    if (d !== undefined && preferredAntiDomains[i]!.has(d)) lost += p.weight;
   }
   return (100 * (total - lost)) / total;
 };

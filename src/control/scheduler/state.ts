@@ -28,6 +28,15 @@ export function controllerUid(pod: SchedPod): string | undefined {
   return pod.metadata.ownerReferences?.find((r) => r.controller)?.uid;
 }
 
+export function labelKey(namespace: string, key: string, value: string): string {
+  return `${namespace}|${key}=${value}`;
+}
+
+function labelKeys(pod: SchedPod): string[] {
+  const ns = pod.metadata.namespace ?? 'default';
+  return Object.entries(pod.metadata.labels ?? {}).map(([k, v]) => labelKey(ns, k, v));
+}
+
 function podKey(pod: SchedPod): string {
   return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
 }
@@ -39,6 +48,8 @@ export class NodeInfo {
   requested: Requests = { cpu: 0, memory: 0 };
   readonly ports = new Map<string, number>();
   readonly byOwner = new Map<string, number>();
+  /** Pods per "namespace|label=value": one-label selectors (the usual app=x) count in O(1). */
+  readonly labelCounts = new Map<string, number>();
   allocatable: Allocatable;
 
   constructor(public node: SchedNode) {
@@ -67,6 +78,7 @@ export class NodeInfo {
     for (const p of hostPorts(pod)) this.ports.set(p, (this.ports.get(p) ?? 0) + 1);
     const owner = controllerUid(pod);
     if (owner) this.byOwner.set(owner, (this.byOwner.get(owner) ?? 0) + 1);
+    for (const key of labelKeys(pod)) this.labelCounts.set(key, (this.labelCounts.get(key) ?? 0) + 1);
   }
 
   remove(key: string): void {
@@ -85,6 +97,11 @@ export class NodeInfo {
       const n = (this.byOwner.get(owner) ?? 1) - 1;
       if (n === 0) this.byOwner.delete(owner);
       else this.byOwner.set(owner, n);
+    }
+    for (const key of labelKeys(pod)) {
+      const n = (this.labelCounts.get(key) ?? 1) - 1;
+      if (n === 0) this.labelCounts.delete(key);
+      else this.labelCounts.set(key, n);
     }
   }
 }

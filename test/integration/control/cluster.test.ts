@@ -5,43 +5,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Kinds, type HttpClient, type KubeObject } from '../../../src/client/index.ts';
+import { Kinds, type HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { clientTls, groupBundle, statusOf, waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { controlArgs, isReadyPod, leaderOf, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
 import { kubectlOk } from '../../lib/kubectl.ts';
-import { freePort } from '../../lib/ports.ts';
 import { ProcessGroup } from '../../lib/processes.ts';
 
 const V2 = 'bramble-test/busybox:control-v2';
 
-interface PodView extends KubeObject {
-  spec: { nodeName?: string; containers: { image: string }[] };
-  status?: { phase?: string; conditions?: { type: string; status: string }[] };
-}
-
-function deployment(replicas: number): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: 'default' },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: 'web' } },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
-        },
-      },
-    },
-  };
-}
-
-const ready = (p: PodView): boolean => p.metadata.deletionTimestamp === undefined && p.status?.phase === 'Running' && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+const ready = isReadyPod;
 
 describe('control plane on a 3-node cluster (real processes, real Docker, real kubectl)', { timeout: 300_000 }, () => {
   const group = new ProcessGroup();
@@ -51,33 +26,11 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
   const kubeconfigOf = (n: BrambleNode): string => join(n.process.dataDir, 'kubeconfig');
   const anyLive = (): BrambleNode => live()[0]!;
   const webPods = async (): Promise<PodView[]> => (await clientOf(anyLive()).list(Kinds.pods, { namespace: 'default', labelSelector: 'app=web' })).items as PodView[];
-  const leader = async (): Promise<BrambleNode> => waitFor('a leader', async () => {
-    for (const n of live()) if ((await statusOf(n))?.role === 'leader') return n;
-    return null;
-  });
+  const leader = (): Promise<BrambleNode> => leaderOf(nodes);
 
   before(async () => {
     await docker(['tag', testImages.amd64, V2]);
-    const names = ['pi1', 'pi2', 'pi3'];
-    const peers = await Promise.all(names.map(() => freePort()));
-    const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
-    const bundleDir = await groupBundle(group);
-    for (const [i, name] of names.entries()) {
-      const process = await group.spawn(name, {
-        portNames: ['client', 'api'],
-        args: ({ ports, dataDir }) => [
-          'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-          '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, '--tick-ms', '20', '--election-ticks', '10',
-          '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', '2000', '--log-level', 'info',
-        ],
-      });
-      nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir, tls: clientTls(bundleDir) });
-    }
-    await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
-    await waitFor('three Ready nodes', async () => {
-      const list = await clientOf(nodes[0]!).list(Kinds.nodes);
-      return list.items.filter((n) => (n['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 3 ? true : null;
-    }, 60_000);
+    nodes.push(...(await startControlCluster(group, ['pi1', 'pi2', 'pi3'])));
   });
 
   after(async () => {
@@ -87,7 +40,7 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
   });
 
   test('a Deployment of 6 spreads two per node (kubectl get pods -o wide)', async () => {
-    await clientOf(nodes[0]!).create(Kinds.deployments, deployment(6));
+    await clientOf(nodes[0]!).create(Kinds.deployments, sleeperDeployment('web', 6));
     await kubectlOk(kubeconfigOf(nodes[0]!), ['rollout', 'status', 'deployment/web', '--timeout=90s'], undefined, 100_000);
     const wide = await kubectlOk(kubeconfigOf(nodes[0]!), ['get', 'pods', '-l', 'app=web', '-o', 'wide', '--no-headers']);
     const perNode = new Map<string, number>();
@@ -169,8 +122,7 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
       portNames: ['peer', 'client', 'api'],
       args: ({ ports, dataDir }) => [
         'up', '--name', 'pi4', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-        '--api-addr', `127.0.0.1:${ports['api']}`, '--join', nodes[0]!.clientAddress, '--tick-ms', '20', '--election-ticks', '10',
-        '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', '2000', '--log-level', 'info',
+        '--api-addr', `127.0.0.1:${ports['api']}`, '--join', nodes[0]!.clientAddress, ...controlArgs(),
       ],
     });
     nodes.push({ name: 'pi4', process, peerAddress: `127.0.0.1:${process.ports['peer']}`, clientAddress: `127.0.0.1:${process.ports['client']}` });

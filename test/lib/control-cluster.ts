@@ -1,0 +1,71 @@
+// Real `bramble up` processes with the API, the agent on the real Docker engine and the leader's
+// control plane, for the control-plane tests and benchmarks.
+import { adminClient } from './api-node.ts';
+import { statusOf, waitFor, type BrambleNode } from './bramble-cluster.ts';
+import { freePort } from './ports.ts';
+import type { ProcessGroup } from './processes.ts';
+import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
+import { testImages } from './images.ts';
+
+export const controlArgs = (nodeGraceMs = 2000): string[] => ['--tick-ms', '20', '--election-ticks', '10', '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
+
+export async function startControlCluster(group: ProcessGroup, names: string[], nodeGraceMs = 2000): Promise<BrambleNode[]> {
+  const peers = await Promise.all(names.map(() => freePort()));
+  const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
+  const nodes: BrambleNode[] = [];
+  for (const [i, name] of names.entries()) {
+    const process = await group.spawn(name, {
+      portNames: ['client', 'api'],
+      args: ({ ports, dataDir }) => [
+        'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
+        '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, ...controlArgs(nodeGraceMs),
+      ],
+    });
+    nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}` });
+  }
+  await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
+  await waitFor(`${names.length} Ready nodes`, async () => {
+    const list = await adminClient(nodes[0]!.process.dataDir).list(Kinds.nodes);
+    return list.items.filter((n) => (n['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === names.length ? true : null;
+  }, 60_000);
+  return nodes;
+}
+
+export async function leaderOf(nodes: BrambleNode[]): Promise<BrambleNode> {
+  return waitFor('a leader', async () => {
+    for (const n of nodes) if (n.process.running && (await statusOf(n))?.role === 'leader') return n;
+    return null;
+  });
+}
+
+export interface PodView extends KubeObject {
+  spec: { nodeName?: string; containers: { image: string }[] };
+  status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
+}
+
+export const isReadyPod = (p: PodView): boolean => p.metadata.deletionTimestamp === undefined && p.status?.phase === 'Running' && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+
+export async function podsWithLabel(client: HttpClient, selector: string): Promise<PodView[]> {
+  return (await client.list(Kinds.pods, { namespace: 'default', labelSelector: selector })).items as PodView[];
+}
+
+/** A Deployment of `replicas` long-running busybox pods (local image, 1 s grace). */
+export function sleeperDeployment(name: string, replicas: number, image: string = testImages.amd64, rolling: { maxSurge: number | string; maxUnavailable: number | string } = { maxSurge: 1, maxUnavailable: 1 }): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: rolling },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'main', image, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
+        },
+      },
+    },
+  };
+}
