@@ -157,7 +157,18 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   // before it; a node whose API port is taken still serves the store (and says how to fix it).
   const apiAddress = options.apiAddress;
   if (apiAddress === null) return running;
-  api.starting = startApi({ dataDir: options.dataDir, store, host: apiAddress.host, port: apiAddress.port, nodeName: options.name, gitVersion: `v${buildInfo().version}` });
+  // Its first-start writes can time out during an election (a restarted board rejoining): try again.
+  const startApiRetrying = async (attempt = 1): Promise<RunningApi> => {
+    try {
+      return await startApi({ dataDir: options.dataDir, store, host: apiAddress.host, port: apiAddress.port, nodeName: options.name, gitVersion: `v${buildInfo().version}` });
+    } catch (error) {
+      if (stopping || attempt >= 5 || (error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw error;
+      logger.warn({ err: error, attempt }, 'kubernetes API not started yet; retrying');
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+      return startApiRetrying(attempt + 1);
+    }
+  };
+  api.starting = startApiRetrying();
   api.starting.then(
     (started) => {
       logger.info({ api: started.url, kubeconfig: started.kubeconfigPath }, 'kubernetes API ready');

@@ -7,7 +7,7 @@ import type { ProcessGroup } from './processes.ts';
 import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
 import { testImages } from './images.ts';
 
-export const controlArgs = (nodeGraceMs = 2000): string[] => ['--tick-ms', '20', '--election-ticks', '10', '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
+export const controlArgs = (nodeGraceMs = 2000): string[] => ['--tick-ms', '20', '--election-ticks', '25', '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
 
 export async function startControlCluster(group: ProcessGroup, names: string[], nodeGraceMs = 2000): Promise<BrambleNode[]> {
   const peers = await Promise.all(names.map(() => freePort()));

@@ -2,7 +2,7 @@
 // heartbeat writes). A member not heard from for the grace period becomes Ready=Unknown and is
 // tainted node.kubernetes.io/unreachable (NoSchedule + NoExecute); its pods are deleted at once
 // (or after their tolerationSeconds) so their controllers replace them on other boards. A node
-// heard from again loses the taints and gets Ready back; its agent removes the stale containers.
+// heard from again loses the taints; its agent writes Ready again and removes the stale containers.
 import { ClientError, Kinds, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { nowString, setCondition, type Condition } from './pods.ts';
@@ -45,10 +45,9 @@ export function planNode(node: KubeObject, alive: boolean, silentForMs: number, 
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   const plan: NodePlan = { evict: [] };
   if (alive) {
+    // Ready comes back from the node's own agent (it rewrites a condition that differs from what it
+    // sees): Raft contact alone does not prove the agent runs, so the leader only lifts the taints.
     if (ours.length > 0) plan.spec = { ...node, spec: { ...(node['spec'] as object), taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) } };
-    if (ready?.reason === UNKNOWN_REASON) {
-      plan.status = { ...node, status: { ...status, conditions: setCondition(status.conditions, { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'the Raft leader hears from this node again' }, now) } };
-    }
     return plan;
   }
   if (ours.length < 2) {
