@@ -1,7 +1,7 @@
 // Real `bramble up` processes with the API, the agent on the real Docker engine and the leader's
 // control plane, for the control-plane tests and benchmarks.
 import { adminClient } from './api-node.ts';
-import { statusOf, waitFor, type BrambleNode } from './bramble-cluster.ts';
+import { groupBundle, statusOf, waitFor, type BrambleNode } from './bramble-cluster.ts';
 import { freePort } from './ports.ts';
 import type { ProcessGroup } from './processes.ts';
 import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
@@ -13,15 +13,16 @@ export async function startControlCluster(group: ProcessGroup, names: string[], 
   const peers = await Promise.all(names.map(() => freePort()));
   const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
   const nodes: BrambleNode[] = [];
+  const bundleDir = await groupBundle(group);
   for (const [i, name] of names.entries()) {
     const process = await group.spawn(name, {
       portNames: ['client', 'api'],
       args: ({ ports, dataDir }) => [
         'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-        '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, ...controlArgs(nodeGraceMs),
+        '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...controlArgs(nodeGraceMs),
       ],
     });
-    nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}` });
+    nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir });
   }
   await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
   await waitFor(`${names.length} Ready nodes`, async () => {

@@ -122,10 +122,10 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
       portNames: ['peer', 'client', 'api'],
       args: ({ ports, dataDir }) => [
         'up', '--name', 'pi4', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-        '--api-addr', `127.0.0.1:${ports['api']}`, '--join', nodes[0]!.clientAddress, ...controlArgs(),
+        '--api-addr', `127.0.0.1:${ports['api']}`, '--join', nodes[0]!.clientAddress, '--bundle', nodes[0]!.bundleDir, ...controlArgs(),
       ],
     });
-    nodes.push({ name: 'pi4', process, peerAddress: `127.0.0.1:${process.ports['peer']}`, clientAddress: `127.0.0.1:${process.ports['client']}` });
+    nodes.push({ name: 'pi4', process, peerAddress: `127.0.0.1:${process.ports['peer']}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir: nodes[0]!.bundleDir });
     await waitFor('a daemon pod on pi4', async () => ((await daemonPods()).some((p) => p.spec.nodeName === 'pi4') ? true : null), 90_000);
     assert.equal((await daemonPods()).length, 4);
     const status = (await clientOf(nodes[0]!).get(Kinds.daemonsets, 'default', 'agent'))['status'] as Record<string, number>;
