@@ -260,6 +260,18 @@ export class Registry {
 
   /** Removes the object, or marks it (finalizers, pod grace period) as Kubernetes does. */
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions & { gracePeriodSeconds?: number; propagationPolicy?: PropagationPolicy } = {}): Promise<KubeObject> {
+    // A delete names no resourceVersion: a concurrent write (a controller's status) is retried.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deleteOnce(info, namespace, name, opts);
+      } catch (error) {
+        const conflict = error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict' && !(error.status.message ?? '').startsWith('fenced');
+        if (!conflict || attempt >= 9) throw error;
+      }
+    }
+  }
+
+  private async deleteOnce(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions & { gracePeriodSeconds?: number; propagationPolicy?: PropagationPolicy }): Promise<KubeObject> {
     const old = await this.get(info, namespace, name);
     const plan = planDeletion(info, old, {
       now: this.now(),

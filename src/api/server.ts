@@ -268,6 +268,22 @@ function parseIntParam(url: URL, name: string): number | undefined {
   return n;
 }
 
+/**
+ * Runs a read-modify-write; a 409 from a write the client did not pin to a resourceVersion is
+ * retried on the newer object (a few times), so a controller's concurrent status write does not
+ * fail a user's patch.
+ */
+async function retryConflicts<T>(attempt: () => Promise<{ pinned: boolean; result: Promise<T> }>): Promise<T> {
+  for (let i = 0; ; i++) {
+    const { pinned, result } = await attempt();
+    try {
+      return await result;
+    } catch (error) {
+      if (pinned || i >= 9 || !(error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict')) throw error;
+    }
+  }
+}
+
 export class ApiServer {
   private server: Server | undefined;
   private readonly openWatches = new Set<ServerResponse>();
@@ -484,13 +500,17 @@ export class ApiServer {
       const type = contentTypeOf(req);
       if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
       const patch = decodeBody(await readBody(req), 'application/json');
-      const current = await registry.get(info, namespace, name);
-      const obj = applyPatch(type, info, current, patch);
-      checkFields(url, info, obj);
-      // A patch without a resourceVersion applies to the version it was computed on.
-      if (obj.metadata.resourceVersion === undefined) obj.metadata.resourceVersion = current.metadata.resourceVersion;
-      await this.admit('UPDATE', target, user, name, obj, current, dryRun);
-      return send(res, 200, await registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }));
+      // A patch without a resourceVersion applies to the version it was computed on; when a
+      // controller wrote meanwhile it is computed again on the newer one, as Kubernetes does.
+      return send(res, 200, await retryConflicts(async () => {
+        const current = await registry.get(info, namespace, name);
+        const obj = applyPatch(type, info, current, patch);
+        checkFields(url, info, obj);
+        const pinned = obj.metadata.resourceVersion !== undefined;
+        if (!pinned) obj.metadata.resourceVersion = current.metadata.resourceVersion;
+        await this.admit('UPDATE', target, user, name, obj, current, dryRun);
+        return { pinned, result: registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }) };
+      }));
     }
     if (method === 'DELETE') {
       let grace = parseIntParam(url, 'gracePeriodSeconds');
@@ -546,27 +566,27 @@ export class ApiServer {
   private async scale(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, name: string, dryRun: boolean): Promise<void> {
     const { registry } = this.options;
     const { info, namespace } = target;
-    const current = await registry.get(info, namespace, name);
     const method = req.method ?? 'GET';
-    if (method === 'GET') return send(res, 200, toScale(current));
-    let scale: KubeObject;
-    if (method === 'PUT') {
+    if (method === 'GET') return send(res, 200, toScale(await registry.get(info, namespace, name)));
+    let body: { type: string; value: unknown };
+    if (method === 'PUT' || method === 'PATCH') {
       const type = contentTypeOf(req);
-      if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
-      scale = asObject(decodeBody(await readBody(req), type));
-    } else if (method === 'PATCH') {
-      const type = contentTypeOf(req);
-      if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
-      const patch = decodeBody(await readBody(req), 'application/json');
-      const base = toScale(current) as unknown as KubeObject;
-      scale = type === 'application/json-patch+json' ? applyPatch(type, info, base, patch) : asObject(applyMergePatch(base, patch));
+      if (method === 'PUT' && !BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
+      if (method === 'PATCH' && !PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
+      body = { type, value: decodeBody(await readBody(req), method === 'PUT' ? type : 'application/json') };
     } else throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}/scale`));
-    const errors = validateScale(scale);
-    if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
-    const rv = scale.metadata.resourceVersion;
-    const next = applyScale(current, scale);
-    next.metadata.resourceVersion = rv !== undefined && rv !== '' ? rv : current.metadata.resourceVersion;
-    const updated = await registry.update(info, namespace, name, next, { dryRun });
+    // `kubectl scale` sends no resourceVersion: a controller's write meanwhile is not a conflict.
+    const updated = await retryConflicts(async () => {
+      const current = await registry.get(info, namespace, name);
+      const scale = method === 'PUT' ? asObject(body.value) : body.type === 'application/json-patch+json' ? applyPatch(body.type, info, toScale(current) as unknown as KubeObject, body.value) : asObject(applyMergePatch(toScale(current) as unknown as KubeObject, body.value));
+      const errors = validateScale(scale);
+      if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
+      const rv = scale.metadata.resourceVersion;
+      const pinned = rv !== undefined && rv !== '';
+      const next = applyScale(current, scale);
+      next.metadata.resourceVersion = pinned ? rv : current.metadata.resourceVersion;
+      return { pinned, result: registry.update(info, namespace, name, next, { dryRun }) };
+    });
     return send(res, 200, toScale(updated));
   }
 

@@ -43,13 +43,22 @@ export class InProcessClient implements Client {
 
   patch: Client['patch'] = (info, namespace, name, type, patch) =>
     mapped(async () => {
-      const current = await this.registry.get(info, namespace, name);
-      let next: KubeObject;
-      if (type === 'json') next = applyJsonPatch(current, patch as JsonPatchOp[]) as KubeObject;
-      else if (type === 'merge') next = applyMergePatch(current, patch) as KubeObject;
-      else next = applyStrategicMergePatch(info, current, patch) as KubeObject;
-      if (next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = current.metadata.resourceVersion;
-      return this.registry.update(info, namespace, name, next);
+      // As the server: a patch without a resourceVersion is computed again after a concurrent write.
+      for (let attempt = 0; ; attempt++) {
+        const current = await this.registry.get(info, namespace, name);
+        let next: KubeObject;
+        if (type === 'json') next = applyJsonPatch(current, patch as JsonPatchOp[]) as KubeObject;
+        else if (type === 'merge') next = applyMergePatch(current, patch) as KubeObject;
+        else next = applyStrategicMergePatch(info, current, patch) as KubeObject;
+        const pinned = next.metadata.resourceVersion !== undefined;
+        if (!pinned) next.metadata.resourceVersion = current.metadata.resourceVersion;
+        try {
+          return await this.registry.update(info, namespace, name, next);
+        } catch (error) {
+          const retry = !pinned && attempt < 9 && error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict' && !(error.status.message ?? '').startsWith('fenced');
+          if (!retry) throw error;
+        }
+      }
     });
 
   delete: Client['delete'] = (info, namespace, name, options = {}) => mapped(() => this.registry.delete(info, namespace, name, options));
