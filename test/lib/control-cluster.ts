@@ -1,7 +1,7 @@
 // Real `bramble up` processes with the API, the agent on the real Docker engine and the leader's
 // control plane, for the control-plane tests and benchmarks.
 import { adminClient } from './api-node.ts';
-import { groupBundle, statusOf, waitFor, type BrambleNode } from './bramble-cluster.ts';
+import { clientTls, groupBundle, statusOf, waitFor, type BrambleNode } from './bramble-cluster.ts';
 import { freePort } from './ports.ts';
 import type { ProcessGroup } from './processes.ts';
 import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
@@ -22,7 +22,7 @@ export async function startControlCluster(group: ProcessGroup, names: string[], 
         '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...controlArgs(nodeGraceMs),
       ],
     });
-    nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir });
+    nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir, tls: clientTls(bundleDir) });
   }
   await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
   await waitFor(`${names.length} Ready nodes`, async () => {

@@ -125,7 +125,7 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
         '--api-addr', `127.0.0.1:${ports['api']}`, '--join', nodes[0]!.clientAddress, '--bundle', nodes[0]!.bundleDir, ...controlArgs(),
       ],
     });
-    nodes.push({ name: 'pi4', process, peerAddress: `127.0.0.1:${process.ports['peer']}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir: nodes[0]!.bundleDir });
+    nodes.push({ name: 'pi4', process, peerAddress: `127.0.0.1:${process.ports['peer']}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir: nodes[0]!.bundleDir, tls: nodes[0]!.tls });
     await waitFor('a daemon pod on pi4', async () => ((await daemonPods()).some((p) => p.spec.nodeName === 'pi4') ? true : null), 90_000);
     assert.equal((await daemonPods()).length, 4);
     const status = (await clientOf(nodes[0]!).get(Kinds.daemonsets, 'default', 'agent'))['status'] as Record<string, number>;
