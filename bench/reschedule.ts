@@ -43,7 +43,8 @@ await withCluster('reschedule', async (group) => {
     console.log(`trial ${t + 1}: killed ${victim.name} holding ${held} pods -> all ${replicas} Ready elsewhere after ${Math.round(ms)} ms`);
     victim.process.start();
     await waitFor('the node back, untainted', async () => {
-      const n = await client().get(Kinds.nodes, undefined, victim.name);
+      const n = await adminClient(lead.process.dataDir).get(Kinds.nodes, undefined, victim.name).catch(() => null);
+      if (!n) return null;
       const tainted = ((n['spec'] as { taints?: { key: string }[] }).taints ?? []).some((x) => x.key === 'node.kubernetes.io/unreachable');
       return !tainted ? true : null;
     }, 120_000);

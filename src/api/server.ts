@@ -273,6 +273,13 @@ function parseIntParam(url: URL, name: string): number | undefined {
  * retried on the newer object (a few times), so a controller's concurrent status write does not
  * fail a user's patch.
  */
+/** Whether a patch names a resourceVersion (then a conflict is the client's to resolve). */
+export function patchPinsVersion(patch: unknown): boolean {
+  if (Array.isArray(patch)) return patch.some((op) => (op as { path?: unknown } | null)?.path === '/metadata/resourceVersion');
+  const rv = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return rv !== undefined && rv !== null && rv !== '';
+}
+
 async function retryConflicts<T>(attempt: () => Promise<{ pinned: boolean; result: Promise<T> }>): Promise<T> {
   for (let i = 0; ; i++) {
     const { pinned, result } = await attempt();
@@ -506,8 +513,8 @@ export class ApiServer {
         const current = await registry.get(info, namespace, name);
         const obj = applyPatch(type, info, current, patch);
         checkFields(url, info, obj);
-        const pinned = obj.metadata.resourceVersion !== undefined;
-        if (!pinned) obj.metadata.resourceVersion = current.metadata.resourceVersion;
+        const pinned = patchPinsVersion(patch);
+        if (!pinned || obj.metadata.resourceVersion === undefined) obj.metadata.resourceVersion = current.metadata.resourceVersion;
         await this.admit('UPDATE', target, user, name, obj, current, dryRun);
         return { pinned, result: registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }) };
       }));
@@ -582,7 +589,7 @@ export class ApiServer {
       const errors = validateScale(scale);
       if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
       const rv = scale.metadata.resourceVersion;
-      const pinned = rv !== undefined && rv !== '';
+      const pinned = method === 'PUT' ? rv !== undefined && rv !== '' : patchPinsVersion(body.value);
       const next = applyScale(current, scale);
       next.metadata.resourceVersion = pinned ? rv : current.metadata.resourceVersion;
       return { pinned, result: registry.update(info, namespace, name, next, { dryRun }) };

@@ -50,8 +50,8 @@ export class InProcessClient implements Client {
         if (type === 'json') next = applyJsonPatch(current, patch as JsonPatchOp[]) as KubeObject;
         else if (type === 'merge') next = applyMergePatch(current, patch) as KubeObject;
         else next = applyStrategicMergePatch(info, current, patch) as KubeObject;
-        const pinned = next.metadata.resourceVersion !== undefined;
-        if (!pinned) next.metadata.resourceVersion = current.metadata.resourceVersion;
+        const pinned = Array.isArray(patch) ? patch.some((op) => (op as { path?: unknown } | null)?.path === '/metadata/resourceVersion') : ((patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion ?? '') !== '';
+        if (!pinned || next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = current.metadata.resourceVersion;
         try {
           return await this.registry.update(info, namespace, name, next);
         } catch (error) {
