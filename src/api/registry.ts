@@ -222,6 +222,33 @@ export class Registry {
   }
 
   /**
+   * Read-modify-write of one object: `change` computes the next object from the current one and
+   * the update carries the current resourceVersion. When `retryOnConflict` (a patch that pinned no
+   * resourceVersion), a 409 from a concurrent writer computes the change again on the newer
+   * object, a bounded number of times, as Kubernetes' patch handler does.
+   */
+  async updateFrom(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    change: (current: KubeObject) => Promise<KubeObject> | KubeObject,
+    opts: WriteOptions & { subresource?: 'status'; retryOnConflict?: boolean } = {},
+  ): Promise<KubeObject> {
+    const attempts = opts.retryOnConflict ? 5 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(info, namespace, name);
+      const next = await change(current);
+      if (next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = current.metadata.resourceVersion;
+      try {
+        return await this.update(info, namespace, name, next, opts);
+      } catch (error) {
+        const conflicted = error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict' && !(error.status.message ?? '').startsWith('fenced');
+        if (!conflicted || attempt >= attempts) throw error;
+      }
+    }
+  }
+
+  /**
    * Stores `obj` in place of `old` if nobody changed it since (409 otherwise), without the update
    * strategy: for writes that are themselves a server-side rule, such as a pod binding setting the
    * otherwise immutable spec.nodeName.

@@ -14,6 +14,7 @@ import {
   applyJsonPatch,
   applyMergePatch,
   applyStrategicMergePatch,
+  patchPinsResourceVersion,
   badRequest,
   failure,
   findResource,
@@ -273,13 +274,6 @@ function parseIntParam(url: URL, name: string): number | undefined {
  * retried on the newer object (a few times), so a controller's concurrent status write does not
  * fail a user's patch.
  */
-/** Whether a patch names a resourceVersion (then a conflict is the client's to resolve). */
-export function patchPinsVersion(patch: unknown): boolean {
-  if (Array.isArray(patch)) return patch.some((op) => (op as { path?: unknown } | null)?.path === '/metadata/resourceVersion');
-  const rv = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
-  return rv !== undefined && rv !== null && rv !== '';
-}
-
 async function retryConflicts<T>(attempt: () => Promise<{ pinned: boolean; result: Promise<T> }>): Promise<T> {
   for (let i = 0; ; i++) {
     const { pinned, result } = await attempt();
@@ -507,17 +501,20 @@ export class ApiServer {
       const type = contentTypeOf(req);
       if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
       const patch = decodeBody(await readBody(req), 'application/json');
-      // A patch without a resourceVersion applies to the version it was computed on; when a
-      // controller wrote meanwhile it is computed again on the newer one, as Kubernetes does.
-      return send(res, 200, await retryConflicts(async () => {
-        const current = await registry.get(info, namespace, name);
-        const obj = applyPatch(type, info, current, patch);
-        checkFields(url, info, obj);
-        const pinned = patchPinsVersion(patch);
-        if (!pinned || obj.metadata.resourceVersion === undefined) obj.metadata.resourceVersion = current.metadata.resourceVersion;
-        await this.admit('UPDATE', target, user, name, obj, current, dryRun);
-        return { pinned, result: registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }) };
-      }));
+      const kind = type === 'application/json-patch+json' ? 'json' : type === 'application/merge-patch+json' ? 'merge' : 'strategic';
+      const patched = await registry.updateFrom(
+        info,
+        namespace,
+        name,
+        async (current) => {
+          const obj = applyPatch(type, info, current, patch);
+          checkFields(url, info, obj);
+          await this.admit('UPDATE', target, user, name, obj, current, dryRun);
+          return obj;
+        },
+        { dryRun, retryOnConflict: !patchPinsResourceVersion(kind, patch), ...(sub ? { subresource: sub } : {}) },
+      );
+      return send(res, 200, patched);
     }
     if (method === 'DELETE') {
       let grace = parseIntParam(url, 'gracePeriodSeconds');
@@ -589,7 +586,7 @@ export class ApiServer {
       const errors = validateScale(scale);
       if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
       const rv = scale.metadata.resourceVersion;
-      const pinned = method === 'PUT' ? rv !== undefined && rv !== '' : patchPinsVersion(body.value);
+      const pinned = method === 'PUT' ? rv !== undefined && rv !== '' : patchPinsResourceVersion(body.type === 'application/json-patch+json' ? 'json' : 'merge', body.value);
       const next = applyScale(current, scale);
       next.metadata.resourceVersion = pinned ? rv : current.metadata.resourceVersion;
       return { pinned, result: registry.update(info, namespace, name, next, { dryRun }) };

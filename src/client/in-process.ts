@@ -1,7 +1,7 @@
 // The Client inside a node's process: straight to the Registry, no HTTP, no authorization (the
 // callers are the node's own control loops). Patches use the same functions as the server.
 import { ApiError, type Registry } from '../api/registry.ts';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, bindPod, findResource, PatchError, SelectorError, badRequest, failure, type JsonPatchOp, type KubeObject, type Status } from '../api/resources/index.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, bindPod, findResource, PatchError, patchPinsResourceVersion, SelectorError, badRequest, failure, type JsonPatchOp, type KubeObject, type Status } from '../api/resources/index.ts';
 import { ClientError, type Client } from './client.ts';
 
 async function mapped<T>(body: () => Promise<T>): Promise<T> {
@@ -42,24 +42,19 @@ export class InProcessClient implements Client {
   update: Client['update'] = (info, object, options = {}) => mapped(() => this.registry.update(info, object.metadata.namespace, object.metadata.name ?? '', object, options));
 
   patch: Client['patch'] = (info, namespace, name, type, patch) =>
-    mapped(async () => {
-      // As the server: a patch without a resourceVersion is computed again after a concurrent write.
-      for (let attempt = 0; ; attempt++) {
-        const current = await this.registry.get(info, namespace, name);
-        let next: KubeObject;
-        if (type === 'json') next = applyJsonPatch(current, patch as JsonPatchOp[]) as KubeObject;
-        else if (type === 'merge') next = applyMergePatch(current, patch) as KubeObject;
-        else next = applyStrategicMergePatch(info, current, patch) as KubeObject;
-        const pinned = Array.isArray(patch) ? patch.some((op) => (op as { path?: unknown } | null)?.path === '/metadata/resourceVersion') : ((patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion ?? '') !== '';
-        if (!pinned || next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = current.metadata.resourceVersion;
-        try {
-          return await this.registry.update(info, namespace, name, next);
-        } catch (error) {
-          const retry = !pinned && attempt < 9 && error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict' && !(error.status.message ?? '').startsWith('fenced');
-          if (!retry) throw error;
-        }
-      }
-    });
+    mapped(() =>
+      this.registry.updateFrom(
+        info,
+        namespace,
+        name,
+        (current): KubeObject => {
+          if (type === 'json') return applyJsonPatch(current, patch as JsonPatchOp[]) as KubeObject;
+          if (type === 'merge') return applyMergePatch(current, patch) as KubeObject;
+          return applyStrategicMergePatch(info, current, patch) as KubeObject;
+        },
+        { retryOnConflict: !patchPinsResourceVersion(type, patch) },
+      ),
+    );
 
   delete: Client['delete'] = (info, namespace, name, options = {}) => mapped(() => this.registry.delete(info, namespace, name, options));
 

@@ -8,7 +8,7 @@ export { parseQuantity } from './quantity.ts';
 export { invalidStatus, nameRule, qualifiedKind, validateCreate, validateName, validateUpdate, MAX_ANNOTATIONS_BYTES } from './validation.ts';
 export { applyDefaults, defaultPullPolicy } from './defaults.ts';
 export { formatTime, generatedSuffix, podQosClass, prepareForCreate, prepareForUpdate, type CreateContext } from './strategy.ts';
-export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, PatchError, type JsonPatchOp, type ListStrategy } from './patch.ts';
+export { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, patchPinsResourceVersion, PatchError, type JsonPatchOp, type ListStrategy } from './patch.ts';
 export { columnsFor, humanDuration, toTable, type TableOptions } from './table.ts';
 export { typeErrors, unknownFields } from './schema.ts';
 export * from './status.ts';

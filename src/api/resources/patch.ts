@@ -326,3 +326,13 @@ function applyOrder(info: ResourceInfo, list: unknown[], order: unknown[], origi
   }
   return out;
 }
+
+/**
+ * Whether a patch names the resourceVersion it was computed against. Kubernetes applies a patch
+ * that does not to the newest object, again after a conflict; one that does gets the 409.
+ */
+export function patchPinsResourceVersion(kind: 'json' | 'merge' | 'strategic', patch: unknown): boolean {
+  if (kind === 'json') return Array.isArray(patch) && patch.some((op) => typeof op === 'object' && op !== null && (op as { path?: unknown }).path === '/metadata/resourceVersion');
+  const metadata = typeof patch === 'object' && patch !== null ? (patch as { metadata?: unknown }).metadata : undefined;
+  return typeof metadata === 'object' && metadata !== null && (metadata as { resourceVersion?: unknown }).resourceVersion !== undefined;
+}
