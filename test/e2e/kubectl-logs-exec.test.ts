@@ -225,17 +225,24 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
   });
 
   test('exec -it gives the process a terminal (TTY and resize channels)', async () => {
-    // `script` gives kubectl a terminal of its own, so it asks for a TTY and sends the size. The
-    // resize message can arrive just after the process starts: it polls (bounded) for the size.
-    const command = `${KUBECTL} --kubeconfig ${onNode} exec -it talker -- sh -c 'tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ] && break; sleep 0.3; done; echo "size $s"'`;
-    const run = await new Promise<Run>((resolve) => {
-      execFile('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    // `script` gives kubectl a terminal of its own, so it asks for a TTY and sends the size.
+    const inTerminal = (remote: string): Promise<Run> =>
+      new Promise<Run>((resolve) => {
+        execFile('script', ['-qec', `stty cols 100 rows 30; ${KUBECTL} --kubeconfig ${onNode} exec -it talker -- ${remote}`, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        });
       });
-    });
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /\/dev\/pts\/\d+/);
-    assert.match(run.stdout, /size 30 100/);
+    const tty = await inTerminal('tty');
+    assert.equal(tty.code, 0, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+    // The size arrives on the resize channel, which the engine may apply just after the process
+    // starts; stty is the process itself here (no shell), and a few bounded attempts absorb that race.
+    let size: Run | undefined;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      size = await inTerminal('stty size');
+      if (/30 100/.test(size.stdout)) break;
+    }
+    assert.match(size!.stdout, /30 100/, size!.stdout + size!.stderr);
   });
 
   test('logs --previous shows the attempt before the restart', async () => {
