@@ -4,7 +4,7 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Client } from '../client/index.ts';
 import { ClientPodApi, clientConfigSource } from './client-adapters.ts';
-import { processPlatform, readNodeConditions, readNodeFacts, type NodeCondition } from './node-info.ts';
+import { processPlatform, readNodeConditions, readNodeFacts, readNodeHealth, type NodeCondition } from './node-info.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { MetricsSampler } from './metrics-sampler.ts';
 import { PodReconciler } from './pods/reconciler.ts';
@@ -140,8 +140,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           readNodeConditions({ hostRoot: options.hostRoot, dataDir: options.dataDir, runtimeReachable: await reachable() }),
         ]);
         const shown = options.runtime === 'none' ? conditions.map((c) => (c.type === 'Ready' ? noRuntimeCondition : c)) : conditions;
+        const health = await readNodeHealth(options.hostRoot, Number(facts.capacity.cpu));
         nodeLabels = facts.labels;
-        const result = await registration.sync({ facts, conditions: shown });
+        const result = await registration.sync({ facts, conditions: shown, health });
         if (result !== 'unchanged') logger.info({ result, ready: shown.find((c) => c.type === 'Ready')?.status }, 'node object written');
       } catch (error) {
         if (!stopped) logger.warn({ err: error }, 'could not update this node\'s Node object; trying again at the next check');

@@ -210,13 +210,19 @@ async function memoryCgroupCondition(hostRoot: string): Promise<NodeCondition> {
   );
 }
 
-async function thermalCondition(hostRoot: string, thresholds: ConditionThresholds): Promise<NodeCondition | null> {
+/** The hottest thermal zone, or null without sensors (a VM, a container). */
+async function hottestZone(hostRoot: string): Promise<{ zone: string; millicelsius: number } | null> {
   const zones = await readdir(join(hostRoot, 'sys/class/thermal')).catch(() => [] as string[]);
   let hottest: { zone: string; millicelsius: number } | null = null;
   for (const zone of zones.filter((name) => name.startsWith('thermal_zone')).sort()) {
     const millicelsius = Number((await readText(hostRoot, `sys/class/thermal/${zone}/temp`))?.trim());
     if (Number.isFinite(millicelsius) && (!hottest || millicelsius > hottest.millicelsius)) hottest = { zone, millicelsius };
   }
+  return hottest;
+}
+
+async function thermalCondition(hostRoot: string, thresholds: ConditionThresholds): Promise<NodeCondition | null> {
+  const hottest = await hottestZone(hostRoot);
   if (!hottest) return null; // no sensors (a VM, a container): no condition rather than a guess
   const celsius = (hottest.millicelsius / 1000).toFixed(1);
   return condition(
@@ -274,4 +280,26 @@ export async function readNodeConditions(inputs: ConditionInputs): Promise<NodeC
     ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'bramble agent is posting ready status' }
     : { type: 'Ready', status: 'False', reason: 'ContainerRuntimeUnreachable', message: 'the Docker engine does not answer: check that dockerd runs (systemctl status docker)' };
   return [ready, memory, disk, pid, cgroup, ...(thermal ? [thermal] : []), ...(power ? [power] : [])];
+}
+
+/** The measured inputs of the scheduler's node-health score (published coarsely, see node-health.ts). */
+export interface NodeHealthReading {
+  /** The hottest thermal zone; null without sensors. */
+  temperatureMillicelsius: number | null;
+  /** The 5-minute load average divided by the CPU count; null when /proc/loadavg is unreadable. */
+  loadPerCpu: number | null;
+}
+
+/**
+ * Reads temperature and load now. The 5-minute load average, not the 1-minute one: it is what a
+ * placement should follow (a pod runs for minutes), and it moves slowly, so its coarse bucket
+ * rarely changes. On Linux it counts tasks waiting on I/O too, which on an SD card is real load.
+ */
+export async function readNodeHealth(hostRoot: string, cpuCount: number): Promise<NodeHealthReading> {
+  const [hottest, loadavg] = await Promise.all([hottestZone(hostRoot), readText(hostRoot, 'proc/loadavg')]);
+  const fiveMinutes = Number(loadavg?.split(' ')[1]);
+  return {
+    temperatureMillicelsius: hottest?.millicelsius ?? null,
+    loadPerCpu: loadavg !== null && Number.isFinite(fiveMinutes) && fiveMinutes >= 0 && cpuCount > 0 ? fiveMinutes / cpuCount : null,
+  };
 }

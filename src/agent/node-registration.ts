@@ -4,7 +4,8 @@
 // do not turn into a Raft write per check: an idle node writes nothing.
 import { findResource, type KubeObject } from '../api/resources/index.ts';
 import { ClientError, type Client } from '../client/index.ts';
-import type { NodeCondition, NodeFacts } from './node-info.ts';
+import { HEALTH_ANNOTATION_KEYS, healthAnnotations } from './node-health.ts';
+import type { NodeCondition, NodeFacts, NodeHealthReading } from './node-info.ts';
 import { buildNodeObject, type NodeObject } from './node-object.ts';
 
 const nodesInfo = (() => {
@@ -23,6 +24,8 @@ interface StoredNode extends KubeObject {
 export interface NodeReading {
   facts: NodeFacts;
   conditions: NodeCondition[];
+  /** Temperature and load for the scheduler, published as bucketed annotations (node-health.ts); absent: left as stored. */
+  health?: NodeHealthReading;
 }
 
 export interface NodeRegistrationOptions {
@@ -74,16 +77,20 @@ export class NodeRegistration {
       conditions: [...conditions, ...storedConditions.filter((c) => !owned.has(c.type))],
       daemonEndpoints: { kubeletEndpoint: { Port: this.options.apiPort } },
     };
+    const health = reading.health ? healthAnnotations(reading.health, stored?.metadata.annotations) : {};
+    const ownAnnotations = { ...(built.metadata.annotations ?? {}), ...health };
     if (!stored) {
-      await this.options.client.create(nodesInfo, { ...built, status } as unknown as KubeObject);
+      const metadata = { ...built.metadata, ...(Object.keys(ownAnnotations).length > 0 ? { annotations: ownAnnotations } : {}) };
+      await this.options.client.create(nodesInfo, { ...built, metadata, status } as unknown as KubeObject);
       this.writes++;
       return 'created';
     }
     const labels = { ...(stored.metadata.labels ?? {}), ...built.metadata.labels };
-    const annotations = { ...(stored.metadata.annotations ?? {}), ...(built.metadata.annotations ?? {}) };
+    const kept = Object.entries(stored.metadata.annotations ?? {}).filter(([key]) => !(reading.health && HEALTH_ANNOTATION_KEYS.includes(key) && !(key in health)));
+    const annotations = { ...Object.fromEntries(kept), ...ownAnnotations };
     const next: StoredNode = {
       ...stored,
-      metadata: { ...stored.metadata, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+      metadata: { ...stored.metadata, labels, annotations },
       status: { ...(stored.status ?? {}), ...status },
     };
     const same = JSON.stringify([stored.metadata.labels ?? {}, stored.metadata.annotations ?? {}, ownedStatus(stored.status)]) === JSON.stringify([next.metadata.labels, next.metadata.annotations ?? {}, ownedStatus(next.status)]);

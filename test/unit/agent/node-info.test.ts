@@ -1,44 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type NodeCondition, processPlatform, readNodeConditions, readNodeFacts } from '../../../src/agent/node-info.ts';
+import { bucketWithHysteresis, healthAnnotations } from '../../../src/agent/node-health.ts';
+import { type NodeCondition, processPlatform, readNodeConditions, readNodeFacts, readNodeHealth } from '../../../src/agent/node-info.ts';
 import { sampleNodeMetrics, toMetricsUsage } from '../../../src/agent/node-metrics.ts';
+import { NodeHealthAnnotations } from '../../../src/client/index.ts';
+import { fakePiHostRoot, removeFakePiHostRoots } from '../../lib/fake-pi-root.ts';
 
-const cleanups: string[] = [];
-after(async () => {
-  for (const dir of cleanups) await rm(dir, { recursive: true, force: true });
-});
-
-/**
- * A fake host root with the files a Raspberry Pi 4 exposes (device tree, firmware throttled
- * flags, thermal zone, /proc files): a real Pi's sysfs cannot exist on the test machine.
- */
-async function fakePiHostRoot(overrides: Record<string, string | null> = {}): Promise<string> {
-  const root = await mkdtemp(join(os.tmpdir(), 'bramble-fake-pi-root-'));
-  cleanups.push(root);
-  const files: Record<string, string | null> = {
-    'proc/device-tree/model': 'Raspberry Pi 4 Model B Rev 1.4\0',
-    'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
-    'etc/machine-id': '0123456789abcdef0123456789abcdef\n',
-    'proc/sys/kernel/random/boot_id': '11111111-2222-3333-4444-555555555555\n',
-    'proc/meminfo': 'MemTotal:        3884096 kB\nMemFree:         2000000 kB\nMemAvailable:    3000000 kB\n',
-    'proc/cgroups': '#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t80\t1\ncpu\t0\t80\t1\nmemory\t0\t80\t1\npids\t0\t80\t1\n',
-    'proc/loadavg': '0.52 0.40 0.31 2/215 4242\n',
-    'proc/sys/kernel/pid_max': '4194304\n',
-    'sys/class/thermal/thermal_zone0/type': 'cpu-thermal\n',
-    'sys/class/thermal/thermal_zone0/temp': '45277\n',
-    'sys/devices/platform/soc/soc:firmware/get_throttled': '0\n',
-    ...overrides,
-  };
-  for (const [path, content] of Object.entries(files)) {
-    if (content === null) continue;
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  return root;
-}
+after(removeFakePiHostRoots);
 
 function byType(conditions: NodeCondition[]): Record<string, NodeCondition> {
   return Object.fromEntries(conditions.map((c) => [c.type, c]));
@@ -162,5 +133,40 @@ describe('node metrics', () => {
     const usage = toMetricsUsage(sample);
     assert.match(usage.cpu, /^\d+n$/);
     assert.equal(usage.memory, `${Math.floor(sample.memoryWorkingSetBytes / 1024)}Ki`);
+  });
+});
+
+describe('node health inputs', () => {
+  test('readNodeHealth: the hottest zone and the 5-minute load per CPU of the fake Pi; nulls without sensors or loadavg', async () => {
+    const hostRoot = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone1/temp': '51000\n', 'proc/loadavg': '3.10 1.80 0.90 2/215 4242\n' });
+    assert.deepEqual(await readNodeHealth(hostRoot, 4), { temperatureMillicelsius: 51000, loadPerCpu: 0.45 });
+    const bare = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': null, 'sys/class/thermal/thermal_zone0/type': null, 'proc/loadavg': null });
+    assert.deepEqual(await readNodeHealth(bare, 4), { temperatureMillicelsius: null, loadPerCpu: null });
+    await writeFile(join(bare, 'proc/loadavg'), 'garbage\n');
+    assert.equal((await readNodeHealth(bare, 4)).loadPerCpu, null);
+  });
+
+  test('buckets: nearest multiple at first, then kept until the reading is a quarter step past the edge', () => {
+    assert.equal(bucketWithHysteresis(47.4, 5, undefined), 45);
+    assert.equal(bucketWithHysteresis(47.6, 5, undefined), 50);
+    assert.equal(bucketWithHysteresis(48.7, 5, 45), 45, 'within 3.75 °C of 45: kept');
+    assert.equal(bucketWithHysteresis(48.8, 5, 45), 50);
+    assert.equal(bucketWithHysteresis(46.3, 5, 50), 50, 'on the way back down, kept until below 46.25');
+    assert.equal(bucketWithHysteresis(46.2, 5, 50), 45);
+    assert.equal(bucketWithHysteresis(71, 5, 45), 70, 'a jump goes to the nearest bucket');
+    assert.equal(bucketWithHysteresis(0.68, 0.25, 0.5), 0.5);
+    assert.equal(bucketWithHysteresis(0.69, 0.25, 0.5), 0.75);
+    // A reading wandering across an edge (47.5 °C) publishes one value, not one per check.
+    let published: number | undefined;
+    const seen = new Set<number>();
+    for (const c of [47.0, 47.9, 46.8, 48.2, 47.1, 48.6, 46.5]) seen.add((published = bucketWithHysteresis(c, 5, published)));
+    assert.deepEqual([...seen], [45]);
+  });
+
+  test('healthAnnotations: formatted buckets; a missing reading has no annotation', () => {
+    assert.deepEqual(healthAnnotations({ temperatureMillicelsius: 45_277, loadPerCpu: 0.13 }, undefined), { [NodeHealthAnnotations.temperatureCelsius]: '45', [NodeHealthAnnotations.loadPerCpu]: '0.25' });
+    assert.deepEqual(healthAnnotations({ temperatureMillicelsius: 48_000, loadPerCpu: 0.3 }, { [NodeHealthAnnotations.temperatureCelsius]: '45', [NodeHealthAnnotations.loadPerCpu]: '0.25' }), { [NodeHealthAnnotations.temperatureCelsius]: '45', [NodeHealthAnnotations.loadPerCpu]: '0.25' });
+    assert.deepEqual(healthAnnotations({ temperatureMillicelsius: null, loadPerCpu: 1.9 }, { [NodeHealthAnnotations.temperatureCelsius]: 'junk' }), { [NodeHealthAnnotations.loadPerCpu]: '2' });
+    assert.deepEqual(healthAnnotations({ temperatureMillicelsius: null, loadPerCpu: 3.4 }, { [NodeHealthAnnotations.loadPerCpu]: '2' }), { [NodeHealthAnnotations.loadPerCpu]: '2' }, 'capped at 2 per CPU');
   });
 });

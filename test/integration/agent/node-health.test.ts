@@ -1,0 +1,91 @@
+// The agent publishes the node-health score's inputs: from a fake Pi sysfs root (a real Pi's sensors
+// cannot exist here) through startAgent's Node sync into a real single-member Raft node's store,
+// as coarse annotations written only when a bucket changes; the scheduler's score reads them.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import { startAgent, type RunningAgent } from '../../../src/agent/agent.ts';
+import { InProcessClient, Kinds, NodeHealthAnnotations } from '../../../src/client/index.ts';
+import { nodeHealthOf } from '../../../src/control/scheduler/scores.ts';
+import type { SchedNode } from '../../../src/control/scheduler/types.ts';
+import { fakePiHostRoot, removeFakePiHostRoots } from '../../lib/fake-pi-root.ts';
+import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
+
+let n: InProcessNode;
+let agent: RunningAgent;
+let hostRoot: string;
+let dataDir: string;
+const cpus = os.availableParallelism();
+const loadavg = (fiveMinutesPerCpu: number) => `0.10 ${(fiveMinutesPerCpu * cpus).toFixed(2)} 0.05 1/200 999\n`;
+
+before(async () => {
+  n = await startInProcessNode('pi-health');
+  hostRoot = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': '45277\n', 'proc/loadavg': loadavg(0.5) });
+  dataDir = mkdtempSync(join(os.tmpdir(), 'bramble-health-data-'));
+  agent = await startAgent({
+    client: new InProcessClient(n.registry),
+    nodeName: 'pi-health',
+    dataDir,
+    hostRoot,
+    runtime: 'none',
+    internalIP: '127.0.0.1',
+    apiPort: 6443,
+    logger: pino({ level: 'silent' }),
+    nodeStatusIntervalMs: 3_600_000, // the test drives syncNode itself
+    metricsIntervalMs: 3_600_000,
+  });
+});
+after(async () => {
+  await agent.stop();
+  await n.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  await removeFakePiHostRoots();
+});
+
+const stored = async (): Promise<SchedNode> => (await new InProcessClient(n.registry).get(Kinds.nodes, undefined, 'pi-health')) as unknown as SchedNode;
+
+test('temperature and load are published as buckets, rewritten only when a bucket changes; a throttling board scores lowest', async () => {
+  let node = await stored();
+  assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.temperatureCelsius], '45');
+  assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.loadPerCpu], '0.5');
+  assert.equal(node.metadata.annotations?.['bramble.io/board-model'], 'Raspberry Pi 4 Model B Rev 1.4', 'the other annotation is kept');
+  const healthy = nodeHealthOf(node);
+  assert.ok(Math.abs(healthy - (10 + 90 * (0.875 + 0.5) / 2)) < 1e-9, `score ${healthy}`);
+
+  // Idle, and readings that wander within their buckets: no write.
+  const writes = agent.registration.writes;
+  await agent.syncNode();
+  await writeFile(join(hostRoot, 'sys/class/thermal/thermal_zone0/temp'), '48100\n');
+  await writeFile(join(hostRoot, 'proc/loadavg'), loadavg(0.6));
+  await agent.syncNode();
+  await writeFile(join(hostRoot, 'sys/class/thermal/thermal_zone0/temp'), '46900\n');
+  await agent.syncNode();
+  assert.equal(agent.registration.writes, writes, 'no Raft write while the buckets hold');
+
+  // Past the edge plus the hysteresis: one write with the new bucket.
+  await writeFile(join(hostRoot, 'sys/class/thermal/thermal_zone0/temp'), '49200\n');
+  await agent.syncNode();
+  assert.equal(agent.registration.writes, writes + 1);
+  node = await stored();
+  assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.temperatureCelsius], '50');
+  assert.ok(nodeHealthOf(node) < healthy, 'warmer scores lower');
+
+  // Hot: ThermalThrottling=True, the lowest score.
+  await writeFile(join(hostRoot, 'sys/class/thermal/thermal_zone0/temp'), '82000\n');
+  await agent.syncNode();
+  node = await stored();
+  assert.equal(node.status?.conditions?.find((c) => c.type === 'ThermalThrottling')?.status, 'True');
+  assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.temperatureCelsius], '80');
+  assert.equal(nodeHealthOf(node), 0);
+
+  // The sensor disappears: its annotation goes (no stale temperature), the load stays.
+  rmSync(join(hostRoot, 'sys/class/thermal'), { recursive: true, force: true });
+  await agent.syncNode();
+  node = await stored();
+  assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.temperatureCelsius], undefined);
+  assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.loadPerCpu], '0.5');
+});
