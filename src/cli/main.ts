@@ -77,7 +77,7 @@ function buildProgram(io: Io): Command {
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--node-grace-ms <ms>', 'the Raft leader marks a board it has not heard from for this long unreachable and moves its pods to other boards (default: 4000)')
     .option('--bundle <dir>', 'the cluster bundle from `bramble cluster init` (CA, token, Secret keys); copied into the data dir at first start')
-    .option('--token <token>', 'join with only the join token (BRAMBLE-1-...; `bramble token` prints it): needs --join')
+    .option('--token <token>', 'join with only the join token (BRAMBLE-1-...; `bramble token` prints it): finds a member of its cluster by mDNS, or asks the one given with --join')
     .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')
     .option('--election-ticks <n>', 'ticks without a leader before an election (default: 10)')
     .option('--heartbeat-ticks <n>', 'ticks between leader heartbeats (default: 1)')
@@ -93,6 +93,7 @@ function buildProgram(io: Io): Command {
     .option('--voters <n>', 'with --bootstrap-expect: autopilot keeps this many voters (default: 3, or 5 when five healthy nodes exist)')
     .option('--autopilot-stable-ms <ms>', 'with --bootstrap-expect: a learner must be healthy this long before promotion (default: 10000)')
     .option('--autopilot-dead-ms <ms>', 'with --bootstrap-expect: a voter silent this long is replaced by a healthy learner (default: 30000)')
+    .option('--member-search-ms <ms>', 'with --token and no --join: how long to look for a member by mDNS before giving up (default: 120000)')
     .addHelpText(
       'after',
       `
@@ -102,6 +103,9 @@ Examples:
   bramble cluster init --out cluster           once, then copy ./cluster to the first boards
   bramble up --name a --peer-addr 10.0.0.1:7380 --client-addr 10.0.0.1:7379 --bundle cluster \
              --initial-cluster a=10.0.0.1:7380,b=10.0.0.2:7380,c=10.0.0.3:7380
+  bramble up --token BRAMBLE-1-...              a later board with only the token: finds a member of the
+                                               token's cluster by mDNS, checks it serves the token's CA,
+                                               fetches its credentials and joins as a learner
   bramble up --name d --peer-addr 10.0.0.4:7380 --client-addr 10.0.0.4:7379 \
              --token BRAMBLE-1-... --join 10.0.0.1:7379
   bramble up --bundle cluster --bootstrap-expect 3

@@ -66,12 +66,13 @@ export interface RawUpFlags {
   voters?: string;
   autopilotStableMs?: string;
   autopilotDeadMs?: string;
+  memberSearchMs?: string;
 }
 
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -147,7 +148,6 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
       throw new UsageError(`--token: ${(error as Error).message}`);
     }
     if (flags.initialCluster !== undefined) throw new UsageError('--token joins a running cluster, --initial-cluster starts a new one: to start one, use --bundle DIR on every first member');
-    if (flags.join === undefined) throw new UsageError('--token needs --join <client address of a member> to know whom to ask');
   }
   const logLevel = flags.logLevel ?? 'info';
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);

@@ -19,7 +19,9 @@ import { agentPodStreams } from '../agent/pod-streams.ts';
 import { InProcessClient } from '../client/index.ts';
 import { ControlManager, defaultControllers } from '../control/index.ts';
 import { buildInfo } from './build-info.ts';
-import { prepareIdentity, removeFetchedIdentity } from './up-bundle.ts';
+import { type NodeIdentity, nodeBundleDir, prepareIdentity, removeFetchedIdentity } from './up-bundle.ts';
+import { isBundle } from '../identity/bundle.ts';
+import { parseJoinToken } from '../identity/token.ts';
 import { checkDataDir } from './up-datadir-check.ts';
 import { formatHostPort, type UpOptions } from './up-options.ts';
 import { prepareFormationIdentity, startAutopilot, startFormation } from './up-formation.ts';
@@ -52,17 +54,29 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
   const raftDir = join(options.dataDir, 'raft');
   const storeDir = join(options.dataDir, 'store');
   // --bootstrap-expect: the cluster bundle comes first (its cluster id is what discovery announces),
-  // then formation decides, for a new data dir, whether this node bootstraps or joins.
-  const formationIdentity = options.formation ? await prepareFormationIdentity(options, raftDir, logger) : undefined;
+  // then formation decides, for a new data dir, whether this node bootstraps or joins. A new board
+  // with only the token knows the cluster id from the token and fetches the bundle from a member.
+  const resuming = existsSync(raftDir);
+  const tokenEntry = options.formation !== null && options.token !== null && !resuming;
+  const formationIdentity = options.formation && !tokenEntry ? await prepareFormationIdentity(options, raftDir, logger) : undefined;
+  const clusterId = tokenEntry ? parseJoinToken(options.token!).clusterId : (formationIdentity?.bundle.clusterId ?? null);
+  const fetchedBefore = isBundle(nodeBundleDir(options.dataDir));
   const formation = options.formation
     ? await startFormation(
         options.formation,
-        { name: options.name, dataDir: options.dataDir, clusterId: formationIdentity?.bundle.clusterId ?? null, peerAddress: options.peerAddress, clientPort: options.clientAddress.port, apiPort: options.apiAddress?.port ?? 0, version: buildInfo().version, joinHosts: options.join ? [options.join.host] : [], resuming: existsSync(raftDir) },
+        { name: options.name, dataDir: options.dataDir, clusterId, peerAddress: options.peerAddress, clientPort: options.clientAddress.port, apiPort: options.apiAddress?.port ?? 0, version: buildInfo().version, joinHosts: options.join ? [options.join.host] : [], resuming },
         logger,
+        tokenEntry ? { options } : undefined,
       )
     : null;
   const mode: StartMode = formation?.outcome ?? startMode(options, raftDir, logger);
-  const identity = formationIdentity !== undefined ? formationIdentity : await prepareIdentity(options, { kind: mode.kind, bootstrapMembers: mode.kind === 'bootstrap' ? Object.keys(mode.members).length : 0 }, logger);
+  let identity: NodeIdentity | null;
+  if (formationIdentity !== undefined) identity = formationIdentity;
+  else if (tokenEntry) {
+    // The bundle is in the data dir now; prepareIdentity checks it against the token again.
+    const fetched = await prepareIdentity(options, { kind: 'resume', bootstrapMembers: 0 }, logger);
+    identity = fetched && { ...fetched, fetchedWithToken: !fetchedBefore };
+  } else identity = await prepareIdentity(options, { kind: mode.kind, bootstrapMembers: mode.kind === 'bootstrap' ? Object.keys(mode.members).length : 0 }, logger);
   let autopilot: Autopilot | undefined;
   const voters = mode.kind === 'bootstrap' ? Object.keys(mode.members) : [];
   const membersFile = join(options.dataDir, 'members.json');

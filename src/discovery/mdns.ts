@@ -21,6 +21,12 @@ export interface MdnsOptions {
   unicastHosts?: string[];
   /** Called when the set of peers or one of their announcements changes. */
   onChange?: () => void;
+  /**
+   * While true the node only browses: it announces nothing, answers no query and asks for the
+   * service at every tick (a board looking for a member to join with its token must not look
+   * like a forming board to the others).
+   */
+  quiet?: () => boolean;
 }
 
 interface Known {
@@ -82,6 +88,7 @@ export class MdnsDiscovery {
   /** Sends this node's records now (after a state change, or on a timer). */
   announce(): void {
     this.sinceAnnounce = 0;
+    if (this.o.quiet?.()) return;
     const records = announcementRecords(this.o.self());
     this.send({ answers: records }, this.unicastTargets());
     this.counters.announcementsSent++;
@@ -99,7 +106,7 @@ export class MdnsDiscovery {
     const mdns = this.mdns;
     if (!mdns) return;
     this.mdns = undefined;
-    await new Promise<void>((resolve) => {
+    if (!this.o.quiet?.()) await new Promise<void>((resolve) => {
       mdns.respond({ answers: announcementRecords(this.o.self(), 0) }, () => resolve());
       setTimeout(resolve, 200).unref();
     });
@@ -110,7 +117,8 @@ export class MdnsDiscovery {
     this.sinceAnnounce++;
     const factor = this.o.self().state === 'member' ? memberIntervalFactor : 1;
     if (this.sinceAnnounce >= factor) this.announce();
-    if (this.o.unicastHosts?.length) this.query(this.o.unicastHosts);
+    if (this.o.quiet?.()) this.query(this.o.unicastHosts ?? []);
+    else if (this.o.unicastHosts?.length) this.query(this.o.unicastHosts);
     const before = this.known.size;
     this.expire(Date.now());
     if (this.known.size !== before) this.o.onChange?.();
@@ -140,7 +148,7 @@ export class MdnsDiscovery {
   }
 
   private onQuery(questions: Question[], rinfo: RemoteInfo): void {
-    if (!Array.isArray(questions)) return;
+    if (!Array.isArray(questions) || this.o.quiet?.()) return;
     const self = this.o.self();
     const ours = new Set([serviceType, '_services._dns-sd._udp.local', instanceName(self).toLowerCase(), hostTarget(self).toLowerCase()]);
     const asked = questions.some((question) => typeof question?.name === 'string' && ours.has(question.name.toLowerCase()));

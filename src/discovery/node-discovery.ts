@@ -28,8 +28,32 @@ export interface DiscoveryConfig {
   mdnsPort?: number;
   /** Hosts (from --join) to reach by unicast as well, where multicast does not pass. */
   unicastHosts: string[];
+  /**
+   * Announce nothing until markMember() (only browse): a board with only the join token looks for
+   * a member and must not be counted as a forming board (it cannot be a first voter).
+   */
+  quietUntilMember?: boolean;
   logger: Logger;
 }
+
+/** What one try to enter the cluster through a member gave (see NodeDiscovery.searchMember). */
+export type MemberAttempt<T> =
+  | { kind: 'accepted'; value: T }
+  /** Not a member of our cluster after all (e.g. it serves another CA): never tried again. */
+  | { kind: 'refused'; why: string }
+  /** Maybe later (unreachable, not ready): tried again after a pause. */
+  | { kind: 'retry'; why: string };
+
+/** No member was found (or none accepted) within the search time; the message says what to check. */
+export class MemberSearchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MemberSearchError';
+  }
+}
+
+const memberRetryMs = 1_000;
+const searchProgressMs = 5_000;
 
 /** How a new node enters the cluster, as decided by formation. */
 export type FormationOutcome = { kind: 'bootstrap'; members: Record<string, string> } | { kind: 'join'; via: string[] };
@@ -92,6 +116,7 @@ export class NodeDiscovery {
       announceIntervalMs: c.announceIntervalMs,
       unicastHosts: c.unicastHosts,
       onChange: () => this.wake?.(),
+      quiet: () => c.quietUntilMember === true && this.state !== 'member',
     });
   }
 
@@ -120,6 +145,92 @@ export class NodeDiscovery {
   /** Peers of this node's cluster heard recently. */
   peers(): Peer[] {
     return this.mdns.peers().filter((peer) => peer.clusterId === this.c.clusterId);
+  }
+
+  /** Members of this node's cluster heard recently, in node-id order (the order they are tried in). */
+  members(): Peer[] {
+    return this.peers()
+      .filter((peer) => peer.state === 'member')
+      .sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  }
+
+  /**
+   * Browses until `attempt` accepts one of the members of this node's cluster (members in node-id
+   * order; a refused one is never tried again, a "retry" one after a pause), and returns what it
+   * gave. Logs its progress; throws MemberSearchError after `timeoutMs` with what it heard, and
+   * whatever `attempt` throws (a fatal refusal).
+   */
+  async searchMember<T>(attempt: (peer: Peer) => Promise<MemberAttempt<T>>, timeoutMs: number): Promise<{ value: T; via: Peer }> {
+    const startedMs = Date.now();
+    const refused = new Map<string, string>();
+    const retryAtMs = new Map<string, number>();
+    const lastWhy = new Map<string, string>();
+    let firstRefusal: string | undefined;
+    const keyOf = (peer: Peer) => `${peer.nodeId}@${peerHost(peer)}:${peer.clientPort}`;
+    let progressAtMs = startedMs;
+    // The answers to the first query arrive together: gather them for one announce interval so the
+    // node-id order holds among all members in sight, not just the first to answer.
+    const firstAttemptAtMs = startedMs + this.c.announceIntervalMs;
+    while (!this.stopped) {
+      const now = Date.now();
+      for (const peer of now >= firstAttemptAtMs ? this.members() : []) {
+        const key = keyOf(peer);
+        if (refused.has(key) || (retryAtMs.get(key) ?? 0) > now) continue;
+        const address = `${peerHost(peer)}:${peer.clientPort}`;
+        this.c.logger.info({ member: peer.nodeName, via: address }, 'found a member of the cluster by mDNS: asking it to admit this node');
+        const result = await attempt(peer);
+        if (result.kind === 'accepted') return { value: result.value, via: peer };
+        if (result.kind === 'refused') {
+          refused.set(key, `${peer.nodeName} at ${address}`);
+          firstRefusal ??= result.why;
+          this.c.logger.warn({ member: peer.nodeName, via: address, why: result.why }, 'refused a node that announces this cluster: trying the next one');
+        } else {
+          retryAtMs.set(key, Date.now() + memberRetryMs);
+          if (lastWhy.get(key) !== result.why) this.c.logger.info({ member: peer.nodeName, via: address, why: result.why }, 'member did not admit this node yet; trying again shortly');
+          lastWhy.set(key, result.why);
+        }
+        if (this.stopped) break;
+      }
+      const elapsedMs = Date.now() - startedMs;
+      if (elapsedMs >= timeoutMs) throw new MemberSearchError(this.searchFailure(elapsedMs, [...refused.values()], firstRefusal, [...lastWhy.values()]));
+      if (Date.now() - progressAtMs >= searchProgressMs) {
+        progressAtMs = Date.now();
+        this.c.logger.info(this.heard(), `still looking for a member of cluster ${this.c.clusterId} by mDNS (${Math.round(elapsedMs / 1000)} s of ${Math.round(timeoutMs / 1000)} s)`);
+      }
+      await this.pause(Math.max(50, Math.min(250, this.c.announceIntervalMs)));
+    }
+    throw new Error('discovery stopped before a member was found');
+  }
+
+  private heard(): { otherClusters: number; forming: number; members: number } {
+    const all = this.mdns.peers();
+    const ours = all.filter((peer) => peer.clusterId === this.c.clusterId);
+    return { otherClusters: all.length - ours.length, forming: ours.filter((peer) => peer.state === 'forming').length, members: ours.filter((peer) => peer.state === 'member').length };
+  }
+
+  private searchFailure(elapsedMs: number, refused: string[], firstRefusal: string | undefined, retried: string[]): string {
+    const heard = this.heard();
+    const seconds = Math.round(elapsedMs / 1000);
+    const parts = [`no member of cluster ${this.c.clusterId} admitted this node within ${seconds} s of mDNS browsing`];
+    const seen = `heard ${heard.members} member(s) and ${heard.forming} forming board(s) of this cluster, and ${heard.otherClusters} board(s) of other clusters`;
+    parts.push(refused.length > 0 ? `${seen}; refused ${refused.length} that announce this cluster id but are not the token's cluster (${refused.join(', ')}; the first said: ${firstRefusal})` : seen);
+    if (retried.length > 0) parts.push(`last answers: ${[...new Set(retried)].join('; ')}`);
+    parts.push(
+      'Check that this board is on the same network as the cluster and that multicast passes (many Wi-Fi access points drop it; `avahi-browse -rt _bramble._tcp` on this board lists what it hears), that the token is this cluster\'s (`bramble token` on a member prints it), or give a member\'s address: --join <member address>:7379',
+    );
+    return parts.join('. ');
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
   }
 
   get counters() {

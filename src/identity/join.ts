@@ -36,9 +36,20 @@ const MAX_BODY_BYTES = 64 * 1024;
 const MAX_HOSTS = 64;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/**
+ * Why a join did not happen, for a caller that tries several members (mDNS): `foreign-ca` — the
+ * peer is not of the token's cluster (try the next one, never this one again); `unreachable` — no
+ * TLS answer (try again later); `bad-proof` — a genuine member (its certificate is from the
+ * token's CA) refused the proof, so the token's secret is wrong; `invalid-answer` — anything else.
+ */
+export type JoinErrorReason = 'foreign-ca' | 'unreachable' | 'bad-proof' | 'invalid-answer';
+
 /** The join did not happen; the message says why and what to do. */
 export class JoinError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: JoinErrorReason = 'invalid-answer',
+  ) {
     super(message);
     this.name = 'JoinError';
   }
@@ -225,14 +236,17 @@ export async function joinWithToken(options: { token: string; via: string; name:
     // The CA is not known yet: the chain is checked against the token's fingerprint below.
     const s = connect({ host, port, minVersion: 'TLSv1.3', rejectUnauthorized: false, ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }) }, () => resolve(s));
     s.setTimeout(timeoutMs, () => s.destroy(new Error(`no TLS answer within ${timeoutMs} ms`)));
-    s.once('error', (error) => reject(new JoinError(`could not reach ${options.via} over TLS (${error.message}); is it the client address of a member (--client-addr)?`)));
+    s.once('error', (error) => reject(new JoinError(`could not reach ${options.via} over TLS (${error.message}); is it the client address of a member (--client-addr)?`, 'unreachable')));
   });
   try {
     const chain = presentedChain(socket);
-    const fingerprints = chain.map((pem) => certificateFingerprint(pem));
-    if (!fingerprints.includes(token.caFingerprint)) {
-      throw new JoinError(`${options.via} is not a member of the token's cluster ${token.clusterId}: its certificate chain does not contain the CA the token pins (sha256 ${token.caFingerprint.slice(0, 16)}…). Refusing it; check the address and the token`);
+    const pinned = chain.find((pem) => certificateFingerprint(pem) === token.caFingerprint);
+    if (pinned === undefined) {
+      throw new JoinError(`${options.via} is not a member of the token's cluster ${token.clusterId}: its certificate chain does not contain the CA the token pins (sha256 ${token.caFingerprint.slice(0, 16)}…). Refusing it; check the address and the token`, 'foreign-ca');
     }
+    // Checked before the proof is sent too: the CA certificate is public, so a server that merely
+    // shows it is refused here, and a refusal of the proof (below) comes from a genuine member.
+    if (!issuedBy(chain[0]!, pinned)) throw new JoinError(`${options.via}'s own certificate is not from the token's CA: refusing it`, 'foreign-ca');
     const ekm = ekmOf(socket);
     if (!ekm) throw new JoinError(`${options.via} did not negotiate TLS 1.3, which the join needs`);
     const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -246,7 +260,7 @@ export async function joinWithToken(options: { token: string; via: string; name:
         response.on('error', reject);
       });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (error) => reject(new JoinError(`the join request to ${options.via} failed: ${error.message}`)));
+      req.on('error', (error) => reject(new JoinError(`the join request to ${options.via} failed: ${error.message}`, 'unreachable')));
       req.end(body);
     });
     let parsed: Record<string, unknown>;
@@ -257,15 +271,15 @@ export async function joinWithToken(options: { token: string; via: string; name:
     }
     if (answer.status !== 200) {
       const message = (parsed['error'] as { message?: string } | undefined)?.message ?? 'no reason given';
-      throw new JoinError(`${options.via} refused the join (HTTP ${answer.status}): ${message}`);
+      throw new JoinError(`${options.via} refused the join (HTTP ${answer.status}): ${message}`, answer.status === 403 ? 'bad-proof' : 'invalid-answer');
     }
     const { caCert, nodeCert, sealed } = parsed;
     if (typeof caCert !== 'string' || typeof nodeCert !== 'string' || typeof sealed !== 'string') throw new JoinError(`${options.via} answered the join without caCert, nodeCert and sealed`);
-    if (certificateFingerprint(caCert) !== token.caFingerprint) throw new JoinError(`${options.via} sent a CA that is not the one the token pins: refusing it`);
-    if (!issuedBy(chain[0]!, caCert)) throw new JoinError(`${options.via}'s own certificate is not from the token's CA: refusing it`);
+    if (certificateFingerprint(caCert) !== token.caFingerprint) throw new JoinError(`${options.via} sent a CA that is not the one the token pins: refusing it`, 'foreign-ca');
+    if (!issuedBy(chain[0]!, caCert)) throw new JoinError(`${options.via}'s own certificate is not from the token's CA: refusing it`, 'foreign-ca');
     if (!issuedBy(nodeCert, caCert) || !new X509Certificate(nodeCert).publicKey.equals(keys.publicKey)) throw new JoinError(`${options.via} sent a node certificate that is not for this node's key or not from the CA`);
     const opened = open(sealKey(token.secret, ekm), sealed);
-    if (opened === null) throw new JoinError(`${options.via} does not know the token's secret (its sealed answer does not open): refusing it`);
+    if (opened === null) throw new JoinError(`${options.via} does not know the token's secret (its sealed answer does not open): refusing it`, 'foreign-ca');
     const secrets = JSON.parse(opened) as { caKey?: unknown; encryptionKeys?: unknown };
     if (typeof secrets.caKey !== 'string' || typeof secrets.encryptionKeys !== 'string') throw new JoinError(`${options.via} sealed an answer without the CA key and the Secret keys`);
     return {

@@ -8,26 +8,97 @@ import { withProcesses } from '../../lib/processes.ts';
 import { brambleBin } from '../../lib/processes.ts';
 import { StoreClient } from '../../../src/store/client.ts';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { BrambleNode } from '../../lib/bramble-cluster.ts';
+import { fastFormationArgs } from '../../lib/formation.ts';
+import { readBundle } from '../../../src/identity/bundle.ts';
+import { formatJoinToken } from '../../../src/identity/token.ts';
 
 const execFileAsync = promisify(execFile);
 // A one-second election timeout (not the 200 ms of fastFormationArgs): on a loaded test machine a
 // shorter one lets a busy leader lose its lease, and the point here is a voter's death, not an election.
 const autopilotArgs = ['--voters', '3', '--autopilot-stable-ms', '1000', '--autopilot-dead-ms', '2000', '--tick-ms', '50', '--election-ticks', '20'];
 
-test('autopilot: a sixth board joins as a learner; kill -9 a voter and a learner takes its place while writes keep succeeding', async () => {
+const rogueScript = resolve(import.meta.dirname, 'rogue-member.ts');
+
+test('a sixth board with only the token (no bundle, no --join) finds a member by mDNS, refuses a rogue announcer, joins as a learner; wrong tokens find no member; kill -9 a voter and a learner takes its place while writes keep succeeding', async () => {
   await withNetnsLab(6, (lab) =>
     withProcesses(async (group) => {
       const nodes = await startFormingNodes(group, lab, { expect: 3, count: 5, extraArgs: () => autopilotArgs });
       await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 60_000)));
-      const [sixth] = await startFormingNodes(group, lab, { expect: 3, first: 5, count: 1, extraArgs: () => autopilotArgs });
-      await sixth!.process.waitForLog(/"mode":"join"/, 60_000);
-      const all = [...nodes, sixth!];
+      const bundle = readBundle(nodes[0]!.bundleDir);
+      const host = lab.host(5);
+      const fiveNames = nodes.map((node) => node.name).sort();
+      const membership = async () => {
+        const seen = await clusterView(nodes);
+        return seen && seen.configurations === 1 ? [...seen.voters, ...seen.learners].sort() : null;
+      };
+      // A board started with nothing but the token (and its own addresses).
+      const tokenOnly = (name: string, token: string, ports: { peer: number; client: number }, extra: string[] = []) =>
+        group.spawn(name, {
+          args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `${host.ip}:${ports.peer}`, '--client-addr', `${host.ip}:${ports.client}`, '--token', token, ...fastFormationArgs, ...autopilotArgs, ...extra],
+          netns: host.netns,
+        });
+
+      // A rogue on the sixth host announces itself as a member of the cluster (lowest node id, so it
+      // is tried first) and serves another CA's certificate with the real CA certificate appended.
+      const rogue = await group.spawn('rogue', { command: [process.execPath, '--import', 'tsx', rogueScript], args: ({ dataDir }) => [dataDir, host.ip, '7390', bundle.clusterId, join(nodes[0]!.bundleDir, 'ca.crt')], netns: host.netns });
+      await rogue.waitForLog(/^READY /, 30_000);
+      await rogue.waitForLog(new RegExp(`^MEMBERS ${fiveNames.join(',')}$`), 15_000);
+
+      // Wrong tokens: another cluster's fingerprint finds no member at all; the right cluster id with
+      // another fingerprint finds the members (and the rogue) but refuses every one of them.
+      const foreignFingerprint = randomBytes(32).toString('hex');
+      const sameIdFingerprint = `${bundle.caFingerprint.slice(0, 16)}${randomBytes(24).toString('hex')}`;
+      const [foreign, lookalike] = await Promise.all([
+        tokenOnly('wrongfp', formatJoinToken(foreignFingerprint, bundle.secret), { peer: 7481, client: 7480 }, ['--member-search-ms', '3000']),
+        tokenOnly('lookalike', formatJoinToken(sameIdFingerprint, bundle.secret), { peer: 7483, client: 7482 }, ['--member-search-ms', '4000']),
+      ]);
+      assert.equal((await foreign.waitForExit()).code, 1, foreign.log.join('\n'));
+      assert.ok(foreign.log.some((line) => /no member of cluster [0-9a-f]{16} admitted this node within 3 s of mDNS browsing\. heard 0 member\(s\) and 0 forming board\(s\) of this cluster, and [1-9]\d* board\(s\) of other clusters\. Check that this board is on the same network as the cluster and that multicast passes .*--join <member address>:7379/.test(line)), foreign.log.join('\n'));
+      assert.ok(foreign.log.some((line) => line.includes('still looking for a member') || line.includes('looking for a member of the token\'s cluster (mDNS)')), 'progress is logged');
+      assert.equal((await lookalike.waitForExit()).code, 1, lookalike.log.join('\n'));
+      assert.ok(lookalike.log.some((line) => /refused 6 that announce this cluster id but are not the token's cluster \(rogue at [\d.]+:7390, node/.test(line)), lookalike.log.join('\n'));
+      assert.equal(lookalike.log.filter((line) => line.includes('refused a node that announces this cluster: trying the next one')).length, 6, lookalike.log.join('\n'));
+      for (const failed of [foreign, lookalike]) {
+        assert.equal(existsSync(join(failed.dataDir, 'bundle')), false, `${failed.name} keeps no credentials`);
+        assert.equal(existsSync(join(failed.dataDir, 'raft')), false, `${failed.name} keeps no Raft log`);
+      }
+      assert.deepEqual(await membership(), fiveNames, 'the wrong tokens changed nothing');
+
+      // The real token: the rogue is dialled first and refused, a genuine member admits the board.
+      const spawnedMs = Date.now();
+      const sixthProcess = await tokenOnly('node6', bundle.token, { peer: 7380, client: 7379 }, ['--api-addr', `${host.ip}:6443`, '--runtime', 'none']);
+      await sixthProcess.waitForLog(/bramble node ready/, 60_000);
+      const readyMs = Date.now() - spawnedMs;
+      assert.ok(sixthProcess.log.some((line) => line.includes('"mode":"join"') && line.includes(`"clusterId":"${bundle.clusterId}"`)), sixthProcess.log.join('\n'));
+      assert.ok(sixthProcess.log.some((line) => line.includes('refused a node that announces this cluster') && line.includes('"member":"rogue"')), sixthProcess.log.join('\n'));
+      await rogue.waitForLog(/^CONNECTION /, 5_000);
+      const sixth: BrambleNode = { name: 'node6', process: sixthProcess, peerAddress: `${host.ip}:7380`, clientAddress: `${host.ip}:7379`, bundleDir: nodes[0]!.bundleDir, tls: nodes[0]!.tls };
+      const all = [...nodes, sixth];
       const formed = await waitFor('six members, 3 voters + 3 learners', async () => {
         const seen = await clusterView(all);
         return seen && seen.configurations === 1 && seen.leaders.length === 1 && seen.voters.length === 3 && seen.learners.length === 3 ? seen : null;
       }, 30_000);
-      assert.ok(formed.learners.includes(sixth!.name));
+      assert.ok(formed.learners.includes(sixth.name));
+      // It announces itself as a member now (the rogue hears it), and its Node is in the store.
+      await rogue.waitForLog(new RegExp(`^MEMBERS ${[...fiveNames, 'node6'].sort().join(',')}$`), 15_000);
+      const nodeObject = await waitFor('the sixth board\'s Node in the store', async () => {
+        const store = new StoreClient({ endpoints: [nodes[0]!.clientAddress], timeoutMs: 5_000, tls: nodes[0]!.tls });
+        try {
+          return await store.get(Buffer.from('/registry/nodes/node6'));
+        } catch {
+          return null;
+        } finally {
+          store.close();
+        }
+      }, 60_000);
+      assert.ok(nodeObject.length > 0);
+      console.log(`# token-only board: spawned to "bramble node ready" in ${readyMs} ms (search ${/"searchMs":(\d+)/.exec(sixthProcess.log.find((line) => line.includes('received this node\'s credentials')) ?? '')?.[1]} ms)`);
+      await rogue.stop();
 
       const leader = formed.leaders[0]!;
       const victim = all.find((node) => formed.voters.includes(node.name) && node.name !== leader)!;

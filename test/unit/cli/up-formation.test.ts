@@ -5,10 +5,22 @@ import { parseFormationOptions, withFormationAddressDefaults } from '../../../sr
 
 test('--bootstrap-expect and its tuning flags', () => {
   assert.equal(parseFormationOptions({}), null);
-  assert.deepEqual(parseFormationOptions({ bootstrapExpect: '3' }), { bootstrapExpect: 3, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000 });
+  assert.deepEqual(parseFormationOptions({ bootstrapExpect: '3' }), { bootstrapExpect: 3, memberSearchMs: 120_000, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000 });
   assert.deepEqual(parseFormationOptions({ bootstrapExpect: '5', bootstrapSettleMs: '800', mdnsIntervalMs: '200', voters: '3', autopilotStableMs: '0', autopilotDeadMs: '1500' }), {
-    bootstrapExpect: 5, settleMs: 800, mdnsIntervalMs: 200, voters: 3, autopilotStableMs: 0, autopilotDeadMs: 1_500,
+    bootstrapExpect: 5, memberSearchMs: 120_000, settleMs: 800, mdnsIntervalMs: 200, voters: 3, autopilotStableMs: 0, autopilotDeadMs: 1_500,
   });
+});
+
+test('--token without --join implies discovery (no first voter: bootstrapExpect null); with --join it does not', () => {
+  const token = 'BRAMBLE-1-' + 'a'.repeat(64) + '-' + 'b'.repeat(32);
+  assert.deepEqual(parseFormationOptions({ token }), { bootstrapExpect: null, memberSearchMs: 120_000, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000 });
+  assert.equal(parseFormationOptions({ token, memberSearchMs: '5000', mdnsIntervalMs: '200' })?.memberSearchMs, 5_000);
+  assert.equal(parseFormationOptions({ token, join: '10.0.0.1:7379' }), null);
+  assert.equal(parseFormationOptions({ token, join: '10.0.0.1:7379', bootstrapExpect: '3' })?.bootstrapExpect, 3);
+  assert.throws(() => parseFormationOptions({ token, join: '10.0.0.1:7379', memberSearchMs: '5000' }), /--member-search-ms only applies with --bootstrap-expect N or --token without --join/);
+  assert.throws(() => parseFormationOptions({ token, memberSearchMs: '5' }), /--member-search-ms must be a whole number from 100/);
+  assert.deepEqual(withFormationAddressDefaults({ token }, '192.168.1.7'), { token, peerAddr: '192.168.1.7:7380', clientAddr: '192.168.1.7:7379', apiAddr: '192.168.1.7:6443' });
+  assert.deepEqual(withFormationAddressDefaults({ token, join: '10.0.0.1:7379' }, '192.168.1.7'), { token, join: '10.0.0.1:7379' });
 });
 
 test('bad formation flags are usage errors that say what to do', () => {
