@@ -24,6 +24,7 @@ import { connect, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { type Bundle, bundleFiles, nodeSubject, writePrivate } from './bundle.ts';
 import { certificateFingerprint, issueCertificate, issuedBy, loadCa } from './certs.ts';
+import { defaultProofLimit, type ProofLimitConfig, ProofLimiter } from './rate-limit.ts';
 import { parseJoinToken } from './token.ts';
 
 /** Under the store's join prefix (src/store/wire.ts joinPathPrefix), which needs no client certificate. */
@@ -104,6 +105,7 @@ class HttpFailure extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -157,9 +159,9 @@ function parseJoinRequest(body: unknown): JoinRequest {
   return { name, hosts: hosts as string[], publicKey, proof: Buffer.from(proof, 'hex') };
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const bytes = Buffer.from(JSON.stringify(body));
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': bytes.length });
   response.end(bytes);
 }
 
@@ -167,8 +169,9 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  * The member's side, for StoreServer's `join` option: answers POST /v1/join/credentials on a TLS
  * 1.3 connection; anything else under the prefix is a 404 or 405 with a JSON error.
  */
-export function createJoinHandler(options: { bundle: Bundle; logger: Logger }): (request: IncomingMessage, response: ServerResponse) => void {
+export function createJoinHandler(options: { bundle: Bundle; logger: Logger; proofLimit?: ProofLimitConfig }): (request: IncomingMessage, response: ServerResponse) => void {
   const { bundle, logger } = options;
+  const limiter = new ProofLimiter(options.proofLimit ?? defaultProofLimit);
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = new URL(request.url ?? '/', 'https://member').pathname;
     if (path !== JOIN_CREDENTIALS_PATH) throw new HttpFailure(404, 'not-found', `no join API at ${path}; a new node posts to ${JOIN_CREDENTIALS_PATH}`);
@@ -177,9 +180,17 @@ export function createJoinHandler(options: { bundle: Bundle; logger: Logger }): 
     const ekm = socket instanceof TLSSocket ? ekmOf(socket) : null;
     if (!ekm) throw new HttpFailure(400, 'tls-required', 'the join needs TLS 1.3 (its proof is bound to the TLS session)');
     const joinRequest = parseJoinRequest(await readJson(request));
+    const remote = socket.remoteAddress ?? 'unknown';
+    // Before the proof is checked, so an address that keeps guessing learns nothing more.
+    const blockedMs = limiter.blockedForMs(remote);
+    if (blockedMs > 0) {
+      const seconds = Math.ceil(blockedMs / 1000);
+      throw new HttpFailure(429, 'too-many-wrong-proofs', `too many wrong join proofs from ${remote}: try again in ${seconds} s, with the right token (\`bramble token\` on a member prints it)`, { 'retry-after': String(seconds) });
+    }
     const expected = proofOf(bundle.secret, joinRequest.name, joinRequest.publicKey, ekm);
     if (!timingSafeEqual(expected, joinRequest.proof)) {
-      logger.warn({ remote: socket.remoteAddress, name: joinRequest.name }, 'refused a join: the proof does not match this cluster\'s token');
+      const nowLimited = limiter.recordFailure(remote);
+      logger.warn({ remote, name: joinRequest.name }, nowLimited ? 'refused a join: the proof does not match this cluster\'s token; further join requests from this address are refused (429) for a while' : 'refused a join: the proof does not match this cluster\'s token');
       throw new HttpFailure(403, 'bad-proof', 'the join proof does not match this cluster\'s token: check the token (`bramble token` on a member prints it)');
     }
     let nodeCert: string;
@@ -196,7 +207,7 @@ export function createJoinHandler(options: { bundle: Bundle; logger: Logger }): 
     handle(request, response).catch((error: unknown) => {
       const failure = error instanceof HttpFailure ? error : new HttpFailure(500, 'internal', error instanceof Error ? error.message : String(error));
       if (failure.status >= 500) logger.error({ err: error }, 'join request failed');
-      if (!response.headersSent) sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } });
+      if (!response.headersSent) sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } }, failure.headers);
     });
   };
 }

@@ -27,10 +27,10 @@ async function tokenJoin(group: ProcessGroup, name: string, token: string, via: 
   return Object.assign(process, { clientAddress });
 }
 
-function post(port: number, path: string, body: string | Buffer, method = 'POST'): Promise<{ status: number; json: Record<string, unknown> }> {
+function post(port: number, path: string, body: string | Buffer, method = 'POST', localAddress = '127.0.0.1'): Promise<{ status: number; json: Record<string, unknown>; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const bytes = Buffer.from(body);
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false, rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': bytes.length } }, (res) => {
+    const req = request({ host: '127.0.0.1', localAddress, port, path, method, agent: false, rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': bytes.length } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -41,7 +41,8 @@ function post(port: number, path: string, body: string | Buffer, method = 'POST'
         } catch {
           json = { raw: text };
         }
-        resolve({ status: res.statusCode ?? 0, json });
+        const retryAfter = res.headers['retry-after'];
+        resolve({ status: res.statusCode ?? 0, json, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined });
       });
     });
     req.on('error', reject);
@@ -154,5 +155,32 @@ describe('token join', { timeout: 240_000 }, () => {
     const unknown = await post(port, '/v1/join/elsewhere', '{}');
     assert.equal(unknown.status, 404);
     assert.equal((await statusOf(first))?.role, 'leader', 'the node keeps serving');
+  });
+
+  // Last: it leaves 127.0.0.1 limited for a minute.
+  test('wrong proofs are rate limited per address: 429 with Retry-After, then even the right token waits; another address is unaffected', async () => {
+    const port = clientPort();
+    const before = await members();
+    const rogue = JSON.stringify({ name: 'guesser', hosts: ['127.0.0.1'], publicKey: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n', proof: 'cd'.repeat(32) });
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof post>> | undefined;
+    // The default burst is 10 wrong proofs (earlier tests spent two of them from this address).
+    for (let attempt = 0; attempt < 12 && !limited; attempt++) {
+      const answer = await post(port, JOIN_CREDENTIALS_PATH, rogue);
+      statuses.push(answer.status);
+      if (answer.status === 429) limited = answer;
+    }
+    assert.ok(limited, `no 429 after ${statuses.length} wrong proofs: ${statuses.join(',')}`);
+    assert.ok(statuses.slice(0, -1).every((status) => status === 403) && statuses.length >= 9, statuses.join(','));
+    assert.equal((limited.json['error'] as { code: string }).code, 'too-many-wrong-proofs');
+    assert.match((limited.json['error'] as { message: string }).message, /too many wrong join proofs from \S*127\.0\.0\.1: try again in \d+ s/);
+    assert.match(limited.retryAfter ?? '', /^[1-9]\d*$/);
+    // While limited, the proof is not even checked: the right token from this address waits too.
+    await assert.rejects(joinWithToken({ token, via: first.clientAddress, name: 'patient', hosts: ['127.0.0.1'] }), /refused the join \(HTTP 429\): too many wrong join proofs/);
+    // Another address has its own bucket.
+    const elsewhere = await post(port, JOIN_CREDENTIALS_PATH, rogue, 'POST', '127.0.0.2');
+    assert.equal(elsewhere.status, 403);
+    await first.process.waitForLog(/further join requests from this address are refused \(429\) for a while/);
+    assert.deepEqual(await members(), before, 'nothing was admitted');
   });
 });
