@@ -4,6 +4,7 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Client } from '../client/index.ts';
 import { ClientPodApi, clientConfigSource } from './client-adapters.ts';
+import { IMAGE_ANNOTATIONS, IMAGE_PLATFORMS_ANNOTATION, IMAGE_PLATFORMS_OMITTED_ANNOTATION, defaultImagePlatformsLimits, imagePlatformsAnnotations, type ImagePlatformsLimits } from './image-platforms.ts';
 import { processPlatform, readNodeConditions, readNodeFacts, readNodeHealth, type NodeCondition } from './node-info.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { MetricsSampler } from './metrics-sampler.ts';
@@ -29,6 +30,12 @@ export interface AgentOptions {
   nodeStatusIntervalMs?: number;
   /** How often node and pod usage are sampled for metrics.k8s.io (memory only). */
   metricsIntervalMs?: number;
+  /**
+   * How often the engine's images are listed again for the Node's image-platforms annotation even
+   * without an image event from the engine (events refresh it at once; this is the safety net).
+   */
+  imageRefreshIntervalMs?: number;
+  imagePlatformsLimits?: ImagePlatformsLimits;
   /** How often an unreachable Docker engine is tried again. */
   runtimeRetryIntervalMs?: number;
   /** Static busybox for the pause image (default /bin/busybox, Debian's busybox-static). */
@@ -63,6 +70,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let stopped = false;
   let retryTimer: NodeJS.Timeout | null = null;
   let warned = false;
+  let imageAnnotations: Record<string, string> | null = null;
+  let stopImageWatch: (() => void) | null = null;
+  let imageTimer: NodeJS.Timeout | null = null;
+  let imageDebounce: NodeJS.Timeout | null = null;
   const registration = new NodeRegistration({ client: options.client, nodeName: options.nodeName, internalIP: options.internalIP, apiPort: options.apiPort });
 
   const retry = (): void => {
@@ -115,8 +126,56 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     runtime = created;
     reconciler = loop;
     const version = await created.version();
+    await refreshImages();
+    stopImageWatch = created.watchImages(imagesMayHaveChanged);
+    imageTimer = setInterval(() => void refreshImages(), options.imageRefreshIntervalMs ?? 300_000);
+    imageTimer.unref();
     logger.info({ engine: `${version.runtimeName}://${version.runtimeVersion}` }, 'node agent running pods on the Docker engine');
     void syncNode();
+  };
+
+  // One listing at a time; a change reported meanwhile gets one more listing after it.
+  let refreshing: Promise<void> | null = null;
+  let refreshAgain = false;
+  const refreshImages = (): Promise<void> => {
+    if (refreshing) {
+      refreshAgain = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      const current = runtime;
+      if (!current || stopped) return;
+      try {
+        const next = imagePlatformsAnnotations(await current.listImages(), options.imagePlatformsLimits ?? defaultImagePlatformsLimits);
+        if (JSON.stringify(next) === JSON.stringify(imageAnnotations)) return;
+        imageAnnotations = next;
+        const published = next[IMAGE_PLATFORMS_ANNOTATION];
+        logger.info(
+          { references: published ? Object.keys(JSON.parse(published) as object).length : 0, omittedImages: Number(next[IMAGE_PLATFORMS_OMITTED_ANNOTATION] ?? 0) },
+          'local image platforms changed; the Node annotation follows',
+        );
+        void syncNode();
+      } catch (error) {
+        logger.debug({ err: error }, 'listing local images failed; tried again at the next image event or interval');
+      }
+    })().finally(() => {
+      refreshing = null;
+      if (refreshAgain && !stopped) {
+        refreshAgain = false;
+        void refreshImages();
+      }
+    });
+    return refreshing;
+  };
+
+  // A `docker load` or pull sends a burst of events: list once the burst is over.
+  const imagesMayHaveChanged = (): void => {
+    if (imageDebounce || stopped) return;
+    imageDebounce = setTimeout(() => {
+      imageDebounce = null;
+      void refreshImages();
+    }, 500);
+    imageDebounce.unref();
   };
 
   const runtimeVersion = async (): Promise<RuntimeVersion> =>
@@ -132,8 +191,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   let nodeLabels: Record<string, string> = {};
   let syncing: Promise<void> | null = null;
-  const syncNode = (): Promise<void> =>
-    (syncing ??= (async () => {
+  let syncAgain = false;
+  const syncNode = (): Promise<void> => {
+    if (syncing) {
+      // The running sync may have read the node before the change that asked for this one.
+      syncAgain = true;
+      return syncing;
+    }
+    return (syncing = (async () => {
       try {
         const [facts, conditions] = await Promise.all([
           readNodeFacts({ nodeName: options.nodeName, hostRoot: options.hostRoot, runtime: await runtimeVersion(), maxPods: options.maxPods ?? 110, reservedMemoryBytes: options.reservedMemoryBytes ?? 256 * 1024 * 1024 }),
@@ -142,14 +207,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         const shown = options.runtime === 'none' ? conditions.map((c) => (c.type === 'Ready' ? noRuntimeCondition : c)) : conditions;
         const health = await readNodeHealth(options.hostRoot, Number(facts.capacity.cpu));
         nodeLabels = facts.labels;
-        const result = await registration.sync({ facts, conditions: shown, health });
+        const annotations = runtime && imageAnnotations ? { owned: IMAGE_ANNOTATIONS, values: imageAnnotations } : undefined;
+        const result = await registration.sync({ facts, conditions: shown, health, ...(annotations ? { annotations } : {}) });
         if (result !== 'unchanged') logger.info({ result, ready: shown.find((c) => c.type === 'Ready')?.status }, 'node object written');
       } catch (error) {
         if (!stopped) logger.warn({ err: error }, 'could not update this node\'s Node object; trying again at the next check');
       } finally {
         syncing = null;
+        if (syncAgain && !stopped) {
+          syncAgain = false;
+          void syncNode();
+        }
       }
     })());
+  };
 
   await syncNode();
   const metrics = new MetricsSampler({
@@ -178,6 +249,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       metrics.stop();
       clearInterval(statusTimer);
       if (retryTimer) clearTimeout(retryTimer);
+      if (imageTimer) clearInterval(imageTimer);
+      if (imageDebounce) clearTimeout(imageDebounce);
+      stopImageWatch?.();
+      await refreshing;
       await reconciler?.stop();
       await syncing;
     },

@@ -26,6 +26,12 @@ export interface NodeReading {
   conditions: NodeCondition[];
   /** Temperature and load for the scheduler, published as bucketed annotations (node-health.ts); absent: left as stored. */
   health?: NodeHealthReading;
+  /**
+   * Annotations the agent owns beyond the facts' (the image platforms): each key of `owned` is set
+   * to its value in `values`, or removed when `values` has none. Absent: the stored ones are kept
+   * (the engine is unreachable, so what it last said still stands).
+   */
+  annotations?: { owned: readonly string[]; values: Record<string, string> };
 }
 
 export interface NodeRegistrationOptions {
@@ -80,25 +86,33 @@ export class NodeRegistration {
     const health = reading.health ? healthAnnotations(reading.health, stored?.metadata.annotations) : {};
     const ownAnnotations = { ...(built.metadata.annotations ?? {}), ...health };
     if (!stored) {
-      const metadata = { ...built.metadata, ...(Object.keys(ownAnnotations).length > 0 ? { annotations: ownAnnotations } : {}) };
+      const annotations = { ...ownAnnotations, ...(reading.annotations?.values ?? {}) };
+      const metadata = { ...built.metadata, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
       await this.options.client.create(nodesInfo, { ...built, metadata, status } as unknown as KubeObject);
       this.writes++;
       return 'created';
     }
     const labels = { ...(stored.metadata.labels ?? {}), ...built.metadata.labels };
-    const kept = Object.entries(stored.metadata.annotations ?? {}).filter(([key]) => !(reading.health && HEALTH_ANNOTATION_KEYS.includes(key) && !(key in health)));
-    const annotations = { ...Object.fromEntries(kept), ...ownAnnotations };
+    const kept = Object.entries(stored.metadata.annotations ?? {}).filter(
+      ([key]) => !(reading.health && HEALTH_ANNOTATION_KEYS.includes(key) && !(key in health)) && !reading.annotations?.owned.includes(key),
+    );
+    const annotations = { ...Object.fromEntries(kept), ...ownAnnotations, ...(reading.annotations?.values ?? {}) };
     const next: StoredNode = {
       ...stored,
       metadata: { ...stored.metadata, labels, annotations },
       status: { ...(stored.status ?? {}), ...status },
     };
-    const same = JSON.stringify([stored.metadata.labels ?? {}, stored.metadata.annotations ?? {}, ownedStatus(stored.status)]) === JSON.stringify([next.metadata.labels, next.metadata.annotations ?? {}, ownedStatus(next.status)]);
+    // Annotations compared in key order: re-setting an owned one moves it to the end of the object.
+    const same = JSON.stringify([stored.metadata.labels ?? {}, sortedEntries(stored.metadata.annotations), ownedStatus(stored.status)]) === JSON.stringify([next.metadata.labels, sortedEntries(next.metadata.annotations), ownedStatus(next.status)]);
     if (same) return 'unchanged';
     await this.options.client.update(nodesInfo, next);
     this.writes++;
     return 'updated';
   }
+}
+
+function sortedEntries(record: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function ownedStatus(status: StoredNode['status']): unknown[] {

@@ -132,6 +132,8 @@ function demux(docker: Dockerode, source: NodeJS.ReadableStream, stdout: PassThr
 /** `Runtime` on a Docker engine through its API (dockerode). */
 export class DockerRuntime implements Runtime {
   private pauseTag: Promise<string> | null = null;
+  /** Image id -> platform: an id names immutable content, so each image is inspected once. */
+  private readonly platformById = new Map<string, ImageInfo['platform']>();
 
   private constructor(
     private readonly docker: Dockerode,
@@ -192,6 +194,7 @@ export class DockerRuntime implements Runtime {
       return {
         id: image.Id,
         repoTags: image.RepoTags ?? [],
+        repoDigests: image.RepoDigests ?? [],
         platform: { os: image.Os, architecture: image.Architecture, ...(variant ? { variant } : {}) },
         sizeBytes: image.Size,
       };
@@ -200,6 +203,73 @@ export class DockerRuntime implements Runtime {
       if (statusOf(error) === 400) throw new ImageError('InvalidImageName', `invalid image reference "${reference}": ${engineMessage(error)}`);
       throw error;
     }
+  }
+
+  async listImages(): Promise<ImageInfo[]> {
+    // The list endpoint has no platform; inspect only images this instance has not seen.
+    const listed = (await this.docker.listImages()).filter((image) => (image.RepoTags ?? []).some((tag) => tag !== '<none>:<none>'));
+    const out: ImageInfo[] = [];
+    for (const image of listed) {
+      let platform = this.platformById.get(image.Id);
+      if (!platform) {
+        const inspected = await this.inspectImage(image.Id).catch(() => null);
+        if (!inspected) continue; // removed meanwhile
+        platform = inspected.platform;
+        this.platformById.set(image.Id, platform);
+      }
+      out.push({
+        id: image.Id,
+        repoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+        repoDigests: (image.RepoDigests ?? []).filter((digest) => digest !== '<none>@<none>'),
+        platform,
+        sizeBytes: image.Size,
+      });
+    }
+    const present = new Set(listed.map((image) => image.Id));
+    for (const id of this.platformById.keys()) if (!present.has(id)) this.platformById.delete(id);
+    return out;
+  }
+
+  watchImages(onChange: () => void): () => void {
+    let stopped = false;
+    let events: NodeJS.ReadableStream | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    const subscribe = (): void => {
+      this.docker.getEvents({ filters: { type: ['image'] } }).then(
+        (stream) => {
+          if (stopped) {
+            (stream as Readable).destroy?.();
+            return;
+          }
+          events = stream;
+          stream.on('data', () => onChange());
+          const again = (): void => {
+            if (stopped || events !== stream) return;
+            events = null;
+            // Whatever happened while the stream was down is unknown: look again, then resubscribe.
+            onChange();
+            timer = setTimeout(subscribe, 5_000);
+            timer.unref();
+          };
+          stream.on('end', again);
+          stream.on('close', again);
+          stream.on('error', again);
+        },
+        () => {
+          if (stopped) return;
+          timer = setTimeout(subscribe, 5_000);
+          timer.unref();
+        },
+      );
+    };
+    subscribe();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const stream = events;
+      events = null;
+      (stream as Readable | null)?.destroy?.();
+    };
   }
 
   async ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo> {

@@ -38,6 +38,9 @@ export function checkStaticBusybox(binary: Uint8Array, platform: ImagePlatform, 
   }
 }
 
+/** The pause image's repository: a node's own sandboxes use it, pods never do. */
+export const PAUSE_IMAGE_REPOSITORY = 'bramble/pause';
+
 export interface PauseImage {
   archive: ImageArchive;
   /** e.g. "bramble/pause:arm64-3f2a9c1d": the content hash in the tag makes a changed image a new tag. */
@@ -54,7 +57,7 @@ export async function buildPauseImage(
   checkStaticBusybox(busyboxBinary, platform, binaryPath);
   const imageLabels = { 'io.bramble.role': 'pause', ...extraLabels };
   const contentHash = createHash('sha256').update(busyboxBinary).update(pauseScript).update(JSON.stringify(imageLabels)).digest('hex').slice(0, 12);
-  const tag = `bramble/pause:${platform.architecture}${platform.variant ?? ''}-${contentHash}`;
+  const tag = `${PAUSE_IMAGE_REPOSITORY}:${platform.architecture}${platform.variant ?? ''}-${contentHash}`;
   const archive = await buildImageArchive({
     repoTags: [tag],
     platform,

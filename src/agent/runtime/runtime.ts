@@ -22,6 +22,14 @@ export interface Runtime {
   ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo>;
   /** The local image, or null when the engine has none by that reference. Never pulls. */
   inspectImage(reference: string): Promise<ImageInfo | null>;
+  /** Every image in the engine that has a tag, with its platform (the agent tells the scheduler). Never pulls. */
+  listImages(): Promise<ImageInfo[]>;
+  /**
+   * Calls `onChange` (possibly several times per change) whenever the engine's images may have
+   * changed: a load, pull, tag, untag or removal by anyone, not only this runtime. Returns the
+   * function that stops watching.
+   */
+  watchImages(onChange: () => void): () => void;
 
   /** Creates and starts the pod's sandbox; its ports are published here, app containers share them. */
   runPodSandbox(config: PodSandboxConfig): Promise<SandboxId>;
@@ -64,6 +72,11 @@ export interface ImageInfo {
   /** "sha256:<hex>", what Kubernetes reports as containerStatuses[].imageID. */
   id: string;
   repoTags: string[];
+  /**
+   * "<name>@sha256:<hex>" for each registry the image was pulled from (or pushed to); empty for an
+   * image that was loaded or built on the node.
+   */
+  repoDigests: string[];
   /** As the image config states it; `architecture` may be one Bramble has no name for (e.g. "riscv64"). */
   platform: { os: string; architecture: string; variant?: string };
   sizeBytes: number;

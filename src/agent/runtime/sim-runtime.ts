@@ -78,6 +78,7 @@ export class SimEngine {
   readonly images: SimImage[] = [];
   readonly containers = new Map<string, SimContainer>();
   private nextAddress = 2;
+  private readonly imageListeners = new Set<() => void>();
 
   /** `now` lets a simulation run the engine on its virtual clock (state times, stats). */
   constructor(
@@ -92,9 +93,29 @@ export class SimEngine {
   /** Puts an image on the engine, as `docker load` would. */
   loadImage(reference: string, platform: ImageInfo['platform'], sizeBytes = 2_000_000): ImageInfo {
     const id = `sha256:${Buffer.from(`${reference}|${platform.architecture}|${platform.variant ?? ''}`).toString('hex').padEnd(64, '0').slice(0, 64)}`;
-    const info: ImageInfo = { id, repoTags: [reference], platform, sizeBytes };
+    const info: ImageInfo = { id, repoTags: [reference], repoDigests: [], platform, sizeBytes };
     this.images.push({ info, references: [reference, id] });
+    this.imagesChanged();
     return info;
+  }
+
+  /** Removes an image by reference or id, as `docker rmi` would; false when there is none. */
+  removeImage(reference: string): boolean {
+    const image = this.findImage(reference);
+    if (!image) return false;
+    this.images.splice(this.images.findIndex((i) => i.info === image), 1);
+    this.imagesChanged();
+    return true;
+  }
+
+  /** Like the engine's image events: every runtime on this engine hears every change. */
+  watchImages(onChange: () => void): () => void {
+    this.imageListeners.add(onChange);
+    return () => this.imageListeners.delete(onChange);
+  }
+
+  private imagesChanged(): void {
+    for (const listener of [...this.imageListeners]) setImmediate(listener);
   }
 
   findImage(reference: string): ImageInfo | null {
@@ -189,6 +210,14 @@ export class SimRuntime implements Runtime {
 
   async inspectImage(reference: string): Promise<ImageInfo | null> {
     return this.engine.findImage(reference);
+  }
+
+  async listImages(): Promise<ImageInfo[]> {
+    return this.engine.images.map((image) => image.info);
+  }
+
+  watchImages(onChange: () => void): () => void {
+    return this.engine.watchImages(onChange);
   }
 
   async ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo> {

@@ -122,19 +122,29 @@ export function nodeMatchesSelectorAndAffinity(pod: SchedPod, node: SchedNode): 
 /** nodeSelector and required node affinity (kubernetes.io/arch, hostname, any label): one reason, as Kubernetes words it. */
 export const nodeAffinity: Filter = ({ pod }, { node }) => (nodeMatchesSelectorAndAffinity(pod, node) ? undefined : "node(s) didn't match Pod's node affinity/selector");
 
-/** The image's architectures, when some node reported them, must include the node's. */
+/**
+ * Whether a node labelled `arch` (and `variant`) runs an image of `platform` ("linux/arm/v7")
+ * natively, as the agent decides (src/agent/runtime/platforms.ts): 64-bit Pis also run 32-bit arm
+ * images, an armv7 board runs armv6 ones, a missing variant on either side matches any.
+ */
+export function nodeRunsPlatform(platform: string, arch: string, variant: string | undefined): boolean {
+  const [os, a, v] = platform.split('/');
+  if (os !== 'linux') return false;
+  if (a === arch) return v === undefined || variant === undefined || v === variant || (arch === 'arm' && variant === 'v7' && v === 'v6');
+  return arch === 'arm64' && a === 'arm';
+}
+
+/** The image's architectures, when some node reported them, must include one the node runs. */
 export const imageArchitecture: Filter = ({ pod, imagePlatforms }, { node }) => {
   const arch = node.metadata.labels?.['kubernetes.io/arch'];
   if (!arch) return undefined;
-  for (const c of pod.spec.containers) {
+  const variant = node.metadata.labels?.['bramble.io/arch-variant'];
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     const platforms = c.image ? imagePlatforms.get(c.image) : undefined;
     if (!platforms || platforms.size === 0) continue;
-    const variant = node.metadata.labels?.['bramble.io/arch-variant'];
-    const fits = [...platforms].some((p) => {
-      const [, a, v] = p.split('/');
-      return a === arch && (v === undefined || variant === undefined || v === variant);
-    });
-    if (!fits) return `node(s) didn't match image architecture (${[...platforms].map((p) => p.split('/').slice(1).join('/')).sort().join(', ')})`;
+    if (![...platforms].some((p) => nodeRunsPlatform(p, arch, variant))) {
+      return `node(s) didn't match image architecture (${[...platforms].map((p) => p.split('/').slice(1).join('/')).sort().join(', ')})`;
+    }
   }
   return undefined;
 };

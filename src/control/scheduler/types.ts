@@ -31,6 +31,8 @@ export interface SchedPod {
     tolerations?: Toleration[];
     affinity?: Affinity;
     topologySpreadConstraints?: TopologySpreadConstraint[];
+    /** Only their images are read (architecture); their requests are not summed yet. */
+    initContainers?: { image?: string }[];
     containers: { image?: string; resources?: { requests?: Record<string, string> }; ports?: { hostPort?: number; containerPort?: number; protocol?: string; hostIP?: string }[] }[];
   };
 }

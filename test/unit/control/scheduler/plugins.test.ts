@@ -1,7 +1,7 @@
 // One test per filter and score plugin, on hand-built cluster states.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostPortsFree, imageArchitecture, interPodAffinity, nodeAffinity, podTopologySpread, prepare, resourcesFit, taintToleration, nodeReady, IMAGE_PLATFORMS_ANNOTATION, type Filter } from '../../../../src/control/scheduler/filters.ts';
+import { hostPortsFree, imageArchitecture, nodeRunsPlatform, interPodAffinity, nodeAffinity, podTopologySpread, prepare, resourcesFit, taintToleration, nodeReady, IMAGE_PLATFORMS_ANNOTATION, type Filter } from '../../../../src/control/scheduler/filters.ts';
 import { leastAllocated, ownerSpread, preferredNodeAffinity, preferredPodAntiAffinity } from '../../../../src/control/scheduler/scores.ts';
 import { schedule } from '../../../../src/control/scheduler/schedule.ts';
 import { ClusterState } from '../../../../src/control/scheduler/state.ts';
@@ -56,6 +56,21 @@ test('imageArchitecture: an image reported arm64-only fits only arm64 nodes; unk
   const s = stateOf([node('arm', { 'kubernetes.io/arch': 'arm64' }, { metadata: { name: 'arm', annotations: { [IMAGE_PLATFORMS_ANNOTATION]: platforms } } }), node('x86', { 'kubernetes.io/arch': 'amd64' })]);
   assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'pi/app:1' }] }), s), { arm: undefined, x86: "node(s) didn't match image architecture (arm64)" });
   assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'other' }] }), s), { arm: undefined, x86: undefined });
+});
+
+test('imageArchitecture: 64-bit Pis take 32-bit arm images, armv7 takes armv6 but armv6 not armv7; init containers count', () => {
+  const platforms = JSON.stringify({ 'app:v7': ['linux/arm/v7'], 'app:v6': ['linux/arm/v6'], 'tool:x86': ['linux/amd64'] });
+  const s = stateOf([
+    node('pi4', { 'kubernetes.io/arch': 'arm64', 'bramble.io/arch-variant': 'v8' }, { metadata: { name: 'pi4', annotations: { [IMAGE_PLATFORMS_ANNOTATION]: platforms } } }),
+    node('pi3', { 'kubernetes.io/arch': 'arm', 'bramble.io/arch-variant': 'v7' }),
+    node('zero', { 'kubernetes.io/arch': 'arm', 'bramble.io/arch-variant': 'v6' }),
+    node('x86', { 'kubernetes.io/arch': 'amd64' }),
+  ]);
+  assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'app:v7' }] }), s), { pi4: undefined, pi3: undefined, zero: "node(s) didn't match image architecture (arm/v7)", x86: "node(s) didn't match image architecture (arm/v7)" });
+  assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'app:v6' }] }), s), { pi4: undefined, pi3: undefined, zero: undefined, x86: "node(s) didn't match image architecture (arm/v6)" });
+  const withInit = pod('p', { initContainers: [{ image: 'tool:x86' }], containers: [{ image: 'unknown' }] });
+  assert.deepEqual(verdicts(imageArchitecture, withInit, s), { pi4: "node(s) didn't match image architecture (amd64)", pi3: "node(s) didn't match image architecture (amd64)", zero: "node(s) didn't match image architecture (amd64)", x86: undefined });
+  assert.equal(nodeRunsPlatform('windows/amd64', 'amd64', undefined), false);
 });
 
 test('hostPortsFree: one host port per protocol per node', () => {
