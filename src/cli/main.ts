@@ -93,6 +93,7 @@ function buildProgram(io: Io): Command {
     .option('--voters <n>', 'with --bootstrap-expect: autopilot keeps this many voters (default: 3, or 5 when five healthy nodes exist)')
     .option('--autopilot-stable-ms <ms>', 'with --bootstrap-expect: a learner must be healthy this long before promotion (default: 10000)')
     .option('--autopilot-dead-ms <ms>', 'with --bootstrap-expect: a voter silent this long is replaced by a healthy learner (default: 30000)')
+    .option('--autopilot-remove-dead-ms <ms>', 'with --bootstrap-expect: a learner silent this long is removed from the cluster; a removed board must join again with an empty data dir; 0 never removes (default: 3600000)')
     .option('--member-search-ms <ms>', 'with --token and no --join: how long to look for a member by mDNS before giving up (default: 120000)')
     .addHelpText(
       'after',

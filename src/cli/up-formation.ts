@@ -25,9 +25,11 @@ export interface FormationOptions {
   voters: number;
   autopilotStableMs: number;
   autopilotDeadMs: number;
+  /** A learner silent this long is removed from the configuration; 0 never. */
+  autopilotRemoveDeadMs: number;
 }
 
-export type FormationFlags = Pick<RawUpFlags, 'bootstrapExpect' | 'bootstrapSettleMs' | 'mdnsIntervalMs' | 'voters' | 'autopilotStableMs' | 'autopilotDeadMs' | 'memberSearchMs'>;
+export type FormationFlags = Pick<RawUpFlags, 'bootstrapExpect' | 'bootstrapSettleMs' | 'mdnsIntervalMs' | 'voters' | 'autopilotStableMs' | 'autopilotDeadMs' | 'autopilotRemoveDeadMs' | 'memberSearchMs'>;
 
 function whole(text: string | undefined, flag: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined) return fallback;
@@ -46,7 +48,7 @@ export function tokenOnly(flags: Pick<RawUpFlags, 'token' | 'join' | 'bundle'>):
  * the machine unasked). --token without --join implies discovery (bootstrapExpect null).
  */
 export function parseFormationOptions(flags: FormationFlags & Pick<RawUpFlags, 'initialCluster' | 'token' | 'join' | 'bundle'>): FormationOptions | null {
-  const tuning = ['bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs'] as const;
+  const tuning = ['bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'autopilotRemoveDeadMs', 'memberSearchMs'] as const;
   const discovering = flags.bootstrapExpect !== undefined || tokenOnly(flags);
   if (!discovering) {
     const stray = tuning.find((key) => flags[key] !== undefined);
@@ -63,6 +65,7 @@ export function parseFormationOptions(flags: FormationFlags & Pick<RawUpFlags, '
     voters,
     autopilotStableMs: whole(flags.autopilotStableMs, '--autopilot-stable-ms', 10_000, 0),
     autopilotDeadMs: whole(flags.autopilotDeadMs, '--autopilot-dead-ms', 30_000, 100),
+    autopilotRemoveDeadMs: whole(flags.autopilotRemoveDeadMs, '--autopilot-remove-dead-ms', 3_600_000, 0),
   };
 }
 
@@ -190,6 +193,8 @@ export function startAutopilot<R>(f: FormationOptions, node: RaftNode<R>, tickIn
       voters: f.voters,
       stableMs: f.autopilotStableMs,
       deadAfterMs: f.autopilotDeadMs,
+      // Never before it counts as dead.
+      removeDeadLearnersAfterMs: f.autopilotRemoveDeadMs === 0 ? 0 : Math.max(f.autopilotRemoveDeadMs, f.autopilotDeadMs),
       // Followers answer every heartbeat; silence for an election timeout is already unhealthy.
       healthyContactMs: Math.max(electionMs, 4 * tickIntervalMs),
       maxTrailingEntries: 1_000,

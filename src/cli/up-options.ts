@@ -67,12 +67,13 @@ export interface RawUpFlags {
   autopilotStableMs?: string;
   autopilotDeadMs?: string;
   memberSearchMs?: string;
+  autopilotRemoveDeadMs?: string;
 }
 
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */

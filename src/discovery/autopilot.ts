@@ -13,6 +13,10 @@ import type { ConfState, NodeId, Status } from '../raft/types.ts';
  *   to a learner (not removed: if the board comes back it catches up and can be promoted again).
  * - The target is `voters` when set, else 5 when five healthy members exist and 3 otherwise,
  *   never more than the members there are. Extra healthy voters are demoted, one at a time.
+ * - A learner silent for `removeDeadLearnersAfterMs` (0: never) is removed from the
+ *   configuration: a board gone for good (or re-flashed under a new node id) stops being tracked.
+ *   Much longer than `deadAfterMs` by default, because a removed board that comes back cannot
+ *   catch up from its old data dir (it must join again with an empty one), while a demoted one can.
  * - Every change must leave the healthy voters a quorum of the new configuration, and there is
  *   never more than one change in flight.
  */
@@ -21,6 +25,8 @@ export interface AutopilotConfig {
   voters: number;
   stableMs: number;
   deadAfterMs: number;
+  /** A learner silent this long is removed; 0 never removes. */
+  removeDeadLearnersAfterMs: number;
   healthyContactMs: number;
   maxTrailingEntries: number;
 }
@@ -30,6 +36,8 @@ export interface MemberHealth {
   role: 'leader' | 'voter' | 'learner';
   /** Milliseconds since the leader last heard from it (0 for the leader itself); null if never. */
   lastContactMs: number | null;
+  /** How long it has been silent (since it was last heard, or since this node began to lead); 0 for the leader. */
+  silentMs: number;
   /** Entries behind the leader's commit index. */
   trailingEntries: number;
   health: 'healthy' | 'unhealthy' | 'dead';
@@ -45,7 +53,7 @@ export interface AutopilotReport {
   lastAction: string | null;
 }
 
-export type AutopilotAction = { kind: 'promote'; id: NodeId; why: string } | { kind: 'demote'; id: NodeId; why: string };
+export type AutopilotAction = { kind: 'promote' | 'demote' | 'remove'; id: NodeId; why: string };
 
 const quorum = (voters: number) => Math.floor(voters / 2) + 1;
 
@@ -56,7 +64,7 @@ export function assessHealth(status: Status, lastHeardMs: ReadonlyMap<NodeId, nu
   return ids.map((id) => {
     if (id === status.id) {
       healthySince.set(id, healthySince.get(id) ?? nowMs);
-      return { id, role: 'leader', lastContactMs: 0, trailingEntries: 0, health: 'healthy', healthySinceMs: healthySince.get(id)! };
+      return { id, role: 'leader', lastContactMs: 0, silentMs: 0, trailingEntries: 0, health: 'healthy', healthySinceMs: healthySince.get(id)! };
     }
     const heard = lastHeardMs.get(id);
     const lastContactMs = heard === undefined ? null : Math.max(0, nowMs - heard);
@@ -68,7 +76,7 @@ export function assessHealth(status: Status, lastHeardMs: ReadonlyMap<NodeId, nu
     const health = contactOk && trailingEntries <= c.maxTrailingEntries ? 'healthy' : silentMs > c.deadAfterMs ? 'dead' : 'unhealthy';
     if (health === 'healthy') healthySince.set(id, healthySince.get(id) ?? nowMs);
     else healthySince.delete(id);
-    return { id, role: confState.voters.includes(id) ? 'voter' : 'learner', lastContactMs, trailingEntries, health, healthySinceMs: healthySince.get(id) ?? null };
+    return { id, role: confState.voters.includes(id) ? 'voter' : 'learner', lastContactMs, silentMs, trailingEntries, health, healthySinceMs: healthySince.get(id) ?? null };
   });
 }
 
@@ -112,6 +120,14 @@ export function planChange(members: MemberHealth[], confState: ConfState, nowMs:
       return { kind: 'demote', id: extra, why: `${voters.length} voters, target ${target}` };
     }
   }
+  // Last: voters matter more. A learner never counts for quorum, so removing one is always safe.
+  if (c.removeDeadLearnersAfterMs > 0) {
+    const gone = confState.learners
+      .map((id) => byId.get(id))
+      .filter((member): member is MemberHealth => member !== undefined && member.health === 'dead' && member.silentMs > c.removeDeadLearnersAfterMs)
+      .sort((a, b) => b.silentMs - a.silentMs || a.id.localeCompare(b.id))[0];
+    if (gone) return { kind: 'remove', id: gone.id, why: `learner ${gone.id} has been silent for over ${c.removeDeadLearnersAfterMs} ms` };
+  }
   return null;
 }
 
@@ -121,6 +137,7 @@ export interface AutopilotNode {
   lastContact(): ReadonlyMap<NodeId, number>;
   promote(id: NodeId): Promise<unknown>;
   demote(id: NodeId): Promise<unknown>;
+  removeMember(id: NodeId): Promise<unknown>;
 }
 
 /** Runs planChange on a timer while this node leads; one change in flight at most. */
@@ -170,7 +187,7 @@ export class Autopilot {
     this.inFlight = true;
     const text = `${action.kind} ${action.id} (${action.why})`;
     this.logger.info({ member: action.id, why: action.why }, `autopilot: ${action.kind}`);
-    const change = action.kind === 'promote' ? this.node.promote(action.id) : this.node.demote(action.id);
+    const change = action.kind === 'promote' ? this.node.promote(action.id) : action.kind === 'demote' ? this.node.demote(action.id) : this.node.removeMember(action.id);
     change.then(
       () => {
         this.lastAction = `${text}: done`;

@@ -5,15 +5,15 @@ import { parseFormationOptions, withFormationAddressDefaults } from '../../../sr
 
 test('--bootstrap-expect and its tuning flags', () => {
   assert.equal(parseFormationOptions({}), null);
-  assert.deepEqual(parseFormationOptions({ bootstrapExpect: '3' }), { bootstrapExpect: 3, memberSearchMs: 120_000, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000 });
+  assert.deepEqual(parseFormationOptions({ bootstrapExpect: '3' }), { bootstrapExpect: 3, memberSearchMs: 120_000, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000, autopilotRemoveDeadMs: 3_600_000 });
   assert.deepEqual(parseFormationOptions({ bootstrapExpect: '5', bootstrapSettleMs: '800', mdnsIntervalMs: '200', voters: '3', autopilotStableMs: '0', autopilotDeadMs: '1500' }), {
-    bootstrapExpect: 5, memberSearchMs: 120_000, settleMs: 800, mdnsIntervalMs: 200, voters: 3, autopilotStableMs: 0, autopilotDeadMs: 1_500,
+    bootstrapExpect: 5, memberSearchMs: 120_000, settleMs: 800, mdnsIntervalMs: 200, voters: 3, autopilotStableMs: 0, autopilotDeadMs: 1_500, autopilotRemoveDeadMs: 3_600_000,
   });
 });
 
 test('--token without --join implies discovery (no first voter: bootstrapExpect null); with --join it does not', () => {
   const token = 'BRAMBLE-1-' + 'a'.repeat(64) + '-' + 'b'.repeat(32);
-  assert.deepEqual(parseFormationOptions({ token }), { bootstrapExpect: null, memberSearchMs: 120_000, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000 });
+  assert.deepEqual(parseFormationOptions({ token }), { bootstrapExpect: null, memberSearchMs: 120_000, settleMs: 5_000, mdnsIntervalMs: 1_000, voters: 0, autopilotStableMs: 10_000, autopilotDeadMs: 30_000, autopilotRemoveDeadMs: 3_600_000 });
   assert.equal(parseFormationOptions({ token, memberSearchMs: '5000', mdnsIntervalMs: '200' })?.memberSearchMs, 5_000);
   assert.equal(parseFormationOptions({ token, join: '10.0.0.1:7379' }), null);
   assert.equal(parseFormationOptions({ token, join: '10.0.0.1:7379', bootstrapExpect: '3' })?.bootstrapExpect, 3);
