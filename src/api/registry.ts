@@ -26,7 +26,7 @@ import {
   type ResourceInfo,
   type Status,
 } from './resources/index.ts';
-import type { KeyValue, RangeOptions, RangeResponse, TxnRequest, TxnResponse, WatchCallback, WatchOptions, Watch } from '../store/index.ts';
+import { MAX_TXN_OPS, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
 
 /** What the registry needs of the store: ReplicatedStore satisfies it. */
 export interface RegistryStore {
@@ -86,6 +86,14 @@ export interface Fence {
   holder: string;
   revision: number;
 }
+
+/** One write of Registry.writeAll. */
+export type RegistryWrite =
+  | { op: 'replace'; info: ResourceInfo; old: KubeObject; obj: KubeObject }
+  | { op: 'create'; info: ResourceInfo; namespace: string | undefined; obj: KubeObject };
+
+/** The writes one writeAll may hold: the store's comparisons per transaction, one of them the fence's. */
+export const MAX_WRITES_PER_TXN = MAX_TXN_OPS - 1;
 
 /** Outside /registry/: not an API object, never listed or watched through the API. */
 export const FENCE_KEY = '/bramble/control/leader';
@@ -173,7 +181,8 @@ export class Registry {
     return { items, resourceVersion: String(res.header.revision) };
   }
 
-  async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  /** The object a create stores (namespace, defaults, uid, name from generateName), validated: ApiError 400/422 otherwise. */
+  private prepareCreate(info: ResourceInfo, namespace: string | undefined, input: KubeObject): { obj: KubeObject; key: string } {
     if (info.namespaced) {
       if (input.metadata.namespace && namespace && input.metadata.namespace !== namespace) {
         throw new ApiError(badRequest('the namespace of the provided object does not match the namespace sent on the request'));
@@ -184,7 +193,12 @@ export class Registry {
     const name = obj.metadata.name ?? '';
     const errors = validateCreate(info, obj);
     if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
-    const key = registryKey(info, obj.metadata.namespace, name);
+    return { obj, key: registryKey(info, obj.metadata.namespace, name) };
+  }
+
+  async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const { obj, key } = this.prepareCreate(info, namespace, input);
+    const name = obj.metadata.name ?? '';
     if (opts.dryRun) {
       const existing = await this.store.range({ key: enc.encode(key) });
       if (existing.kvs.length > 0) throw new ApiError(alreadyExists(info, name));
@@ -267,6 +281,38 @@ export class Registry {
       throw new ApiError(conflict(info, name));
     }
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+  }
+
+  /**
+   * Several writes in one store transaction (one Raft entry, one revision), all or none: each
+   * `replace` stores `obj` in place of `old` if nobody changed it since (as writeIfUnchanged, no
+   * update strategy), each `create` is a create (defaults, validation, generateName). Invalid
+   * creates throw before anything is written. Answers false when some object had moved (or a
+   * created name existed): the caller retries them one by one; a moved fence throws 409 "fenced".
+   * At most MAX_WRITES_PER_TXN writes.
+   */
+  async writeAll(writes: readonly RegistryWrite[]): Promise<boolean> {
+    if (writes.length > MAX_WRITES_PER_TXN) throw new Error(`writeAll takes at most ${MAX_WRITES_PER_TXN} writes, got ${writes.length}`);
+    if (writes.length === 0) return true;
+    const compare: TxnRequest['compare'] = [...this.fenceCompare()];
+    const success: TxnRequest['success'] = [];
+    for (const w of writes) {
+      if (w.op === 'replace') {
+        const key = registryKey(w.info, w.old.metadata.namespace, w.old.metadata.name ?? '');
+        const k = enc.encode(key);
+        compare.push({ key: k, target: 'modRevision', result: '=', value: Number(w.old.metadata.resourceVersion) });
+        success.push({ op: 'put', key: k, value: this.encode(w.info, key, w.obj) });
+      } else {
+        const { obj, key } = this.prepareCreate(w.info, w.namespace, w.obj);
+        const k = enc.encode(key);
+        compare.push({ key: k, target: 'createRevision', result: '=', value: 0 });
+        success.push({ op: 'put', key: k, value: this.encode(w.info, key, obj) });
+      }
+    }
+    const res = await this.store.txn({ compare, success, failure: [] });
+    if (res.succeeded) return true;
+    await this.checkFence();
+    return false;
   }
 
   /** Removes the key if nobody changed it since `old` (409 otherwise); answers `last`, the object as it went. */

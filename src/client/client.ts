@@ -31,6 +31,22 @@ export interface Client {
   delete(info: ResourceInfo, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject | Status>;
   /** POST pods/<name>/binding: sets spec.nodeName and PodScheduled=True; 409 when already bound or being deleted. */
   bind(namespace: string, podName: string, nodeName: string): Promise<void>;
+  /**
+   * Several bindings, each as `bind`, with an optional Event created with it, in as few store
+   * writes as the implementation can (in-process: one transaction per batch; HTTP: one request
+   * each). Per binding: null when bound, or the Status that refused it (404, 409). Failures of
+   * the Events are not reported; a fenced client's lost fence rejects the whole call.
+   */
+  bindAll(bindings: readonly PodBinding[]): Promise<(Status | null)[]>;
+}
+
+/** One binding of bindAll. */
+export interface PodBinding {
+  /** The pod as the caller decided on it (namespace, name; its resourceVersion lets a batch skip a read). */
+  pod: KubeObject;
+  nodeName: string;
+  /** An Event (e.g. Scheduled) to create once the pod is bound, in the same write when possible. */
+  event?: KubeObject;
 }
 
 export interface DeleteOptions {

@@ -1,5 +1,6 @@
 // The Client over HTTPS to any node's API (JSON bodies, the cluster CA, a client certificate or a
 // bearer token). Non-2xx answers become ClientError with the server's Status.
+import { bindOneByOne } from './bind-all.ts';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
@@ -227,4 +228,6 @@ export class HttpClient implements Client {
     const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: podName, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
     await this.call('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/binding`, binding);
   };
+
+  bindAll: Client['bindAll'] = (bindings) => bindOneByOne(this, bindings);
 }

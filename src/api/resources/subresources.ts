@@ -69,8 +69,10 @@ export function bindPod(info: ResourceInfo, pod: KubeObject, binding: KubeObject
   const spec = obj(pod.spec) ?? {};
   const current = str(spec.nodeName);
   if (current) return conflict(info, name, `pod ${name} is already assigned to node ${JSON.stringify(current)}`);
-  const out = clone(pod);
-  out.spec = { ...clone(spec), nodeName: node };
+  // A new top level, metadata and spec over the pod's nested values (not a deep clone: the
+  // scheduler binds thousands of pods a second, and nothing below these is changed).
+  const out: KubeObject = { ...pod, metadata: { ...pod.metadata } };
+  out.spec = { ...spec, nodeName: node };
   const status = obj(out.status) ?? {};
   const conditions = Array.isArray(status.conditions) ? status.conditions.filter((c) => obj(c)?.type !== 'PodScheduled') : [];
   conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(now) });

@@ -19,24 +19,42 @@ export interface PodContext {
   affinityAnyMatch: boolean[];
   /** Image -> platforms ("linux/arm64") reported by nodes (annotation IMAGE_PLATFORMS_ANNOTATION). */
   imagePlatforms: Map<string, Set<string>>;
-  /** Per topologySpreadConstraint: matching pods per domain and the smallest count. */
-  spread: { constraint: TopologySpreadConstraint; counts: Map<string, number>; min: number }[];
+  /** Per topologySpreadConstraint: matching pods per domain, the smallest and the largest count. */
+  spread: { constraint: TopologySpreadConstraint; counts: Map<string, number>; min: number; max: number }[];
   /** Per preferred anti-affinity term: the domains already holding selected pods. */
   preferredAntiDomains: Set<string>[];
   /** Scores' per-pod values computed once (e.g. the largest owner count over feasible nodes). */
   memo: Map<string, number>;
 }
 
-/** Pods on the node in `namespaces` that `sel` selects: O(1) for one-label selectors, a scan otherwise. */
-export function countMatching(info: NodeInfo, namespaces: readonly string[], sel: LabelSelectorQuery): number {
-  if (sel.nothing) return 0;
-  const only = sel.requirements.length === 1 ? sel.requirements[0]! : undefined;
+/**
+ * A selector over pods of some namespaces, prepared once per decision: a one-label selector (the
+ * usual app=x) becomes the NodeInfo.labelCounts keys to add up, O(1) per node.
+ */
+export interface PodMatcher {
+  namespaces: readonly string[];
+  sel: LabelSelectorQuery;
+  /** Set for one-label selectors. */
+  labelKeys?: string[];
+}
+
+export function podMatcher(namespaces: readonly string[], sel: LabelSelectorQuery): PodMatcher {
+  const only = !sel.nothing && sel.requirements.length === 1 ? sel.requirements[0]! : undefined;
   if (only && (only.operator === '=' || only.operator === '==' || (only.operator === 'in' && only.values.length === 1))) {
-    let n = 0;
-    for (const ns of namespaces) n += info.labelCounts.get(labelKey(ns, only.key, only.values[0] ?? '')) ?? 0;
+    return { namespaces, sel, labelKeys: namespaces.map((ns) => labelKey(ns, only.key, only.values[0] ?? '')) };
+  }
+  return { namespaces, sel };
+}
+
+/** Pods on the node in `namespaces` that `sel` selects: O(1) for one-label selectors, a scan otherwise. */
+export function countMatching(info: NodeInfo, matcher: PodMatcher): number {
+  const { sel, namespaces, labelKeys } = matcher;
+  if (sel.nothing) return 0;
+  let n = 0;
+  if (labelKeys) {
+    for (const key of labelKeys) n += info.labelCounts.get(key) ?? 0;
     return n;
   }
-  let n = 0;
   for (const other of info.pods.values()) if (namespaces.includes(other.metadata.namespace ?? 'default') && selects(sel, other.metadata.labels)) n++;
   return n;
 }
@@ -51,13 +69,13 @@ export type Filter = (ctx: PodContext, node: NodeInfo, state: ClusterState) => s
 export const IMAGE_PLATFORMS_ANNOTATION = 'bramble.io/image-platforms';
 
 function domainsFor(term: PodAffinityTerm, pod: SchedPod, state: ClusterState): Set<string> {
-  const sel: LabelSelectorQuery = compileSelector(term.labelSelector);
   const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
+  const matcher = podMatcher(namespaces, compileSelector(term.labelSelector));
   const domains = new Set<string>();
   for (const info of state.nodes.values()) {
     const value = domainOf(info.node, term.topologyKey);
     if (value === undefined || domains.has(value)) continue;
-    if (countMatching(info, namespaces, sel) > 0) domains.add(value);
+    if (countMatching(info, matcher) > 0) domains.add(value);
   }
   return domains;
 }
@@ -99,24 +117,36 @@ export function prepare(pod: SchedPod, state: ClusterState): PodContext {
     memo: new Map(),
     spread: (pod.spec.topologySpreadConstraints ?? []).map((constraint) => {
       const counts = spreadCounts(pod, constraint.topologyKey, compileSelector(constraint.labelSelector), state);
-      return { constraint, counts, min: counts.size === 0 ? 0 : Math.min(...counts.values()) };
+      let min = Infinity;
+      let max = 0;
+      for (const n of counts.values()) {
+        min = Math.min(min, n);
+        max = Math.max(max, n);
+      }
+      return { constraint, counts, min: counts.size === 0 ? 0 : min, max };
     }),
   };
 }
 
+// Filters run for every node of every decision: plain loops, no closures or iterators in them.
+
 export const nodeReady: Filter = (_ctx, { node }) => {
   if (node.spec?.unschedulable) return 'node(s) were unschedulable';
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  return ready?.status === 'True' ? undefined : 'node(s) were not ready';
+  for (const c of node.status?.conditions ?? []) if (c.type === 'Ready') return c.status === 'True' ? undefined : 'node(s) were not ready';
+  return 'node(s) were not ready';
 };
 
 export function nodeMatchesSelectorAndAffinity(pod: SchedPod, node: SchedNode): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const selector = pod.spec.nodeSelector;
+  if (selector) {
+    const labels = node.metadata.labels ?? {};
+    for (const k in selector) if (labels[k] !== selector[k]) return false;
+  }
   const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required) return true;
   // Terms are ORed; a required affinity without terms matches no node, as in Kubernetes.
-  if (required) return (required.nodeSelectorTerms ?? []).some((t) => termMatches(t, node));
-  return true;
+  for (const t of required.nodeSelectorTerms ?? []) if (termMatches(t, node)) return true;
+  return false;
 }
 
 /** nodeSelector and required node affinity (kubernetes.io/arch, hostname, any label): one reason, as Kubernetes words it. */
@@ -157,7 +187,10 @@ export const resourcesFit: Filter = ({ requests }, info) => {
   return undefined;
 };
 
-export const hostPortsFree: Filter = ({ ports }, info) => (ports.some((p) => info.ports.has(p)) ? "node(s) didn't have free ports for the requested pod ports" : undefined);
+export const hostPortsFree: Filter = ({ ports }, info) => {
+  for (const p of ports) if (info.ports.has(p)) return "node(s) didn't have free ports for the requested pod ports";
+  return undefined;
+};
 
 export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
@@ -180,11 +213,12 @@ export function domainOf(node: SchedNode, topologyKey: string): string | undefin
 
 /** Required pod anti-affinity (no selected pod in the node's topology domain) and affinity (some selected pod there). */
 export const interPodAffinity: Filter = (ctx, { node }) => {
-  for (const [i, term] of ctx.antiTerms.entries()) {
-    const d = domainOf(node, term.topologyKey);
+  for (let i = 0; i < ctx.antiTerms.length; i++) {
+    const d = domainOf(node, ctx.antiTerms[i]!.topologyKey);
     if (d !== undefined && ctx.antiAffinityDomains[i]!.has(d)) return "node(s) didn't match pod anti-affinity rules";
   }
-  for (const [i, term] of ctx.affinityTerms.entries()) {
+  for (let i = 0; i < ctx.affinityTerms.length; i++) {
+    const term = ctx.affinityTerms[i]!;
     const d = domainOf(node, term.topologyKey);
     if (d === undefined) return "node(s) didn't match pod affinity rules";
     // The first pod of a group that selects itself may go anywhere, as in Kubernetes.
@@ -208,11 +242,11 @@ export const podTopologySpread: Filter = ({ spread }, { node }) => {
 /** Matching pods per topology domain, over the nodes the pod's node selector/affinity allow. */
 export function spreadCounts(pod: SchedPod, topologyKey: string, sel: LabelSelectorQuery, state: ClusterState): Map<string, number> {
   const counts = new Map<string, number>();
-  const namespaces = [pod.metadata.namespace ?? 'default'];
+  const matcher = podMatcher([pod.metadata.namespace ?? 'default'], sel);
   for (const info of state.nodes.values()) {
     const d = domainOf(info.node, topologyKey);
     if (d === undefined || !nodeMatchesSelectorAndAffinity(pod, info.node)) continue;
-    counts.set(d, (counts.get(d) ?? 0) + countMatching(info, namespaces, sel));
+    counts.set(d, (counts.get(d) ?? 0) + countMatching(info, matcher));
   }
   return counts;
 }

@@ -3,7 +3,7 @@
 // decision is "assumed" at once (the next pod sees it) while the binding is written, many in
 // flight, as Kubernetes' binding cycle. A pod nothing fits gets PodScheduled=False with the
 // aggregate message and is tried again when nodes or pods change.
-import { ClientError, Kinds, type KubeObject } from '../../client/index.ts';
+import { ClientError, Kinds, type KubeObject, type PodBinding, type Status } from '../../client/index.ts';
 import { keyOf, splitKey } from '../informer.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { WorkQueue } from '../queue.ts';
@@ -13,8 +13,13 @@ import type { SchedNode, SchedPod } from './types.ts';
 
 export interface SchedulerOptions {
   plugins?: Plugins;
-  /** Bindings written at the same time. */
+  /** Bindings written at the same time (decisions wait beyond this). */
   maxBindsInFlight?: number;
+  /**
+   * Bindings (each with its Event) written as one store transaction: decisions made while the
+   * previous batches are written go out together, so one Raft entry carries many bindings.
+   */
+  maxBindsPerBatch?: number;
   /** An Event per decision (Scheduled / FailedScheduling). */
   events?: boolean;
   /** Unschedulable pods are tried again at least this often. */
@@ -46,36 +51,71 @@ function occupies(pod: KubeObject): string | undefined {
 
 export function createScheduler(ctx: ControlContext, options: SchedulerOptions = {}): Controller {
   const plugins = options.plugins ?? DEFAULT_PLUGINS;
-  const maxInFlight = options.maxBindsInFlight ?? 128;
+  const maxInFlight = options.maxBindsInFlight ?? 512;
+  const maxPerBatch = options.maxBindsPerBatch ?? 63;
   const events = options.events ?? true;
   const pods = ctx.informer(Kinds.pods);
   const nodes = ctx.informer(Kinds.nodes);
   const state = new ClusterState();
   const unschedulable = new Set<string>();
-  const inFlight = new Set<Promise<void>>();
   let retryTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const event = (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void => {
-    if (!events) return;
+  const eventObject = (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): KubeObject => {
     const ns = pod.metadata.namespace ?? 'default';
-    void ctx.client
-      .create(Kinds.events, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${pod.metadata.name ?? 'pod'}.`, namespace: ns },
-        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
-        reason,
-        message,
-        type,
-        source: { component: SCHEDULER_NAME },
-        reportingComponent: SCHEDULER_NAME,
-        reportingInstance: ctx.nodeName,
-        firstTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        lastTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        count: 1,
-      })
-      .catch(() => undefined);
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${pod.metadata.name ?? 'pod'}.`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
+      reason,
+      message,
+      type,
+      source: { component: SCHEDULER_NAME },
+      reportingComponent: SCHEDULER_NAME,
+      reportingInstance: ctx.nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+  };
+
+  const event = (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void => {
+    if (events) void ctx.client.create(Kinds.events, eventObject(pod, type, reason, message)).catch(() => undefined);
+  };
+
+  // Decisions waiting for their binding write: flushed as one bindAll when a batch is full, or
+  // once the decisions queued now are made (setImmediate runs after the queue's microtasks).
+  let pending: { key: string; nodeName: string; binding: PodBinding }[] = [];
+  let flushScheduled = false;
+  let bindsInFlight = 0;
+  const settled = new Set<Promise<void>>();
+
+  const bound = (key: string, nodeName: string, pod: KubeObject, refusal: Status | null | undefined, error?: unknown): void => {
+    if (refusal === null) return;
+    // Not bound after all: forget the assumption; a conflict means someone else decided (or the pod went).
+    if (state.nodeOf(key) === nodeName && !occupies(pods.get(key) ?? pod)) state.unplacePod(key);
+    if (refusal && (refusal.code === 409 || refusal.code === 404)) return;
+    ctx.failed('scheduler', key, error ?? new ClientError(refusal!));
+    if (!stopped) queue.retry(key);
+  };
+
+  const flush = (): void => {
+    flushScheduled = false;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    bindsInFlight += batch.length;
+    const write: Promise<void> = ctx.client.bindAll(batch.map((b) => b.binding)).then(
+      (answers) => answers.forEach((answer, i) => bound(batch[i]!.key, batch[i]!.nodeName, batch[i]!.binding.pod, answer)),
+      (error: unknown) => batch.forEach((b) => bound(b.key, b.nodeName, b.binding.pod, undefined, error)),
+    );
+    const tracked: Promise<void> = write.finally(() => {
+      bindsInFlight -= batch.length;
+      settled.delete(tracked);
+    });
+    settled.add(tracked);
   };
 
   const retryUnschedulable = (): void => {
@@ -106,21 +146,16 @@ export function createScheduler(ctx: ControlContext, options: SchedulerOptions =
     }
     unschedulable.delete(key);
     const { namespace, name } = splitKey(key);
-    const bound = { ...pod, spec: { ...(pod['spec'] as object), nodeName: result.nodeName } } as unknown as SchedPod;
-    state.placePod(key, result.nodeName, bound);
-    const binding = ctx.client.bind(namespace ?? 'default', name, result.nodeName).then(
-      () => event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace ?? 'default'}/${name} to ${result.nodeName}`),
-      (error: unknown) => {
-        // Not bound after all: forget the assumption; a conflict means someone else decided (or the pod went).
-        if (state.nodeOf(key) === result.nodeName && !occupies(pods.get(key) ?? pod)) state.unplacePod(key);
-        if (error instanceof ClientError && (error.code === 409 || error.code === 404)) return;
-        ctx.failed('scheduler', key, error);
-        if (!stopped) queue.retry(key);
-      },
-    );
-    const tracked: Promise<void> = binding.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    const assumed = { ...pod, spec: { ...(pod['spec'] as object), nodeName: result.nodeName } } as unknown as SchedPod;
+    state.placePod(key, result.nodeName, assumed);
+    const message = `Successfully assigned ${namespace ?? 'default'}/${name} to ${result.nodeName}`;
+    pending.push({ key, nodeName: result.nodeName, binding: { pod, nodeName: result.nodeName, ...(events ? { event: eventObject(pod, 'Normal', 'Scheduled', message) } : {}) } });
+    if (pending.length >= maxPerBatch) flush();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+    while (bindsInFlight + pending.length >= maxInFlight && settled.size > 0) await Promise.race(settled);
   };
 
   const queue = new WorkQueue(scheduleOne, { paused: true, onError: (key, error) => ctx.failed('scheduler', key, error) });

@@ -7,11 +7,15 @@ import type { SchedNode } from './types.ts';
 
 export type Score = (ctx: PodContext, node: NodeInfo, feasible: readonly NodeInfo[], state: ClusterState) => number;
 
+// Scores run for every feasible node of every decision: no closures or array callbacks in them.
+
+function freeShare(used: number, cap: number): number {
+  return cap > 0 ? Math.max(0, 1 - used / cap) : 0;
+}
+
 /** Least allocated: the free share of cpu and memory after placing the pod, averaged. */
-export const leastAllocated: Score = ({ requests }, info) => {
-  const frac = (used: number, cap: number): number => (cap > 0 ? Math.max(0, 1 - used / cap) : 0);
-  return ((frac(info.requested.cpu + requests.cpu, info.allocatable.cpu) + frac(info.requested.memory + requests.memory, info.allocatable.memory)) / 2) * 100;
-};
+export const leastAllocated: Score = ({ requests }, info) =>
+  ((freeShare(info.requested.cpu + requests.cpu, info.allocatable.cpu) + freeShare(info.requested.memory + requests.memory, info.allocatable.memory)) / 2) * 100;
 
 /**
  * Spread the pods of one controller (ReplicaSet, Job, DaemonSet...) across nodes: fewer of its pods
@@ -29,10 +33,9 @@ export const ownerSpread: Score = (ctx, info, feasible) => {
     }
     if (max > 0) score = 100 * (1 - (info.byOwner.get(owner) ?? 0) / (max + 1));
   }
-  for (const { constraint, counts } of ctx.spread) {
+  for (const { constraint, counts, max } of ctx.spread) {
     if (constraint.whenUnsatisfiable !== 'ScheduleAnyway') continue;
     const d = domainOf(info.node, constraint.topologyKey);
-    const max = Math.max(0, ...counts.values());
     if (d !== undefined && max > 0) score = Math.min(score, 100 * (1 - (counts.get(d) ?? 0) / (max + 1)));
   }
   return score;
@@ -40,23 +43,30 @@ export const ownerSpread: Score = (ctx, info, feasible) => {
 
 /** Preferred node affinity: the weights of the preferences the node matches, out of all of them. */
 export const preferredNodeAffinity: Score = ({ pod }, info) => {
-  const prefs = pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
-  const total = prefs.reduce((s, p) => s + p.weight, 0);
-  if (total === 0) return 0;
-  return (100 * prefs.filter((p) => termMatches(p.preference, info.node)).reduce((s, p) => s + p.weight, 0)) / total;
+  const prefs = pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+  if (!prefs) return 0;
+  let total = 0;
+  let matched = 0;
+  for (const p of prefs) {
+    total += p.weight;
+    if (termMatches(p.preference, info.node)) matched += p.weight;
+  }
+  return total === 0 ? 0 : (100 * matched) / total;
 };
 
 /** Preferred pod anti-affinity: a node whose domain already holds selected pods loses the term's weight. */
 export const preferredPodAntiAffinity: Score = ({ pod, preferredAntiDomains }, info) => {
-  const prefs = pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
-  const total = prefs.reduce((s, p) => s + p.weight, 0);
-  if (total === 0) return 0;
+  const prefs = pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+  if (!prefs) return 0;
+  let total = 0;
   let lost = 0;
-  for (const [i, p] of prefs.entries()) {
+  for (let i = 0; i < prefs.length; i++) {
+    const p = prefs[i]!;
+    total += p.weight;
     const d = domainOf(info.node, p.podAffinityTerm.topologyKey);
     if (d !== undefined && preferredAntiDomains[i]!.has(d)) lost += p.weight;
   }
-  return (100 * (total - lost)) / total;
+  return total === 0 ? 0 : (100 * (total - lost)) / total;
 };
 
 /** At or below this the temperature part of the health score is full. */
@@ -65,6 +75,10 @@ export const HEALTH_COOL_CELSIUS = 40;
 export const HEALTH_HOT_CELSIUS = 80;
 
 const healthCache = new WeakMap<SchedNode, number>();
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
 
 function annotationNumber(node: SchedNode, key: string): number | undefined {
   const raw = node.metadata.annotations?.[key];
@@ -88,12 +102,11 @@ export function nodeHealthOf(node: SchedNode): number {
   if (node.status?.conditions?.some((c) => (c.type === 'ThermalThrottling' || c.type === 'UnderVoltage') && c.status === 'True')) {
     value = 0;
   } else {
-    const clamp = (x: number): number => Math.min(1, Math.max(0, x));
     const parts: number[] = [];
     const celsius = annotationNumber(node, NodeHealthAnnotations.temperatureCelsius);
-    if (celsius !== undefined) parts.push(clamp((HEALTH_HOT_CELSIUS - celsius) / (HEALTH_HOT_CELSIUS - HEALTH_COOL_CELSIUS)));
+    if (celsius !== undefined) parts.push(clamp01((HEALTH_HOT_CELSIUS - celsius) / (HEALTH_HOT_CELSIUS - HEALTH_COOL_CELSIUS)));
     const load = annotationNumber(node, NodeHealthAnnotations.loadPerCpu);
-    if (load !== undefined && load >= 0) parts.push(clamp(1 - load));
+    if (load !== undefined && load >= 0) parts.push(clamp01(1 - load));
     const mean = parts.length > 0 ? parts.reduce((a, b) => a + b, 0) / parts.length : 0.5;
     value = 10 + 90 * mean;
   }

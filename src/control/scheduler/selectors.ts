@@ -43,5 +43,7 @@ export function termMatches(term: NodeSelectorTerm, node: SchedNode): boolean {
   const fields = term.matchFields ?? [];
   if (exprs.length === 0 && fields.length === 0) return false;
   const labels = node.metadata.labels ?? {};
-  return exprs.every((r) => requirementHolds(r, labels[r.key])) && fields.every((r) => r.key === 'metadata.name' && requirementHolds(r, node.metadata.name));
+  for (const r of exprs) if (!requirementHolds(r, labels[r.key])) return false;
+  for (const r of fields) if (r.key !== 'metadata.name' || !requirementHolds(r, node.metadata.name)) return false;
+  return true;
 }

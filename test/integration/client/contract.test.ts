@@ -163,6 +163,31 @@ function contract(name: string, setup: () => Promise<Setup>): void {
       assert.equal((await rejected(client.bind('contract', 'nosuchpod', 'pi8'))).code, 404);
     });
 
+    test('bindAll binds each pod with its Event; a stale copy is bound all the same, a bound pod answers 409 in its place', async () => {
+      const EVENTS = resource('', 'v1', 'events');
+      const make = (name: string) => client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'contract' }, spec: { schedulerName: 'nobody', containers: [{ name: 'c', image: 'busybox' }] } });
+      const fresh = await make('many-1');
+      const stale = await make('many-2');
+      await client.patch(PODS, 'contract', 'many-2', 'merge', { metadata: { labels: { moved: 'yes' } } });
+      const taken = await make('many-3');
+      await client.bind('contract', 'many-3', 'pi7');
+      const scheduled = (pod: string, node: string): KubeObject => ({ apiVersion: 'v1', kind: 'Event', metadata: { generateName: `${pod}.`, namespace: 'contract' }, involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: 'contract' }, reason: 'Scheduled', message: `Successfully assigned contract/${pod} to ${node}`, type: 'Normal' });
+      const answers = await client.bindAll([
+        { pod: fresh, nodeName: 'pi1', event: scheduled('many-1', 'pi1') },
+        { pod: stale, nodeName: 'pi2', event: scheduled('many-2', 'pi2') },
+        { pod: taken, nodeName: 'pi3', event: scheduled('many-3', 'pi3') },
+      ]);
+      assert.equal(answers[0], null);
+      assert.equal(answers[1], null);
+      assert.equal(answers[2]?.code, 409);
+      const nodeOf = async (name: string) => ((await client.get(PODS, 'contract', name))['spec'] as { nodeName?: string }).nodeName;
+      assert.deepEqual([await nodeOf('many-1'), await nodeOf('many-2'), await nodeOf('many-3')], ['pi1', 'pi2', 'pi7']);
+      assert.equal((await client.get(PODS, 'contract', 'many-2')).metadata.labels?.['moved'], 'yes', 'the newer copy was bound, not the stale one');
+      const messages = (await client.list(EVENTS, { namespace: 'contract' })).items.filter((e) => e['reason'] === 'Scheduled' && String((e['involvedObject'] as { name: string }).name).startsWith('many-')).map((e) => e['message']).sort();
+      assert.deepEqual(messages, ['Successfully assigned contract/many-1 to pi1', 'Successfully assigned contract/many-2 to pi2']);
+      assert.deepEqual(await client.bindAll([]), []);
+    });
+
     test('delete with finalizers marks; clearing them removes; Orphan adds the orphan finalizer', async () => {
       await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', namespace: 'contract', finalizers: ['example.com/hold'] } });
       const marked = await client.delete(CONFIGMAPS, 'contract', 'held', { propagationPolicy: 'Orphan' });

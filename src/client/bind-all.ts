@@ -1,0 +1,27 @@
+// bindAll one binding at a time: what HttpClient does (the API has no batch binding) and what the
+// in-process client falls back to when a batched transaction was refused (some pod had moved).
+import { findResource, type Status } from '../api/resources/index.ts';
+import { ClientError, type Client, type PodBinding } from './client.ts';
+
+const events = (() => {
+  const info = findResource('', 'v1', 'events');
+  if (!info) throw new Error('events missing from the resource catalog');
+  return info;
+})();
+
+export async function bindOneByOne(client: Pick<Client, 'bind' | 'create'>, bindings: readonly PodBinding[]): Promise<(Status | null)[]> {
+  return Promise.all(
+    bindings.map(async ({ pod, nodeName, event }): Promise<Status | null> => {
+      try {
+        await client.bind(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', nodeName);
+      } catch (error) {
+        const status = error instanceof ClientError ? error.status : undefined;
+        // A refusal of this binding is its answer; anything else (fenced, transport) fails the call.
+        if (status && (status.code === 404 || status.code === 409) && !(status.message ?? '').startsWith('fenced')) return status;
+        throw error;
+      }
+      if (event) await client.create(events, event).catch(() => undefined);
+      return null;
+    }),
+  );
+}
