@@ -5,6 +5,7 @@ import { findClusterCredentials, storeClientTls } from '../identity/tls.ts';
 import type { StoreClientTls } from '../store/wire.ts';
 import { buildInfo } from './build-info.ts';
 import { writeClusterBundle } from './cluster-init.ts';
+import { clusterRemove } from './cluster-remove.ts';
 import { clusterStatus } from './cluster-status.ts';
 import { registerKubeCommands } from './kube/verbs.ts';
 import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
@@ -165,6 +166,18 @@ The bundle holds the CA key and the token: keep it like a password.`,
     .action(async (flags: { endpoints?: string; dataDir?: string; bundle?: string; output?: ReturnType<typeof parseOutputFormat> }) => {
       const endpoints = (flags.endpoints ?? `127.0.0.1:${defaultClientPort}`).split(',').map((item) => item.trim()).filter(Boolean);
       io.out(await clusterStatus(endpoints, flags.output, clientCredentials(flags)));
+    });
+
+  cluster
+    .command('remove')
+    .description('take a member out of the Raft group for good (a board that is gone); a running board that is removed must rejoin with an empty data dir')
+    .argument('<name>', 'the member\'s node name (as `bramble cluster status` lists it)')
+    .option('--endpoints <list>', `client addresses of members, comma-separated (default: 127.0.0.1:${defaultClientPort})`)
+    .option('--data-dir <dir>', 'a member\'s data dir, for its credentials (default: $BRAMBLE_DATA_DIR, else .bramble/<hostname>)')
+    .option('--bundle <dir>', 'use the admin credentials of this cluster bundle instead')
+    .action(async (name: string, flags: { endpoints?: string; dataDir?: string; bundle?: string }) => {
+      const endpoints = (flags.endpoints ?? `127.0.0.1:${defaultClientPort}`).split(',').map((item) => item.trim()).filter(Boolean);
+      io.out(await clusterRemove(name, endpoints, clientCredentials(flags)));
     });
 
   registerTokenCommand(program, io);

@@ -100,6 +100,11 @@ export class StoreClient {
     return this.call(storePaths.members, { name, peerAddress });
   }
 
+  /** Removes a member (voter or learner) from the Raft configuration, through any member. */
+  removeMember<T = Record<string, unknown>>(name: string): Promise<T> {
+    return this.call(storePaths.removeMember, { name });
+  }
+
   private async call<T>(path: string, body: unknown, onlyEndpoint?: string): Promise<T> {
     const endpoints = onlyEndpoint ? [onlyEndpoint] : this.options.endpoints;
     let lastCause = 'no attempt';

@@ -214,6 +214,20 @@ export class StoreServer {
         const confState = await store.node.addLearner(name, peerAddress);
         return { confState, members: store.node.status().members };
       }
+      case storePaths.removeMember: {
+        const { name } = body;
+        if (typeof name !== 'string' || name === '') throw new HttpError(400, 'invalid-request', 'removing a member needs { name } as a string');
+        const { voters, learners } = store.node.status().confState;
+        const list = (ids: string[]) => (ids.length > 0 ? ids.join(', ') : 'none');
+        if (!voters.includes(name) && !learners.includes(name)) {
+          throw new HttpError(404, 'not-found', `${name} is not a member of this cluster (voters: ${list(voters)}; learners: ${list(learners)})`);
+        }
+        if (voters.length === 1 && voters[0] === name) {
+          throw new HttpError(409, 'last-voter', `${name} is the only voter: removing it would leave the cluster without anyone to agree on anything; promote a learner first (autopilot does it) or stop the cluster instead`);
+        }
+        const confState = await store.node.removeMember(name);
+        return { confState, members: store.node.status().members };
+      }
       default:
         throw new HttpError(404, 'not-found', `no store API at ${path}`);
     }

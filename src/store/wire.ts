@@ -34,6 +34,8 @@ export const storePaths = {
   compact: '/v1/kv/compact',
   status: '/v1/cluster/status',
   members: '/v1/cluster/members',
+  /** POST { name }: removes a member (voter or learner) from the configuration. */
+  removeMember: '/v1/cluster/members/remove',
   /** GET ?index=&term= with an optional Range header: the current Raft snapshot's bytes. */
   snapshot: '/v1/raft/snapshot',
 } as const;
