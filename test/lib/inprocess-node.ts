@@ -16,6 +16,8 @@ import { freePort } from './ports.ts';
 
 export interface InProcessNode {
   node: RaftNode<ApplyResult>;
+  /** The replicated store under the registry (compaction, raw reads). */
+  store: ReplicatedStore;
   registry: Registry;
   stop(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function startInProcessNode(id = 'solo'): Promise<InProcessNode> {
   const registry = new Registry(store, loadSecretCipher(dir).cipher);
   return {
     node,
+    store,
     registry,
     stop: async () => {
       await node.stop();

@@ -2,25 +2,16 @@
 // node (LevelDB log and store, TCP transport) in this process, and the HTTPS one against a real
 // `bramble up` process. Same calls, same answers, same Status errors.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { Registry } from '../../../src/api/registry.ts';
 import { findResource, type KubeObject, type ResourceInfo, type Status } from '../../../src/api/resources/index.ts';
-import { loadSecretCipher } from '../../../src/api/encryption/index.ts';
 import { ClientError, HttpClient, InProcessClient, type Client, type WatchEvent } from '../../../src/client/index.ts';
-import { LevelStorage } from '../../../src/raftnode/level-storage.ts';
-import { bootstrapSnapshotData, RaftNode } from '../../../src/raftnode/node.ts';
-import { TcpTransport } from '../../../src/raftnode/transport/index.ts';
-import { MvccStore, type ApplyResult } from '../../../src/store/index.ts';
-import { ReplicatedStore } from '../../../src/store/replicated-store.ts';
 import { clientTls } from '../../lib/bramble-cluster.ts';
 import { StoreClient } from '../../../src/store/client.ts';
+import { startInProcessNode } from '../../lib/inprocess-node.ts';
 import { ProcessGroup } from '../../lib/processes.ts';
-import { freePort } from '../../lib/ports.ts';
 
 function resource(group: string, version: string, plural: string): ResourceInfo {
   const info = findResource(group, version, plural);
@@ -207,32 +198,13 @@ function contract(name: string, setup: () => Promise<Setup>): void {
 }
 
 contract('in-process (Registry over a real single-member Raft node)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bramble-client-contract-'));
-  const logger = pino({ level: 'silent' });
-  const peer = `127.0.0.1:${await freePort()}`;
-  const members = { solo: peer };
-  const storage = await LevelStorage.open(join(dir, 'raft'), { voters: ['solo'], learners: [] }, bootstrapSnapshotData(members));
-  const mvcc = await MvccStore.open(join(dir, 'store'));
-  const transport = new TcpTransport({ id: 'solo', listenAddress: peer, logger });
-  const node = new RaftNode<ApplyResult>({ id: 'solo', storage, stateMachine: mvcc.stateMachine(), transport, logger, tickIntervalMs: 20, electionTimeoutTicks: 10, initialMembers: members });
-  transport.setHandlers({ onMessages: (m) => node.receive(m), reportUnreachable: (p) => node.reportUnreachable(p), reportSnapshot: (p, ok) => node.reportSnapshot(p, ok) });
-  await transport.start();
-  await node.start();
-  node.campaign();
-  const store = new ReplicatedStore(node, mvcc);
-  const registry = new Registry(store, loadSecretCipher(dir).cipher);
+  const solo = await startInProcessNode();
   return {
-    client: new InProcessClient(registry),
+    client: new InProcessClient(solo.registry),
     compact: async (revision) => {
-      await store.compact(revision);
+      await solo.store.compact(revision);
     },
-    teardown: async () => {
-      await node.stop();
-      await transport.stop();
-      await mvcc.close();
-      await storage.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    teardown: () => solo.stop(),
   };
 });
 
