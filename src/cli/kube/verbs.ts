@@ -414,9 +414,10 @@ Examples:
           let last = '';
           for (;;) {
             const state = view(await api.request<KubeObject>('GET', KubeApi.path(info, namespace, name)));
+            // A failed rollout is only the error line (exit 1), as kubectl prints it.
+            if (state.failed === true) throw new Error(state.message);
             if (state.message !== last) io.out(`${state.message}\n`);
             last = state.message;
-            if (state.failed === true) throw new Error(state.message);
             if (state.done) break;
             if (Date.now() >= deadline) throw new Error('timed out waiting for the condition');
             await new Promise((r) => setTimeout(r, flags.pollMs ?? 1000));

@@ -8,7 +8,7 @@ import { keyOf } from '../informer.ts';
 import { WorkQueue } from '../queue.ts';
 import { POD_TEMPLATE_HASH, templateHash } from './hash.ts';
 import { podsByOwner, OWNER_INDEX } from './owned.ts';
-import { controllerRef, isActive, isAvailable, isReady, ownerRefTo, setCondition, type Condition, type PodTemplate } from './pods.ts';
+import { controllerRef, isActive, isAvailable, isReady, nowString, ownerRefTo, setCondition, type Condition, type PodTemplate } from './pods.ts';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 const CHANGE_CAUSE = 'kubernetes.io/change-cause';
@@ -21,7 +21,14 @@ interface DeploymentSpec {
   minReadySeconds?: number;
   revisionHistoryLimit?: number;
   paused?: boolean;
+  progressDeadlineSeconds?: number;
 }
+
+/** The API's default (src/api defaults it too). */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+/** Kubernetes' "no deadline": math.MaxInt32. */
+const NO_PROGRESS_DEADLINE = 2_147_483_647;
+export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
 
 /** Pods of one ReplicaSet as the planner needs them. */
 export interface RsPods {
@@ -38,6 +45,8 @@ export interface DeploymentPlan {
   status: Record<string, unknown>;
   /** The Deployment's revision annotation, when it must change. */
   revision?: string;
+  /** Reconcile again after this long: when the rollout's progress deadline passes if nothing happens meanwhile. */
+  recheckMs?: number;
 }
 
 /** An int-or-percent of `total`, rounded up (surge) or down (unavailable), as Kubernetes. */
@@ -156,7 +165,8 @@ export function planDeployment(d: KubeObject, owned: readonly KubeObject[], pods
   const totalActive = sum((p) => p.active);
   const newName = newRs?.metadata.name ?? `${name}-${hash}`;
   const complete = updated === replicas && totalActive === replicas && available === replicas;
-  const status = (d['status'] as { conditions?: Condition[] } | undefined) ?? {};
+  const ready = sum((p) => p.ready);
+  const status = (d['status'] as DeploymentStatusView | undefined) ?? {};
   let conditions = setCondition(
     status.conditions,
     available >= replicas - maxUnavailable
@@ -164,22 +174,16 @@ export function planDeployment(d: KubeObject, owned: readonly KubeObject[], pods
       : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
     now,
   );
-  conditions = setCondition(
-    conditions,
-    spec.paused
-      ? { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }
-      : complete
-        ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newName}" has successfully progressed.` }
-        : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newName}" is progressing.` },
-    now,
-  );
+  const progress = progressingCondition(spec, status, { newName, complete, updated, totalActive, ready, available }, now);
+  conditions = conditions.filter((c) => c.type !== 'Progressing').concat([progress.condition]);
+  if (progress.recheckMs !== undefined) plan.recheckMs = progress.recheckMs;
   // Keep the order Kubernetes shows (Available, then Progressing) and drop churn in lastUpdateTime for unchanged ones.
   conditions.sort((a, b) => (a.type === 'Available' ? -1 : b.type === 'Available' ? 1 : 0));
   plan.status = {
     observedGeneration: d.metadata.generation ?? 1,
     replicas: totalActive,
     updatedReplicas: updated,
-    readyReplicas: sum((p) => p.ready),
+    readyReplicas: ready,
     availableReplicas: available,
     ...(Math.max(0, total() - available) > 0 ? { unavailableReplicas: Math.max(0, total() - available) } : {}),
     conditions,
@@ -187,6 +191,75 @@ export function planDeployment(d: KubeObject, owned: readonly KubeObject[], pods
   const revision = newRs ? (plan.create ?? plan.update.find((u) => u === newRs || u.metadata.uid === newRs!.metadata.uid) ?? newRs).metadata.annotations?.[REVISION] : undefined;
   if (revision && d.metadata.annotations?.[REVISION] !== revision) plan.revision = revision;
   return plan;
+}
+
+interface DeploymentStatusView {
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  conditions?: Condition[];
+}
+
+/**
+ * The Progressing condition, as Kubernetes' deployment controller keeps it (syncRolloutStatus):
+ * its lastUpdateTime is the last time the rollout made progress, so a rollout that makes none for
+ * progressDeadlineSeconds turns False with ProgressDeadlineExceeded (and `rollout status` fails).
+ * Progress, against the stored status: more updated, ready or available pods, fewer old ones, or a
+ * rollout of another ReplicaSet begun (created, undone to, or resumed; Kubernetes' NewReplicaSetCreated,
+ * FoundNewReplicaSet and DeploymentResumed). A finished rollout stays NewReplicaSetAvailable while
+ * every pod is of the new ReplicaSet; a paused one is Unknown and is not timed.
+ */
+export function progressingCondition(
+  spec: DeploymentSpec,
+  stored: DeploymentStatusView,
+  next: { newName: string; complete: boolean; updated: number; totalActive: number; ready: number; available: number },
+  now: Date,
+): { condition: Condition; recheckMs?: number } {
+  const current = stored.conditions?.find((c) => c.type === 'Progressing');
+  const stamp = nowString(now);
+  const make = (status: Condition['status'], reason: string, message: string, keepTransition: boolean): Condition => ({
+    type: 'Progressing',
+    status,
+    reason,
+    message,
+    lastUpdateTime: stamp,
+    lastTransitionTime: keepTransition && current?.status === status && current.lastTransitionTime ? current.lastTransitionTime : stamp,
+  });
+  if (spec.paused) {
+    const paused = make('Unknown', 'DeploymentPaused', 'Deployment is paused', true);
+    return { condition: current?.reason === 'DeploymentPaused' && current.status === 'Unknown' ? current : paused };
+  }
+  const sameRollout = current?.message?.startsWith(`ReplicaSet "${next.newName}" `) === true;
+  if (sameRollout && current?.reason === 'NewReplicaSetAvailable' && next.totalActive === next.updated) return { condition: current };
+  if (next.complete) return { condition: make('True', 'NewReplicaSetAvailable', `ReplicaSet "${next.newName}" has successfully progressed.`, true) };
+  const storedOld = (stored.replicas ?? 0) - (stored.updatedReplicas ?? 0);
+  const progressed =
+    !sameRollout ||
+    next.updated > (stored.updatedReplicas ?? 0) ||
+    next.totalActive - next.updated < storedOld ||
+    next.ready > (stored.readyReplicas ?? 0) ||
+    next.available > (stored.availableReplicas ?? 0);
+  const deadlineSeconds = spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+  const timed = deadlineSeconds !== NO_PROGRESS_DEADLINE;
+  const recheck = (since: string | undefined): number | undefined => {
+    if (!timed) return undefined;
+    const sinceMs = Date.parse(since ?? '');
+    // A second past the deadline: the stored times have whole seconds.
+    return Number.isFinite(sinceMs) ? Math.max(0, sinceMs + deadlineSeconds * 1000 - now.getTime() + 1000) : undefined;
+  };
+  if (progressed || current === undefined) {
+    const condition = make('True', 'ReplicaSetUpdated', `ReplicaSet "${next.newName}" is progressing.`, true);
+    const recheckMs = recheck(condition.lastUpdateTime);
+    return recheckMs === undefined ? { condition } : { condition, recheckMs };
+  }
+  if (current.reason === PROGRESS_DEADLINE_EXCEEDED) return { condition: current };
+  const since = Date.parse(current.lastUpdateTime ?? '');
+  if (timed && Number.isFinite(since) && since + deadlineSeconds * 1000 < now.getTime()) {
+    return { condition: make('False', PROGRESS_DEADLINE_EXCEEDED, `ReplicaSet "${next.newName}" has timed out progressing.`, false) };
+  }
+  const recheckMs = recheck(current.lastUpdateTime);
+  return recheckMs === undefined ? { condition: current } : { condition: current, recheckMs };
 }
 
 export function createDeploymentController(ctx: ControlContext): Controller {
@@ -232,6 +305,8 @@ export function createDeploymentController(ctx: ControlContext): Controller {
     const prev = (current['status'] as Record<string, unknown> | undefined) ?? {};
     const stripTimes = (s: Record<string, unknown>) => JSON.stringify({ ...s, conditions: ((s['conditions'] as Condition[] | undefined) ?? []).map((c) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })) });
     if (stripTimes(prev) !== stripTimes(after.status)) deployments.observe(await ctx.client.update(Kinds.deployments, { ...current, status: after.status }, { subresource: 'status' }));
+    // Nothing may happen before the progress deadline passes (a stuck rollout): look again then.
+    if (after.recheckMs !== undefined) queue.addAfter(key, after.recheckMs);
   };
   const queue = new WorkQueue(reconcile, { paused: true, workers: 4, onError: (key, error) => ctx.failed('deployment', key, error) });
   const enqueueOwner = (obj: KubeObject, kind: string): void => {

@@ -3,6 +3,7 @@
 // maxUnavailable, rolls back, and survives kill -9 of a board and of the leader; driven with the
 // real kubectl where the issue asks for it.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, type HttpClient } from '../../../src/client/index.ts';
@@ -11,8 +12,8 @@ import { waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { controlArgs, isReadyPod, leaderOf, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
-import { kubectlOk } from '../../lib/kubectl.ts';
-import { ProcessGroup } from '../../lib/processes.ts';
+import { kubectl, kubectlOk } from '../../lib/kubectl.ts';
+import { brambleBin, ProcessGroup } from '../../lib/processes.ts';
 
 const V2 = 'bramble-test/busybox:control-v2';
 
@@ -142,6 +143,29 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
     await kubectlOk(kubeconfigOf(nodes[0]!), ['wait', '--for=condition=complete', 'job/once', '--timeout=60s'], undefined, 70_000);
     const job = await clientOf(nodes[0]!).get(Kinds.jobs, 'default', 'once');
     assert.equal((job['status'] as { succeeded: number }).succeeded, 2);
+  });
+
+  test('a rollout that cannot progress exceeds progressDeadlineSeconds: kubectl and bramble rollout status exit 1', async () => {
+    const stuck = sleeperDeployment('stuck', 1, 'bramble-test/not-on-this-engine:1');
+    (stuck['spec'] as { progressDeadlineSeconds: number }).progressDeadlineSeconds = 3;
+    await clientOf(anyLive()).create(Kinds.deployments, stuck);
+    const progressing = async () => ((await clientOf(anyLive()).get(Kinds.deployments, 'default', 'stuck'))['status'] as { conditions?: { type: string; status: string; reason?: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === 'Progressing');
+    // Nothing happens in the cluster after the pod's ErrImageNeverPull: the controller's own re-check at the deadline decides.
+    const condition = await waitFor('Progressing=False', async () => ((await progressing())?.status === 'False' ? progressing() : null), 30_000);
+    assert.equal(condition?.reason, 'ProgressDeadlineExceeded');
+    assert.match(condition?.message ?? '', /^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing\.$/);
+    const viaKubectl = await kubectl(kubeconfigOf(anyLive()), ['rollout', 'status', 'deployment/stuck', '--timeout=30s'], undefined, 40_000);
+    assert.equal(viaKubectl.code, 1, viaKubectl.stdout + viaKubectl.stderr);
+    assert.match(viaKubectl.stderr, /error: deployment "stuck" exceeded its progress deadline/);
+    const viaBramble = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [brambleBin, 'rollout', 'status', 'deployment/stuck'], { timeout: 40_000, env: { ...process.env, HOME: '/nonexistent', KUBECONFIG: kubeconfigOf(anyLive()) } }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+      });
+    });
+    assert.equal(viaBramble.code, 1, viaBramble.stdout + viaBramble.stderr);
+    assert.equal(viaBramble.stderr, 'error: deployment "stuck" exceeded its progress deadline\n');
+    assert.equal(viaBramble.stdout, '');
+    await clientOf(anyLive()).delete(Kinds.deployments, 'default', 'stuck');
   });
 
   test('kill -9 of a board holding pods: its pods are replaced on the others', async () => {

@@ -152,3 +152,92 @@ test('Deployment: old drained ReplicaSets beyond revisionHistoryLimit are delete
   const plan = planDeployment(d, owned, pods({ 'rs-v9': full(6) }), now);
   assert.deepEqual(plan.delete.map((r) => r.metadata.uid), ['rs-v1', 'rs-v2']);
 });
+
+// --- progressDeadlineSeconds: the Progressing condition against a given clock -------------------
+
+type Cond = { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string };
+const at = (iso: string) => new Date(iso);
+const progressingOf = (plan: { status: Record<string, unknown> }): Cond | undefined => (plan.status['conditions'] as Cond[]).find((c) => c.type === 'Progressing');
+/** A Deployment rolling from v1 to v2 with the status the controller stored at `since`. */
+function rolling(o: { deadline?: number; paused?: boolean; condition: Cond; status?: Record<string, number> }): KubeObject {
+  const d = deployment('v2', { revision: '2', maxSurge: 1, maxUnavailable: 0, ...(o.paused ? { paused: true } : {}) });
+  if (o.deadline !== undefined) (d['spec'] as { progressDeadlineSeconds: number }).progressDeadlineSeconds = o.deadline;
+  d['status'] = { observedGeneration: 3, replicas: 7, updatedReplicas: 1, readyReplicas: 6, availableReplicas: 6, ...(o.status ?? {}), conditions: [o.condition] };
+  return d;
+}
+const v2name = `web-${templateHash(template('v2'))}`;
+const stuck = [ownedRs('v1', 6, 1), ownedRs('v2', 1, 2)];
+// The new pod never becomes ready (a bad image, say): the same counts as stored, at every check.
+const stuckPods = pods({ 'rs-v1': full(6), 'rs-v2': { active: 1, ready: 0, available: 0 } });
+const updatedAt = (iso: string): Cond => ({ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${v2name}" is progressing.`, lastUpdateTime: iso, lastTransitionTime: '2026-12-01T11:00:00Z' });
+
+test('progress deadline: no progress for progressDeadlineSeconds turns Progressing False (ProgressDeadlineExceeded), as Kubernetes words it', () => {
+  const d = rolling({ deadline: 60, condition: updatedAt('2026-12-01T12:00:00Z') });
+  // 40 s later: unchanged (no write), and a re-check asked for when the deadline passes.
+  let plan = planDeployment(d, stuck, stuckPods, at('2026-12-01T12:00:40Z'));
+  assert.deepEqual(progressingOf(plan), updatedAt('2026-12-01T12:00:00Z'));
+  assert.equal(plan.recheckMs, 21_000, '20 s to the deadline plus a second');
+  // Exactly at the deadline: not yet (Kubernetes: from + deadline before now).
+  plan = planDeployment(d, stuck, stuckPods, at('2026-12-01T12:01:00Z'));
+  assert.equal(progressingOf(plan)?.status, 'True');
+  // Past it.
+  plan = planDeployment(d, stuck, stuckPods, at('2026-12-01T12:01:01Z'));
+  assert.deepEqual(progressingOf(plan), {
+    type: 'Progressing',
+    status: 'False',
+    reason: 'ProgressDeadlineExceeded',
+    message: `ReplicaSet "${v2name}" has timed out progressing.`,
+    lastUpdateTime: '2026-12-01T12:01:01Z',
+    lastTransitionTime: '2026-12-01T12:01:01Z',
+  });
+  assert.equal(plan.recheckMs, undefined, 'nothing more to wait for');
+  assert.equal((plan.status['conditions'] as Cond[])[0]?.type, 'Available', 'Available first, as Kubernetes shows them');
+});
+
+test('progress deadline: each sign of progress restarts the clock; a timed-out rollout stays so until it progresses', () => {
+  const d = rolling({ deadline: 60, condition: updatedAt('2026-12-01T12:00:00Z') });
+  // The new pod became ready and available 50 s in: progress, lastUpdateTime moves, the transition stays.
+  const better = pods({ 'rs-v1': full(6), 'rs-v2': full(1) });
+  let plan = planDeployment(d, stuck, better, at('2026-12-01T12:00:50Z'));
+  assert.equal(progressingOf(plan)?.lastUpdateTime, '2026-12-01T12:00:50Z');
+  assert.equal(progressingOf(plan)?.lastTransitionTime, '2026-12-01T11:00:00Z');
+  assert.equal(progressingOf(plan)?.reason, 'ReplicaSetUpdated');
+  assert.equal(plan.recheckMs, 61_000);
+  // Fewer old pods is progress too.
+  plan = planDeployment(d, [ownedRs('v1', 5, 1), ownedRs('v2', 1, 2)], pods({ 'rs-v1': full(5), 'rs-v2': { active: 1, ready: 0, available: 0 } }), at('2026-12-01T12:05:00Z'));
+  assert.equal(progressingOf(plan)?.status, 'True');
+  assert.equal(progressingOf(plan)?.lastUpdateTime, '2026-12-01T12:05:00Z');
+  // Timed out: stays False without progress, however late; progress makes it True again.
+  const timedOut: Cond = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${v2name}" has timed out progressing.`, lastUpdateTime: '2026-12-01T12:01:01Z', lastTransitionTime: '2026-12-01T12:01:01Z' };
+  const failed = rolling({ deadline: 60, condition: timedOut });
+  assert.deepEqual(progressingOf(planDeployment(failed, stuck, stuckPods, at('2026-12-01T13:00:00Z'))), timedOut);
+  const recovered = progressingOf(planDeployment(failed, stuck, better, at('2026-12-01T13:00:00Z')));
+  assert.deepEqual([recovered?.status, recovered?.reason, recovered?.lastTransitionTime], ['True', 'ReplicaSetUpdated', '2026-12-01T13:00:00Z']);
+});
+
+test('progress deadline: 600 s by default; a new rollout starts its own clock; paused is not timed, resuming restarts the clock', () => {
+  const d = rolling({ condition: updatedAt('2026-12-01T12:00:00Z') });
+  assert.equal(progressingOf(planDeployment(d, stuck, stuckPods, at('2026-12-01T12:09:59Z')))?.status, 'True');
+  assert.equal(progressingOf(planDeployment(d, stuck, stuckPods, at('2026-12-01T12:10:01Z')))?.reason, 'ProgressDeadlineExceeded');
+  // A condition about the previous rollout (complete, hours old): the new ReplicaSet's rollout begins now.
+  const old: Cond = { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "web-old" has successfully progressed.', lastUpdateTime: '2026-12-01T08:00:00Z', lastTransitionTime: '2026-12-01T08:00:00Z' };
+  const begun = progressingOf(planDeployment(rolling({ condition: old, status: { replicas: 7, updatedReplicas: 1 } }), stuck, stuckPods, at('2026-12-01T12:30:00Z')));
+  assert.deepEqual([begun?.reason, begun?.message, begun?.lastUpdateTime], ['ReplicaSetUpdated', `ReplicaSet "${v2name}" is progressing.`, '2026-12-01T12:30:00Z']);
+  // Paused for an hour: Unknown, no deadline; resumed: the clock starts at the resume.
+  const paused = rolling({ deadline: 60, paused: true, condition: updatedAt('2026-12-01T12:00:00Z') });
+  let plan = planDeployment(paused, stuck, stuckPods, at('2026-12-01T13:00:00Z'));
+  assert.deepEqual([progressingOf(plan)?.status, progressingOf(plan)?.reason, plan.recheckMs], ['Unknown', 'DeploymentPaused', undefined]);
+  const resumed = rolling({ deadline: 60, condition: progressingOf(plan)! });
+  plan = planDeployment(resumed, stuck, stuckPods, at('2026-12-01T13:00:05Z'));
+  assert.deepEqual([progressingOf(plan)?.status, progressingOf(plan)?.reason, progressingOf(plan)?.lastUpdateTime], ['True', 'ReplicaSetUpdated', '2026-12-01T13:00:05Z']);
+  // Kubernetes' "no deadline" (MaxInt32).
+  assert.equal(progressingOf(planDeployment(rolling({ deadline: 2_147_483_647, condition: updatedAt('2026-12-01T12:00:00Z') }), stuck, stuckPods, at('2027-12-01T12:00:00Z')))?.status, 'True');
+});
+
+test('progress deadline: a finished rollout stays NewReplicaSetAvailable when one of its pods goes', () => {
+  const done: Cond = { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${v2name}" has successfully progressed.`, lastUpdateTime: '2026-12-01T11:00:00Z', lastTransitionTime: '2026-12-01T10:00:00Z' };
+  const d = rolling({ deadline: 60, condition: done, status: { replicas: 6, updatedReplicas: 6, readyReplicas: 6, availableReplicas: 6 } });
+  const plan = planDeployment(d, [ownedRs('v1', 0, 1), ownedRs('v2', 6, 2)], pods({ 'rs-v2': { active: 5, ready: 5, available: 5 } }), at('2026-12-01T13:00:00Z'));
+  assert.deepEqual(progressingOf(plan), done);
+  assert.equal(plan.recheckMs, undefined);
+});
