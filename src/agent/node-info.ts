@@ -221,8 +221,18 @@ async function hottestZone(hostRoot: string): Promise<{ zone: string; millicelsi
   return hottest;
 }
 
-async function thermalCondition(hostRoot: string, thresholds: ConditionThresholds): Promise<NodeCondition | null> {
+/** get_throttled bits 2 and 3: the firmware is throttling the CPU, or holding it at the soft temperature limit, now. */
+const THROTTLED_NOW = 0x4 | 0x8;
+
+async function thermalCondition(hostRoot: string, thresholds: ConditionThresholds, throttledFlags: number | null): Promise<NodeCondition | null> {
   const hottest = await hottestZone(hostRoot);
+  const hot = hottest !== null && hottest.millicelsius >= thresholds.temperatureMaxMillicelsius;
+  // The firmware's own word wins over our threshold: it throttles below 80 °C on a weak supply.
+  if (!hot && throttledFlags !== null && (throttledFlags & THROTTLED_NOW) !== 0) {
+    const cause = (throttledFlags & 0x1) !== 0 ? 'under-voltage: use the official power supply and a short cable' : 'heat: add a heatsink or fan, or move pods away';
+    const where = hottest ? `, ${hottest.zone} at ${(hottest.millicelsius / 1000).toFixed(1)} °C` : '';
+    return { type: 'ThermalThrottling', status: 'True', reason: 'FirmwareThrottling', message: `the firmware is throttling the CPU now (flags 0x${throttledFlags.toString(16)}${where}); likely cause ${cause}` };
+  }
   if (!hottest) return null; // no sensors (a VM, a container): no condition rather than a guess
   const celsius = (hottest.millicelsius / 1000).toFixed(1);
   return condition(
@@ -238,11 +248,17 @@ async function thermalCondition(hostRoot: string, thresholds: ConditionThreshold
  * kernels at sys/devices/platform/soc/soc:firmware/get_throttled. Bit 0: under-voltage now; bits
  * 1-3: frequency capped, throttled, soft temperature limit now; bits 16-19: the same since boot.
  */
-async function underVoltageConditions(hostRoot: string): Promise<NodeCondition | null> {
+async function readThrottled(hostRoot: string): Promise<{ raw: string; flags: number | null } | null> {
   const raw = await readText(hostRoot, 'sys/devices/platform/soc/soc:firmware/get_throttled');
   if (raw === null) return null;
-  const flags = Number.parseInt(raw.trim(), 16);
-  if (!Number.isFinite(flags)) return unknown('UnderVoltage', 'ThrottledFlagsUnreadable', `unexpected get_throttled value "${raw.trim()}"`);
+  const flags = /^(0x)?[0-9a-f]+$/i.test(raw.trim()) ? Number.parseInt(raw.trim(), 16) : Number.NaN;
+  return { raw, flags: Number.isFinite(flags) ? flags : null };
+}
+
+function underVoltageConditions(throttled: { raw: string; flags: number | null } | null): NodeCondition | null {
+  if (throttled === null) return null;
+  const { raw, flags } = throttled;
+  if (flags === null) return unknown('UnderVoltage', 'ThrottledFlagsUnreadable', `unexpected get_throttled value "${raw.trim()}"`);
   const now = (flags & 0x1) !== 0;
   const sinceBoot = (flags & 0x10000) !== 0;
   return condition(
@@ -268,14 +284,15 @@ export interface ConditionInputs {
 /** All node conditions, read now; the caller writes them only when one changes. */
 export async function readNodeConditions(inputs: ConditionInputs): Promise<NodeCondition[]> {
   const thresholds = inputs.thresholds ?? defaultThresholds;
-  const [memory, disk, pid, cgroup, thermal, power] = await Promise.all([
+  const throttled = await readThrottled(inputs.hostRoot);
+  const [memory, disk, pid, cgroup, thermal] = await Promise.all([
     memoryCondition(inputs.hostRoot, thresholds),
     diskCondition(inputs.dataDir, thresholds),
     pidCondition(inputs.hostRoot, thresholds),
     memoryCgroupCondition(inputs.hostRoot),
-    thermalCondition(inputs.hostRoot, thresholds),
-    underVoltageConditions(inputs.hostRoot),
+    thermalCondition(inputs.hostRoot, thresholds, throttled?.flags ?? null),
   ]);
+  const power = underVoltageConditions(throttled);
   const ready: NodeCondition = inputs.runtimeReachable
     ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'bramble agent is posting ready status' }
     : { type: 'Ready', status: 'False', reason: 'ContainerRuntimeUnreachable', message: 'the Docker engine does not answer: check that dockerd runs (systemctl status docker)' };

@@ -101,6 +101,22 @@ describe('node conditions', () => {
     assert.equal(garbled.MemoryPressure?.status, 'Unknown');
   });
 
+  test('the firmware throttling the CPU (get_throttled bits 2-3) below our threshold is ThermalThrottling too, with its likely cause', async () => {
+    const warm = byType(await readNodeConditions({ hostRoot: await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': '61000\n', 'sys/devices/platform/soc/soc:firmware/get_throttled': '0x8\n' }), dataDir: os.tmpdir(), runtimeReachable: true }));
+    assert.equal(warm.ThermalThrottling?.status, 'True');
+    assert.equal(warm.ThermalThrottling?.reason, 'FirmwareThrottling');
+    assert.match(warm.ThermalThrottling?.message ?? '', /flags 0x8, thermal_zone0 at 61\.0 °C.*heat/);
+    assert.equal(warm.UnderVoltage?.status, 'False');
+    const weakSupply = byType(await readNodeConditions({ hostRoot: await fakePiHostRoot({ 'sys/devices/platform/soc/soc:firmware/get_throttled': '0x50005\n' }), dataDir: os.tmpdir(), runtimeReachable: true }));
+    assert.equal(weakSupply.ThermalThrottling?.reason, 'FirmwareThrottling');
+    assert.match(weakSupply.ThermalThrottling?.message ?? '', /under-voltage/);
+    assert.equal(weakSupply.UnderVoltage?.status, 'True');
+    const noSensor = byType(await readNodeConditions({ hostRoot: await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': null, 'sys/class/thermal/thermal_zone0/type': null, 'sys/devices/platform/soc/soc:firmware/get_throttled': '0x4\n' }), dataDir: os.tmpdir(), runtimeReachable: true }));
+    assert.equal(noSensor.ThermalThrottling?.status, 'True', 'the firmware says so even without a thermal zone');
+    const capped = byType(await readNodeConditions({ hostRoot: await fakePiHostRoot({ 'sys/devices/platform/soc/soc:firmware/get_throttled': '0x40000\n' }), dataDir: os.tmpdir(), runtimeReachable: true }));
+    assert.equal(capped.ThermalThrottling?.status, 'False', 'throttled since boot but not now');
+  });
+
   test('no sensors and no firmware: no thermal or power condition instead of a guess', async () => {
     const hostRoot = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': null, 'sys/class/thermal/thermal_zone0/type': null, 'sys/devices/platform/soc/soc:firmware/get_throttled': null });
     const conditions = byType(await readNodeConditions({ hostRoot, dataDir: hostRoot, runtimeReachable: true }));
