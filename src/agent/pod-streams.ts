@@ -48,7 +48,7 @@ export function agentPodStreams(runtime: () => Runtime | null, nodeName: string)
     exec: async (object: KubeObject, options): Promise<PodExecStreams> => {
       const rt = current();
       const container = await runningContainer(rt, object as unknown as Pod, options.container);
-      return rt.exec(container.id, { command: options.command, stdin: options.stdin, tty: options.tty });
+      return rt.exec(container.id, { command: options.command, stdin: options.stdin, tty: options.tty, ...(options.tty && options.initialSize ? { initialSize: options.initialSize } : {}) });
     },
   };
 }

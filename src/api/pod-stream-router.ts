@@ -79,7 +79,7 @@ export class PodStreamRouter {
       }
       if (!chooseExecProtocol(req)) throw new PodStreamError(badRequest('none of the offered WebSocket subprotocols is supported: use v5.channel.k8s.io or v4.channel.k8s.io'));
       // The process starts once the WebSocket is open; its failures then end on the error channel.
-      serveExec(req, socket, head, () => streams.exec(placement.pod, options));
+      serveExec(req, socket, head, (initialSize) => streams.exec(placement.pod, { ...options, ...(initialSize ? { initialSize } : {}) }), { tty: options.tty });
     } catch (error) {
       const status = statusOf(error);
       rejectUpgrade(socket, status ?? failure(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`));

@@ -18,6 +18,11 @@ export interface PodLogOptions {
   sinceSeconds?: number;
 }
 
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
 export interface PodExecOptions {
   container?: string;
   command: string[];
@@ -25,13 +30,18 @@ export interface PodExecOptions {
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
+  /**
+   * With a TTY: the client's terminal size from its first resize message, which serveExec waits
+   * for (briefly) before starting the process, so the process's terminal has it from the start.
+   */
+  initialSize?: TerminalSize;
 }
 
 export interface PodExecStreams {
   stdin: Writable | null;
   stdout: Readable;
   stderr: Readable | null;
-  resize(size: { columns: number; rows: number }): Promise<void>;
+  resize(size: TerminalSize): Promise<void>;
   /** Resolves once the process exited and its output ended. */
   exitCode(): Promise<number>;
 }
@@ -140,14 +150,39 @@ export function exitStatus(exitCode: number): Record<string, unknown> {
 
 const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => SUPPORTED_PROTOCOLS.find((p) => protocols.has(p)) ?? false });
 
+/** How long a TTY exec waits for the client's first resize before it starts without a size. */
+export const FIRST_RESIZE_WAIT_MS = 1000;
+
+export interface ServeExecOptions {
+  /** A TTY session waits (up to firstResizeWaitMs) for the first resize and starts with that size. */
+  tty: boolean;
+  firstResizeWaitMs?: number;
+}
+
 /**
  * Accepts the WebSocket and runs the exec session on it: output frames as they come, stdin and
- * resize from the client, then the exit Status on the error channel and a normal close.
+ * resize from the client, then the exit Status on the error channel and a normal close. kubectl
+ * sends its terminal's size as the first resize message right after the handshake; a TTY session
+ * waits for it so that `start` gets the size before the process runs (a program that reads its
+ * terminal size at once, like `stty size`, would otherwise see 0x0).
  */
-export function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, start: () => Promise<PodExecStreams>): void {
+export function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, start: (initialSize: TerminalSize | undefined) => Promise<PodExecStreams>, options: ServeExecOptions = { tty: false }): void {
   wss.handleUpgrade(req, socket, head, (ws) => {
-    void runExec(ws, start);
+    void runExec(ws, start, options);
   });
+}
+
+function parseResize(payload: Buffer): TerminalSize | null {
+  try {
+    const size = JSON.parse(payload.toString('utf8')) as { Width?: unknown; Height?: unknown };
+    const { Width: columns, Height: rows } = size;
+    if (typeof columns === 'number' && typeof rows === 'number' && Number.isInteger(columns) && Number.isInteger(rows) && columns > 0 && rows > 0 && columns <= 65535 && rows <= 65535) {
+      return { columns, rows };
+    }
+  } catch {
+    // a malformed resize is ignored, as the kubelet does
+  }
+  return null;
 }
 
 function frame(channel: number, data: Buffer | string): Buffer {
@@ -155,7 +190,7 @@ function frame(channel: number, data: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from([channel]), payload]);
 }
 
-async function runExec(ws: WebSocket, start: () => Promise<PodExecStreams>): Promise<void> {
+async function runExec(ws: WebSocket, start: (initialSize: TerminalSize | undefined) => Promise<PodExecStreams>, options: ServeExecOptions): Promise<void> {
   const finish = (status: Status | Record<string, unknown>) => {
     if (ws.readyState !== ws.OPEN) return;
     ws.send(frame(CHANNEL.error, JSON.stringify(status)), () => ws.close(1000));
@@ -163,14 +198,33 @@ async function runExec(ws: WebSocket, start: () => Promise<PodExecStreams>): Pro
   // kubectl may send stdin (and its close) right after the handshake, before the process runs.
   const early: Buffer[] = [];
   let onMessage: ((data: Buffer) => void) | null = null;
+  let firstResize: ((size: TerminalSize | undefined) => void) | null = null;
+  let initialSize: TerminalSize | undefined;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary || data.length === 0) return;
-    if (onMessage) onMessage(data);
-    else early.push(data);
+    if (onMessage) return onMessage(data);
+    if (firstResize && data[0] === CHANNEL.resize) {
+      const size = parseResize(data.subarray(1));
+      if (size) return firstResize(size); // used as the start size, not applied again
+    }
+    early.push(data);
   });
+  if (options.tty) {
+    initialSize = await new Promise<TerminalSize | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), options.firstResizeWaitMs ?? FIRST_RESIZE_WAIT_MS);
+      const done = (size: TerminalSize | undefined) => {
+        clearTimeout(timer);
+        firstResize = null;
+        resolve(size);
+      };
+      firstResize = done;
+      ws.once('close', () => done(undefined));
+    });
+    if (ws.readyState !== ws.OPEN) return; // the client left before anything started
+  }
   let session: PodExecStreams;
   try {
-    session = await start();
+    session = await start(initialSize);
   } catch (error) {
     finish(error instanceof PodStreamError ? error.status : failure(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`));
     return;
@@ -181,12 +235,8 @@ async function runExec(ws: WebSocket, start: () => Promise<PodExecStreams>): Pro
     if (channel === CHANNEL.stdin && payload.length > 0) session.stdin?.write(payload);
     else if (channel === CHANNEL.close && payload[0] === CHANNEL.stdin) session.stdin?.end();
     else if (channel === CHANNEL.resize) {
-      try {
-        const size = JSON.parse(payload.toString('utf8')) as { Width?: number; Height?: number };
-        if (size.Width && size.Height) void session.resize({ columns: size.Width, rows: size.Height }).catch(() => undefined);
-      } catch {
-        // a malformed resize is ignored, as the kubelet does
-      }
+      const size = parseResize(payload);
+      if (size) void session.resize(size).catch(() => undefined);
     }
   };
   for (const data of early.splice(0)) onMessage(data);

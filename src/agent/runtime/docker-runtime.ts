@@ -82,6 +82,11 @@ function platformOfEngine(goArch: string, unameMachine: string): ImagePlatform {
   }
 }
 
+function apiAtLeast(version: string | undefined, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = (version ?? '').split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
 /** Kubernetes' termination reasons from Docker's state. */
 function terminationReason(state: Dockerode.ContainerInspectInfo['State']): string {
   if (state.OOMKilled) return 'OOMKilled';
@@ -143,6 +148,8 @@ export class DockerRuntime implements Runtime {
     private readonly pauseBusyboxPath: string,
     private readonly pauseImageLabels: Record<string, string>,
     private readonly scope: string | undefined,
+    /** Whether the engine takes an exec's initial console size (API 1.42, Docker 23+). */
+    private readonly consoleSizeAtStart: boolean,
   ) {}
 
   static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
@@ -160,6 +167,7 @@ export class DockerRuntime implements Runtime {
       options.pauseBusyboxPath ?? '/bin/busybox',
       options.pauseImageLabels ?? {},
       options.scope,
+      apiAtLeast(version.ApiVersion, 1, 42),
     );
   }
 
@@ -530,14 +538,22 @@ export class DockerRuntime implements Runtime {
   async exec(containerId: ContainerId, options: ExecOptions): Promise<ExecSession> {
     const info = await this.inspectOwn(containerId);
     if (!info.State.Running) throw new Error(`container ${containerId} is not running (${info.State.Status}): exec needs a running container`);
+    const size = options.tty ? options.initialSize : undefined;
+    // Docker's ConsoleSize is [height, width]; older engines would ignore it, so it is not sent.
+    const consoleSize: { ConsoleSize?: [number, number] } = size && this.consoleSizeAtStart ? { ConsoleSize: [size.rows, size.columns] } : {};
     const exec = await this.docker.getContainer(containerId).exec({
       Cmd: options.command,
       AttachStdin: options.stdin,
       AttachStdout: true,
       AttachStderr: true,
       Tty: options.tty,
+      ...consoleSize,
     });
-    const stream = await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty });
+    // An engine without ConsoleSize gets the size the moment the process exists: the resize
+    // waits in the engine for the start (Docker 20.10 waits up to 10 s), so it is sent with it.
+    const early = size && !this.consoleSizeAtStart ? exec.resize({ w: size.columns, h: size.rows }).catch(() => undefined) : null;
+    // dockerode sends these options as the start body; its types lack ConsoleSize (API 1.42).
+    const stream = await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty, ...consoleSize });
     const stdout = new PassThrough();
     const stderr = options.tty ? null : new PassThrough();
     if (options.tty) {
@@ -554,6 +570,7 @@ export class DockerRuntime implements Runtime {
       stdout,
       stderr,
       resize: async ({ columns, rows }) => {
+        await early; // a later size must not be overtaken by the initial one
         await exec.resize({ w: columns, h: rows });
       },
       exitCode: async () => {

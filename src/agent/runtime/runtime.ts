@@ -188,6 +188,12 @@ export interface ExecOptions {
   command: string[];
   stdin: boolean;
   tty: boolean;
+  /**
+   * With a TTY, the terminal's size for the process from its start, where the engine can
+   * (Docker API 1.42+: ConsoleSize), else applied the moment the process runs (Docker 20.10, the
+   * Debian 12 / Raspberry Pi OS package: a program reading its size in its first ~50 ms sees 0x0).
+   */
+  initialSize?: { columns: number; rows: number };
 }
 
 export interface ExecSession {

@@ -33,7 +33,8 @@ import {
  *   sleep SECONDS           runs that long; as PID 1 it has no SIGTERM handler, so a stop waits
  *                           out the grace period and SIGKILLs it (137), as on a real engine
  *   anything else           a long-running server that exits 143 on SIGTERM
- * exec runs echo, cat (stdin to stdout), ls of a path (missing: stderr and exit 1); other
+ * exec runs echo, cat (stdin to stdout), ls of a path (missing: stderr and exit 1), `stty size`
+ * (a TTY session's size: the initial one or the last resize; none: exit 1, as busybox); other
  * commands exit 127. No network exists: a sandbox has an address, nothing listens on it.
  */
 
@@ -425,6 +426,7 @@ export class SimRuntime implements Runtime {
       resolveExit(code);
     };
     const [program, ...args] = options.command;
+    let size = options.tty ? options.initialSize : undefined;
     let stdin: Writable | null = null;
     if (program === 'cat' && args.length === 0) {
       const input = new PassThrough();
@@ -441,6 +443,10 @@ export class SimRuntime implements Runtime {
         } else if (program === 'uname' && args[0] === '-m') {
           stdout.write(`${container.machine}\n`);
           finish(0);
+        } else if (program === 'stty' && args[0] === 'size') {
+          if (size) stdout.write(`${size.rows} ${size.columns}\n`);
+          else errorOut.write('stty: standard input\n');
+          finish(size ? 0 : 1);
         } else if (program === 'ls') {
           errorOut.write(`ls: ${args[0] ?? '.'}: No such file or directory\n`);
           finish(1);
@@ -454,7 +460,9 @@ export class SimRuntime implements Runtime {
       stdin,
       stdout,
       stderr,
-      resize: async () => undefined,
+      resize: async (next) => {
+        if (options.tty) size = next;
+      },
       exitCode: () => exited,
     };
   }

@@ -352,6 +352,28 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Runtime
       assert.equal(await tty.exitCode(), 0);
     });
 
+    test('exec: a TTY with an initial size has that size without any resize from the caller', async () => {
+      const s = await subject();
+      const runtime = await s.newRuntime(node('exec-size'));
+      const { id: sandboxId } = await sandbox(runtime, 'sized');
+      const id = await started(runtime, sandboxId, container('app', s.images.native, ['sleep', '3600']));
+      await waitFor('running', async () => (await runtime.containerStatus(id)).state.kind === 'running');
+      // An engine with ConsoleSize (Docker API 1.42+) has the size before the process runs; Docker
+      // 20.10 gets it applied by the runtime just after the start (the process polls, bounded).
+      // Without the initial size nothing ever sizes this terminal: the caller sends no resize.
+      // (busybox `stty size` on an unsized terminal prints its error to stderr and exits 0.)
+      const command = s.runsProcesses
+        ? ['sh', '-c', 'i=0; while :; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i+1)); [ $i -ge 50 ] && break; sleep 0.1; done; echo "size $s"']
+        : ['stty', 'size'];
+      const sized = await runtime.exec(id, { command, stdin: false, tty: true, initialSize: { columns: 132, rows: 43 } });
+      assert.match(await collect(sized.stdout), /43 132/);
+      assert.equal(await sized.exitCode(), 0);
+      const unsized = await runtime.exec(id, { command: ['stty', 'size'], stdin: false, tty: false, initialSize: { columns: 132, rows: 43 } });
+      const [unsizedOut] = await Promise.all([collect(unsized.stdout), collect(unsized.stderr)]);
+      assert.doesNotMatch(unsizedOut, /43 132/, 'no terminal, no size');
+      assert.notEqual(await unsized.exitCode(), 0);
+    });
+
     test('stats: a running container reports CPU time and memory', async () => {
       const s = await subject();
       const runtime = await s.newRuntime(node('stats'));
