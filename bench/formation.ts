@@ -1,10 +1,13 @@
 // npm run bench:formation -- [--trials 3] [--settle-ms 5000] [--mdns-interval-ms 1000]
 // Zero-config formation time: N `bramble up --bootstrap-expect E` processes, one per network
 // namespace on a bridge, all spawned at the same instant ("power on"), until every one of them
-// is a member of one Raft configuration with a leader. Prints one JSON object per trial and a
-// table per shape. Figures only: never fails on a number.
+// is a member of one Raft configuration with a leader. After each 3-node formation, one more
+// board with only the join token (`bramble up --token T`, no bundle, no --join) is timed until it
+// is a learner. Prints one JSON object per trial and a table per shape. Figures only: never fails
+// on a number.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { readBundle } from '../src/identity/bundle.ts';
 import { promisify } from 'node:util';
 import { clusterView, startFormingNodes } from '../test/lib/formation.ts';
 import { withNetnsLab } from '../test/lib/netns.ts';
@@ -44,6 +47,17 @@ interface Trial {
   nodesReadyMs: number | null;
   voters: number;
   learners: number;
+  /** 3-node shapes: a board with only the token, spawned once the cluster formed. */
+  tokenJoin: TokenJoin | null;
+}
+
+interface TokenJoin {
+  /** Spawn to its first mDNS query ("looking for a member"): process start. */
+  startedMs: number;
+  /** First query to credentials received from a member found by mDNS (includes one announce interval of gathering). */
+  searchMs: number;
+  /** Spawn to being a learner in every member's configuration. */
+  learnerMs: number;
 }
 
 function logTime(lines: string[], pattern: RegExp): number | null {
@@ -92,9 +106,30 @@ await withNetnsLab(5, async (lab) => {
             const started = nodes.map((node) => logTime(node.process.log, /looking for the other boards/) ?? Number.NaN);
             const formedMs = Date.now() - poweredOnMs;
             const nodesReadyMs = flags['node-ready'] ? (await allNodesReady(join(nodes[0]!.bundleDir, 'kubeconfig'), lab.host(0).ip, shape.nodes, poweredOnMs)) - poweredOnMs : null;
+            let tokenJoin: TokenJoin | null = null;
+            if (shape.nodes === 3) {
+              // A later board with nothing but the token, on the first free namespace.
+              const host = lab.host(3);
+              const spawnedMs = Date.now();
+              const board = await group.spawn('token4', {
+                args: ({ dataDir }) => ['up', '--name', 'token4', '--data-dir', dataDir, '--peer-addr', `${host.ip}:7380`, '--client-addr', `${host.ip}:7379`, '--token', readBundle(nodes[0]!.bundleDir).token, ...extra, '--api-addr', 'off', '--runtime', 'none', '--log-level', 'info'],
+                netns: host.netns,
+              });
+              await board.waitForLog(/bramble node ready/, limitMs);
+              for (;;) {
+                const seen = await clusterView(nodes);
+                if (seen && seen.configurations === 1 && seen.learners.includes('token4')) break;
+                if (Date.now() - spawnedMs > limitMs) throw new Error(`token4 not a learner within ${limitMs} ms`);
+                await sleep(20);
+              }
+              const learnerMs = Date.now() - spawnedMs;
+              const searching = logTime(board.log, /looking for a member of the token's cluster/) ?? Number.NaN;
+              const received = logTime(board.log, /received this node's credentials/) ?? Number.NaN;
+              tokenJoin = { startedMs: searching - spawnedMs, searchMs: received - searching, learnerMs };
+            }
             const row: Trial = {
               bench: 'formation', nodes: shape.nodes, expect: shape.expect, trial,
-              lastNodeStartedMs: Math.max(...started) - poweredOnMs, allReadyMs, formedMs, nodesReadyMs, voters: view.voters.length, learners: view.learners.length,
+              lastNodeStartedMs: Math.max(...started) - poweredOnMs, allReadyMs, formedMs, nodesReadyMs, voters: view.voters.length, learners: view.learners.length, tokenJoin,
             };
             return row;
           }
@@ -119,3 +154,16 @@ const rows = shapes.map((shape) => {
 });
 console.log(`\n${formatTable(['shape', 'trials', 'all started p50 ms', 'formed p50 ms', 'formed max ms', 'formed - started p50 ms', 'Nodes Ready p50 ms', 'Nodes Ready max ms'], rows)}`);
 console.log('formed = power-on (spawn) to every node a member of one configuration with a leader; "all started" is when the last process began announcing, so formed - started is discovery + agreement + Raft join; Nodes Ready = power-on to real kubectl listing every Node Ready.');
+const tokenRows = results.flatMap((row) => (row.tokenJoin ? [row.tokenJoin] : []));
+if (tokenRows.length > 0) {
+  const line = (label: string, pick: (row: TokenJoin) => number) => {
+    const stats = summarize(tokenRows.map(pick));
+    return [label, tokenRows.length, round(stats.p50Ms), round(stats.maxMs)];
+  };
+  const rowsOut = [
+    line('spawn to first mDNS query (process start)', (row) => row.startedMs),
+    line('first query to credentials from a member', (row) => row.searchMs),
+    line('spawn to learner in every configuration', (row) => row.learnerMs),
+  ];
+  console.log(`\nA fourth board with only the token (bramble up --token T, no bundle, no --join), after each 3-node formation:\n${formatTable(['step', 'trials', 'p50 ms', 'max ms'], rowsOut)}`);
+}

@@ -53,6 +53,7 @@ export class MemberSearchError extends Error {
 }
 
 const memberRetryMs = 1_000;
+const memberGatherMs = 500;
 const searchProgressMs = 5_000;
 
 /** How a new node enters the cluster, as decided by formation. */
@@ -168,9 +169,10 @@ export class NodeDiscovery {
     let firstRefusal: string | undefined;
     const keyOf = (peer: Peer) => `${peer.nodeId}@${peerHost(peer)}:${peer.clientPort}`;
     let progressAtMs = startedMs;
-    // The answers to the first query arrive together: gather them for one announce interval so the
-    // node-id order holds among all members in sight, not just the first to answer.
-    const firstAttemptAtMs = startedMs + this.c.announceIntervalMs;
+    // The answers to the first query arrive together (responders may delay them by up to 120 ms,
+    // RFC 6762 §6): gather them a moment so the node-id order holds among all members in sight,
+    // not just the first to answer.
+    const firstAttemptAtMs = startedMs + Math.min(this.c.announceIntervalMs, memberGatherMs);
     while (!this.stopped) {
       const now = Date.now();
       for (const peer of now >= firstAttemptAtMs ? this.members() : []) {
