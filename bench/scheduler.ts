@@ -9,8 +9,11 @@
 //     transaction per batch), timed until this watch has seen every pod bound. The process's CPU
 //     time (all threads: LevelDB's too) is printed as well, since on a shared machine the wall
 //     time says as much about the neighbours as about the scheduler.
-// Simulated nodes are Node objects only (no agent): the scheduler is the part measured.
+// Simulated nodes are Node objects only (no agent): the scheduler is the part measured. Each
+// carries the image-platforms annotation an agent would write for --images loaded images of its
+// architecture (the pods' image is not among them, so placements do not change with --images).
 // Figures only: never fails on a number.
+import { imagePlatformsAnnotations } from '../src/agent/image-platforms.ts';
 import { InProcessClient, Kinds, type KubeObject } from '../src/client/index.ts';
 import { createScheduler } from '../src/control/index.ts';
 import { schedule } from '../src/control/scheduler/schedule.ts';
@@ -25,7 +28,17 @@ import { formatTable, round } from './lib/stats.ts';
 const flags = parseBenchFlags('npm run bench:scheduler --', 'Scheduler throughput: pure decisions, then end to end with bindings through a real Raft node.', [
   { name: 'nodes', description: 'simulated nodes', defaultValue: 100, min: 1, max: 5000 },
   { name: 'pods', description: 'pods to schedule', defaultValue: 2000, min: 1, max: 50000 },
-], ['npm run bench:scheduler', 'npm run bench:scheduler -- --nodes 20 --pods 500']);
+  { name: 'images', description: 'loaded images each node lists in bramble.io/image-platforms', defaultValue: 50, min: 0, max: 1000 },
+], ['npm run bench:scheduler', 'npm run bench:scheduler -- --nodes 20 --pods 500', 'npm run bench:scheduler -- --images 0']);
+
+const platformsByArch = new Map(
+  (['amd64', 'arm64'] as const).map((arch) => [
+    arch,
+    imagePlatformsAnnotations(
+      Array.from({ length: flags['images']! }, (_, k) => ({ id: `sha256:${arch}${k}`, repoTags: [`team/app-${k}:1`], repoDigests: [], platform: { os: 'linux', architecture: arch }, sizeBytes: 1 })),
+    ),
+  ]),
+);
 
 const ZONES = 5;
 const GROUPS = 20;
@@ -36,7 +49,7 @@ function nodeObject(i: number): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/arch': arch, 'topology.kubernetes.io/zone': `z${i % ZONES}` } },
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/arch': arch, 'topology.kubernetes.io/zone': `z${i % ZONES}` }, annotations: platformsByArch.get(arch) },
     spec: {},
     status: { capacity: { cpu: '64', memory: '256Gi', pods: '110' }, allocatable: { cpu: '64', memory: '256Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
   };
@@ -113,7 +126,7 @@ async function endToEnd(): Promise<{ seconds: number; perSecond: number; cpuSeco
 }
 
 console.log(machineLine());
-console.log(`${flags['nodes']} simulated nodes, ${flags['pods']} pods in ${GROUPS} ReplicaSets; preferred zone affinity, required arch affinity (1/${GROUPS} of the pods), preferred anti-affinity, zone spread, owner spread`);
+console.log(`${flags['nodes']} simulated nodes listing ${flags['images']} images each, ${flags['pods']} pods in ${GROUPS} ReplicaSets; preferred zone affinity, required arch affinity (1/${GROUPS} of the pods), preferred anti-affinity, zone spread, owner spread`);
 const a = pure();
 const b = await endToEnd();
 console.log(formatTable(['part', 'pods', 'seconds', 'pods/s', 'process cpu s'], [

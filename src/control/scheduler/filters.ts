@@ -17,7 +17,7 @@ export interface PodContext {
   affinityTerms: PodAffinityTerm[];
   /** Whether some existing pod matches each required affinity term at all (a first pod may place itself). */
   affinityAnyMatch: boolean[];
-  /** Image -> platforms ("linux/arm64") reported by nodes (annotation IMAGE_PLATFORMS_ANNOTATION). */
+  /** The pod's images -> platforms ("linux/arm64") reported by nodes (annotation IMAGE_PLATFORMS_ANNOTATION). */
   imagePlatforms: Map<string, Set<string>>;
   /** Per topologySpreadConstraint: matching pods per domain, the smallest and the largest count. */
   spread: { constraint: TopologySpreadConstraint; counts: Map<string, number>; min: number; max: number }[];
@@ -80,20 +80,45 @@ function domainsFor(term: PodAffinityTerm, pod: SchedPod, state: ClusterState): 
   return domains;
 }
 
-function imagePlatformsOf(state: ClusterState): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const info of state.nodes.values()) {
-    const raw = info.node.metadata.annotations?.[IMAGE_PLATFORMS_ANNOTATION];
-    if (!raw) continue;
+// Each Node's annotation parsed once per object (an update brings a new object), not once per pod:
+// a node listing a few hundred images would otherwise cost a JSON parse per node per decision.
+const parsedPlatforms = new WeakMap<SchedNode, ReadonlyMap<string, readonly string[]>>();
+
+function platformsOfNode(node: SchedNode): ReadonlyMap<string, readonly string[]> {
+  let parsed = parsedPlatforms.get(node);
+  if (parsed) return parsed;
+  const out = new Map<string, string[]>();
+  const raw = node.metadata.annotations?.[IMAGE_PLATFORMS_ANNOTATION];
+  if (raw) {
     try {
-      const parsed = JSON.parse(raw) as Record<string, unknown>;
-      for (const [image, platforms] of Object.entries(parsed)) {
-        if (!Array.isArray(platforms)) continue;
-        const set = out.get(image) ?? out.set(image, new Set()).get(image)!;
-        for (const p of platforms) if (typeof p === 'string') set.add(p);
+      const value = JSON.parse(raw) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [image, platforms] of Object.entries(value as Record<string, unknown>)) {
+          if (Array.isArray(platforms)) out.set(image, platforms.filter((p): p is string => typeof p === 'string'));
+        }
       }
     } catch {
       // an unreadable annotation tells nothing
+    }
+  }
+  parsed = out;
+  parsedPlatforms.set(node, parsed);
+  return parsed;
+}
+
+/** The platforms some node reported for each of the pod's images (the union over nodes). */
+function imagePlatformsOf(pod: SchedPod, state: ClusterState): Map<string, Set<string>> {
+  const images = new Set([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.image).filter((i): i is string => !!i));
+  const out = new Map<string, Set<string>>();
+  if (images.size === 0) return out;
+  for (const info of state.nodes.values()) {
+    const listed = platformsOfNode(info.node);
+    if (listed.size === 0) continue;
+    for (const image of images) {
+      const platforms = listed.get(image);
+      if (!platforms) continue;
+      const set = out.get(image) ?? out.set(image, new Set()).get(image)!;
+      for (const p of platforms) set.add(p);
     }
   }
   return out;
@@ -112,7 +137,7 @@ export function prepare(pod: SchedPod, state: ClusterState): PodContext {
     antiAffinityDomains: antiTerms.map((t) => domainsFor(t, pod, state)),
     affinityDomains,
     affinityAnyMatch: affinityDomains.map((d) => d.size > 0),
-    imagePlatforms: pod.spec.containers.some((c) => c.image) ? imagePlatformsOf(state) : new Map(),
+    imagePlatforms: imagePlatformsOf(pod, state),
     preferredAntiDomains: (pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => domainsFor(p.podAffinityTerm, pod, state)),
     memo: new Map(),
     spread: (pod.spec.topologySpreadConstraints ?? []).map((constraint) => {

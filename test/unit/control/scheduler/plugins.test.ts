@@ -58,6 +58,19 @@ test('imageArchitecture: an image reported arm64-only fits only arm64 nodes; unk
   assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'other' }] }), s), { arm: undefined, x86: undefined });
 });
 
+test('imageArchitecture: a Node updated with another image list is read again; junk annotations tell nothing', () => {
+  const listing = (platforms: Record<string, string[]>) => node('arm', { 'kubernetes.io/arch': 'arm64' }, { metadata: { name: 'arm', annotations: { [IMAGE_PLATFORMS_ANNOTATION]: JSON.stringify(platforms) } } });
+  const s = stateOf([listing({ 'pi/app:1': ['linux/arm64'] }), node('x86', { 'kubernetes.io/arch': 'amd64' })]);
+  const p = pod('p', { containers: [{ image: 'pi/app:1' }] });
+  assert.equal(verdicts(imageArchitecture, p, s).x86, "node(s) didn't match image architecture (arm64)");
+  s.setNode(listing({ 'pi/app:1': ['linux/arm64', 'linux/amd64'] }));
+  assert.equal(verdicts(imageArchitecture, p, s).x86, undefined, 'the new object is parsed, not the cached old one');
+  for (const junk of ['not json', '[1,2]', '{"pi/app:1":"linux/arm64"}', 'null']) {
+    s.setNode(node('arm', { 'kubernetes.io/arch': 'arm64' }, { metadata: { name: 'arm', annotations: { [IMAGE_PLATFORMS_ANNOTATION]: junk } } }));
+    assert.deepEqual(verdicts(imageArchitecture, p, s), { arm: undefined, x86: undefined }, junk);
+  }
+});
+
 test('imageArchitecture: 64-bit Pis take 32-bit arm images, armv7 takes armv6 but armv6 not armv7; init containers count', () => {
   const platforms = JSON.stringify({ 'app:v7': ['linux/arm/v7'], 'app:v6': ['linux/arm/v6'], 'tool:x86': ['linux/amd64'] });
   const s = stateOf([
