@@ -189,7 +189,7 @@ export class Registry {
       }
       input = { ...input, metadata: { ...input.metadata, namespace: namespace ?? input.metadata.namespace ?? 'default' } };
     }
-    const obj = foldStringData(info, prepareForCreate(info, applyDefaults(info, input), { uid: randomUUID(), now: this.now() }));
+    const obj = foldStringData(info, prepareForCreate(info, applyDefaults(info, input), { uid: randomUUID(), now: this.now(), ownsInput: true }));
     const name = obj.metadata.name ?? '';
     const errors = validateCreate(info, obj);
     if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));

@@ -17,6 +17,8 @@ export interface CreateContext {
   /** The new object's uid (the server makes it random; tests pass a fixed one). */
   uid: string;
   now: Date;
+  /** The input is the caller's own copy (applyDefaults' result): change it in place rather than copy it again. */
+  ownsInput?: boolean;
 }
 
 /** RFC 3339 at seconds precision in UTC, as Kubernetes writes metav1.Time. */
@@ -84,7 +86,7 @@ function initialStatus(info: ResourceInfo, o: KubeObject): unknown {
  * and a Job's selector generated. Returns a copy.
  */
 export function prepareForCreate(info: ResourceInfo, input: KubeObject, ctx: CreateContext): KubeObject {
-  const o = clone(input);
+  const o = ctx.ownsInput ? input : clone(input);
   const meta: ObjectMeta = isObj(o.metadata) ? o.metadata : {};
   o.metadata = meta;
   if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generatedSuffix(ctx.uid)}`;

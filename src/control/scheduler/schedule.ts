@@ -20,12 +20,10 @@ export function schedule(pod: SchedPod, cluster: Snapshot | ClusterState, plugin
   const ctx = prepare(pod, state);
   const reasons = new Map<string, number>();
   const feasible: NodeInfo[] = [];
+  const { filters, scores } = plugins;
   for (const info of state.nodes.values()) {
     let reason: string | undefined;
-    for (const f of plugins.filters) {
-      reason = f(ctx, info, state);
-      if (reason !== undefined) break;
-    }
+    for (let i = 0; i < filters.length && reason === undefined; i++) reason = filters[i]!(ctx, info, state);
     if (reason === undefined) feasible.push(info);
     else reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
@@ -37,7 +35,7 @@ export function schedule(pod: SchedPod, cluster: Snapshot | ClusterState, plugin
   let best: { name: string; score: number } | undefined;
   for (const info of feasible) {
     let score = 0;
-    for (const { score: s, weight } of plugins.scores) score += weight * s(ctx, info, feasible, state);
+    for (let i = 0; i < scores.length; i++) score += scores[i]!.weight * scores[i]!.score(ctx, info, feasible, state);
     if (!best || score > best.score + 1e-9 || (Math.abs(score - best.score) <= 1e-9 && info.name < best.name)) best = { name: info.name, score };
   }
   return { nodeName: best!.name };

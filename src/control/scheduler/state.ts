@@ -43,8 +43,16 @@ function podKey(pod: SchedPod): string {
 
 export interface Allocatable { cpu: number; memory: number; pods: number }
 
+/** What a pod adds to its node's sums, kept so removing it needs no parsing again. */
+interface PodFacts { requests: Requests; ports: string[]; owner: string | undefined; labelKeys: string[] }
+
+function factsOf(pod: SchedPod): PodFacts {
+  return { requests: podRequests(pod), ports: hostPorts(pod), owner: controllerUid(pod), labelKeys: labelKeys(pod) };
+}
+
 export class NodeInfo {
   readonly pods = new Map<string, SchedPod>();
+  private readonly facts = new Map<string, PodFacts>();
   requested: Requests = { cpu: 0, memory: 0 };
   readonly ports = new Map<string, number>();
   readonly byOwner = new Map<string, number>();
@@ -73,32 +81,35 @@ export class NodeInfo {
   add(key: string, pod: SchedPod): void {
     if (this.pods.has(key)) this.remove(key);
     this.pods.set(key, pod);
-    const r = podRequests(pod);
+    const facts = factsOf(pod);
+    this.facts.set(key, facts);
+    const r = facts.requests;
     this.requested = { cpu: this.requested.cpu + r.cpu, memory: this.requested.memory + r.memory };
-    for (const p of hostPorts(pod)) this.ports.set(p, (this.ports.get(p) ?? 0) + 1);
-    const owner = controllerUid(pod);
+    for (const p of facts.ports) this.ports.set(p, (this.ports.get(p) ?? 0) + 1);
+    const owner = facts.owner;
     if (owner) this.byOwner.set(owner, (this.byOwner.get(owner) ?? 0) + 1);
-    for (const key of labelKeys(pod)) this.labelCounts.set(key, (this.labelCounts.get(key) ?? 0) + 1);
+    for (const key of facts.labelKeys) this.labelCounts.set(key, (this.labelCounts.get(key) ?? 0) + 1);
   }
 
   remove(key: string): void {
-    const pod = this.pods.get(key);
-    if (!pod) return;
+    const facts = this.facts.get(key);
+    if (!facts) return;
     this.pods.delete(key);
-    const r = podRequests(pod);
+    this.facts.delete(key);
+    const r = facts.requests;
     this.requested = { cpu: this.requested.cpu - r.cpu, memory: this.requested.memory - r.memory };
-    for (const p of hostPorts(pod)) {
+    for (const p of facts.ports) {
       const n = (this.ports.get(p) ?? 1) - 1;
       if (n === 0) this.ports.delete(p);
       else this.ports.set(p, n);
     }
-    const owner = controllerUid(pod);
+    const owner = facts.owner;
     if (owner) {
       const n = (this.byOwner.get(owner) ?? 1) - 1;
       if (n === 0) this.byOwner.delete(owner);
       else this.byOwner.set(owner, n);
     }
-    for (const key of labelKeys(pod)) {
+    for (const key of facts.labelKeys) {
       const n = (this.labelCounts.get(key) ?? 1) - 1;
       if (n === 0) this.labelCounts.delete(key);
       else this.labelCounts.set(key, n);
