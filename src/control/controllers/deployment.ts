@@ -175,7 +175,9 @@ export function planDeployment(d: KubeObject, owned: readonly KubeObject[], pods
     now,
   );
   const progress = progressingCondition(spec, status, { newName, complete, updated, totalActive, ready, available }, now);
-  conditions = conditions.filter((c) => c.type !== 'Progressing').concat([progress.condition]);
+  conditions = conditions.filter((c) => c.type !== 'Progressing');
+  // Without a deadline there is no Progressing condition at all, as in Kubernetes.
+  if (spec.progressDeadlineSeconds !== NO_PROGRESS_DEADLINE) conditions.push(progress.condition);
   if (progress.recheckMs !== undefined) plan.recheckMs = progress.recheckMs;
   // Keep the order Kubernetes shows (Available, then Progressing) and drop churn in lastUpdateTime for unchanged ones.
   conditions.sort((a, b) => (a.type === 'Available' ? -1 : b.type === 'Available' ? 1 : 0));

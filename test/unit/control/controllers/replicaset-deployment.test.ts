@@ -230,8 +230,10 @@ test('progress deadline: 600 s by default; a new rollout starts its own clock; p
   const resumed = rolling({ deadline: 60, condition: progressingOf(plan)! });
   plan = planDeployment(resumed, stuck, stuckPods, at('2026-12-01T13:00:05Z'));
   assert.deepEqual([progressingOf(plan)?.status, progressingOf(plan)?.reason, progressingOf(plan)?.lastUpdateTime], ['True', 'ReplicaSetUpdated', '2026-12-01T13:00:05Z']);
-  // Kubernetes' "no deadline" (MaxInt32).
-  assert.equal(progressingOf(planDeployment(rolling({ deadline: 2_147_483_647, condition: updatedAt('2026-12-01T12:00:00Z') }), stuck, stuckPods, at('2027-12-01T12:00:00Z')))?.status, 'True');
+  // Kubernetes' "no deadline" (MaxInt32): no Progressing condition at all, nothing to re-check.
+  const unbounded = planDeployment(rolling({ deadline: 2_147_483_647, condition: updatedAt('2026-12-01T12:00:00Z') }), stuck, stuckPods, at('2027-12-01T12:00:00Z'));
+  assert.deepEqual((unbounded.status['conditions'] as Cond[]).map((c) => c.type), ['Available']);
+  assert.equal(unbounded.recheckMs, undefined);
 });
 
 test('progress deadline: a finished rollout stays NewReplicaSetAvailable when one of its pods goes', () => {
