@@ -157,6 +157,21 @@ test('a sixth board with only the token (no bundle, no --join) finds a member by
         }
         return false;
       }, 30_000);
+
+      // The token-only board restarts with the same command line (--token, same data dir): it
+      // resumes with the credentials it received, without searching or joining again.
+      assert.deepEqual(await sixth.process.stop(), { code: 0, signal: null });
+      sixth.process.start();
+      await sixth.process.waitForLog(/"mode":"resume"/, 60_000);
+      assert.equal(sixth.process.log.filter((line) => line.includes('looking for a member of the token\'s cluster')).length, 1, 'searched only at its first start');
+      await waitFor('the restarted token-only board healthy in the leader\'s view', async () => {
+        for (const node of survivors.filter((item) => item !== sixth)) {
+          const report = ((await statusOf(node)) as { autopilot?: AutopilotReport | null } | null)?.autopilot;
+          const member = report?.members.find((item) => item.id === sixth.name);
+          if (member) return member.health === 'healthy';
+        }
+        return false;
+      }, 30_000);
     }),
   );
 });
