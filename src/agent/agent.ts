@@ -127,6 +127,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     reconciler = loop;
     const version = await created.version();
     await refreshImages();
+    if (stopped) return; // stop() ran meanwhile: no event stream may outlive it
     stopImageWatch = created.watchImages(imagesMayHaveChanged);
     imageTimer = setInterval(() => void refreshImages(), options.imageRefreshIntervalMs ?? 300_000);
     imageTimer.unref();
