@@ -78,6 +78,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     identity = fetched && { ...fetched, fetchedWithToken: !fetchedBefore };
   } else identity = await prepareIdentity(options, { kind: mode.kind, bootstrapMembers: mode.kind === 'bootstrap' ? Object.keys(mode.members).length : 0 }, logger);
   let autopilot: Autopilot | undefined;
+  const leaderWatch: { timer?: NodeJS.Timeout } = {};
   const voters = mode.kind === 'bootstrap' ? Object.keys(mode.members) : [];
   const membersFile = join(options.dataDir, 'members.json');
   const knownMembers = mode.kind === 'bootstrap' ? mode.members : readMembers(membersFile);
@@ -129,6 +130,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     stop: () =>
       (stopping ??= (async () => {
         api.control?.stop();
+        clearInterval(leaderWatch.timer);
         autopilot?.stop();
         await formation?.discovery.stop();
         await (await api.agent)?.stop();
@@ -167,6 +169,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     formation.discovery.markMember();
     autopilot = startAutopilot(options.formation, node, options.tickIntervalMs, options.electionTimeoutTicks, logger);
   }
+  leaderWatch.timer = watchForLeader(node, options.tickIntervalMs * options.electionTimeoutTicks, logger);
   // The API needs a leader for its first-start objects, so it comes up beside the node rather than
   // before it; a node whose API port is taken still serves the store (and says how to fix it).
   const apiAddress = options.apiAddress;
@@ -229,6 +232,33 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     },
   );
   return running;
+}
+
+/**
+ * Says so, once per stretch, when this node has known no leader for 20 election timeouts: it
+ * cannot reach a quorum of voters, or it was removed from the cluster (a removed board that comes
+ * back with its old data dir is not told; it just never hears a leader again).
+ */
+function watchForLeader(node: RaftNode<ApplyResult>, electionMs: number, logger: Logger): NodeJS.Timeout {
+  const quietMs = 20 * electionMs;
+  let leaderlessSinceMs: number | null = null;
+  let warned = false;
+  const timer = setInterval(() => {
+    if (node.status().leader !== null) {
+      leaderlessSinceMs = null;
+      warned = false;
+      return;
+    }
+    leaderlessSinceMs ??= Date.now();
+    if (warned || Date.now() - leaderlessSinceMs < quietMs) return;
+    warned = true;
+    logger.warn(
+      { leaderlessMs: Date.now() - leaderlessSinceMs },
+      'no leader for a while: this node cannot reach a quorum of the voters, or it was removed from the cluster (`bramble cluster remove`). Check `bramble cluster status --endpoints <a member>:7379` from another board: if this node is not listed, it is no longer a member; stop it and start it with an empty data dir and the join token',
+    );
+  }, Math.max(electionMs, 100));
+  timer.unref();
+  return timer;
 }
 
 /** The address other nodes reach this one at: the API's own, or the first external IPv4 when it listens on all. */

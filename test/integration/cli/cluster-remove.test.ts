@@ -1,5 +1,5 @@
 // `bramble cluster remove NAME` against real `bramble up` processes: a dead board is taken out of
-// the configuration through any member, the leader itself can be removed (it hands over), and the
+// the configuration through any member (and says it hears no leader when it comes back), the leader itself can be removed (it hands over), and the
 // mistakes (unknown member, the only voter, no name) are refused with what to do.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -40,6 +40,12 @@ test('cluster remove: a dead board, then the leader itself; the rest keep writin
     assert.match(removed.stdout, /^removed node4 from the cluster: voters node1,node2,node3, learners <none>$/m);
     assert.match(removed.stdout, /If node4 still runs, stop it: it is no longer a member/);
     await waitFor('node4 gone from every configuration', async () => ((await configuration(nodes)) === 'node1,node2,node3|' ? true : null));
+    // The board comes back with its old data dir: nobody tells it, but it says it hears no leader and what to check.
+    fourth.process.start();
+    await fourth.process.waitForLog(/"mode":"resume"/, 30_000);
+    await fourth.process.waitForLog(/no leader for a while: .*or it was removed from the cluster \(`bramble cluster remove`\).*start it with an empty data dir and the join token/, 30_000);
+    assert.equal((await configuration(nodes)), 'node1,node2,node3|', 'it stays out');
+    await fourth.process.stop();
 
     // Mistakes: an unknown name, no name.
     const unknown = bramble('cluster', 'remove', 'nope', '--bundle', bundle, '--endpoints', endpoints);
