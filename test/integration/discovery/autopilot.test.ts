@@ -172,6 +172,18 @@ test('a sixth board with only the token (no bundle, no --join) finds a member by
         }
         return false;
       }, 30_000);
+
+      // --token with --join and --bootstrap-expect: the credentials come from the --join address
+      // (no search), then the board joins as a learner and takes part in discovery as a member.
+      const seventh = await tokenOnly('node7', bundle.token, { peer: 7580, client: 7579 }, ['--join', `${lab.host(0).ip}:7379`, '--bootstrap-expect', '3']);
+      await seventh.waitForLog(/bramble node ready/, 60_000);
+      assert.ok(seventh.log.some((line) => line.includes('"mode":"join"')), seventh.log.join('\n'));
+      assert.ok(seventh.log.some((line) => line.includes('does not apply to a board with only the join token')), seventh.log.join('\n'));
+      assert.ok(!seventh.log.some((line) => line.includes('looking for a member of the token\'s cluster')), 'no mDNS search with --join');
+      await waitFor('node7 a learner in the configuration', async () => {
+        const seen = await clusterView(survivors);
+        return seen && seen.configurations === 1 && seen.learners.includes('node7') ? true : null;
+      }, 30_000);
     }),
   );
 });
