@@ -147,14 +147,15 @@ Then copy the directory to the first boards and start each with --bundle DIR; la
 only the token:
   bramble cluster init --out cluster --server https://10.0.0.1:6443
   bramble up --bundle cluster --name a ...           on the first boards
-  bramble up --token "$(cat cluster/token)" --join 10.0.0.1:7379 --name d ...
+  bramble up --token "$(cat cluster/token)" --name d ...   a later board: finds a member by mDNS
+                                                         (add --join 10.0.0.1:7379 where multicast is blocked)
   kubectl --kubeconfig cluster/kubeconfig get nodes
 The bundle holds the CA key and the token: keep it like a password.`,
     )
     .action(async (flags: { out: string; server: string }) => {
       const created = await writeClusterBundle(flags.out, flags.server);
       io.out(`${created.token}\n`);
-      io.err(`cluster ${created.clusterId}: bundle written to ${created.dir} (admin kubeconfig: ${created.kubeconfigPath})\n  first boards: bramble up --bundle ${created.dir} ...\n  later boards: bramble up --token <the token above> --join <client address of a member> ...\n`);
+      io.err(`cluster ${created.clusterId}: bundle written to ${created.dir} (admin kubeconfig: ${created.kubeconfigPath})\n  first boards: bramble up --bundle ${created.dir} ...\n  later boards: bramble up --token <the token above> ... (finds a member by mDNS; add --join <member>:7379 where multicast is blocked)\n`);
     });
   cluster
     .command('status')
