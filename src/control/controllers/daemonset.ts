@@ -36,6 +36,14 @@ export function targetNode(pod: KubeObject): string | undefined {
   return undefined;
 }
 
+/**
+ * What a DaemonSet claims: pods bound or pinned to a node (Kubernetes skips the others too); an
+ * unplaced bare pod adopted would only be deleted as misplaced.
+ */
+export function placed(pod: KubeObject): boolean {
+  return targetNode(pod) !== undefined;
+}
+
 export function eligible(template: PodTemplate, node: KubeObject): boolean {
   const pod = { metadata: { name: '' }, spec: { containers: [], ...(template.spec ?? {}) } } as unknown as SchedPod;
   if (!nodeMatchesSelectorAndAffinity(pod, node as unknown as SchedNode)) return false;
@@ -116,7 +124,7 @@ export function createDaemonSetController(ctx: ControlContext): Controller {
   const nodes = ctx.informer(Kinds.nodes);
   const loop = ownerLoop(ctx, 'daemonset', Kinds.daemonsets, async (ds, l) => {
     if (ds.metadata.deletionTimestamp) return;
-    const plan = planDaemonSet(ds, nodes.list(), l.ownedPods(ds), new Date());
+    const plan = planDaemonSet(ds, nodes.list(), await l.claimPods(ds, placed), new Date());
     await Promise.all([...plan.create.map((c) => l.createPod(c.pod)), ...plan.delete.map((p) => l.deletePod(p))]);
     await l.writeStatus(ds, planDaemonSet(ds, nodes.list(), l.ownedPods(ds), new Date()).status);
   });

@@ -7,6 +7,7 @@ import type { ControlContext, Controller } from '../manager.ts';
 import { keyOf } from '../informer.ts';
 import { WorkQueue } from '../queue.ts';
 import { POD_TEMPLATE_HASH, templateHash } from './hash.ts';
+import { claimSelector, executeClaims, matchingControllers, ORPHAN_INDEX, planClaims, withOrphanIndex } from './claim.ts';
 import { podsByOwner, OWNER_INDEX } from './owned.ts';
 import { controllerRef, isActive, isAvailable, isReady, nowString, ownerRefTo, setCondition, type Condition, type PodTemplate } from './pods.ts';
 
@@ -276,6 +277,7 @@ export function createDeploymentController(ctx: ControlContext): Controller {
       return ref ? [ref.uid] : [];
     });
   }
+  withOrphanIndex(replicaSets);
   const podsOf = (rs: KubeObject): RsPods => {
     const minReady = (rs['spec'] as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0;
     const now = new Date();
@@ -285,7 +287,14 @@ export function createDeploymentController(ctx: ControlContext): Controller {
   const reconcile = async (key: string): Promise<void> => {
     const d = deployments.get(key);
     if (!d || d.metadata.deletionTimestamp) return;
-    const owned = replicaSets.byIndex(OWNER_INDEX, d.metadata.uid ?? '');
+    // Adopt orphan ReplicaSets the selector matches (e.g. left by `delete --cascade=orphan`), release relabelled ones.
+    const claims = planClaims(d, [...replicaSets.byIndex(OWNER_INDEX, d.metadata.uid ?? ''), ...replicaSets.byIndex(ORPHAN_INDEX, d.metadata.namespace ?? '')], claimSelector(d));
+    let owned = claims.owned;
+    if (claims.adopt.length > 0 || claims.release.length > 0) {
+      const result = await executeClaims(ctx.client, Kinds.deployments, d, Kinds.replicasets, replicaSets, claims);
+      if (result.conflicts > 0) throw new Error(`${result.conflicts} ReplicaSet(s) changed while Deployment ${d.metadata.name ?? ''} claimed them; retrying`);
+      owned = result.owned;
+    }
     const plan = planDeployment(d, owned, podsOf, new Date());
     if (plan.create) {
       try {
@@ -316,7 +325,12 @@ export function createDeploymentController(ctx: ControlContext): Controller {
     if (ref && ref.kind === kind) queue.add(`${obj.metadata.namespace ?? 'default'}/${ref.name}`);
   };
   deployments.on((_t, d) => queue.add(keyOf(d)));
-  replicaSets.on((_t, rs) => enqueueOwner(rs, 'Deployment'));
+  replicaSets.on((type, rs, old) => {
+    enqueueOwner(rs, 'Deployment');
+    if (old && old !== rs) enqueueOwner(old, 'Deployment');
+    // An orphan ReplicaSet: a Deployment whose selector matches may adopt it.
+    if (type !== 'delete') for (const key of matchingControllers(deployments, rs)) queue.add(key);
+  });
   pods.on((_t, pod) => {
     const ref = controllerRef(pod);
     if (!ref || ref.kind !== 'ReplicaSet') return;

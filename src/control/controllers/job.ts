@@ -87,7 +87,9 @@ export function planJob(job: KubeObject, owned: readonly KubeObject[], now: Date
 export function createJobController(ctx: ControlContext): Controller {
   const loop = ownerLoop(ctx, 'job', Kinds.jobs, async (job, l) => {
     if (job.metadata.deletionTimestamp) return;
-    const plan = planJob(job, l.ownedPods(job), new Date());
+    // A finished Job claims nothing more (as Kubernetes'); it only clears its leftover pods.
+    const owned = finished((job['status'] as JobStatus | undefined) ?? {}) ? l.ownedPods(job) : await l.claimPods(job);
+    const plan = planJob(job, owned, new Date());
     const template = ((job['spec'] as JobSpec).template ?? {});
     await Promise.all([
       ...Array.from({ length: Math.min(plan.create, 500) }, () => l.createPod(podFromTemplate(job, template, `${job.metadata.name ?? 'job'}-`))),

@@ -1,10 +1,13 @@
 // The plumbing shared by controllers that own pods (ReplicaSet, DaemonSet, Job): a queue of owner
-// keys fed by the owner's and its pods' events, and the writes that keep the caches in step.
+// keys fed by the owner's and its pods' events (and by orphan pods its selector matches), the
+// claim of pods (adopt matching orphans, release what no longer matches) and the writes that keep
+// the caches in step.
 import { ClientError, Kinds, type KubeObject, type ResourceInfo } from '../../client/index.ts';
 import type { Informer } from '../informer.ts';
 import { keyOf, splitKey } from '../informer.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { WorkQueue } from '../queue.ts';
+import { executeClaims, matchingControllers, ORPHAN_INDEX, planClaims, claimSelector, withOrphanIndex } from './claim.ts';
 import { controllerRef } from './pods.ts';
 
 export const OWNER_INDEX = 'controller-uid';
@@ -29,6 +32,13 @@ export interface OwnerLoop {
   queue: WorkQueue;
   controller: Controller;
   ownedPods(owner: KubeObject): KubeObject[];
+  /**
+   * The pods the owner controls once it has adopted the matching orphans of its namespace and
+   * released its pods that no longer match (claim.ts). `filter` limits what it claims (a
+   * ReplicaSet claims only active pods, as Kubernetes'). Rejects after the writes when one lost a
+   * race, so the key is retried with back-off.
+   */
+  claimPods(owner: KubeObject, filter?: (pod: KubeObject) => boolean): Promise<KubeObject[]>;
   createPod(pod: KubeObject): Promise<void>;
   deletePod(pod: KubeObject): Promise<void>;
   /** Writes the owner's status if it changed. */
@@ -37,7 +47,7 @@ export interface OwnerLoop {
 
 export function ownerLoop(ctx: ControlContext, name: string, info: ResourceInfo, reconcile: (owner: KubeObject, loop: OwnerLoop) => Promise<void>, options: { workers?: number } = {}): OwnerLoop {
   const owners = ctx.informer(info);
-  const pods = podsByOwner(ctx);
+  const pods = withOrphanIndex(podsByOwner(ctx));
   const namespaces = ctx.informer(Kinds.namespaces);
   const loop: OwnerLoop = {
     owners,
@@ -55,6 +65,14 @@ export function ownerLoop(ctx: ControlContext, name: string, info: ResourceInfo,
       stop: () => loop.queue.stop(),
     },
     ownedPods: (owner) => pods.byIndex(OWNER_INDEX, owner.metadata.uid ?? ''),
+    claimPods: async (owner, filter) => {
+      const candidates = [...loop.ownedPods(owner), ...pods.byIndex(ORPHAN_INDEX, owner.metadata.namespace ?? '')];
+      const plan = planClaims(owner, candidates, claimSelector(owner), filter);
+      if (plan.adopt.length === 0 && plan.release.length === 0) return plan.owned;
+      const result = await executeClaims(ctx.client, info, owner, Kinds.pods, pods, plan);
+      if (result.conflicts > 0) throw new Error(`${result.conflicts} pod(s) changed while ${info.kind} ${owner.metadata.name ?? ''} claimed them; retrying`);
+      return result.owned;
+    },
     createPod: async (pod) => {
       // The in-process client skips admission: refuse new pods in a namespace being deleted here.
       if (namespaces.get(pod.metadata.namespace ?? 'default')?.metadata.deletionTimestamp) return;
@@ -82,11 +100,13 @@ export function ownerLoop(ctx: ControlContext, name: string, info: ResourceInfo,
     },
   };
   owners.on((_type, obj) => loop.queue.add(keyOf(obj)));
-  pods.on((_type, pod, old) => {
+  pods.on((type, pod, old) => {
     for (const p of old && old !== pod ? [pod, old] : [pod]) {
       const ref = controllerRef(p);
       if (ref && ref.kind === info.kind) loop.queue.add(p.metadata.namespace ? `${p.metadata.namespace}/${ref.name}` : ref.name);
     }
+    // An orphan (new, relabelled, or just released by its controller): whoever matches may adopt it.
+    if (type !== 'delete') for (const key of matchingControllers(owners, pod)) loop.queue.add(key);
   });
   return loop;
 }

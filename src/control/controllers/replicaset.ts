@@ -1,5 +1,6 @@
-// ReplicaSet: keeps spec.replicas active pods from the template, deleting the least useful first,
-// and reports replicas / ready / available in its status.
+// ReplicaSet: keeps spec.replicas active pods matching its selector (its own, and orphans it
+// adopts), created from the template, deleting the least useful first, and reports replicas /
+// ready / available in its status.
 import { Kinds, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { ownerLoop } from './owned.ts';
@@ -39,7 +40,8 @@ export function planReplicaSet(rs: KubeObject, owned: readonly KubeObject[], now
 export function createReplicaSetController(ctx: ControlContext): Controller {
   const loop = ownerLoop(ctx, 'replicaset', Kinds.replicasets, async (rs, l) => {
     if (rs.metadata.deletionTimestamp) return;
-    const plan = planReplicaSet(rs, l.ownedPods(rs), new Date());
+    // Adopt matching orphans and release pods relabelled out of the selector first: they count (or stop counting) now.
+    const plan = planReplicaSet(rs, await l.claimPods(rs, isActive), new Date());
     const template = ((rs['spec'] as { template?: PodTemplate }).template ?? {});
     await Promise.all([
       ...Array.from({ length: Math.min(plan.create, 500) }, () => l.createPod(podFromTemplate(rs, template, `${rs.metadata.name ?? 'rs'}-`))),
