@@ -47,3 +47,18 @@ test('a node heard again loses the unreachable taints (Ready is its agent\'s to 
   const healthy = planNode(node(), true, 100, [pod('a')], now);
   assert.deepEqual(healthy, { evict: [] });
 });
+
+test('a node that was never Ready (--runtime none) but is heard is left alone: no taint, no status write, no eviction', () => {
+  // Liveness is Raft contact, not the Ready condition: the scheduler already keeps pods off a
+  // node whose agent reports Ready=False; a pod bound to it by hand is not evicted while it lives.
+  const neverReady = node({ ready: { status: 'False', reason: 'NoContainerRuntime' } });
+  assert.deepEqual(planNode(neverReady, true, 50, [pod('by-hand')], now), { evict: [] });
+});
+
+test('a never-Ready node that goes silent is judged like any dead member (Kubernetes does so too after its startup grace)', () => {
+  const neverReady = node({ ready: { status: 'False', reason: 'NoContainerRuntime' } });
+  const plan = planNode(neverReady, false, 4500, [pod('by-hand')], now);
+  assert.deepEqual(readyOf(plan.status)?.status, 'Unknown');
+  assert.deepEqual((plan.spec?.['spec'] as { taints: { key: string }[] }).taints.map((t) => t.key), [UNREACHABLE_TAINT, UNREACHABLE_TAINT]);
+  assert.deepEqual(plan.evict.map((p) => p.metadata.name), ['by-hand']);
+});
