@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { brambleBin, ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
 import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../lib/docs-manifests.ts';
 import { KUBECTL_PROTOBUF_BODIES } from '../lib/kubectl-protobuf-bodies.ts';
+import { testImages } from '../lib/images.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -141,6 +142,44 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
     assert.match(await ok(kc, ['get', 'deploy']), /\nnginx-deployment\s+0\/5\s+/);
     assert.match(await ok(kc, ['delete', '-f', '-'], NGINX_DEPLOYMENT), /deployment.apps "nginx-deployment" deleted/);
     assert.match((await kubectl(kc, ['get', 'deploy'])).stderr, /No resources found in default namespace/);
+  });
+
+  test('a ReplicaSet adopts a bare pod kubectl ran (3 wanted: 2 created); `kubectl label pod bare app-` releases it and a replacement comes', async () => {
+    const keepRunning = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"];
+    await ok(kc, ['run', 'bare', `--image=${testImages.amd64}`, '--image-pull-policy=Never', '--labels=app=adopt', '--', ...keepRunning]);
+    const rs = JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'adopt' },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'adopt' } }, template: { metadata: { labels: { app: 'adopt' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: testImages.amd64, imagePullPolicy: 'Never', command: keepRunning }] } } },
+    });
+    assert.match(await ok(kc, ['apply', '-f', '-'], rs), /replicaset.apps\/adopt created/);
+    // name and controller of every live pod labelled app=adopt, as kubectl prints them
+    const owners = async (): Promise<string[]> =>
+      (await ok(kc, ['get', 'pods', '-l', 'app=adopt', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.ownerReferences[0].name}{" "}{.metadata.deletionTimestamp}{"\\n"}{end}']))
+        .split('\n')
+        .filter((l) => l !== '' && !/ \S/.test(l))
+        .map((l) => l.trim())
+        .sort();
+    const settle = async (what: string, probe: (lines: string[]) => boolean): Promise<string[]> => {
+      for (let i = 0; i < 200; i++) {
+        const lines = await owners();
+        if (probe(lines)) {
+          await new Promise((r) => setTimeout(r, 500));
+          const again = await owners();
+          if (probe(again)) return again;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.fail(`${what}: ${(await owners()).join(', ')}`);
+    };
+    const adopted = await settle('3 pods, all the ReplicaSet\'s, bare among them', (l) => l.length === 3 && l.every((x) => x.endsWith('=adopt')) && l.includes('bare=adopt'));
+    assert.equal(adopted.filter((x) => x.startsWith('adopt-')).length, 2);
+    assert.match(await ok(kc, ['label', 'pod', 'bare', 'app-']), /pod\/bare unlabeled/);
+    await settle('3 pods of the ReplicaSet, bare not among them', (l) => l.length === 3 && l.every((x) => x.startsWith('adopt-') && x.endsWith('=adopt')));
+    assert.equal(await ok(kc, ['get', 'pod', 'bare', '-o', 'jsonpath={.metadata.ownerReferences}']), '', 'released: no ownerReferences left');
+    await ok(kc, ['delete', 'rs', 'adopt']);
+    await ok(kc, ['delete', 'pod', 'bare']);
   });
 
   test('unchanged documentation manifests: create -f Service, ConfigMap, Job', async () => {

@@ -99,7 +99,9 @@ export async function executeClaims(
   const result: ClaimResult = { owned: [...plan.owned], adopted: [], released: [], conflicts: 0 };
   const write = async (o: KubeObject, refs: KubeObject['metadata']['ownerReferences']): Promise<KubeObject | undefined> => {
     try {
-      const patched = await client.patch(dependentInfo, o.metadata.namespace, o.metadata.name ?? '', 'merge', { metadata: { resourceVersion: o.metadata.resourceVersion, ownerReferences: refs ?? [] } });
+      // The last reference gone: remove the field (null in a merge patch), as Kubernetes omits an empty list.
+      const ownerReferences = refs && refs.length > 0 ? refs : null;
+      const patched = await client.patch(dependentInfo, o.metadata.namespace, o.metadata.name ?? '', 'merge', { metadata: { resourceVersion: o.metadata.resourceVersion, ownerReferences } });
       dependents.observe(patched);
       return patched;
     } catch (error) {
