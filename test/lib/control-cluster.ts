@@ -9,7 +9,13 @@ import { testImages } from './images.ts';
 
 export const controlArgs = (nodeGraceMs = 2000): string[] => ['--tick-ms', '20', '--election-ticks', '25', '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
 
-export async function startControlCluster(group: ProcessGroup, names: string[], nodeGraceMs = 2000): Promise<BrambleNode[]> {
+/**
+ * `bramble up` flags with the production defaults (100 ms ticks, 10 s node status, 4 s grace):
+ * what a board runs, for benchmarks that measure the board rather than test speed.
+ */
+export const productionControlArgs = ['--runtime', 'docker', '--log-level', 'info'];
+
+export async function startControlCluster(group: ProcessGroup, names: string[], nodeGraceMs = 2000, args: string[] = controlArgs(nodeGraceMs)): Promise<BrambleNode[]> {
   const peers = await Promise.all(names.map(() => freePort()));
   const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
   const nodes: BrambleNode[] = [];
@@ -19,7 +25,7 @@ export async function startControlCluster(group: ProcessGroup, names: string[], 
       portNames: ['client', 'api'],
       args: ({ ports, dataDir }) => [
         'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
-        '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...controlArgs(nodeGraceMs),
+        '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...args,
       ],
     });
     nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir, tls: clientTls(bundleDir) });
