@@ -28,6 +28,8 @@ export interface AgentOptions {
   logger: Logger;
   /** How often node conditions are read (a write happens only when one changes). */
   nodeStatusIntervalMs?: number;
+  /** A change of the health annotations (load, temperature) alone is written at most this often (default 5 min). */
+  healthMinIntervalMs?: number;
   /** How often node and pod usage are sampled for metrics.k8s.io (memory only). */
   metricsIntervalMs?: number;
   /**
@@ -74,7 +76,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let stopImageWatch: (() => void) | null = null;
   let imageTimer: NodeJS.Timeout | null = null;
   let imageDebounce: NodeJS.Timeout | null = null;
-  const registration = new NodeRegistration({ client: options.client, nodeName: options.nodeName, internalIP: options.internalIP, apiPort: options.apiPort });
+  const registration = new NodeRegistration({
+    client: options.client,
+    nodeName: options.nodeName,
+    internalIP: options.internalIP,
+    apiPort: options.apiPort,
+    ...(options.healthMinIntervalMs !== undefined ? { healthMinIntervalMs: options.healthMinIntervalMs } : {}),
+  });
 
   const retry = (): void => {
     retryTimer = setTimeout(() => void connect(), options.runtimeRetryIntervalMs ?? 10_000);

@@ -1,7 +1,10 @@
 // Keeps this board's Node object true: created at the agent's first start, updated only when a
 // fact or a condition's status/reason changes. A condition whose status and reason stay keep its
 // stored message and times, so readings that move all the time ("812 MiB available", "41.2 °C")
-// do not turn into a Raft write per check: an idle node writes nothing.
+// do not turn into a Raft write per check: an idle node writes nothing. The health annotations
+// (load, temperature: scheduler scores, not facts) move with the board's load; on their own they
+// are rewritten at most every healthMinIntervalMs, so a board whose load wanders costs a few
+// writes an hour instead of one per check (each Node write is ~12 KB on every member's card).
 import { findResource, type KubeObject } from '../api/resources/index.ts';
 import { ClientError, type Client } from '../client/index.ts';
 import { HEALTH_ANNOTATION_KEYS, healthAnnotations } from './node-health.ts';
@@ -40,8 +43,15 @@ export interface NodeRegistrationOptions {
   /** Where other nodes reach this one (InternalIP), and the API port they forward logs/exec to. */
   internalIP: string;
   apiPort: number;
+  /**
+   * A change of the health annotations alone is written at most this often (default 5 min, the
+   * span of the load average they publish); any other change writes them fresh at once.
+   */
+  healthMinIntervalMs?: number;
   now?: () => number;
 }
+
+export const DEFAULT_HEALTH_MIN_INTERVAL_MS = 300_000;
 
 /** What the registration writes, per sync: "created", "updated" or "unchanged". */
 export type RegistrationResult = 'created' | 'updated' | 'unchanged';
@@ -50,6 +60,8 @@ export class NodeRegistration {
   private readonly now: () => number;
   /** How many writes this agent made to its Node (tests and logs: an idle node stays put). */
   writes = 0;
+  /** When this agent last wrote its Node (in memory: after a restart the first change writes at once). */
+  private lastWriteMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: NodeRegistrationOptions) {
     this.now = options.now ?? Date.now;
@@ -83,30 +95,40 @@ export class NodeRegistration {
       conditions: [...conditions, ...storedConditions.filter((c) => !owned.has(c.type))],
       daemonEndpoints: { kubeletEndpoint: { Port: this.options.apiPort } },
     };
+    const nowMs = this.now();
     const health = reading.health ? healthAnnotations(reading.health, stored?.metadata.annotations) : {};
-    const ownAnnotations = { ...(built.metadata.annotations ?? {}), ...health };
     if (!stored) {
+      const ownAnnotations = { ...(built.metadata.annotations ?? {}), ...health };
       const annotations = { ...ownAnnotations, ...(reading.annotations?.values ?? {}) };
       const metadata = { ...built.metadata, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
       await this.options.client.create(nodesInfo, { ...built, metadata, status } as unknown as KubeObject);
       this.writes++;
+      this.lastWriteMs = nowMs;
       return 'created';
     }
+    const storedNode = stored;
     const labels = { ...(stored.metadata.labels ?? {}), ...built.metadata.labels };
-    const kept = Object.entries(stored.metadata.annotations ?? {}).filter(
-      ([key]) => !(reading.health && HEALTH_ANNOTATION_KEYS.includes(key) && !(key in health)) && !reading.annotations?.owned.includes(key),
-    );
-    const annotations = { ...Object.fromEntries(kept), ...ownAnnotations, ...(reading.annotations?.values ?? {}) };
-    const next: StoredNode = {
-      ...stored,
-      metadata: { ...stored.metadata, labels, annotations },
-      status: { ...(stored.status ?? {}), ...status },
+    const nextWith = (healthShown: Record<string, string>): StoredNode => {
+      const kept = Object.entries(storedNode.metadata.annotations ?? {}).filter(
+        ([key]) => !(reading.health && HEALTH_ANNOTATION_KEYS.includes(key) && !(key in healthShown)) && !reading.annotations?.owned.includes(key),
+      );
+      const annotations = { ...Object.fromEntries(kept), ...(built.metadata.annotations ?? {}), ...healthShown, ...(reading.annotations?.values ?? {}) };
+      return { ...storedNode, metadata: { ...storedNode.metadata, labels, annotations }, status: { ...(storedNode.status ?? {}), ...status } };
     };
     // Annotations compared in key order: re-setting an owned one moves it to the end of the object.
-    const same = JSON.stringify([stored.metadata.labels ?? {}, sortedEntries(stored.metadata.annotations), ownedStatus(stored.status)]) === JSON.stringify([next.metadata.labels, sortedEntries(next.metadata.annotations), ownedStatus(next.status)]);
-    if (same) return 'unchanged';
+    const view = (node: StoredNode) => JSON.stringify([node.metadata.labels ?? {}, sortedEntries(node.metadata.annotations), ownedStatus(node.status)]);
+    const next = nextWith(health);
+    if (view(next) === view(stored)) return 'unchanged';
+    // Only the health readings moved: wait for the interval (the stored values still stand).
+    // A health annotation that is new or whose reading disappeared is written at once.
+    if (nowMs - this.lastWriteMs < (this.options.healthMinIntervalMs ?? DEFAULT_HEALTH_MIN_INTERVAL_MS)) {
+      const storedHealth = Object.fromEntries(Object.entries(stored.metadata.annotations ?? {}).filter(([key]) => HEALTH_ANNOTATION_KEYS.includes(key) && key in health));
+      const sameKeys = Object.keys(storedHealth).length === Object.keys(health).length;
+      if (sameKeys && view(nextWith(storedHealth)) === view(stored)) return 'unchanged';
+    }
     await this.options.client.update(nodesInfo, next);
     this.writes++;
+    this.lastWriteMs = nowMs;
     return 'updated';
   }
 }

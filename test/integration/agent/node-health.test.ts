@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { startAgent, type RunningAgent } from '../../../src/agent/agent.ts';
+import { readNodeConditions, readNodeFacts, readNodeHealth } from '../../../src/agent/node-info.ts';
+import { DEFAULT_HEALTH_MIN_INTERVAL_MS, NodeRegistration } from '../../../src/agent/node-registration.ts';
 import { InProcessClient, Kinds, NodeHealthAnnotations } from '../../../src/client/index.ts';
 import { nodeHealthOf } from '../../../src/control/scheduler/scores.ts';
 import type { SchedNode } from '../../../src/control/scheduler/types.ts';
@@ -37,6 +39,7 @@ before(async () => {
     logger: pino({ level: 'silent' }),
     nodeStatusIntervalMs: 3_600_000, // the test drives syncNode itself
     metricsIntervalMs: 3_600_000,
+    healthMinIntervalMs: 0, // every bucket change is written at once here; the interval has its own test below
   });
 });
 after(async () => {
@@ -88,4 +91,50 @@ test('temperature and load are published as buckets, rewritten only when a bucke
   node = await stored();
   assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.temperatureCelsius], undefined);
   assert.equal(node.metadata.annotations?.[NodeHealthAnnotations.loadPerCpu], '0.5');
+});
+
+test('a board whose load wanders: health-only changes are written at most once per interval (store revisions), any other change at once with them', async () => {
+  const name = 'pi-wander';
+  const root = await fakePiHostRoot({ 'sys/class/thermal/thermal_zone0/temp': '45000\n', 'proc/loadavg': loadavg(0.25) });
+  const runtime = { runtimeName: 'none', runtimeVersion: '0', platform: { os: 'linux' as const, architecture: 'amd64' as const } };
+  let nowMs = 1_000_000;
+  const registration = new NodeRegistration({ client: new InProcessClient(n.registry), nodeName: name, internalIP: '127.0.0.1', apiPort: 6443, now: () => nowMs });
+  const sync = async () =>
+    registration.sync({ facts: await readNodeFacts({ hostRoot: root, nodeName: name, runtime, maxPods: 110, reservedMemoryBytes: 0 }), conditions: await readNodeConditions({ hostRoot: root, dataDir, runtimeReachable: true }), health: await readNodeHealth(root, cpus) });
+  const annotationsOf = async () => ((await new InProcessClient(n.registry).get(Kinds.nodes, undefined, name)).metadata.annotations ?? {}) as Record<string, string>;
+
+  assert.equal(await sync(), 'created');
+  const afterCreate = n.store.local.revision();
+  // The load jumps from bucket to bucket at every 10 s check for almost five minutes: no write.
+  for (let check = 1; check * 10_000 < DEFAULT_HEALTH_MIN_INTERVAL_MS; check++) {
+    nowMs += 10_000;
+    await writeFile(join(root, 'proc/loadavg'), loadavg(check % 2 === 0 ? 0.25 : 1.5));
+    assert.equal(await sync(), 'unchanged', `check ${check}`);
+  }
+  assert.equal(n.store.local.revision(), afterCreate, 'no store revision while only the load moved within the interval');
+  assert.equal((await annotationsOf())[NodeHealthAnnotations.loadPerCpu], '0.25', 'the stored bucket stands');
+
+  // The interval is over: the moved bucket is written, once.
+  await writeFile(join(root, 'proc/loadavg'), loadavg(1.5));
+  nowMs = 1_000_000 + DEFAULT_HEALTH_MIN_INTERVAL_MS;
+  assert.equal(await sync(), 'updated');
+  assert.equal(n.store.local.revision(), afterCreate + 1);
+  assert.equal((await annotationsOf())[NodeHealthAnnotations.loadPerCpu], '1.5');
+
+  // Within the next interval a condition changes (the board overheats): written at once, with the fresh load.
+  nowMs += 10_000;
+  await writeFile(join(root, 'proc/loadavg'), loadavg(0.5));
+  await writeFile(join(root, 'sys/class/thermal/thermal_zone0/temp'), '82000\n');
+  assert.equal(await sync(), 'updated');
+  assert.equal(n.store.local.revision(), afterCreate + 2);
+  const hot = await annotationsOf();
+  assert.equal(hot[NodeHealthAnnotations.loadPerCpu], '0.5');
+  assert.equal(hot[NodeHealthAnnotations.temperatureCelsius], '80');
+
+  // A reading that disappears is not held back: its annotation goes at once.
+  nowMs += 10_000;
+  rmSync(join(root, 'sys/class/thermal'), { recursive: true, force: true });
+  assert.equal(await sync(), 'updated');
+  assert.equal((await annotationsOf())[NodeHealthAnnotations.temperatureCelsius], undefined);
+  assert.equal(registration.writes, 4);
 });
