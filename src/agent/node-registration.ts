@@ -4,7 +4,7 @@
 // do not turn into a Raft write per check: an idle node writes nothing. The health annotations
 // (load, temperature: scheduler scores, not facts) move with the board's load; on their own they
 // are rewritten at most every healthMinIntervalMs, so a board whose load wanders costs a few
-// writes an hour instead of one per check (each Node write is ~12 KB on every member's card).
+// writes an hour instead of one per check (each Node write is 12-16 KB on every member's card).
 import { findResource, type KubeObject } from '../api/resources/index.ts';
 import { ClientError, type Client } from '../client/index.ts';
 import { HEALTH_ANNOTATION_KEYS, healthAnnotations } from './node-health.ts';
