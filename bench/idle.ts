@@ -264,7 +264,7 @@ async function measureFullNodes(): Promise<FullResult | undefined> {
 }
 
 console.error(machineLine());
-console.error(`both clusters idle side by side; ${flags.settle} s to settle after the election, then a ${flags.duration} s window; heartbeat ${defaultTimers.heartbeatMs} ms, election ${defaultTimers.electionMs} ms`);
+if (flags.store === 1) console.error(`both clusters idle side by side; ${flags.settle} s to settle after the election, then a ${flags.duration} s window; heartbeat ${defaultTimers.heartbeatMs} ms, election ${defaultTimers.electionMs} ms`);
 
 // Nested so both clusters run at once and both are removed whatever happens.
 const figures: MemberFigures[] | undefined = flags.store === 0 ? [] : await withCluster('bench:idle bramble', (brambleGroup) =>
