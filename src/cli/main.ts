@@ -77,6 +77,7 @@ function buildProgram(io: Io): Command {
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--node-grace-ms <ms>', 'the Raft leader marks a board it has not heard from for this long unreachable and moves its pods to other boards (default: 4000)')
+    .option('--compact-interval-ms <ms>', 'the Raft leader drops store history older than this, once per interval; a watch can resume from anything newer (default: 300000, as the Kubernetes API server)')
     .option('--bundle <dir>', 'the cluster bundle from `bramble cluster init` (CA, token, Secret keys); copied into the data dir at first start')
     .option('--token <token>', 'join with only the join token (BRAMBLE-1-...; `bramble token` prints it): finds a member of its cluster by mDNS, or asks the one given with --join')
     .option('--tick-ms <ms>', 'Raft tick interval in milliseconds (default: 100)')

@@ -36,6 +36,8 @@ export interface UpOptions {
   nodeStatusIntervalMs: number;
   /** The leader marks a node not heard from for this long unreachable and moves its pods. */
   nodeGraceMs: number;
+  /** The leader compacts the store's history to the revision of one interval ago (watches resume from newer ones). */
+  compactIntervalMs: number;
   /** --bootstrap-expect N: find the other boards by mDNS and form the cluster (src/discovery); null without it. */
   formation: FormationOptions | null;
 }
@@ -60,6 +62,7 @@ export interface RawUpFlags {
   hostRoot?: string;
   nodeStatusMs?: string;
   nodeGraceMs?: string;
+  compactIntervalMs?: string;
   bootstrapExpect?: string;
   bootstrapSettleMs?: string;
   mdnsIntervalMs?: string;
@@ -73,7 +76,7 @@ export interface RawUpFlags {
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -180,6 +183,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     hostRoot: flags.hostRoot ?? '/',
     nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
     nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
+    compactIntervalMs: positiveInteger(flags.compactIntervalMs, '--compact-interval-ms', 300_000),
     formation: parseFormationOptions(flags),
   };
 }

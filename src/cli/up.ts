@@ -13,6 +13,7 @@ import { snapshotFetcher } from '../store/snapshot-fetch.ts';
 import type { StoreClientTls } from '../store/wire.ts';
 import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
+import { startCompactor } from '../store/compactor.ts';
 import { startApi, type RunningApi } from '../api/start.ts';
 import { startAgent, type RunningAgent } from '../agent/agent.ts';
 import { agentPodStreams } from '../agent/pod-streams.ts';
@@ -117,6 +118,8 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     reportSnapshot: (peer, ok) => node.reportSnapshot(peer, ok),
   });
   const store = new ReplicatedStore(node, mvcc);
+  // Subscribed before the node starts, so the first leadership is seen.
+  const compactor = startCompactor({ store, intervalMs: options.compactIntervalMs, logger: logger.child({ component: 'compactor' }) });
   const server = new StoreServer({
     ...(identity ? { tls: storeServerTls(identity.credentials), join: createJoinHandler({ bundle: identity.bundle, logger }) } : {}),
     store,
@@ -130,6 +133,7 @@ export async function startNode(options: UpOptions, logger: Logger = pino({ leve
     stop: () =>
       (stopping ??= (async () => {
         api.control?.stop();
+        compactor.stop();
         clearInterval(leaderWatch.timer);
         autopilot?.stop();
         await formation?.discovery.stop();
