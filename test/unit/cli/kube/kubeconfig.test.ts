@@ -47,6 +47,9 @@ contexts:
     assert.equal(c.key?.toString(), 'KEY');
     assert.equal(c.namespace, 'class-a');
     assert.equal(c.token, undefined);
+    // As kubectl: --server changes only where to connect; the CA and the client certificate stay.
+    const elsewhere = loadConnection({ kubeconfig: path, server: 'https://10.0.0.2:6443' }, {});
+    assert.deepEqual([elsewhere.server, elsewhere.ca?.toString(), elsewhere.cert?.toString(), elsewhere.key?.toString()], ['https://10.0.0.2:6443', 'CA PEM', 'CERT', 'KEY']);
     const asToken = loadConnection({ kubeconfig: path, token: 'student' }, {});
     assert.deepEqual([asToken.token, asToken.cert, asToken.key, asToken.ca?.toString()], ['student', undefined, undefined, 'CA PEM'], '--token drops the client certificate, keeps the CA');
   });
