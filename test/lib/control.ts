@@ -2,7 +2,7 @@
 import { InProcessClient, Kinds, type Client, type KubeObject } from '../../src/client/index.ts';
 import { ControlManager, type ControllerFactory } from '../../src/control/index.ts';
 import pino from 'pino';
-import type { InProcessNode } from './inprocess-node.ts';
+import { startInProcessNode, type InProcessNode } from './inprocess-node.ts';
 
 export function readyNode(name: string, opts: { cpu?: string; memory?: string; labels?: Record<string, string>; ready?: boolean } = {}): KubeObject {
   return {
@@ -49,4 +49,32 @@ export function startManager(n: InProcessNode, controllers: ControllerFactory[],
 
 export function pod(name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...meta }, spec: { containers: [{ name: 'c', image: 'bramble-test/busybox:amd64' }], ...spec } };
+}
+
+export interface ControlPlane {
+  n: InProcessNode;
+  client: InProcessClient;
+  manager: ControlManager;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real in-process Raft node ('pi0') with the given namespaces, and the controllers under the
+ * leader-only manager. `beforeControllers` runs first (objects the loops should find at start).
+ */
+export async function startControlPlane(controllers: ControllerFactory[], opts: { namespaces?: string[]; beforeControllers?: (client: InProcessClient) => Promise<void> } = {}): Promise<ControlPlane> {
+  const n = await startInProcessNode('pi0');
+  const client = new InProcessClient(n.registry);
+  for (const name of opts.namespaces ?? ['default']) await client.create(Kinds.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await opts.beforeControllers?.(client);
+  const manager = startManager(n, controllers);
+  return {
+    n,
+    client,
+    manager,
+    stop: async () => {
+      manager.stop();
+      await n.stop();
+    },
+  };
 }

@@ -7,25 +7,19 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClientError, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
-import { defaultControllers, isFenced, type ControlManager } from '../../../src/control/index.ts';
+import { defaultControllers, isFenced } from '../../../src/control/index.ts';
 import { executeClaims } from '../../../src/control/controllers/claim.ts';
 import { Informer } from '../../../src/control/informer.ts';
-import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
-import { pod, startManager, until } from '../../lib/control.ts';
+import { startInProcessNode } from '../../lib/inprocess-node.ts';
+import { pod, startControlPlane, until, type ControlPlane } from '../../lib/control.ts';
 
-let n: InProcessNode;
+let plane: ControlPlane;
 let client: InProcessClient;
-let manager: ControlManager;
 before(async () => {
-  n = await startInProcessNode('pi0');
-  client = new InProcessClient(n.registry);
-  await client.create(Kinds.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-  manager = startManager(n, defaultControllers());
+  plane = await startControlPlane(defaultControllers());
+  client = plane.client;
 });
-after(async () => {
-  manager.stop();
-  await n.stop();
-});
+after(() => plane.stop());
 
 const template = (labels: Record<string, string>) => ({ metadata: { labels }, spec: { containers: [{ name: 'c', image: 'bramble-test/busybox:amd64' }] } });
 function replicaSet(name: string, replicas: number, selector: Record<string, string>, labels = selector): KubeObject {

@@ -4,23 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClientError, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
-import { defaultControllers, type ControlManager } from '../../../src/control/index.ts';
-import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
-import { startManager, until } from '../../lib/control.ts';
+import { defaultControllers } from '../../../src/control/index.ts';
+import { startControlPlane, until, type ControlPlane } from '../../lib/control.ts';
 
-let n: InProcessNode;
+let plane: ControlPlane;
 let client: InProcessClient;
-let manager: ControlManager;
 before(async () => {
-  n = await startInProcessNode('pi0');
-  client = new InProcessClient(n.registry);
-  for (const name of ['default', 'class']) await client.create(Kinds.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  manager = startManager(n, defaultControllers());
+  plane = await startControlPlane(defaultControllers(), { namespaces: ['default', 'class'] });
+  client = plane.client;
 });
-after(async () => {
-  manager.stop();
-  await n.stop();
-});
+after(() => plane.stop());
 
 const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } };
 const rs = (name: string, ns = 'default'): KubeObject => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace: ns }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template } });

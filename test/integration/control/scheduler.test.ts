@@ -4,25 +4,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
-import { createScheduler, type ControlManager } from '../../../src/control/index.ts';
-import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
-import { pod, readyNode, registerNode, startManager, until } from '../../lib/control.ts';
+import { createScheduler } from '../../../src/control/index.ts';
+import { pod, readyNode, registerNode, startControlPlane, until, type ControlPlane } from '../../lib/control.ts';
 
-let n: InProcessNode;
+let plane: ControlPlane;
 let client: InProcessClient;
-let manager: ControlManager;
 before(async () => {
-  n = await startInProcessNode('pi0');
-  client = new InProcessClient(n.registry);
-  await client.create(Kinds.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-  await registerNode(client, readyNode('pi1', { memory: '1Gi' }));
-  await registerNode(client, readyNode('pi2', { memory: '1Gi', labels: { 'kubernetes.io/arch': 'arm64' } }));
-  manager = startManager(n, [(ctx) => createScheduler(ctx, { retryUnschedulableMs: 200 })]);
+  plane = await startControlPlane([(ctx) => createScheduler(ctx, { retryUnschedulableMs: 200 })], {
+    beforeControllers: async (c) => {
+      await registerNode(c, readyNode('pi1', { memory: '1Gi' }));
+      await registerNode(c, readyNode('pi2', { memory: '1Gi', labels: { 'kubernetes.io/arch': 'arm64' } }));
+    },
+  });
+  client = plane.client;
 });
-after(async () => {
-  manager.stop();
-  await n.stop();
-});
+after(() => plane.stop());
 
 const nodeOf = async (name: string): Promise<string | undefined> => ((await client.get(Kinds.pods, 'default', name))['spec'] as { nodeName?: string }).nodeName;
 const scheduledCondition = async (name: string) => ((await client.get(Kinds.pods, 'default', name))['status'] as { conditions?: { type: string; status: string; reason?: string; message?: string }[] }).conditions?.find((c) => c.type === 'PodScheduled');
@@ -69,7 +65,7 @@ test('host ports conflict: the second pod asking the same host port goes elsewhe
 });
 
 test('the loops stop when the node stops leading', async () => {
-  assert.equal(typeof manager.runningTerm, 'number');
-  await n.node.stop();
-  assert.equal(manager.runningTerm, undefined);
+  assert.equal(typeof plane.manager.runningTerm, 'number');
+  await plane.n.node.stop();
+  assert.equal(plane.manager.runningTerm, undefined);
 });
