@@ -51,6 +51,7 @@ describe('bramble up options', () => {
     ['unknown log level', { name: 'a', logLevel: 'loud' }, /--log-level must be one of/],
     ['unknown container runtime', { name: 'a', runtime: 'podman' }, /--runtime must be docker or none, got "podman"/],
     ['node status interval not a number', { name: 'a', nodeStatusMs: '0' }, /--node-status-ms must be a positive whole number/],
+    ['compaction interval not a number', { name: 'a', compactIntervalMs: '5m' }, /--compact-interval-ms must be a positive whole number, got "5m"/],
   ];
   for (const [what, flags, message] of refusals) {
     test(`refuses ${what} with a message saying what to do`, () => {
