@@ -1,5 +1,6 @@
 // @kubernetes/client-node (the official JavaScript client) against a real `bramble up`: it loads
-// the kubeconfig bramble wrote, lists nodes and namespaces, and watches pods.
+// the kubeconfig bramble wrote, lists nodes and namespaces, and watches pods. No container
+// runtime: the watched pod needs no container, and a stopped bramble up keeps its containers by design.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +15,7 @@ describe('@kubernetes/client-node against bramble up', { timeout: 180_000 }, () 
   before(async () => {
     node = await group.spawn('pi1', {
       portNames: ['peer', 'client', 'api'],
-      args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
+      args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--runtime', 'none', '--log-level', 'warn'],
     });
     await node.waitForLog(/Kubernetes API: https:/, 60_000);
     kc.loadFromFile(join(node.dataDir, 'kubeconfig'));
