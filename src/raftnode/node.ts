@@ -59,10 +59,11 @@ export interface SnapshotTransfer {
   fetch(ticket: SnapshotTicket): Promise<Uint8Array>;
 }
 
-/** The outcome of a request is unknown: it may still be applied later. */
+/** A write's outcome is unknown (it may still be applied later); a read changed nothing and may be retried. */
 export class RequestTimeoutError extends Error {
   constructor(what: string, timeoutMs: number) {
-    super(`${what} got no answer within ${timeoutMs} ms (no leader, or the leader is unreachable); its outcome is unknown`);
+    const outcome = what === 'read' ? 'it changed nothing and may be retried' : 'its outcome is unknown';
+    super(`${what} got no answer within ${timeoutMs} ms (no leader, or the leader is unreachable); ${outcome}`);
     this.name = 'RequestTimeoutError';
   }
 }
@@ -441,8 +442,10 @@ export class RaftNode<Result> {
 
   private onSoftState(leader: NodeId | null, role: string): void {
     if (leader !== this.leader) this.o.logger.info({ leader, role, term: this.raw.status().term }, leader ? 'leader elected' : 'no leader');
+    const newLeader = leader !== null && leader !== this.leader;
     this.leader = leader;
     if (leader) for (const wake of this.leaderWaiters) wake();
+    if (newLeader) this.reissueReads();
     const leading = role === 'leader';
     if (leading !== this.leading) {
       this.leading = leading;
@@ -491,6 +494,25 @@ export class RaftNode<Result> {
       if (item.requestId) this.settle(this.pendingProposals, item.requestId, results[position] as Result);
     });
     for (const { requestId, confState } of confResults) this.settle(this.pendingConfChanges, requestId, confState);
+  }
+
+  /**
+   * A read sent to a leader that then died is never answered; unlike a write it has no effect, so
+   * it is asked again of the new leader rather than left to time out. A read already answered
+   * (waiting for its index to apply) keeps that answer.
+   */
+  private reissueReads(): void {
+    const answered = new Set(this.readsWaitingApply.map((waiting) => waiting.key));
+    for (const key of this.pendingReads.keys()) {
+      if (answered.has(key)) continue;
+      try {
+        this.raw.readIndex(Buffer.from(key));
+      } catch (error) {
+        // Dropped again (the leader is already gone): the next leader asks once more, or it times out.
+        this.o.logger.debug({ err: (error as Error).message }, 'read not re-sent');
+      }
+    }
+    this.kick();
   }
 
   private releaseReads(): void {

@@ -82,13 +82,13 @@ function leaderOf(members: Member[]): Member | undefined {
   return members.find((member) => member.node.status().role === 'leader');
 }
 
-async function withCluster(size: number, body: (hub: Hub, members: Member[], root: string) => Promise<void>): Promise<void> {
+async function withCluster(size: number, body: (hub: Hub, members: Member[], root: string) => Promise<void>, extra: Partial<RaftNodeOptions<KvResult>> = {}): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'bramble-raftnode-'));
   const hub = new Hub();
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
   const members: Member[] = [];
   try {
-    for (const id of ids) members.push(await startMember(hub, root, id, ids));
+    for (const id of ids) members.push(await startMember(hub, root, id, ids, extra));
     await body(hub, members, root);
   } finally {
     for (const member of members) await stopMember(hub, member).catch(() => undefined);
@@ -127,6 +127,30 @@ describe('RaftNode driver', () => {
         assert.equal(reader.machine.data.get('x'), String(i));
       }
     });
+  });
+
+  test('a read in flight to a leader that dies is asked again of the new leader, not left to time out', async () => {
+    await withCluster(3, async (hub, members) => {
+      const leader = await until('a leader', () => leaderOf(members));
+      const [reader, other] = members.filter((member) => member !== leader) as [Member, Member];
+      await leader.node.propose(encodeKv({ op: 'put', key: 'x', value: 'before' }));
+      await until('the reader knows the leader', () => reader.node.status().leader === leader.id);
+      // Cut the leader off, then read on a follower that still believes in it: its ReadIndex
+      // request goes to the dead leader and is lost.
+      hub.isolated.add(leader.id);
+      const read = reader.node.linearizableRead();
+      // With the whole request timeout left, only a re-sent read can resolve; a lost one rejects.
+      const newLeader = await until('a new leader', () => leaderOf([reader, other]), 20_000);
+      await newLeader.node.propose(encodeKv({ op: 'put', key: 'x', value: 'after' }));
+      await read;
+      assert.notEqual(newLeader.id, leader.id);
+      assert.ok(['before', 'after'].includes(reader.machine.data.get('x') ?? ''), 'the read sees the write acknowledged before it');
+    }, { requestTimeoutMs: 60_000 });
+  });
+
+  test('a read that times out says it changed nothing and may be retried; a write says its outcome is unknown', () => {
+    assert.match(new RequestTimeoutError('read', 5000).message, /changed nothing and may be retried/);
+    assert.match(new RequestTimeoutError('proposal', 5000).message, /outcome is unknown/);
   });
 
   test('without a quorum a proposal times out instead of hanging', async () => {
