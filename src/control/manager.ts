@@ -4,7 +4,7 @@
 // fenced Client, so a deposed leader that has not noticed yet cannot overwrite its successor.
 import type { Logger } from 'pino';
 import { ClientError, type Client, type ResourceInfo } from '../client/index.ts';
-import { Informer } from './informer.ts';
+import { ObjectInformer } from '../client/cache/index.ts';
 
 /** What the manager needs of the Raft node (RaftNode satisfies it). */
 export interface Leadership {
@@ -33,7 +33,7 @@ export interface ControlContext {
   /** When this node became leader (ms since the epoch): the liveness baseline for peers not heard since. */
   leadingSinceMs: number;
   /** The shared cache of a kind (one list + watch per kind for all controllers). */
-  informer(info: ResourceInfo): Informer;
+  informer(info: ResourceInfo): ObjectInformer;
   /** A controller's write failed: a fencing failure stops every loop of this term. */
   failed(controller: string, key: string, error: unknown): void;
 }
@@ -61,7 +61,7 @@ interface Session {
   term: number;
   stopped: boolean;
   controllers: Controller[];
-  informers: Map<string, Informer>;
+  informers: Map<string, ObjectInformer>;
 }
 
 export function isFenced(error: unknown): boolean {
@@ -130,7 +130,7 @@ export class ControlManager {
           const key = `${info.group}/${info.resource}`;
           let inf = session.informers.get(key);
           if (!inf) {
-            inf = new Informer(client, info, (message, err) => logger.warn({ err }, message));
+            inf = new ObjectInformer(client, info, { logger });
             session.informers.set(key, inf);
           }
           return inf;
@@ -144,13 +144,8 @@ export class ControlManager {
         },
       };
       session.controllers = this.o.controllers.map((f) => f(ctx));
-      try {
-        await Promise.all([...session.informers.values()].map((i) => i.start()));
-      } catch (error) {
-        logger.error({ err: error }, 'could not fill the control caches; giving up this term');
-        if (this.session === session) this.stepDown('cache fill failed');
-        return;
-      }
+      // Each cache lists until it succeeds (logging each failure), or until stepDown stops it.
+      await Promise.all([...session.informers.values()].map((i) => i.start()));
       if (session.stopped) return;
       for (const c of session.controllers) c.start();
       logger.info({ controllers: session.controllers.map((c) => c.name) }, 'control plane running on this node');

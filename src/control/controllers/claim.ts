@@ -3,19 +3,16 @@
 // but no longer matches (removing its reference), so a bare pod with the right labels counts
 // toward a ReplicaSet's replicas and `kubectl label pod x app-` takes a pod out of one.
 import { ClientError, labelSelectorFromObject, matchesLabels, type Client, type KubeObject, type LabelSelector, type LabelSelectorQuery, type ResourceInfo } from '../../client/index.ts';
-import type { Informer } from '../informer.ts';
+import type { ObjectInformer } from '../../client/cache/index.ts';
 import { controllerRef, ownerRefTo } from './pods.ts';
 
 /** Index of the objects without a controller reference, by namespace (the adoption candidates). */
 export const ORPHAN_INDEX = 'orphan-namespace';
 
 /** Adds the orphan index to a shared informer once. */
-export function withOrphanIndex(informer: Informer): Informer {
-  try {
-    informer.byIndex(ORPHAN_INDEX, '');
-  } catch {
-    informer.addIndex(ORPHAN_INDEX, (o) => (controllerRef(o) ? [] : [o.metadata.namespace ?? '']));
-  }
+export function withOrphanIndex(informer: ObjectInformer): ObjectInformer {
+  // A second addIndex of the same name keeps the first: controllers share these caches.
+  informer.addIndex(ORPHAN_INDEX, (o) => (controllerRef(o) ? [] : [o.metadata.namespace ?? '']));
   return informer;
 }
 
@@ -93,7 +90,7 @@ export async function executeClaims(
   controllerInfo: ResourceInfo,
   controller: KubeObject,
   dependentInfo: ResourceInfo,
-  dependents: Informer,
+  dependents: ObjectInformer,
   plan: ClaimPlan,
 ): Promise<ClaimResult> {
   const result: ClaimResult = { owned: [...plan.owned], adopted: [], released: [], conflicts: 0 };
@@ -144,7 +141,7 @@ async function stillAdopting(client: Client, info: ResourceInfo, controller: Kub
 }
 
 /** Keys (`namespace/name`) of the controllers in `owners` whose selector matches an orphan `obj`. */
-export function matchingControllers(owners: Informer, obj: KubeObject): string[] {
+export function matchingControllers(owners: ObjectInformer, obj: KubeObject): string[] {
   if (controllerRef(obj) || obj.metadata.deletionTimestamp !== undefined) return [];
   const ns = obj.metadata.namespace ?? '';
   const keys: string[] = [];

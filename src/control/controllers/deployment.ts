@@ -4,8 +4,7 @@
 // fields `kubectl rollout status` waits on.
 import { Kinds, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { keyOf } from '../informer.ts';
-import { WorkQueue } from '../queue.ts';
+import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { POD_TEMPLATE_HASH, templateHash } from './hash.ts';
 import { claimSelector, executeClaims, matchingControllers, ORPHAN_INDEX, planClaims, withOrphanIndex } from './claim.ts';
 import { podsByOwner, OWNER_INDEX } from './owned.ts';
@@ -269,14 +268,11 @@ export function createDeploymentController(ctx: ControlContext): Controller {
   const deployments = ctx.informer(Kinds.deployments);
   const replicaSets = ctx.informer(Kinds.replicasets);
   const pods = podsByOwner(ctx);
-  try {
-    replicaSets.byIndex(OWNER_INDEX, '');
-  } catch {
-    replicaSets.addIndex(OWNER_INDEX, (rs) => {
-      const ref = controllerRef(rs);
-      return ref ? [ref.uid] : [];
-    });
-  }
+  // A second addIndex of the same name keeps the first: controllers share these caches.
+  replicaSets.addIndex(OWNER_INDEX, (rs) => {
+    const ref = controllerRef(rs);
+    return ref ? [ref.uid] : [];
+  });
   withOrphanIndex(replicaSets);
   const podsOf = (rs: KubeObject): RsPods => {
     const minReady = (rs['spec'] as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0;

@@ -3,8 +3,7 @@
 // by the container port's name), written only when they change.
 import { ClientError, Kinds, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { keyOf } from '../informer.ts';
-import { WorkQueue } from '../queue.ts';
+import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { isReady, statusOf, same } from './pods.ts';
 
 interface ServicePort { name?: string; port: number; targetPort?: number | string; protocol?: string }

@@ -3,9 +3,8 @@
 // to it removed from its dependents, then its `orphan` finalizer; one deleted with Foreground
 // has its dependents deleted first, then its `foregroundDeletion` finalizer removed.
 import { ClientError, Kinds, kindOf, type KubeObject, type OwnerReference, type ResourceInfo } from '../../client/index.ts';
-import { Informer, keyOf } from '../informer.ts';
+import { keyOf, type ObjectInformer, WorkQueue } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { WorkQueue } from '../queue.ts';
 
 const ORPHAN = 'orphan';
 const FOREGROUND = 'foregroundDeletion';
@@ -51,7 +50,7 @@ export function judgeOwner(owner: KubeObject, dependents: readonly KubeObject[])
 }
 
 export function createGarbageCollector(ctx: ControlContext): Controller {
-  const informers = new Map<string, Informer>(GC_KINDS.map((k) => [k.resource, ctx.informer(k)]));
+  const informers = new Map<string, ObjectInformer>(GC_KINDS.map((k) => [k.resource, ctx.informer(k)]));
   const byUid = new Map<string, { resource: string; obj: KubeObject }>();
   for (const inf of informers.values()) {
     inf.addIndex(OWNER_UIDS, (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid));

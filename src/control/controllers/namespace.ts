@@ -2,8 +2,7 @@
 // it deleted; once nothing is left its `kubernetes` finalizer is cleared and the API removes it.
 import { ClientError, Kinds, namespacedKinds, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { keyOf } from '../informer.ts';
-import { WorkQueue } from '../queue.ts';
+import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { setCondition, type Condition } from './pods.ts';
 
 /** Pure: the namespace once its contents are gone (spec.finalizers without `kubernetes`), or with a status saying what remains. */

@@ -3,32 +3,27 @@
 // claim of pods (adopt matching orphans, release what no longer matches) and the writes that keep
 // the caches in step.
 import { ClientError, Kinds, type KubeObject, type ResourceInfo } from '../../client/index.ts';
-import type { Informer } from '../informer.ts';
-import { keyOf, splitKey } from '../informer.ts';
+import { keyOf, type ObjectInformer, splitKey, WorkQueue } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { WorkQueue } from '../queue.ts';
 import { executeClaims, matchingControllers, ORPHAN_INDEX, planClaims, claimSelector, withOrphanIndex } from './claim.ts';
 import { controllerRef } from './pods.ts';
 
 export const OWNER_INDEX = 'controller-uid';
 
 /** The pods informer with the index of each pod's controller uid (shared by all controllers). */
-export function podsByOwner(ctx: ControlContext): Informer {
+export function podsByOwner(ctx: ControlContext): ObjectInformer {
   const pods = ctx.informer(Kinds.pods);
-  try {
-    pods.byIndex(OWNER_INDEX, '');
-  } catch {
-    pods.addIndex(OWNER_INDEX, (p) => {
-      const ref = controllerRef(p);
-      return ref ? [ref.uid] : [];
-    });
-  }
+  // A second addIndex of the same name keeps the first: controllers share these caches.
+  pods.addIndex(OWNER_INDEX, (p) => {
+    const ref = controllerRef(p);
+    return ref ? [ref.uid] : [];
+  });
   return pods;
 }
 
 export interface OwnerLoop {
-  owners: Informer;
-  pods: Informer;
+  owners: ObjectInformer;
+  pods: ObjectInformer;
   queue: WorkQueue;
   controller: Controller;
   ownedPods(owner: KubeObject): KubeObject[];

@@ -4,9 +4,8 @@
 // flight, as Kubernetes' binding cycle. A pod nothing fits gets PodScheduled=False with the
 // aggregate message and is tried again when nodes or pods change.
 import { ClientError, Kinds, type KubeObject, type PodBinding, type Status } from '../../client/index.ts';
-import { keyOf, splitKey } from '../informer.ts';
+import { keyOf, splitKey, WorkQueue } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { WorkQueue } from '../queue.ts';
 import { DEFAULT_PLUGINS, podScheduledFalse, schedule, type Plugins } from './schedule.ts';
 import { ClusterState } from './state.ts';
 import type { SchedNode, SchedPod } from './types.ts';
@@ -98,7 +97,7 @@ export function createScheduler(ctx: ControlContext, options: SchedulerOptions =
     if (state.nodeOf(key) === nodeName && !occupies(pods.get(key) ?? pod)) state.unplacePod(key);
     if (refusal && (refusal.code === 409 || refusal.code === 404)) return;
     ctx.failed('scheduler', key, error ?? new ClientError(refusal!));
-    if (!stopped) queue.retry(key);
+    if (!stopped) queue.addRateLimited(key);
   };
 
   const flush = (): void => {

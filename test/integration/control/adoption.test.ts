@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import { ClientError, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { defaultControllers, isFenced } from '../../../src/control/index.ts';
 import { executeClaims } from '../../../src/control/controllers/claim.ts';
-import { Informer } from '../../../src/control/informer.ts';
+import pino from 'pino';
+import { ObjectInformer } from '../../../src/client/cache/index.ts';
 import { startInProcessNode } from '../../lib/inprocess-node.ts';
 import { pod, startControlPlane, until, type ControlPlane } from '../../lib/control.ts';
 
@@ -109,7 +110,7 @@ test('an adoption from a stale copy loses to the concurrent write; one from a de
     const winner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'first', uid: 'someone-else', controller: true };
     await plain.patch(Kinds.pods, 'default', 'contested', 'merge', { metadata: { ownerReferences: [winner] } });
     const term = await InProcessClient.fenced(solo.registry, 7, 'pi9');
-    const cache = new Informer(term, Kinds.pods);
+    const cache = new ObjectInformer(term, Kinds.pods, { logger: pino({ level: 'silent' }) });
     const lost = await executeClaims(term, Kinds.replicasets, owner, Kinds.pods, cache, { owned: [], adopt: [stale], release: [] });
     assert.equal(lost.conflicts, 1);
     assert.deepEqual(lost.adopted, []);
