@@ -33,7 +33,12 @@ export async function findPodContainer(runtime: Runtime, pod: Pod, containerName
     .filter((c) => c.name === containerName)
     .sort((a, b) => b.attempt - a.attempt);
   if (options.previous) {
-    const previous = attempts[1];
+    // Kubernetes answers --previous with lastState's container: during a back-off that is the
+    // attempt that just crashed (container GC keeps it), otherwise the one before the current.
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const last = statuses.find((s) => s.name === containerName)?.lastState;
+    const lastId = last && 'terminated' in last ? last.terminated.containerID?.replace(/^[a-z]+:\/\//, '') : undefined;
+    const previous = attempts.find((c) => c.id === lastId) ?? attempts[1];
     if (!previous) throw new ContainerLookupError(400, `previous terminated container "${containerName}" in pod "${pod.metadata.name}" not found`);
     return previous;
   }

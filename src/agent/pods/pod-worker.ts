@@ -1,6 +1,7 @@
 import { ImageError, type ContainerStatus, type Runtime, type PortMapping, type PodSandboxStatus } from '../runtime/runtime.ts';
 import { RestartBackoff } from './backoff.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
+import { collectPodGarbage } from './container-gc.ts';
 import { resolveEnv } from './env.ts';
 import type { Container, ContainerStateK8s, ContainerStatusK8s, Pod, PodCondition, PodStatus } from './pod-types.ts';
 import { ProbeTracker, validateProbes } from './probes.ts';
@@ -85,8 +86,10 @@ export class PodWorker {
   private async syncOnce(pod: Pod): Promise<PodStatus> {
     const uid = pod.metadata.uid;
     const policy = pod.spec.restartPolicy ?? 'Always';
-    let containers = await this.runtime.listContainers({ podUid: uid });
-    const sandboxes = await this.runtime.listPodSandboxes({ podUid: uid });
+    // Earlier attempts and dead sandboxes go first, so a crash loop does not grow the engine.
+    const listed = await collectPodGarbage(this.runtime, await this.runtime.listContainers({ podUid: uid }), await this.runtime.listPodSandboxes({ podUid: uid }));
+    let containers = listed.containers;
+    const sandboxes = listed.sandboxes;
     const terminal = this.terminalPhase(pod, containers);
     if (terminal) return this.status(pod, containers, sandboxes, null);
     let sandbox = sandboxes.find((s) => s.state === 'ready') ?? null;
@@ -98,13 +101,14 @@ export class PodWorker {
           pod: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name },
           hostname: pod.spec.hostname ?? pod.metadata.name,
           ports: this.portsOf(pod),
-          attempt: sandboxes.length,
+          attempt: Math.max(-1, ...sandboxes.map((s) => s.attempt)) + 1,
         });
         sandbox = (await this.runtime.listPodSandboxes({ podUid: uid })).find((s) => s.id === id) ?? null;
       } catch (error) {
         return this.status(pod, containers, sandboxes, { reason: 'CreatePodSandboxError', message: (error as Error).message });
       }
-      containers = await this.runtime.listContainers({ podUid: uid });
+      // The containers just stopped are dead now: all but the newest attempt of each go at once.
+      containers = (await collectPodGarbage(this.runtime, await this.runtime.listContainers({ podUid: uid }), [...sandboxes, ...(sandbox ? [sandbox] : [])])).containers;
     }
     if (!sandbox) return this.status(pod, containers, sandboxes, { reason: 'CreatePodSandboxError', message: 'the sandbox vanished right after it was created' });
 

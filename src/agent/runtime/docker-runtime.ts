@@ -407,6 +407,7 @@ export class DockerRuntime implements Runtime {
       id: info.Id,
       pod: podOfLabels(info.Config.Labels ?? {}),
       state: info.State.Running ? 'ready' : 'notready',
+      attempt: Number(info.Config.Labels?.[labels.attempt] ?? 0),
       podIP: info.State.Running ? Object.values(info.NetworkSettings.Networks).find((n) => n.IPAddress)?.IPAddress ?? null : null,
       createdAt: new Date(info.Created),
     }));

@@ -170,6 +170,8 @@ export interface PodSandboxStatus {
   id: SandboxId;
   pod: PodRef;
   state: 'ready' | 'notready';
+  /** As created (`PodSandboxConfig.attempt`): the newest sandbox of a pod has the highest. */
+  attempt: number;
   /** The pod's address inside its network (Docker's bridge address); null when the sandbox is not running. */
   podIP: string | null;
   createdAt: Date;

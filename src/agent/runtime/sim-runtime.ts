@@ -301,6 +301,7 @@ export class SimRuntime implements Runtime {
         id: c.id,
         pod: podOfLabels(c.labels),
         state: c.state.kind === 'running' ? 'ready' : 'notready',
+        attempt: Number(c.labels[labels.attempt] ?? 0),
         podIP: c.state.kind === 'running' ? c.podIP : null,
         createdAt: c.createdAt,
       }));

@@ -102,7 +102,7 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Runtime
     test('a sandbox and its containers are listed from labels with pod, name and attempt', async () => {
       const s = await subject();
       const runtime = await s.newRuntime(node('labels'));
-      const { id: sandboxId, pod } = await sandbox(runtime, 'web');
+      const { id: sandboxId, pod } = await sandbox(runtime, 'web', { attempt: 3 });
       const image = await runtime.ensureImage(s.images.native, 'Never');
       const id = await started(runtime, sandboxId, container('app', s.images.native, ['sleep', '3600'], { attempt: 2 }));
 
@@ -110,6 +110,7 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Runtime
       assert.equal(sandboxes.length, 1);
       assert.deepEqual(sandboxes[0]?.pod, pod);
       assert.equal(sandboxes[0]?.state, 'ready');
+      assert.equal(sandboxes[0]?.attempt, 3);
       assert.ok(sandboxes[0]?.podIP, 'a running sandbox has a pod IP');
 
       const status = await runtime.containerStatus(id);

@@ -47,6 +47,14 @@ test('logs/exec container lookup answers like Kubernetes', async () => {
 
   assert.equal((await findPodContainer(runtime, pod, 'app', { previous: false })).id, second);
   assert.equal((await findPodContainer(runtime, pod, 'app', { previous: true })).id, first);
+  // In a back-off the crashed attempt is lastState (and the only one container GC keeps): --previous shows it.
+  const backingOff: Pod = {
+    ...pod,
+    status: { phase: 'Running', conditions: [], initContainerStatuses: [], containerStatuses: [
+      { name: 'app', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: '2026-01-01T00:00:00Z', containerID: `sim://${second}` } }, ready: false, started: false, restartCount: 1, image: 'x', imageID: '' },
+    ] },
+  };
+  assert.equal((await findPodContainer(runtime, backingOff, 'app', { previous: true })).id, second);
   const refused = async (name: string | undefined, previous: boolean, message: string) =>
     assert.rejects(findPodContainer(runtime, pod, name, { previous }), (error: unknown) => {
       assert.ok(error instanceof ContainerLookupError);

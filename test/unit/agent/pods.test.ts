@@ -118,13 +118,14 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     assert.equal(app?.restartCount, 1);
     assert.ok(app && 'waiting' in app.state && app.state.waiting.reason === 'CrashLoopBackOff', JSON.stringify(app?.state));
     assert.match(JSON.stringify(app.state), /back-off 10s/);
-    assert.equal((await runtime.listContainers({ podUid: 'p-crash' })).length, 2);
+    const attempts = async () => (await runtime.listContainers({ podUid: 'p-crash' })).map((c) => c.attempt).sort();
+    assert.deepEqual(await attempts(), [1], 'only the newest dead attempt is kept (container GC)');
     clock.advance(5_000);
     await worker.sync(pod);
-    assert.equal((await runtime.listContainers({ podUid: 'p-crash' })).length, 2, 'still backing off');
+    assert.deepEqual(await attempts(), [1], 'still backing off');
     clock.advance(6_000);
     status = await worker.sync(pod);
-    assert.equal((await runtime.listContainers({ podUid: 'p-crash' })).length, 3, 'restarted after 10s');
+    assert.deepEqual(await attempts(), [1, 2], 'restarted after 10s; the crashed attempt stays for --previous');
     assert.equal(status.containerStatuses[0]?.restartCount, 2);
     await tick();
     status = await worker.sync(pod);
@@ -149,7 +150,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     const init = status.initContainerStatuses[0];
     assert.ok(init && 'waiting' in init.state && init.state.waiting.reason === 'CrashLoopBackOff', JSON.stringify(init?.state));
     assert.equal(init.restartCount, 1);
-    assert.deepEqual((await runtime.listContainers({ podUid: 'p-init-retry' })).map((c) => c.name), ['migrate', 'migrate'], 'the app container never started');
+    assert.deepEqual((await runtime.listContainers({ podUid: 'p-init-retry' })).map((c) => [c.name, c.attempt]), [['migrate', 1]], 'the app container never started; the first attempt was collected');
 
     const never: Pod = { metadata: { name: 'never', namespace: 'default', uid: 'p-init-never' }, spec: spec('Never') };
     await worker.sync(never);
