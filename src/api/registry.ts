@@ -9,6 +9,7 @@ import {
   badRequest,
   conflict,
   failure,
+  fenced,
   invalidStatus,
   matchesFields,
   matchesLabels,
@@ -124,7 +125,7 @@ export class Registry {
       const current = (await this.store.range({ key: k })).kvs[0];
       if (current) {
         const claim = JSON.parse(dec.decode(current.value)) as { term: number; holder: string };
-        if (claim.term > term) throw new ApiError(failure(409, 'Conflict', `fenced: the control plane belongs to ${claim.holder} (term ${claim.term}), newer than term ${term}`));
+        if (claim.term > term) throw new ApiError(fenced(`the control plane belongs to ${claim.holder} (term ${claim.term}), newer than term ${term}`));
       }
       const res = await this.store.txn({
         compare: [{ key: k, target: 'modRevision', result: '=', value: current?.modRevision ?? 0 }],
@@ -144,7 +145,7 @@ export class Registry {
     if (!this.fence) return;
     const current = (await this.store.range({ key: enc.encode(FENCE_KEY) })).kvs[0];
     if (current?.modRevision !== this.fence.revision) {
-      throw new ApiError(failure(409, 'Conflict', `fenced: this node's control loops lost the cluster (term ${this.fence.term}); a newer leader decides now`));
+      throw new ApiError(fenced(`this node's control loops lost the cluster (term ${this.fence.term}); a newer leader decides now`));
     }
   }
 
@@ -256,7 +257,7 @@ export class Registry {
       try {
         return await this.update(info, namespace, name, next, opts);
       } catch (error) {
-        const conflicted = error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict' && !(error.status.message ?? '').startsWith('fenced');
+        const conflicted = error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict';
         if (!conflicted || attempt >= attempts) throw error;
       }
     }
@@ -338,7 +339,7 @@ export class Registry {
       try {
         return await this.deleteOnce(info, namespace, name, opts);
       } catch (error) {
-        const conflict = error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict' && !(error.status.message ?? '').startsWith('fenced');
+        const conflict = error instanceof ApiError && error.status.code === 409 && error.status.reason === 'Conflict';
         if (!conflict || attempt >= 9) throw error;
       }
     }

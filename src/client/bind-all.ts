@@ -1,6 +1,6 @@
 // bindAll one binding at a time: what HttpClient does (the API has no batch binding) and what the
 // in-process client falls back to when a batched transaction was refused (some pod had moved).
-import { findResource, type Status } from '../api/resources/index.ts';
+import { findResource, isFencedStatus, type Status } from '../api/resources/index.ts';
 import { ClientError, type Client, type PodBinding } from './client.ts';
 
 const events = (() => {
@@ -31,7 +31,7 @@ async function bindOne(client: Pick<Client, 'bind' | 'create'>, { pod, nodeName,
   } catch (error) {
     const status = error instanceof ClientError ? error.status : undefined;
     // A refusal of this binding is its answer; anything else (fenced, transport) fails the call.
-    if (status && (status.code === 404 || status.code === 409) && !(status.message ?? '').startsWith('fenced')) return status;
+    if (status && (status.code === 404 || status.code === 409) && !isFencedStatus(status)) return status;
     throw error;
   }
   if (event) await client.create(events, event).catch(() => undefined);

@@ -1,6 +1,6 @@
 // One typed Client for the Kubernetes API: control loops and the agent use it in-process, the CLI
 // and remote tools over HTTPS. Both implementations pass test/integration/client/contract.test.ts.
-import type { KubeObject, ResourceInfo, Status } from '../api/resources/index.ts';
+import { isFencedStatus, type KubeObject, type ResourceInfo, type Status } from '../api/resources/index.ts';
 
 export type PatchType = 'json' | 'merge' | 'strategic';
 
@@ -53,6 +53,11 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
   /** What happens to the object's dependents (ownerReferences): see the garbage collector. */
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+}
+
+/** Whether a request was refused by the write fence: this node's control loops lost the cluster. */
+export function isFenced(error: unknown): boolean {
+  return error instanceof ClientError && isFencedStatus(error.status);
 }
 
 /** A request the API refused; `status` is the Kubernetes Status it answered. */

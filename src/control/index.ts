@@ -1,5 +1,5 @@
 // The leader-only control plane: import it from here.
-export { ControlManager, DEFAULT_CONTROL_CONFIG, isFenced, type ControlConfig, type ControlContext, type Controller, type ControllerFactory, type Leadership } from './manager.ts';
+export { ControlManager, DEFAULT_CONTROL_CONFIG, type ControlConfig, type ControlContext, type Controller, type ControllerFactory, type Leadership } from './manager.ts';
 export { createScheduler } from './scheduler/scheduler.ts';
 import type { ControllerFactory } from './manager.ts';
 import { createScheduler } from './scheduler/scheduler.ts';

@@ -3,7 +3,7 @@
 // starts every controller; on losing leadership it stops them at once. Writes go through a
 // fenced Client, so a deposed leader that has not noticed yet cannot overwrite its successor.
 import type { Logger } from 'pino';
-import { ClientError, type Client, type ResourceInfo } from '../client/index.ts';
+import { isFenced, type Client, type ResourceInfo } from '../client/index.ts';
 import { ObjectInformer } from '../client/cache/index.ts';
 
 /** What the manager needs of the Raft node (RaftNode satisfies it). */
@@ -62,10 +62,6 @@ interface Session {
   stopped: boolean;
   controllers: Controller[];
   informers: Map<string, ObjectInformer>;
-}
-
-export function isFenced(error: unknown): boolean {
-  return error instanceof ClientError && error.code === 409 && (error.status.message ?? '').startsWith('fenced');
 }
 
 export class ControlManager {

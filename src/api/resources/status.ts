@@ -30,6 +30,16 @@ export function conflict(info: ResourceInfo, name: string, why = 'the object has
   return failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(info)} ${JSON.stringify(name)}: ${why}`, resourceDetails(info, name));
 }
 
+/** A write through a fence whose term is no longer the cluster's (409, reason `Fenced`). */
+export function fenced(message: string): Status {
+  return failure(409, 'Fenced', `fenced: ${message}`);
+}
+
+/** The one test for a fence refusal: by reason, never by message. */
+export function isFencedStatus(status: Status | undefined): boolean {
+  return status?.reason === 'Fenced';
+}
+
 export function badRequest(message: string): Status {
   return failure(400, 'BadRequest', message);
 }

@@ -83,6 +83,8 @@ export type StatusReason =
   | 'NotFound'
   | 'AlreadyExists'
   | 'Conflict'
+  // Bramble's own: a write of a deposed leader's control loops, refused by the term fence.
+  | 'Fenced'
   | 'Gone'
   | 'Invalid'
   | 'ServerTimeout'

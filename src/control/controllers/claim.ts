@@ -2,7 +2,7 @@
 // orphans its selector matches (writing a controller ownerReference) and releases what it owns
 // but no longer matches (removing its reference), so a bare pod with the right labels counts
 // toward a ReplicaSet's replicas and `kubectl label pod x app-` takes a pod out of one.
-import { ClientError, labelSelectorFromObject, matchesLabels, type Client, type KubeObject, type LabelSelector, type LabelSelectorQuery, type ResourceInfo } from '../../client/index.ts';
+import { ClientError, isFenced, labelSelectorFromObject, matchesLabels, type Client, type KubeObject, type LabelSelector, type LabelSelectorQuery, type ResourceInfo } from '../../client/index.ts';
 import type { ObjectInformer } from '../../client/cache/index.ts';
 import { controllerRef, ownerRefTo } from './pods.ts';
 
@@ -104,7 +104,7 @@ export async function executeClaims(
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
       if (error.code === 404) return undefined;
-      if (error.code === 409 && !(error.status.message ?? '').startsWith('fenced')) {
+      if (error.code === 409 && !isFenced(error)) {
         result.conflicts++;
         return undefined;
       }

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClientError, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
-import { defaultControllers, isFenced } from '../../../src/control/index.ts';
+import { defaultControllers } from '../../../src/control/index.ts';
+import { isFenced } from '../../../src/client/index.ts';
 import { executeClaims } from '../../../src/control/controllers/claim.ts';
 import pino from 'pino';
 import { ObjectInformer } from '../../../src/client/cache/index.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClientError, InProcessClient, Kinds, type Client } from '../../../src/client/index.ts';
-import { isFenced } from '../../../src/control/index.ts';
+import { isFenced } from '../../../src/client/index.ts';
 import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
 
 let n: InProcessNode;
@@ -19,6 +19,8 @@ async function fencedError(p: Promise<unknown>): Promise<ClientError> {
     await p;
   } catch (error) {
     assert.ok(isFenced(error), String(error));
+    assert.equal((error as ClientError).status.reason, 'Fenced');
+    assert.equal((error as ClientError).code, 409);
     return error as ClientError;
   }
   assert.fail('the write went through');
