@@ -2,7 +2,7 @@
 // certificate for the API (TLS always) and the admin client certificate (CN admin,
 // O system:masters) that `bramble kubeconfig` hands out. Created once in <dataDir>/pki and
 // reused, so kubeconfigs stay valid across restarts. The X.509 work is src/identity/certs.ts; a node
-// started with a cluster bundle finds the cluster's CA already in <dataDir>/pki (src/cli/up-bundle.ts).
+// started with a cluster bundle finds the cluster's CA already in <dataDir>/pki (src/node/identity.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';

@@ -4,15 +4,14 @@ import { hostname } from 'node:os';
 import { findClusterCredentials, storeClientTls } from '../identity/tls.ts';
 import type { StoreClientTls } from '../store/wire.ts';
 import { buildInfo } from './build-info.ts';
-import { writeClusterBundle } from './cluster-init.ts';
+import { writeClusterBundle } from '../node/cluster-bundle.ts';
 import { clusterRemove } from './cluster-remove.ts';
 import { clusterStatus } from './cluster-status.ts';
 import { registerKubeCommands } from './kube/verbs.ts';
 import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
 import { registerTokenCommand } from './token.ts';
-import { startNode } from './up.ts';
-import { withFormationAddressDefaults } from './up-formation.ts';
-import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags, withEnvFlags } from './up-options.ts';
+import { runUp } from './up.ts';
+import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -123,16 +122,7 @@ Restarting a node with the same --data-dir resumes it: membership then comes fro
 Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     )
     .action(async (flags: RawUpFlags) => {
-      const options = parseUpOptions(withFormationAddressDefaults(withEnvFlags(flags, process.env)), { hostname: hostname() });
-      const node = await startNode(options);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          process.stderr.write(`bramble up: ${signal} received, stopping\n`);
-          void node.stop().then(resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      await runUp(flags);
     });
 
   const cluster = program.command('cluster').description('create a cluster bundle, look at the Raft group that holds the cluster state');

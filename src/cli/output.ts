@@ -1,4 +1,5 @@
 import { stringify as toYaml } from 'yaml';
+import { UsageError } from '../node/usage-error.ts';
 
 export const outputFormats = ['json', 'yaml'] as const;
 export type OutputFormat = (typeof outputFormats)[number];
@@ -12,7 +13,5 @@ export function formatStructured(value: unknown, format: OutputFormat): string {
   return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value);
 }
 
-/** A mistake in how the command was called: reported on stderr, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+/** A mistake in how the command was called: reported on stderr, exit code 2 (the node's start raises it too). */
+export { UsageError };

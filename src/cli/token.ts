@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { addTokenUser, ensureAuthFiles, listTokenUsers, removeTokenUser } from '../api/auth/authn.ts';
 import { isBundle, readBundle } from '../identity/bundle.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
-import { nodeBundleDir } from './up-bundle.ts';
+import { nodeBundleDir } from '../node/identity.ts';
 import type { OutputFormat } from './output.ts';
 import { parseUpOptions } from './up-options.ts';
 

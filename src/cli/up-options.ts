@@ -1,57 +1,22 @@
 import { formatHostPort, type HostPort, parseHostPort as parseAddress } from '../raftnode/transport/index.ts';
 import { parseJoinToken } from '../identity/token.ts';
 import { UsageError } from './output.ts';
-import { type FormationOptions, parseFormationOptions } from './up-formation.ts';
+import { type FormationFlags, parseFormationOptions } from './up-formation.ts';
+import type { NodeOptions } from '../node/options.ts';
 
 export { formatHostPort, type HostPort };
 
-export interface UpOptions {
-  name: string;
-  dataDir: string;
-  peerAddress: HostPort;
-  clientAddress: HostPort;
-  /** Where the Kubernetes API (HTTPS) listens; null with --api-addr off (a store-only node, as in the store's tests). */
-  apiAddress: HostPort | null;
-  /** Static bootstrap membership (name -> peer address), or null when joining or restarting. */
-  initialCluster: Record<string, HostPort> | null;
-  /** Client address of any running member to ask for admission, or null. */
-  join: HostPort | null;
-  /** A cluster bundle directory (`bramble cluster init --out`), or null. */
-  bundle: string | null;
-  /** A join token (BRAMBLE-1-...), or null. */
-  token: string | null;
-  tickIntervalMs: number;
-  electionTimeoutTicks: number;
-  heartbeatIntervalTicks: number;
-  /** Applied entries between snapshots (after each, the log is compacted). */
-  snapshotEveryEntries: number;
-  /** Snapshots above this size are fetched by the follower over the client API, resumably. */
-  snapshotInlineMaxBytes: number;
+/** `bramble up`'s flags, checked: what the node is started with, plus what only the CLI uses. */
+export interface UpOptions extends Omit<NodeOptions, 'version'> {
   logLevel: string;
-  /** The node agent's container runtime: "docker" runs pods, "none" a node without pods. */
-  runtime: 'docker' | 'none';
-  /** Root of the host files the agent reads (/proc, /sys, /etc): "/" on a board, a fake Pi tree in tests. */
-  hostRoot: string;
-  /** How often the agent reads node conditions (the Node is written only when one changes). */
-  nodeStatusIntervalMs: number;
-  /** The leader marks a node not heard from for this long unreachable and moves its pods. */
-  nodeGraceMs: number;
-  /** The leader compacts the store's history to the revision of one interval ago (watches resume from newer ones). */
-  compactIntervalMs: number;
-  /** --bootstrap-expect N: find the other boards by mDNS and form the cluster (src/discovery); null without it. */
-  formation: FormationOptions | null;
 }
 
-export interface RawUpFlags {
+export interface RawUpFlags extends FormationFlags {
   name?: string;
   dataDir?: string;
   peerAddr?: string;
   clientAddr?: string;
   apiAddr?: string;
-  initialCluster?: string;
-  join?: string;
-  bundle?: string;
-  token?: string;
   tickMs?: string;
   electionTicks?: string;
   heartbeatTicks?: string;
@@ -63,14 +28,6 @@ export interface RawUpFlags {
   nodeStatusMs?: string;
   nodeGraceMs?: string;
   compactIntervalMs?: string;
-  bootstrapExpect?: string;
-  bootstrapSettleMs?: string;
-  mdnsIntervalMs?: string;
-  voters?: string;
-  autopilotStableMs?: string;
-  autopilotDeadMs?: string;
-  memberSearchMs?: string;
-  autopilotRemoveDeadMs?: string;
 }
 
 export const defaultPeerPort = 7380;

@@ -1,4 +1,4 @@
-import { writeClusterBundle } from '../../src/cli/cluster-init.ts';
+import { writeClusterBundle } from '../../src/node/cluster-bundle.ts';
 import { findClusterCredentials, storeClientTls, type ClusterCredentials } from '../../src/identity/tls.ts';
 import type { StoreClientTls } from '../../src/store/wire.ts';
 import { StoreClient } from '../../src/store/client.ts';

@@ -10,7 +10,7 @@ import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { writeClusterBundle } from '../../../src/cli/cluster-init.ts';
+import { writeClusterBundle } from '../../../src/node/cluster-bundle.ts';
 import { ensureNodeCertificate, readBundle } from '../../../src/identity/bundle.ts';
 import { storeClientTls } from '../../../src/identity/tls.ts';
 import { encodeHello } from '../../../src/raftnode/transport/codec.ts';

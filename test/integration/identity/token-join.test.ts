@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { writeClusterBundle } from '../../../src/cli/cluster-init.ts';
+import { writeClusterBundle } from '../../../src/node/cluster-bundle.ts';
 import { ensureNodeCertificate, isBundle, readBundle } from '../../../src/identity/bundle.ts';
 import { issuedBy } from '../../../src/identity/certs.ts';
 import { JOIN_CREDENTIALS_PATH, joinWithToken } from '../../../src/identity/join.ts';

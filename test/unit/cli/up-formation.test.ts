@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../../src/cli/output.ts';
 import { parseFormationOptions, withFormationAddressDefaults } from '../../../src/cli/up-formation.ts';
+import type { RawUpFlags } from '../../../src/cli/up-options.ts';
 
 test('--bootstrap-expect and its tuning flags', () => {
   assert.equal(parseFormationOptions({}), null);
@@ -40,5 +41,5 @@ test('bad formation flags are usage errors that say what to do', () => {
 test('with --bootstrap-expect, addresses not given default to the LAN address; given ones stay', () => {
   assert.deepEqual(withFormationAddressDefaults({ bootstrapExpect: '3' }, '192.168.1.7'), { bootstrapExpect: '3', peerAddr: '192.168.1.7:7380', clientAddr: '192.168.1.7:7379', apiAddr: '192.168.1.7:6443' });
   assert.deepEqual(withFormationAddressDefaults({ bootstrapExpect: '3', apiAddr: 'off' }, '192.168.1.7').apiAddr, 'off');
-  assert.deepEqual(withFormationAddressDefaults({ name: 'a' }, '192.168.1.7'), { name: 'a' });
+  assert.deepEqual(withFormationAddressDefaults<RawUpFlags>({ name: 'a' }, '192.168.1.7'), { name: 'a' });
 });

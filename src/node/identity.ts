@@ -13,9 +13,12 @@ import { certificateFingerprint } from '../identity/certs.ts';
 import { joinWithToken, writeJoinedBundle } from '../identity/join.ts';
 import { parseJoinToken } from '../identity/token.ts';
 import type { ClusterCredentials } from '../identity/tls.ts';
-import { writeClusterBundle } from './cluster-init.ts';
-import { UsageError } from './output.ts';
-import { formatHostPort, type UpOptions } from './up-options.ts';
+import { writeClusterBundle } from './cluster-bundle.ts';
+import { formatHostPort, type NodeOptions } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+/** What settling the identity reads from the node's options. */
+export type IdentityOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'peerAddress' | 'clientAddress' | 'apiAddress' | 'join' | 'bundle' | 'token'>;
 
 export interface NodeIdentity {
   bundle: Bundle;
@@ -46,7 +49,7 @@ export function nodeBundleDir(dataDir: string): string {
 const unspecified = new Set(['', '0.0.0.0', '::']);
 
 /** Names and addresses the node certificate lists: the configured hosts, this machine, loopback, and every interface address when listening on all of them. */
-export function nodeHosts(options: UpOptions): string[] {
+export function nodeHosts(options: Pick<NodeOptions, 'peerAddress' | 'clientAddress' | 'apiAddress'>): string[] {
   const configured = [options.peerAddress.host, options.clientAddress.host, ...(options.apiAddress ? [options.apiAddress.host] : [])];
   const hosts = ['localhost', '127.0.0.1', '::1', hostname(), ...configured.filter((host) => !unspecified.has(host))];
   if (configured.some((host) => unspecified.has(host))) {
@@ -91,7 +94,7 @@ function installForApi(bundle: Bundle, dataDir: string): void {
  * The node's cluster identity, or null for a data dir from before bundles (it keeps running
  * with plain TCP peers and an unauthenticated client port, and says so).
  */
-export async function prepareIdentity(options: UpOptions, start: IdentityStart, logger: Logger): Promise<NodeIdentity | null> {
+export async function prepareIdentity(options: IdentityOptions, start: IdentityStart, logger: Logger): Promise<NodeIdentity | null> {
   const dir = nodeBundleDir(options.dataDir);
   let fetchedWithToken = false;
   if (options.bundle !== null) {

@@ -1,5 +1,6 @@
-// `bramble cluster init --out DIR`: the cluster bundle (src/identity/bundle.ts) plus what only the
-// CLI can add: the Secret encryption keys in the API's format and the admin's kubeconfig.
+// A new cluster bundle (src/identity/bundle.ts) plus what identity/ cannot make itself: the Secret
+// encryption keys in the API's format and the admin's kubeconfig. `bramble cluster init --out DIR`
+// writes one; a node that starts a cluster of its own writes one into its data dir (identity.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSecretCipher } from '../api/encryption/index.ts';
