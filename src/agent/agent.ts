@@ -4,7 +4,9 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Client } from '../client/index.ts';
 import { ClientPodApi, clientConfigSource } from './client-adapters.ts';
-import { IMAGE_ANNOTATIONS, IMAGE_PLATFORMS_ANNOTATION, IMAGE_PLATFORMS_OMITTED_ANNOTATION, defaultImagePlatformsLimits, imagePlatformsAnnotations, type ImagePlatformsLimits } from './image-platforms.ts';
+import { Coalescer } from './coalescer.ts';
+import { IMAGE_ANNOTATIONS, type ImagePlatformsLimits } from './image-platforms.ts';
+import { watchImagePlatforms, type ImageWatch } from './image-watch.ts';
 import { processPlatform, readNodeConditions, readNodeFacts, readNodeHealth, type NodeCondition } from './node-info.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { MetricsSampler } from './metrics-sampler.ts';
@@ -64,192 +66,56 @@ const noRuntimeCondition: NodeCondition = {
   message: 'this node was started with --runtime none and runs no pods: start it with --runtime docker to run pods here',
 };
 
+/** What runs on the engine once it answered: the runtime, the pod loop and the image watch. */
+interface OnEngine {
+  runtime: DockerRuntime;
+  pods: PodReconciler;
+  images: ImageWatch;
+  stop(): Promise<void>;
+}
+
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { logger } = options;
   const docker = options.runtime === 'docker' ? new Dockerode() : null;
-  let runtime: DockerRuntime | null = null;
-  let reconciler: PodReconciler | null = null;
+  let onEngine: OnEngine | null = null;
   let stopped = false;
-  let retryTimer: NodeJS.Timeout | null = null;
-  let warned = false;
-  let imageAnnotations: Record<string, string> | null = null;
-  let stopImageWatch: (() => void) | null = null;
-  let imageTimer: NodeJS.Timeout | null = null;
-  let imageDebounce: NodeJS.Timeout | null = null;
   const registration = new NodeRegistration({
-    client: options.client,
-    nodeName: options.nodeName,
-    internalIP: options.internalIP,
-    apiPort: options.apiPort,
+    ...pick(options, 'client', 'nodeName', 'internalIP', 'apiPort'),
     ...(options.healthMinIntervalMs !== undefined ? { healthMinIntervalMs: options.healthMinIntervalMs } : {}),
   });
 
-  const retry = (): void => {
-    retryTimer = setTimeout(() => void connect(), options.runtimeRetryIntervalMs ?? 10_000);
-    retryTimer.unref();
-  };
-
-  const connect = async (): Promise<void> => {
-    if (!docker || stopped) return;
-    let created: DockerRuntime;
-    try {
-      created = await DockerRuntime.create({
-        docker,
-        nodeName: options.nodeName,
-        scope: options.dataDir,
-        ...(options.pauseBusyboxPath ? { pauseBusyboxPath: options.pauseBusyboxPath } : {}),
-      });
-    } catch (error) {
-      if (!warned) {
-        warned = true;
-        const socket = process.env['DOCKER_HOST'] ?? '/var/run/docker.sock';
-        logger.warn(
-          { err: error },
-          `cannot use the Docker engine at ${socket} (${(error as Error).message}): this node runs no pods until it can and reports Ready=False. ` +
-            'Start Docker (sudo systemctl start docker; on a new board: sudo apt-get install docker.io), or pass --runtime none to run this node without pods. Trying again every few seconds.',
-        );
-      }
-      retry();
-      return;
-    }
-    const worker = new PodWorker({ runtime: created, hostIP: options.internalIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client) });
-    const loop = new PodReconciler({
-      worker,
-      api: new ClientPodApi(options.client, { onRelist: (reason) => logger.info({ reason }, 'pod watch restarted from a fresh list') }),
-      nodeName: options.nodeName,
-      onError: (uid, error) => logger.warn({ pod: uid, err: error }, 'pod sync failed; retried at the next resync'),
-    });
-    try {
-      await loop.start();
-    } catch (error) {
-      logger.warn({ err: error }, 'the pod loop could not start (listing this node\'s pods failed); trying again');
-      await loop.stop().catch(() => undefined);
-      retry();
-      return;
-    }
-    if (stopped) {
-      await loop.stop();
-      return;
-    }
-    runtime = created;
-    reconciler = loop;
-    const version = await created.version();
-    await refreshImages();
-    if (stopped) return; // stop() ran meanwhile: no event stream may outlive it
-    stopImageWatch = created.watchImages(imagesMayHaveChanged);
-    imageTimer = setInterval(() => void refreshImages(), options.imageRefreshIntervalMs ?? 300_000);
-    imageTimer.unref();
-    logger.info({ engine: `${version.runtimeName}://${version.runtimeVersion}` }, 'node agent running pods on the Docker engine');
-    void syncNode();
-  };
-
-  // One listing at a time; a change reported meanwhile gets one more listing after it.
-  let refreshing: Promise<void> | null = null;
-  let refreshAgain = false;
-  const refreshImages = (): Promise<void> => {
-    if (refreshing) {
-      refreshAgain = true;
-      return refreshing;
-    }
-    refreshing = (async () => {
-      const current = runtime;
-      if (!current || stopped) return;
-      try {
-        const next = imagePlatformsAnnotations(await current.listImages(), options.imagePlatformsLimits ?? defaultImagePlatformsLimits);
-        if (JSON.stringify(next) === JSON.stringify(imageAnnotations)) return;
-        imageAnnotations = next;
-        const published = next[IMAGE_PLATFORMS_ANNOTATION];
-        logger.info(
-          { references: published ? Object.keys(JSON.parse(published) as object).length : 0, omittedImages: Number(next[IMAGE_PLATFORMS_OMITTED_ANNOTATION] ?? 0) },
-          'local image platforms changed; the Node annotation follows',
-        );
-        void syncNode();
-      } catch (error) {
-        logger.debug({ err: error }, 'listing local images failed; tried again at the next image event or interval');
-      }
-    })().finally(() => {
-      refreshing = null;
-      if (refreshAgain && !stopped) {
-        refreshAgain = false;
-        void refreshImages();
-      }
-    });
-    return refreshing;
-  };
-
-  // A `docker load` or pull sends a burst of events: list once the burst is over.
-  const imagesMayHaveChanged = (): void => {
-    if (imageDebounce || stopped) return;
-    imageDebounce = setTimeout(() => {
-      imageDebounce = null;
-      void refreshImages();
-    }, 500);
-    imageDebounce.unref();
-  };
-
-  const runtimeVersion = async (): Promise<RuntimeVersion> =>
-    runtime ? runtime.version() : { runtimeName: options.runtime, runtimeVersion: 'unavailable', platform: processPlatform() };
-
-  const reachable = async (): Promise<boolean> => {
-    if (!docker || !runtime) return false;
-    return docker.ping().then(
-      () => true,
-      () => false,
-    );
-  };
-
   let nodeLabels: Record<string, string> = {};
-  let syncing: Promise<void> | null = null;
-  let syncAgain = false;
-  const syncNode = (): Promise<void> => {
-    if (syncing) {
-      // The running sync may have read the node before the change that asked for this one.
-      syncAgain = true;
-      return syncing;
-    }
-    return (syncing = (async () => {
-      try {
-        const [facts, conditions] = await Promise.all([
-          readNodeFacts({ nodeName: options.nodeName, hostRoot: options.hostRoot, runtime: await runtimeVersion(), maxPods: options.maxPods ?? 110, reservedMemoryBytes: options.reservedMemoryBytes ?? 256 * 1024 * 1024 }),
-          readNodeConditions({ hostRoot: options.hostRoot, dataDir: options.dataDir, runtimeReachable: await reachable() }),
-        ]);
-        const shown = options.runtime === 'none' ? conditions.map((c) => (c.type === 'Ready' ? noRuntimeCondition : c)) : conditions;
-        const health = await readNodeHealth(options.hostRoot, Number(facts.capacity.cpu));
-        nodeLabels = facts.labels;
-        const annotations = runtime && imageAnnotations ? { owned: IMAGE_ANNOTATIONS, values: imageAnnotations } : undefined;
-        const result = await registration.sync({ facts, conditions: shown, health, ...(annotations ? { annotations } : {}) });
-        if (result !== 'unchanged') logger.info({ result, ready: shown.find((c) => c.type === 'Ready')?.status }, 'node object written');
-      } catch (error) {
-        if (!stopped) logger.warn({ err: error }, 'could not update this node\'s Node object; trying again at the next check');
-      } finally {
-        syncing = null;
-        if (syncAgain && !stopped) {
-          syncAgain = false;
-          void syncNode();
-        }
-      }
-    })());
-  };
+  const nodeSync = new Coalescer(
+    async () => {
+      nodeLabels = await syncNodeObject(options, registration, docker, onEngine);
+    },
+    (error) => {
+      if (!stopped) logger.warn({ err: error }, 'could not update this node\'s Node object; trying again at the next check');
+    },
+  );
+  const syncNode = () => nodeSync.run();
 
   await syncNode();
-  const metrics = new MetricsSampler({
-    nodeName: options.nodeName,
-    dataDir: options.dataDir,
-    hostRoot: options.hostRoot,
-    runtime: () => runtime,
-    nodeLabels: () => nodeLabels,
-    podLabels: (uid) => reconciler?.pod(uid)?.metadata.labels,
-    intervalMs: options.metricsIntervalMs ?? 10_000,
-    onError: (error) => logger.debug({ err: error }, 'metrics sample failed'),
-  });
-  metrics.start();
+  const metrics = startMetrics(options, () => onEngine, () => nodeLabels);
   const statusTimer = setInterval(() => void syncNode(), options.nodeStatusIntervalMs ?? 10_000);
   statusTimer.unref();
   if (options.runtime === 'none') logger.info('node agent started with --runtime none: this node runs no pods');
-  await connect();
+
+  const warnOnce = onceLogger(logger);
+  const connecting = retryUntilDone(async () => {
+    if (!docker) return true;
+    const started = await startOnEngine(options, docker, warnOnce, syncNode);
+    if (started && stopped) await started.stop(); // stop() ran meanwhile: nothing may outlive it
+    else if (started) {
+      onEngine = started;
+      void syncNode();
+    }
+    return started !== null;
+  }, options.runtimeRetryIntervalMs ?? 10_000);
+  await connecting.first;
 
   return {
-    runtime: () => runtime,
+    runtime: () => onEngine?.runtime ?? null,
     syncNode,
     registration,
     metrics,
@@ -257,13 +123,131 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       stopped = true;
       metrics.stop();
       clearInterval(statusTimer);
-      if (retryTimer) clearTimeout(retryTimer);
-      if (imageTimer) clearInterval(imageTimer);
-      if (imageDebounce) clearTimeout(imageDebounce);
-      stopImageWatch?.();
-      await refreshing;
-      await reconciler?.stop();
-      await syncing;
+      connecting.stop();
+      await onEngine?.stop();
+      await nodeSync.stop();
     },
   };
+}
+
+/** metrics.k8s.io samples of the node and of the pods on the engine, once it answers. */
+function startMetrics(options: AgentOptions, onEngine: () => OnEngine | null, nodeLabels: () => Record<string, string>): MetricsSampler {
+  const metrics = new MetricsSampler({
+    ...pick(options, 'nodeName', 'dataDir', 'hostRoot'),
+    runtime: () => onEngine()?.runtime ?? null,
+    nodeLabels,
+    podLabels: (uid) => onEngine()?.pods.pod(uid)?.metadata.labels,
+    intervalMs: options.metricsIntervalMs ?? 10_000,
+    onError: (error) => options.logger.debug({ err: error }, 'metrics sample failed'),
+  });
+  metrics.start();
+  return metrics;
+}
+
+function pick<T, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, from[key]])) as Pick<T, K>;
+}
+
+/** Runs `attempt` now and again every `intervalMs` until it returns true or `stop` is called. */
+function retryUntilDone(attempt: () => Promise<boolean>, intervalMs: number): { first: Promise<void>; stop(): void } {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const run = async (): Promise<void> => {
+    if (stopped || (await attempt()) || stopped) return;
+    timer = setTimeout(() => void run(), intervalMs);
+    timer.unref();
+  };
+  return {
+    first: run(),
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/** Logs the unreachable engine once with what to do: it is retried every few seconds, for as long as it takes. */
+function onceLogger(logger: Logger): (error: unknown) => void {
+  let warned = false;
+  return (error) => {
+    if (warned) return;
+    warned = true;
+    const socket = process.env['DOCKER_HOST'] ?? '/var/run/docker.sock';
+    logger.warn(
+      { err: error },
+      `cannot use the Docker engine at ${socket} (${(error as Error).message}): this node runs no pods until it can and reports Ready=False. ` +
+        'Start Docker (sudo systemctl start docker; on a new board: sudo apt-get install docker.io), or pass --runtime none to run this node without pods. Trying again every few seconds.',
+    );
+  };
+}
+
+/** The runtime, the pod loop and the image watch on a reachable engine; null (logged) when it is not ready yet. */
+async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnreachable: (error: unknown) => void, syncNode: () => Promise<void>): Promise<OnEngine | null> {
+  const { logger } = options;
+  let runtime: DockerRuntime;
+  try {
+    runtime = await DockerRuntime.create({
+      docker,
+      nodeName: options.nodeName,
+      scope: options.dataDir,
+      ...(options.pauseBusyboxPath ? { pauseBusyboxPath: options.pauseBusyboxPath } : {}),
+    });
+  } catch (error) {
+    warnUnreachable(error);
+    return null;
+  }
+  const pods = podLoop(options, runtime);
+  try {
+    await pods.start();
+  } catch (error) {
+    logger.warn({ err: error }, 'the pod loop could not start (listing this node\'s pods failed); trying again');
+    await pods.stop().catch(() => undefined);
+    return null;
+  }
+  const images = await watchImagePlatforms(runtime, {
+    logger,
+    refreshIntervalMs: options.imageRefreshIntervalMs ?? 300_000,
+    ...(options.imagePlatformsLimits ? { limits: options.imagePlatformsLimits } : {}),
+    onChange: () => void syncNode(),
+  });
+  const version = await runtime.version();
+  logger.info({ engine: `${version.runtimeName}://${version.runtimeVersion}` }, 'node agent running pods on the Docker engine');
+  return {
+    runtime,
+    pods,
+    images,
+    stop: async () => {
+      await images.stop();
+      await pods.stop();
+    },
+  };
+}
+
+/** The pod reconcile loop over the node's own client. */
+function podLoop(options: AgentOptions, runtime: DockerRuntime): PodReconciler {
+  const { logger } = options;
+  const worker = new PodWorker({ runtime, hostIP: options.internalIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client) });
+  return new PodReconciler({
+    worker,
+    api: new ClientPodApi(options.client, { onRelist: (reason) => logger.info({ reason }, 'pod watch restarted from a fresh list') }),
+    nodeName: options.nodeName,
+    onError: (uid, error) => logger.warn({ pod: uid, err: error }, 'pod sync failed; retried at the next resync'),
+  });
+}
+
+/** Reads the node's facts, conditions and health and writes its Node when something changed; returns the node's labels. */
+async function syncNodeObject(options: AgentOptions, registration: NodeRegistration, docker: Dockerode | null, onEngine: OnEngine | null): Promise<Record<string, string>> {
+  const runtime: RuntimeVersion = onEngine ? await onEngine.runtime.version() : { runtimeName: options.runtime, runtimeVersion: 'unavailable', platform: processPlatform() };
+  const reachable = docker && onEngine ? await docker.ping().then(() => true, () => false) : false;
+  const [facts, conditions] = await Promise.all([
+    readNodeFacts({ nodeName: options.nodeName, hostRoot: options.hostRoot, runtime, maxPods: options.maxPods ?? 110, reservedMemoryBytes: options.reservedMemoryBytes ?? 256 * 1024 * 1024 }),
+    readNodeConditions({ hostRoot: options.hostRoot, dataDir: options.dataDir, runtimeReachable: reachable }),
+  ]);
+  const shown = options.runtime === 'none' ? conditions.map((c) => (c.type === 'Ready' ? noRuntimeCondition : c)) : conditions;
+  const health = await readNodeHealth(options.hostRoot, Number(facts.capacity.cpu));
+  const imageAnnotations = onEngine?.images.annotations();
+  const annotations = imageAnnotations ? { owned: IMAGE_ANNOTATIONS, values: imageAnnotations } : undefined;
+  const result = await registration.sync({ facts, conditions: shown, health, ...(annotations ? { annotations } : {}) });
+  if (result !== 'unchanged') options.logger.info({ result, ready: shown.find((c) => c.type === 'Ready')?.status }, 'node object written');
+  return facts.labels;
 }
