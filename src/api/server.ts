@@ -42,6 +42,7 @@ import type { PodStreamRouter } from './pod-stream-router.ts';
 import { METRICS_GROUP, type MetricsRouter } from './metrics.ts';
 import { rejectUpgrade } from './pod-streams.ts';
 import type { Duplex } from 'node:stream';
+import { BodyTooLargeError, readBoundedBody, sendWhole } from '../store/http-body.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // client-go's reflector resumes from the last bookmark after a reconnect; Kubernetes' watch cache
@@ -68,11 +69,11 @@ export interface ApiServerOptions {
   metrics?: MetricsRouter;
 }
 
+/** An answer given before the body was read (401, 403, 413, 415) still reaches a client that is sending it. */
 function send(res: ServerResponse, code: number, body: unknown): void {
   if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  const bytes = Buffer.from(JSON.stringify(body));
+  sendWhole(res.req, res, code, { 'content-type': 'application/json', 'content-length': bytes.length }, bytes);
 }
 
 function sendStatus(res: ServerResponse, status: Status): void {
@@ -88,16 +89,12 @@ function depthOf(value: unknown, depth = 0): number {
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new ApiError(failure(413, 'RequestEntityTooLarge', `the request body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes (3 MiB)`));
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(failure(413, 'RequestEntityTooLarge', `the request body exceeds ${MAX_BODY_BYTES} bytes (3 MiB)`));
-    chunks.push(chunk as Buffer);
+  try {
+    return await readBoundedBody(req, MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new ApiError(failure(413, 'RequestEntityTooLarge', `${error.message} (3 MiB)`));
+    throw error;
   }
-  return Buffer.concat(chunks);
 }
 
 /** Decodes a JSON or YAML body, with depth and alias limits, into an object. */

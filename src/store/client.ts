@@ -129,6 +129,9 @@ export class StoreClient {
     const port = Number(endpoint.slice(separator + 1));
     const payload = body === undefined ? undefined : wire.encode(body);
     return new Promise<T>((resolve, reject) => {
+      // Set once the server's answer has begun: a server may answer (413, 401) and close while
+      // this request is still writing its body, and then its answer, not our write error, counts.
+      let answered = false;
       const req = (this.options.tls ? httpsRequest : httpRequest)(
         {
           host,
@@ -140,6 +143,7 @@ export class StoreClient {
           headers: payload ? { 'content-type': cborContentType, 'content-length': payload.length } : {},
         },
         (response) => {
+          answered = true;
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () => {
@@ -157,10 +161,15 @@ export class StoreClient {
             }
           });
           response.on('error', reject);
+          response.on('close', () => {
+            if (!response.complete) reject(new Error(`${endpoint} closed the connection in the middle of its answer (${response.statusCode})`));
+          });
         },
       );
       req.on('timeout', () => req.destroy(Object.assign(new Error(`${endpoint} did not answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
+      req.on('error', (error) => {
+        if (!answered) reject(error);
+      });
       req.end(payload);
     });
   }

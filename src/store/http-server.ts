@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ProposalDroppedError } from '../raft/errors.ts';
 import { type NodeStatus, RequestTimeoutError } from '../raftnode/node.ts';
 import { CompactedError, FutureRevisionError, InvalidCommandError } from './errors.ts';
+import { BodyTooLargeError, readBoundedBody, sendWhole } from './http-body.ts';
 import { type ReplicatedStore, StoreRequestError } from './replicated-store.ts';
 import { cborContentType, joinPathPrefix, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
 
@@ -19,28 +20,14 @@ class HttpError extends Error {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > maxRequestBodyBytes) {
-      reject(new HttpError(413, 'too-large', `request body of ${declared} bytes exceeds the limit of ${maxRequestBodyBytes} bytes`));
-      request.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    request.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxRequestBodyBytes) {
-        reject(new HttpError(413, 'too-large', `request body exceeds the limit of ${maxRequestBodyBytes} bytes`));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
+/** The whole body, at most maxRequestBodyBytes; a larger one is a 413 and is drained by send(). */
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  try {
+    return await readBoundedBody(request, maxRequestBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new HttpError(413, 'too-large', error.message);
+    throw error;
+  }
 }
 
 function decodeBody(body: Buffer): Record<string, unknown> {
@@ -141,8 +128,6 @@ export class StoreServer {
         return;
       }
       if (this.options.tls && !(request.socket instanceof TLSSocket && request.socket.authorized)) {
-        // Drained, so the keep-alive connection stays usable for the answer and after it.
-        request.resume();
         throw new HttpError(401, 'unauthorized', 'the client port needs a client certificate of this cluster: use --data-dir of a member or --bundle DIR (bramble cluster status), or join with the token');
       }
       if (request.method === 'GET' && url.pathname === storePaths.snapshot) {
@@ -150,12 +135,12 @@ export class StoreServer {
         return;
       }
       const result = await this.route(request, url.pathname);
-      this.send(response, 200, result);
+      this.send(request, response, 200, result);
     } catch (caught) {
       const error = toHttpError(caught);
       if (error.status >= 500) this.options.logger.warn({ err: caught, path: request.url }, 'store request failed');
       const body: WireError = { error: { code: error.code, message: error.message } };
-      this.send(response, error.status, body);
+      this.send(request, response, error.status, body);
     }
   }
 
@@ -177,10 +162,10 @@ export class StoreServer {
     response.end(slice);
   }
 
-  private send(response: ServerResponse, status: number, body: unknown): void {
+  /** An answer given before the body was read (401, 404, 413) still reaches a client that is sending it. */
+  private send(request: IncomingMessage, response: ServerResponse, status: number, body: unknown): void {
     const bytes = wire.encode(body);
-    response.writeHead(status, { 'content-type': cborContentType, 'content-length': bytes.length });
-    response.end(bytes);
+    sendWhole(request, response, status, { 'content-type': cborContentType, 'content-length': bytes.length }, bytes);
   }
 
   private async route(request: IncomingMessage, path: string): Promise<unknown> {

@@ -26,6 +26,13 @@ export interface InboundConnectionOptions {
   verifyPeer?: (claimed: NodeId, socket: Socket) => string | null;
 }
 
+/**
+ * After refusing a connection, what the sender still writes is read and dropped for this long or
+ * this many bytes (a lingering close, as nginx does), so the refusal reaches it instead of a reset.
+ */
+const LINGER_MS = 5_000;
+const LINGER_MAX_BYTES = 64 * 1024 * 1024;
+
 export class InboundConnection {
   readonly #o: InboundConnectionOptions;
   readonly #socket: Socket;
@@ -35,6 +42,8 @@ export class InboundConnection {
   #handshakeTimer: NodeJS.Timeout | null;
   #done = false;
   #closedOnce = false;
+  /** Bytes dropped since the connection was refused. */
+  #lingered = 0;
 
   constructor(socket: Socket, options: InboundConnectionOptions) {
     this.#o = options;
@@ -66,7 +75,11 @@ export class InboundConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#done) return;
+    if (this.#done) {
+      this.#lingered += chunk.byteLength;
+      if (this.#lingered > LINGER_MAX_BYTES) this.#socket.destroy();
+      return;
+    }
     this.#o.stats.receivedBytes += chunk.byteLength;
     const { frames, error } = this.#decoder.push(chunk);
     try {
@@ -107,8 +120,8 @@ export class InboundConnection {
       this.#o.logger.warn({ remote: this.#remote, from: hello.from, reason: 'handshakeRefused', err: refusal }, `refused a peer connection: ${refusal}`);
       this.#o.stats.rejectedConnections++;
       this.#done = true;
-      // Tell the dialer why, then close; the handshake timer still bounds a peer that never reads.
-      this.#socket.end(encodeFrame([encodeHelloReply({ kind: 'refused', reason: refusal })]));
+      // The handshake timer still bounds a peer that never reads.
+      this.#endTelling(refusal);
       return;
     }
     this.#clearHandshakeTimer();
@@ -131,15 +144,23 @@ export class InboundConnection {
   }
 
   #reject(error: ProtocolError): void {
-    if (!this.#done) {
-      this.#o.stats.rejectedConnections++;
-      this.#o.logger.warn(
-        { remote: this.#remote, peer: this.#peer, reason: error.reason, err: error.message },
-        `closed a peer connection: ${error.message}`,
-      );
+    if (this.#done) {
+      // Refused already and still open: the lingering ends here.
+      this.#socket.destroy();
+      return;
     }
+    this.#o.stats.rejectedConnections++;
+    this.#o.logger.warn({ remote: this.#remote, peer: this.#peer, reason: error.reason, err: error.message }, `closed a peer connection: ${error.message}`);
     this.#done = true;
-    this.#socket.destroy();
+    this.#clearHandshakeTimer();
+    this.#endTelling(`${error.reason}: ${error.message}`);
+    const linger = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+    this.#socket.once('close', () => clearTimeout(linger));
+  }
+
+  /** Tells the dialer why in a `refused` reply, then closes our side; its bytes are dropped meanwhile. */
+  #endTelling(reason: string): void {
+    this.#socket.end(encodeFrame([encodeHelloReply({ kind: 'refused', reason })]));
   }
 
   #closed(): void {

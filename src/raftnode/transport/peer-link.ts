@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Message, NodeId } from '../../raft/types.ts';
 import { parseHostPort } from './address.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { type BatchEncoder, decodeBody, encodeHello } from './codec.ts';
+import { type BatchEncoder, decodeBody, encodeHello, type HelloReply } from './codec.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame, FrameDecoder } from './frame.ts';
 import { Outbox } from './outbox.ts';
@@ -172,14 +172,14 @@ export class PeerLink {
     const { frames, error } = decoder.push(chunk);
     try {
       for (const frame of frames) {
-        if (this.#state !== 'connecting') {
-          throw new ProtocolError('unexpectedFrame', 'the peer sent a frame after the handshake on an outbound connection');
-        }
-        const reply = parseHelloReply(decodeBody(frame.body));
+        const reply = this.#replyOf(frame.body);
         if (reply.kind === 'refused') {
-          this.#failed(`the peer refused the handshake: ${reply.reason}`, false);
+          // Also after the handshake: the peer closes a connection whose frames it cannot take, saying why.
+          const wasOpen = this.#state === 'open';
+          this.#failed(`the peer refused ${wasOpen ? 'our frames' : 'the handshake'}: ${reply.reason}`, wasOpen);
           return;
         }
+        if (this.#state !== 'connecting') throw new ProtocolError('unexpectedFrame', 'the peer sent a welcome after the handshake on an outbound connection');
         if (reply.nodeId !== this.#o.peer) throw new ProtocolError('handshakeRefused', `the node at ${this.#address} is ${reply.nodeId}, not ${this.#o.peer}`);
         this.#opened();
       }
@@ -187,6 +187,16 @@ export class PeerLink {
     } catch (caught) {
       const reason = caught instanceof Error ? caught.message : String(caught);
       this.#failed(`protocol error from the peer: ${reason}`, this.#state === 'open');
+    }
+  }
+
+  /** The peer only ever sends hello replies on our connection; anything else after the handshake is unexpected. */
+  #replyOf(body: Buffer): HelloReply {
+    try {
+      return parseHelloReply(decodeBody(body));
+    } catch (error) {
+      if (this.#state === 'connecting') throw error;
+      throw new ProtocolError('unexpectedFrame', 'the peer sent a frame after the handshake on an outbound connection');
     }
   }
 

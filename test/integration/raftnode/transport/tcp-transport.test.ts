@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { encode } from 'cbor-x';
+import { decode, encode } from 'cbor-x';
 import type { Message, NodeId } from '../../../../src/raft/types.ts';
 import { BatchEncoder, encodeHello, encodeHelloReply, encodeMessage } from '../../../../src/raftnode/transport/codec.ts';
 import { encodeFrame, FrameDecoder } from '../../../../src/raftnode/transport/frame.ts';
@@ -69,6 +69,13 @@ function batch(from: NodeId, messages: Message[]): Buffer {
 
 function rawFrame(version: number, body: Uint8Array): Buffer {
   return encodeFrame([body], version);
+}
+
+/** The hello replies a raw peer received, decoded. */
+function repliesOf(raw: RawPeer): unknown[] {
+  const { frames, error } = new FrameDecoder(1024 * 1024).push(Buffer.concat(raw.received));
+  assert.equal(error, null, 'the node answered in well-formed frames');
+  return frames.map((frame) => decode(frame.body) as unknown);
 }
 
 function linesWith(lines: LogLine[], fields: Record<string, unknown>): LogLine[] {
@@ -147,6 +154,11 @@ describe('TcpTransport on real sockets', () => {
         assert.match(line.msg, bad.says);
         assert.equal(line.level, 40, 'logged as a warning');
         assert.equal(b.stats().inbound.rejectedConnections, 1);
+        // The sender is told why before the close, in a refused reply (after a welcome, if it said hello).
+        const last = repliesOf(raw).at(-1) as { kind: string; reason: string };
+        assert.equal(last.kind, 'refused');
+        assert.ok(last.reason.startsWith(`${bad.reason}: `), last.reason);
+        assert.match(last.reason, bad.says);
 
         // The listener still serves: the old connection delivers, a new one is accepted.
         a.send(numbered('a', 'b', 2, 1));
@@ -168,6 +180,41 @@ describe('TcpTransport on real sockets', () => {
         await b.stop();
       });
     }
+  });
+
+  test('an oversized frame streamed in full: the sender finishes its write and reads the refusal; the listener serves on', async () => {
+    const maxFrameBytes = 1024 * 1024;
+    const b = await node('b', { maxFrameBytes });
+    const atB = record(b);
+    const raw = await RawPeer.connect(b.address());
+    // 8 MiB: far more than the socket buffers hold, so the node refuses it while it still streams.
+    const written = new Promise<Error | null | undefined>((resolve) => raw.socket.write(Buffer.concat([hello('x', 'b'), rawFrame(1, Buffer.alloc(8 * maxFrameBytes, 0x5a))]), resolve));
+    raw.socket.end();
+    assert.equal(await written, null, 'the whole frame was written: no EPIPE or reset');
+    await raw.closed;
+    const replies = repliesOf(raw) as { kind: string; reason?: string }[];
+    assert.deepEqual(
+      replies.map((reply) => reply.kind),
+      ['welcome', 'refused'],
+    );
+    assert.match(replies[1]?.reason ?? '', /^frameTooLarge: frame of \d+ bytes exceeds maxFrameBytes 1048576/);
+    const good = await RawPeer.connect(b.address());
+    await good.write(Buffer.concat([hello('y', 'b'), batch('y', numbered('y', 'b', 1, 1))]));
+    await waitUntil('a message over a new connection', () => atB.messages.length === 1);
+    good.socket.destroy();
+    await b.stop();
+  });
+
+  test('a frame the peer refuses after the handshake: the dialer logs the peer\'s reason', async () => {
+    const aLog = capturingLogger();
+    // b takes frames of at most 64 KiB; a sends larger ones (a version with another limit).
+    const b = await node('b', { maxFrameBytes: 64 * 1024 });
+    const a = await node('a', { logger: aLog.logger });
+    a.addPeer('b', b.address());
+    a.send([message('a', 'b', { entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(256 * 1024) }] })]);
+    await waitUntil('a logged the refusal', () => linesWith(aLog.lines, { msg: /the peer refused our frames: frameTooLarge: frame of \d+ bytes exceeds maxFrameBytes 65536/ }).length >= 1);
+    await a.stop();
+    await b.stop();
   });
 
   test('a connection that never sends its handshake is closed after handshakeTimeoutMs', async () => {
