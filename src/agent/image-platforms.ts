@@ -4,10 +4,10 @@
 // `image` up exactly as written. So each tag is listed under the spellings a pod may use for it.
 import type { ImageInfo } from './runtime/runtime.ts';
 import { PAUSE_IMAGE_REPOSITORY } from './runtime/pause-image.ts';
+import { NodeAnnotations } from '../client/index.ts';
 
-export const IMAGE_PLATFORMS_ANNOTATION = 'bramble.io/image-platforms';
-/** How many tagged images the bounds left out (absent when none were). */
-export const IMAGE_PLATFORMS_OMITTED_ANNOTATION = 'bramble.io/image-platforms-omitted';
+export const IMAGE_PLATFORMS_ANNOTATION = NodeAnnotations.imagePlatforms;
+export const IMAGE_PLATFORMS_OMITTED_ANNOTATION = NodeAnnotations.imagePlatformsOmitted;
 
 export interface ImagePlatformsLimits {
   /** At most this many images are listed. */

@@ -1,6 +1,7 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { NodeLabels } from '../client/index.ts';
 import { type ImagePlatform, platformOfNodeArch } from '../image/index.ts';
 import type { RuntimeVersion } from './runtime/runtime.ts';
 
@@ -105,8 +106,8 @@ export async function readNodeFacts(options: NodeFactsOptions): Promise<NodeFact
       'kubernetes.io/arch': architecture,
       'kubernetes.io/os': 'linux',
       'kubernetes.io/hostname': options.nodeName,
-      ...(platform.variant ? { 'bramble.io/arch-variant': platform.variant } : {}),
-      ...(boardModel ? { 'bramble.io/board': boardModel.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-|-$/g, '').slice(0, 63) } : {}),
+      ...(platform.variant ? { [NodeLabels.archVariant]: platform.variant } : {}),
+      ...(boardModel ? { [NodeLabels.board]: boardModel.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-|-$/g, '').slice(0, 63) } : {}),
     },
     boardModel,
   };

@@ -1,3 +1,4 @@
+import { NodeAnnotations } from '../client/index.ts';
 import type { NodeCondition, NodeFacts } from './node-info.ts';
 
 /** The core/v1 Node fields the agent owns. */
@@ -49,7 +50,7 @@ export function buildNodeObject(input: {
     metadata: {
       name: input.nodeName,
       labels: { ...input.facts.labels },
-      ...(input.facts.boardModel ? { annotations: { 'bramble.io/board-model': input.facts.boardModel } } : {}),
+      ...(input.facts.boardModel ? { annotations: { [NodeAnnotations.boardModel]: input.facts.boardModel } } : {}),
     },
     spec: {},
     status: {

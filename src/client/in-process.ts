@@ -1,9 +1,10 @@
 // The Client inside a node's process: straight to the Registry, no HTTP, no authorization (the
 // callers are the node's own control loops). Patches use the same functions as the server.
-import { ApiError, MAX_WRITES_PER_TXN, type Registry, type RegistryWrite } from '../api/registry.ts';
+import { ApiError, type Registry, type RegistryWrite } from '../api/registry.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, bindPod, findResource, PatchError, patchPinsResourceVersion, SelectorError, badRequest, failure, type JsonPatchOp, type KubeObject, type Status } from '../api/resources/index.ts';
 import { bindOneByOne } from './bind-all.ts';
 import { ClientError, type Client, type PodBinding } from './client.ts';
+import { MAX_BINDINGS_PER_TXN } from './well-known.ts';
 
 async function mapped<T>(body: () => Promise<T>): Promise<T> {
   try {
@@ -84,7 +85,7 @@ export class InProcessClient implements Client {
       const results: (Status | null)[] = new Array<Status | null>(bindings.length).fill(null);
       const now = new Date();
       // Two writes per binding with its Event: a batch stays within one transaction.
-      const perBatch = Math.floor(MAX_WRITES_PER_TXN / 2);
+      const perBatch = MAX_BINDINGS_PER_TXN;
       const batches: { index: number; binding: PodBinding; writes: RegistryWrite[] }[][] = [];
       let batch: { index: number; binding: PodBinding; writes: RegistryWrite[] }[] = [];
       bindings.forEach((binding, index) => {

@@ -24,17 +24,6 @@ function kind(group: string, version: string, plural: string): ResourceInfo {
   return info;
 }
 
-/**
- * Annotations the agent writes on its Node and the scheduler's node-health score reads: coarse
- * buckets (5 °C, 0.25 load per CPU) so that a reading that wanders does not become a Raft write.
- */
-export const NodeHealthAnnotations = {
-  /** The hottest thermal zone in °C, a multiple of 5 ("45"). */
-  temperatureCelsius: 'bramble.io/temperature-celsius',
-  /** The 5-minute load average per CPU, a multiple of 0.25 ("0.75"). */
-  loadPerCpu: 'bramble.io/load-per-cpu',
-} as const;
-
 /** The kinds the control plane reads and writes. */
 export const Kinds = {
   pods: kind('', 'v1', 'pods'),

@@ -1,7 +1,7 @@
 // Endpoints: for each Service with a selector, the IPs of the pods it selects (ready ones in
 // addresses, the others in notReadyAddresses) and its ports with targetPort resolved (by number or
 // by the container port's name), written only when they change.
-import { ClientError, Kinds, type KubeObject } from '../../client/index.ts';
+import { ClientError, ENDPOINTS_MANAGED_LABEL, Kinds, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { isReady, statusOf, same } from './pods.ts';
@@ -55,7 +55,7 @@ export function createEndpointsController(ctx: ControlContext): Controller {
     const selector = (svc?.['spec'] as { selector?: Record<string, string> } | undefined)?.selector;
     if (!svc) {
       // Only Endpoints this controller made go with their Service.
-      if (existing?.metadata.labels?.['endpoints.bramble.io/managed'] === 'true') {
+      if (existing?.metadata.labels?.[ENDPOINTS_MANAGED_LABEL] === 'true') {
         await ctx.client.delete(Kinds.endpoints, existing.metadata.namespace, existing.metadata.name ?? '').catch((e: unknown) => (e instanceof ClientError && e.code === 404 ? undefined : Promise.reject(e)));
       }
       return;
@@ -63,7 +63,7 @@ export function createEndpointsController(ctx: ControlContext): Controller {
     if (!selector || Object.keys(selector).length === 0) return;
     const ns = svc.metadata.namespace ?? 'default';
     const subsets = endpointSubsets(svc, pods.list(ns).filter((p) => selects(selector, p.metadata.labels)));
-    const labels = { ...(svc.metadata.labels ?? {}), 'endpoints.bramble.io/managed': 'true' };
+    const labels = { ...(svc.metadata.labels ?? {}), [ENDPOINTS_MANAGED_LABEL]: 'true' };
     if (!existing) {
       endpoints.observe(await ctx.client.create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: ns, labels }, subsets }));
       return;

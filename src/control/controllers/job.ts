@@ -2,7 +2,7 @@
 // `backoffLimit` failures or after `activeDeadlineSeconds`, and says so with the Complete or
 // Failed condition `kubectl wait --for=condition=complete` reads. Pods left running when the
 // Job finishes are deleted.
-import { Kinds, type KubeObject } from '../../client/index.ts';
+import { Kinds, MAX_POD_CREATES_PER_SYNC, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { ownerLoop } from './owned.ts';
 import { isActive, isReady, nowString, podFromTemplate, statusOf, type Condition, type PodTemplate } from './pods.ts';
@@ -92,7 +92,7 @@ export function createJobController(ctx: ControlContext): Controller {
     const plan = planJob(job, owned, new Date());
     const template = ((job['spec'] as JobSpec).template ?? {});
     await Promise.all([
-      ...Array.from({ length: Math.min(plan.create, 500) }, () => l.createPod(podFromTemplate(job, template, `${job.metadata.name ?? 'job'}-`))),
+      ...Array.from({ length: Math.min(plan.create, MAX_POD_CREATES_PER_SYNC) }, () => l.createPod(podFromTemplate(job, template, `${job.metadata.name ?? 'job'}-`))),
       ...plan.delete.map((p) => l.deletePod(p)),
     ]);
     const after = plan.create > 0 || plan.delete.length > 0 ? { ...planJob(job, l.ownedPods(job), new Date()).status, conditions: plan.status.conditions, ...(plan.status.completionTime ? { completionTime: plan.status.completionTime } : {}) } : plan.status;

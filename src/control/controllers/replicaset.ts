@@ -1,7 +1,7 @@
 // ReplicaSet: keeps spec.replicas active pods matching its selector (its own, and orphans it
 // adopts), created from the template, deleting the least useful first, and reports replicas /
 // ready / available in its status.
-import { Kinds, type KubeObject } from '../../client/index.ts';
+import { Kinds, MAX_POD_CREATES_PER_SYNC, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { ownerLoop } from './owned.ts';
 import { deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type PodTemplate } from './pods.ts';
@@ -44,7 +44,7 @@ export function createReplicaSetController(ctx: ControlContext): Controller {
     const plan = planReplicaSet(rs, await l.claimPods(rs, isActive), new Date());
     const template = ((rs['spec'] as { template?: PodTemplate }).template ?? {});
     await Promise.all([
-      ...Array.from({ length: Math.min(plan.create, 500) }, () => l.createPod(podFromTemplate(rs, template, `${rs.metadata.name ?? 'rs'}-`))),
+      ...Array.from({ length: Math.min(plan.create, MAX_POD_CREATES_PER_SYNC) }, () => l.createPod(podFromTemplate(rs, template, `${rs.metadata.name ?? 'rs'}-`))),
       ...plan.delete.map((p) => l.deletePod(p)),
     ]);
     // Status from the pods as they are now (the creates above are in the cache).

@@ -3,7 +3,7 @@
 import { compileSelector, selects, termMatches } from './selectors.ts';
 import { hostPorts, labelKey, podRequests, type ClusterState, type NodeInfo, type Requests } from './state.ts';
 import type { PodAffinityTerm, SchedNode, SchedPod, Taint, Toleration, TopologySpreadConstraint } from './types.ts';
-import type { LabelSelectorQuery } from '../../client/index.ts';
+import { NodeAnnotations, NodeLabels, type LabelSelectorQuery } from '../../client/index.ts';
 
 /** Per-pod facts computed once per scheduling attempt. */
 export interface PodContext {
@@ -66,7 +66,7 @@ export type Filter = (ctx: PodContext, node: NodeInfo, state: ClusterState) => s
  * `{"<image>": ["linux/arm64", ...]}`: the one place the scheduler can learn an image's
  * architectures on a cluster without a registry.
  */
-export const IMAGE_PLATFORMS_ANNOTATION = 'bramble.io/image-platforms';
+export const IMAGE_PLATFORMS_ANNOTATION = NodeAnnotations.imagePlatforms;
 
 function domainsFor(term: PodAffinityTerm, pod: SchedPod, state: ClusterState): Set<string> {
   const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
@@ -193,7 +193,7 @@ export function nodeRunsPlatform(platform: string, arch: string, variant: string
 export const imageArchitecture: Filter = ({ pod, imagePlatforms }, { node }) => {
   const arch = node.metadata.labels?.['kubernetes.io/arch'];
   if (!arch) return undefined;
-  const variant = node.metadata.labels?.['bramble.io/arch-variant'];
+  const variant = node.metadata.labels?.[NodeLabels.archVariant];
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     const platforms = c.image ? imagePlatforms.get(c.image) : undefined;
     if (!platforms || platforms.size === 0) continue;

@@ -3,7 +3,7 @@
 // decision is "assumed" at once (the next pod sees it) while the binding is written, many in
 // flight, as Kubernetes' binding cycle. A pod nothing fits gets PodScheduled=False with the
 // aggregate message and is tried again when nodes or pods change.
-import { ClientError, Kinds, type KubeObject, type PodBinding, type Status } from '../../client/index.ts';
+import { ClientError, Kinds, MAX_BINDINGS_PER_TXN, type KubeObject, type PodBinding, type Status } from '../../client/index.ts';
 import { keyOf, splitKey, WorkQueue } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { DEFAULT_PLUGINS, podScheduledFalse, schedule, type Plugins } from './schedule.ts';
@@ -51,7 +51,7 @@ function occupies(pod: KubeObject): string | undefined {
 export function createScheduler(ctx: ControlContext, options: SchedulerOptions = {}): Controller {
   const plugins = options.plugins ?? DEFAULT_PLUGINS;
   const maxInFlight = options.maxBindsInFlight ?? 512;
-  const maxPerBatch = options.maxBindsPerBatch ?? 63;
+  const maxPerBatch = options.maxBindsPerBatch ?? MAX_BINDINGS_PER_TXN;
   const events = options.events ?? true;
   const pods = ctx.informer(Kinds.pods);
   const nodes = ctx.informer(Kinds.nodes);

@@ -1,7 +1,7 @@
 // What the scheduler knows of the cluster: each node with the pods bound to it and the sums the
 // filters and scores need (requests, host ports, pods per owner), kept incrementally so one
 // decision costs O(nodes), not O(pods).
-import { parseQuantity } from '../../client/index.ts';
+import { DEFAULT_MAX_PODS, parseQuantity } from '../../client/index.ts';
 import type { SchedNode, SchedPod, Snapshot } from './types.ts';
 
 export interface Requests { cpu: number; memory: number }
@@ -66,7 +66,7 @@ export class NodeInfo {
 
   static allocatableOf(node: SchedNode): Allocatable {
     const a = node.status?.allocatable ?? {};
-    return { cpu: parseQuantity(a.cpu ?? '0') ?? 0, memory: parseQuantity(a.memory ?? '0') ?? 0, pods: parseQuantity(a.pods ?? '110') ?? 110 };
+    return { cpu: parseQuantity(a.cpu ?? '0') ?? 0, memory: parseQuantity(a.memory ?? '0') ?? 0, pods: parseQuantity(a.pods ?? String(DEFAULT_MAX_PODS)) ?? DEFAULT_MAX_PODS };
   }
 
   get name(): string {
