@@ -2,7 +2,7 @@
 // Node object, both through a Client (in-process on the node's own registry).
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
-import type { Client } from '../client/index.ts';
+import { DEFAULT_MAX_PODS, type Client } from '../client/index.ts';
 import { ClientPodApi, clientConfigSource } from './client-adapters.ts';
 import { Coalescer } from './coalescer.ts';
 import { IMAGE_ANNOTATIONS, type ImagePlatformsLimits } from './image-platforms.ts';
@@ -240,7 +240,7 @@ async function syncNodeObject(options: AgentOptions, registration: NodeRegistrat
   const runtime: RuntimeVersion = onEngine ? await onEngine.runtime.version() : { runtimeName: options.runtime, runtimeVersion: 'unavailable', platform: processPlatform() };
   const reachable = docker && onEngine ? await docker.ping().then(() => true, () => false) : false;
   const [facts, conditions] = await Promise.all([
-    readNodeFacts({ nodeName: options.nodeName, hostRoot: options.hostRoot, runtime, maxPods: options.maxPods ?? 110, reservedMemoryBytes: options.reservedMemoryBytes ?? 256 * 1024 * 1024 }),
+    readNodeFacts({ nodeName: options.nodeName, hostRoot: options.hostRoot, runtime, maxPods: options.maxPods ?? DEFAULT_MAX_PODS, reservedMemoryBytes: options.reservedMemoryBytes ?? 256 * 1024 * 1024 }),
     readNodeConditions({ hostRoot: options.hostRoot, dataDir: options.dataDir, runtimeReachable: reachable }),
   ]);
   const shown = options.runtime === 'none' ? conditions.map((c) => (c.type === 'Ready' ? noRuntimeCondition : c)) : conditions;
