@@ -1,5 +1,6 @@
 // The resource facts and pure helpers the layers above the client (control, agent) need, so they
-// never import api internals: kinds by name, label selectors, quantities, timestamps.
+// never import api internals: kinds by name, the typed views of the kinds (core-v1.ts, apps-v1.ts)
+// with their checked `asPod`-style accessors (views.ts), label selectors, quantities, timestamps.
 import { findByKind, findResource, RESOURCES, type ResourceInfo } from '../api/resources/index.ts';
 
 export {
@@ -17,6 +18,9 @@ export {
   type ResourceInfo,
   type Status,
 } from '../api/resources/index.ts';
+export type * from '../api/resources/core-v1.ts';
+export type * from '../api/resources/apps-v1.ts';
+export * from '../api/resources/views.ts';
 
 function kind(group: string, version: string, plural: string): ResourceInfo {
   const info = findResource(group, version, plural);

@@ -14,3 +14,6 @@ export { typeErrors, unknownFields } from './schema.ts';
 export * from './status.ts';
 export { applyScale, bindPod, toScale, validateScale, type Scale } from './subresources.ts';
 export { DEFAULT_POD_GRACE_SECONDS, planDeletion, readyToRemove, type DeleteOptions, type DeletionPlan, type PropagationPolicy } from './deletion.ts';
+export * from './core-v1.ts';
+export * from './apps-v1.ts';
+export * from './views.ts';

@@ -1,0 +1,86 @@
+// Typed views of generic objects. Informers, lists and watches hand out KubeObject; a layer that
+// reads a kind's fields asks for its view here instead of casting. A view is the same object (no
+// copy), checked for what makes it that kind: the right `kind` and the parts the typed shape
+// requires. What is NOT checked, and why it may be trusted: every stored object passed
+// `validateCreate`/`validateUpdate` (names, labels, container images and ports, selectors...) and
+// `applyDefaults` (restartPolicy, schedulerName, protocols, replicas...) before it reached the
+// store, and only the server writes the store. A failed check is a programming error (an object of
+// another kind, or a hand-built object that skipped the API), so it throws rather than guessing.
+import type { DaemonSet, Deployment, Job, ReplicaSet } from './apps-v1.ts';
+import type { Endpoints, Event, Namespace, Node, Pod, Service } from './core-v1.ts';
+import { isObj } from './json.ts';
+import type { KubeObject } from './types.ts';
+
+/** A generic object asked for as a kind it is not (or without what that kind always has). */
+export class ViewError extends Error {
+  constructor(kind: string, obj: KubeObject, why: string) {
+    super(`not a ${kind} (${obj.kind || '?'} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}): ${why}`);
+    this.name = 'ViewError';
+  }
+}
+
+/** Is `obj` of `kind` (an object without a kind, as some hand-built ones are, is taken as one). */
+export function isKind(obj: KubeObject, kind: string): boolean {
+  return obj.kind === kind || obj.kind === '' || obj.kind === undefined;
+}
+
+function check(obj: KubeObject, kind: string, needsSpec: boolean): void {
+  if (!isKind(obj, kind)) throw new ViewError(kind, obj, `kind is ${obj.kind}`);
+  if (!isObj(obj.metadata)) throw new ViewError(kind, obj, 'no metadata');
+  if (obj['spec'] !== undefined && !isObj(obj['spec'])) throw new ViewError(kind, obj, 'spec is not an object');
+  if (needsSpec && !isObj(obj['spec'])) throw new ViewError(kind, obj, 'no spec');
+  if (obj['status'] !== undefined && !isObj(obj['status'])) throw new ViewError(kind, obj, 'status is not an object');
+}
+
+/** A Pod: spec is present and spec.containers is an array (validation requires one or more). */
+export function asPod(obj: KubeObject): Pod {
+  check(obj, 'Pod', true);
+  if (!Array.isArray((obj['spec'] as { containers?: unknown }).containers)) throw new ViewError('Pod', obj, 'spec.containers is not a list');
+  return obj as Pod;
+}
+
+export function asNode(obj: KubeObject): Node {
+  check(obj, 'Node', false);
+  return obj as Node;
+}
+
+export function asNamespace(obj: KubeObject): Namespace {
+  check(obj, 'Namespace', false);
+  return obj as Namespace;
+}
+
+export function asService(obj: KubeObject): Service {
+  check(obj, 'Service', false);
+  return obj as Service;
+}
+
+export function asEndpoints(obj: KubeObject): Endpoints {
+  check(obj, 'Endpoints', false);
+  return obj as Endpoints;
+}
+
+export function asEvent(obj: KubeObject): Event {
+  check(obj, 'Event', false);
+  if (!isObj(obj['involvedObject'])) throw new ViewError('Event', obj, 'no involvedObject');
+  return obj as Event;
+}
+
+export function asReplicaSet(obj: KubeObject): ReplicaSet {
+  check(obj, 'ReplicaSet', false);
+  return obj as ReplicaSet;
+}
+
+export function asDeployment(obj: KubeObject): Deployment {
+  check(obj, 'Deployment', false);
+  return obj as Deployment;
+}
+
+export function asDaemonSet(obj: KubeObject): DaemonSet {
+  check(obj, 'DaemonSet', false);
+  return obj as DaemonSet;
+}
+
+export function asJob(obj: KubeObject): Job {
+  check(obj, 'Job', false);
+  return obj as Job;
+}
