@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Status } from './resources/index.ts';
 import { failure, findResource } from './resources/index.ts';
+import type { ApiFeeds, Feed } from './feeds.ts';
 import type { Registry, RegistryStore } from './registry.ts';
 
 const enc = new TextEncoder();
@@ -23,6 +24,8 @@ export const FORWARDED_HEADER = 'x-bramble-forwarded-by';
 export interface NodeForwarderOptions {
   store: RegistryStore;
   registry: Registry;
+  /** Follows the published CAs (the node's one informer: relists with backoff after any failure). */
+  follow: ApiFeeds['storePrefix'];
   nodeName: string;
   /** This node's CA (published) and the client certificate it forwards with. */
   caCertPem: string;
@@ -47,7 +50,7 @@ export class ForwardError extends Error {
 
 export class NodeForwarder {
   private readonly peerCas = new Map<string, string>();
-  private watch: { cancel(): void } | null = null;
+  private feed: Feed | null = null;
   private stopped = false;
 
   constructor(private readonly options: NodeForwarderOptions) {}
@@ -59,31 +62,18 @@ export class NodeForwarder {
     if (current.kvs[0] === undefined || dec.decode(current.kvs[0].value) !== this.options.caCertPem) {
       await this.options.store.txn({ compare: [], success: [{ op: 'put', key, value: enc.encode(this.options.caCertPem) }], failure: [] });
     }
-    await this.follow();
+    const feed = await this.options.follow(this.options.store, PREFIX, (entries) => {
+      this.peerCas.clear();
+      for (const [name, pem] of entries) this.record(name, pem);
+      this.publishTrust();
+    });
+    if (this.stopped) feed.stop();
+    else this.feed = feed;
   }
 
   stop(): void {
     this.stopped = true;
-    this.watch?.cancel();
-  }
-
-  private async follow(): Promise<void> {
-    const listed = await this.options.store.range({ prefix: enc.encode(PREFIX) });
-    this.peerCas.clear();
-    for (const kv of listed.kvs) this.record(dec.decode(kv.key), dec.decode(kv.value));
-    this.publishTrust();
-    this.watch = this.options.store.watch({ prefix: enc.encode(PREFIX), startRevision: listed.header.revision + 1 }, (response) => {
-      if (response.type !== 'events') {
-        if (!this.stopped) void this.follow().catch(() => undefined);
-        return;
-      }
-      for (const event of response.events) {
-        const name = dec.decode(event.kv.key);
-        if (event.type === 'PUT') this.record(name, dec.decode(event.kv.value));
-        else this.peerCas.delete(name.slice(PREFIX.length).split('/')[0] ?? '');
-      }
-      this.publishTrust();
-    });
+    this.feed?.stop();
   }
 
   private record(key: string, value: string): void {

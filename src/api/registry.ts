@@ -371,7 +371,12 @@ export class Registry {
         onGone(failure(410, 'Expired', `too old resource version: ${query.fromRevision} (${response.compactRevision})`));
         return;
       }
-      if (response.type !== 'events') return;
+      // A store restored from a snapshot past the watch, or closed: the watch is over, and a
+      // cache that is not told would stay frozen at its last event.
+      if (response.type === 'cancelled') {
+        onGone(response.reason === 'restored' ? failure(410, 'Expired', 'the store was restored from a snapshot: list again') : failure(503, 'ServiceUnavailable', 'the store closed'));
+        return;
+      }
       for (const event of response.events) {
         if (event.type === 'PUT') {
           const obj = this.decode(info, event.kv);

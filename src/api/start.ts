@@ -16,6 +16,7 @@ import { NodeForwarder } from './node-forward.ts';
 import { PodStreamRouter } from './pod-stream-router.ts';
 import type { PodStreams } from './pod-streams.ts';
 import { MetricsRouter, type MetricsSource } from './metrics.ts';
+import type { ApiFeeds } from './feeds.ts';
 
 export interface ApiOptions {
   dataDir: string;
@@ -24,6 +25,8 @@ export interface ApiOptions {
   port: number;
   nodeName: string;
   gitVersion: string;
+  /** How the RBAC cache and the peer CAs follow the store (the node assembly passes client/cache's apiFeeds). */
+  feeds: ApiFeeds;
 }
 
 export interface RunningApi {
@@ -36,8 +39,6 @@ export interface RunningApi {
   setMetrics(source: MetricsSource | null): void;
   stop(): Promise<void>;
 }
-
-const RBAC_RESOURCES = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'];
 
 function goArch(): string {
   return arch() === 'x64' ? 'amd64' : arch();
@@ -75,33 +76,16 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   await ensureObjects(registry, bootstrapObjects(options.nodeName));
 
   const rbac = new RbacCache();
-  const watches = new Map<string, { cancel(): void }>();
-  let stopped = false;
-  // List the rbac kinds, then follow them by watch; a watch that lost its history to compaction
-  // lists again, so authorization never runs on rules older than the store.
-  const follow = async (): Promise<void> => {
-    const initial: KubeObject[] = [];
-    for (const w of watches.values()) w.cancel();
-    watches.clear();
-    for (const plural of RBAC_RESOURCES) {
-      const info = findResource('rbac.authorization.k8s.io', 'v1', plural);
-      if (!info) throw new Error(`rbac resource ${plural} missing from the catalog`);
-      const list = await registry.list(info, {});
-      initial.push(...list.items);
-      watches.set(plural, registry.watch(info, { fromRevision: Number(list.resourceVersion) }, (type, obj) => rbac.apply(type, obj), () => {
-        if (!stopped) void follow();
-      }));
-    }
-    rbac.reset(initial);
-  };
-  await follow();
-
+  // Followed by the injected feed (list, watch, relist with backoff on any end or failure), so
+  // authorization never runs on rules older than the store and no failure escapes as a rejection.
+  const rbacFeed = await options.feeds.rbac(registry, rbac);
   const authorizer = createRbacAuthorizer(rbac);
   // The server trusts peer CAs once it listens; the forwarder learns them before that.
   const trusted: { server?: ApiServer } = {};
   const forwarder = new NodeForwarder({
     store: options.store,
     registry,
+    follow: options.feeds.storePrefix,
     nodeName: options.nodeName,
     caCertPem: pki.caCertPem,
     clientCertPem: pki.adminCertPem,
@@ -137,9 +121,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     setPodStreams: (streams) => podStreams.setLocal(streams),
     setMetrics: (source) => metrics.setLocal(source),
     stop: async () => {
-      stopped = true;
       forwarder.stop();
-      for (const w of watches.values()) w.cancel();
+      rbacFeed.stop();
       await server.stop();
     },
   };

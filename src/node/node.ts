@@ -15,6 +15,7 @@ import { type ApplyResult, MvccStore } from '../store/index.ts';
 import { ReplicatedStore } from '../store/replicated-store.ts';
 import { startCompactor } from '../store/compactor.ts';
 import { startApi, type RunningApi } from '../api/start.ts';
+import { apiFeeds } from '../client/cache/index.ts';
 import { startAgent, type RunningAgent } from '../agent/agent.ts';
 import { agentPodStreams } from '../agent/pod-streams.ts';
 import { InProcessClient } from '../client/index.ts';
@@ -180,7 +181,7 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
   // Its first-start writes can time out during an election (a restarted board rejoining): try again.
   const startApiRetrying = async (attempt = 1): Promise<RunningApi> => {
     try {
-      return await startApi({ dataDir: options.dataDir, store, host: apiAddress.host, port: apiAddress.port, nodeName: options.name, gitVersion: `v${options.version}` });
+      return await startApi({ dataDir: options.dataDir, store, host: apiAddress.host, port: apiAddress.port, nodeName: options.name, gitVersion: `v${options.version}`, feeds: apiFeeds(logger.child({ component: 'api' })) });
     } catch (error) {
       if (stopping || attempt >= 5 || (error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw error;
       logger.warn({ err: error, attempt }, 'kubernetes API not started yet; retrying');

@@ -5,3 +5,5 @@ export { type CacheLogger, type Change, DEFAULT_RELIST_BACKOFF, type EventHandle
 export { keyOf, revisionOf, splitKey } from './keys.ts';
 export { clientListWatch, ObjectInformer, type ObjectInformerOptions } from './objects.ts';
 export { DEFAULT_RETRY_BACKOFF, WorkQueue, type WorkQueueOptions } from './queue.ts';
+export { apiFeeds } from './api-feeds.ts';
+export { type StoreEntry, storePrefixListWatch } from './store-prefix.ts';
