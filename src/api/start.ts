@@ -10,7 +10,7 @@ import { loadSecretCipher } from './encryption/index.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { ensurePki, servingHosts } from './pki.ts';
 import { ApiError, Registry, type RegistryStore } from './registry.ts';
-import { findByKind, findResource, type KubeObject } from './resources/index.ts';
+import { findByKind, type KubeObject } from './resources/index.ts';
 import { ApiServer } from './server.ts';
 import { NodeForwarder } from './node-forward.ts';
 import { PodStreamRouter } from './pod-stream-router.ts';

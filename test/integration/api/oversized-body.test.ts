@@ -9,9 +9,11 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { MAX_BODY_BYTES } from '../../../src/api/server.ts';
 import { type RunningApi, startApi } from '../../../src/api/start.ts';
+import { apiFeeds } from '../../../src/client/cache/index.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
 
 let node: InProcessNode;
@@ -22,7 +24,7 @@ let credentials: { ca: Buffer; cert: Buffer; key: Buffer };
 before(async () => {
   node = await startInProcessNode('api-oversized');
   dataDir = mkdtempSync(join(tmpdir(), 'bramble-api-oversized-'));
-  api = await startApi({ dataDir, store: node.store, host: '127.0.0.1', port: 0, nodeName: 'api-oversized', gitVersion: 'v0.0.0-test' });
+  api = await startApi({ dataDir, store: node.store, host: '127.0.0.1', port: 0, nodeName: 'api-oversized', gitVersion: 'v0.0.0-test', feeds: apiFeeds(pino({ level: 'silent' })) });
   const kubeconfig = parseYaml(readFileSync(api.kubeconfigPath, 'utf8')) as {
     clusters: { cluster: { 'certificate-authority-data': string } }[];
     users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
