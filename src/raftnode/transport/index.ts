@@ -1,4 +1,4 @@
-// The peer transport of src/raftnode: see ../README.md (Transport).
+// The peer transport of src/raftnode: see ../README.md (Interface) and PROTOCOL.md (the wire format).
 
 export { formatHostPort, type HostPort, parseHostPort } from './address.ts';
 export { Backoff, type BackoffOptions } from './backoff.ts';
