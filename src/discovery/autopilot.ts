@@ -12,7 +12,8 @@ import type { ConfState, NodeId, Status } from '../raft/types.ts';
  * - A dead voter is replaced: first a stable learner is promoted, then the dead voter is demoted
  *   to a learner (not removed: if the board comes back it catches up and can be promoted again).
  * - The target is `voters` when set, else 5 when five healthy members exist and 3 otherwise,
- *   never more than the members there are. Extra healthy voters are demoted, one at a time.
+ *   never more than the members there are. With a fixed `voters`, extra healthy voters are demoted,
+ *   one at a time (an automatic target never demotes healthy voters: it would flap).
  * - A learner silent for `removeDeadLearnersAfterMs` (0: never) is removed from the
  *   configuration: a board gone for good (or re-flashed under a new node id) stops being tracked.
  *   Much longer than `deadAfterMs` by default, because a removed board that comes back cannot

@@ -1,7 +1,7 @@
 import type { Peer, ProposalPhase } from './records.ts';
 
 /**
- * Bootstrap-expect agreement, as a pure step function (the driver in bootstrap.ts feeds it the
+ * Bootstrap-expect agreement, as a pure step function (the driver in node-discovery.ts feeds it the
  * browse table and the clock). Three rules make "exactly one group forms" hold whenever the
  * nodes' views overlap (one LAN, all powered on within the settle window):
  *
