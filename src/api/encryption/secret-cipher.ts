@@ -1,9 +1,11 @@
 // Encryption at rest for Secrets: AES-256-GCM, stored as Kubernetes' aesgcm provider lays it out,
 //   "k8s:enc:aesgcm:v1:<keyname>:" + nonce (12 bytes) + ciphertext + auth tag (16 bytes),
-// so the plaintext never reaches the data dir. Keys live in a file of the node's data dir
-// (created 0600 at first start); the first key encrypts, every key decrypts, which allows a
-// rotation. Data without the prefix is legacy plaintext and is returned as-is (Kubernetes'
-// identity fallback), so enabling encryption on an existing store needs no migration.
+// so the plaintext never reaches the data dir. Keys live in a file of the node's data dir, the
+// same on every node of a cluster (bramble up copies it from the cluster bundle; only a data dir
+// made before bundles gets a random one at first start); the first key encrypts, every key
+// decrypts, which allows a rotation. Data without the prefix is legacy plaintext and is returned
+// as-is (Kubernetes' identity fallback), so enabling encryption on an existing store needs no
+// migration.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
