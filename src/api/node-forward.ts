@@ -1,10 +1,10 @@
-// Logs and exec of a pod on another node are forwarded to that node's API. Until the cluster has
-// one CA (issue 8), each board has its own: every node publishes its CA certificate in the
-// replicated store under /bramble/nodes/<name>/ca.crt (a key outside /registry, so no API user
-// can write it: only cluster members), trusts client certificates signed by its peers' CAs, and
-// forwards with its own admin client certificate to the peer, verifying the peer by its
-// published CA. With a shared cluster CA this whole module becomes "connect with the node's
-// client certificate; verify with the cluster CA".
+// Logs and exec of a pod on another node are forwarded to that node's API. Every node publishes
+// the CA its API serves with in the replicated store under /bramble/nodes/<name>/ca.crt (a key
+// outside /registry, so no API user can write it: only cluster members), trusts client
+// certificates signed by its peers' CAs, and forwards with its own admin client certificate to the
+// peer, verifying the peer by its published CA. With a cluster bundle (every node started with
+// --bundle or --token, or alone on an empty data dir) all of them publish the one cluster CA;
+// distinct CAs remain only for data dirs made before bundles, each with a CA of its own.
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
