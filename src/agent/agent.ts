@@ -229,9 +229,9 @@ function podLoop(options: AgentOptions, runtime: DockerRuntime): PodReconciler {
   const worker = new PodWorker({ runtime, hostIP: options.internalIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client) });
   return new PodReconciler({
     worker,
-    api: new ClientPodApi(options.client, { onRelist: (reason) => logger.info({ reason }, 'pod watch restarted from a fresh list') }),
+    api: new ClientPodApi(options.client, { logger }),
     nodeName: options.nodeName,
-    onError: (uid, error) => logger.warn({ pod: uid, err: error }, 'pod sync failed; retried at the next resync'),
+    onError: (uid, error) => logger.warn({ pod: uid, err: error }, 'pod sync failed; retried with backoff'),
   });
 }
 

@@ -1,7 +1,8 @@
 // The agent's ports (PodApi, ConfigSource) over the one typed Client: in `bramble up` an
 // InProcessClient on the node's own registry, so the agent never goes through HTTP or RBAC.
 import { findResource, type KubeObject, type ResourceInfo } from '../api/resources/index.ts';
-import { ClientError, type Client, type WatchHandle } from '../client/index.ts';
+import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
+import { ClientError, type Client } from '../client/index.ts';
 import type { ConfigSource } from './pods/config-sources.ts';
 import type { Pod, PodStatus } from './pods/pod-types.ts';
 import type { PodApi, PodEvent } from './pods/reconciler.ts';
@@ -19,89 +20,35 @@ function isNotFound(error: unknown): boolean {
 }
 
 export interface ClientPodApiOptions {
-  /** Called when a watch ended and was started again from a fresh list (410 after compaction, or any other end). */
-  onRelist?: (reason: string) => void;
-  /** Pause before listing again after a failed list. */
-  relistDelayMs?: number;
+  /** Where the pod cache reports watch ends and failed relists (it retries them itself). */
+  logger: CacheLogger;
 }
 
 /**
- * PodApi over a Client: list + watch of the pods with spec.nodeName=<node>, status through the
- * status subresource, and the end of a graceful deletion as a delete with grace 0. A watch that
- * ends (410 Gone once its revision was compacted) lists again and reports what changed meanwhile,
- * including pods deleted in between.
+ * PodApi over a Client: the pods with spec.nodeName=<node> through the one list-and-watch cache
+ * (src/client/cache: relists with backoff after a watch end or a failed list and reports what
+ * changed meanwhile, deletions included), status through the status subresource, and the end of
+ * a graceful deletion as a delete with grace 0.
  */
 export class ClientPodApi implements PodApi {
   constructor(
     private readonly client: Client,
-    private readonly options: ClientPodApiOptions = {},
+    private readonly options: ClientPodApiOptions,
   ) {}
 
   async watchPods(nodeName: string, onEvent: (event: PodEvent) => void): Promise<{ initial: Pod[]; stop(): void }> {
-    const fieldSelector = `spec.nodeName=${nodeName}`;
-    const known = new Set<string>();
-    let handle: WatchHandle | null = null;
-    let stopped = false;
-    let retry: NodeJS.Timeout | null = null;
-
-    const follow = async (resourceVersion: string): Promise<void> => {
-      handle = await this.client.watch(
-        podsInfo,
-        { fieldSelector, resourceVersion },
-        (event) => {
-          if (stopped) return;
-          const pod = event.object as unknown as Pod;
-          if (event.type === 'DELETED') {
-            known.delete(pod.metadata.uid);
-            onEvent({ type: 'deleted', uid: pod.metadata.uid });
-          } else {
-            known.add(pod.metadata.uid);
-            onEvent({ type: 'upsert', pod });
-          }
-        },
-        (status) => {
-          if (stopped) return;
-          this.options.onRelist?.(status.message ?? `watch ended with ${status.code ?? '?'}`);
-          void relist();
-        },
-      );
-    };
-
-    const relist = async (): Promise<void> => {
-      handle?.stop();
-      try {
-        const list = await this.client.list(podsInfo, { fieldSelector });
-        if (stopped) return;
-        const now = new Set<string>();
-        for (const object of list.items) {
-          const pod = object as unknown as Pod;
-          now.add(pod.metadata.uid);
-          onEvent({ type: 'upsert', pod });
-        }
-        for (const uid of known) if (!now.has(uid)) onEvent({ type: 'deleted', uid });
-        known.clear();
-        for (const uid of now) known.add(uid);
-        await follow(list.resourceVersion);
-      } catch (error) {
-        if (stopped) return;
-        this.options.onRelist?.(`list failed: ${(error as Error).message}`);
-        retry = setTimeout(() => void relist(), this.options.relistDelayMs ?? 1000);
-        retry.unref();
-      }
-    };
-
-    const list = await this.client.list(podsInfo, { fieldSelector });
-    const initial = list.items as unknown as Pod[];
-    for (const pod of initial) known.add(pod.metadata.uid);
-    await follow(list.resourceVersion);
-    return {
-      initial,
-      stop: () => {
-        stopped = true;
-        if (retry) clearTimeout(retry);
-        handle?.stop();
-      },
-    };
+    const informer = new ObjectInformer(this.client, podsInfo, { logger: this.options.logger, listOptions: { fieldSelector: `spec.nodeName=${nodeName}` } });
+    informer.on((type, object, old) => {
+      // The first list is handed over as `initial`; events are what follows it.
+      if (!informer.hasSynced()) return;
+      const pod = object as unknown as Pod;
+      if (type === 'delete') return onEvent({ type: 'deleted', uid: pod.metadata.uid });
+      // Same name, new uid (deleted and created again while the watch was down): two pods to the agent.
+      if (old !== undefined && old.metadata.uid !== pod.metadata.uid) onEvent({ type: 'deleted', uid: old.metadata.uid ?? '' });
+      onEvent({ type: 'upsert', pod });
+    });
+    await informer.start();
+    return { initial: informer.list() as unknown as Pod[], stop: () => informer.stop() };
   }
 
   async writeStatus(pod: Pod, status: PodStatus): Promise<void> {

@@ -1,3 +1,4 @@
+import { WorkQueue } from '../../client/cache/index.ts';
 import type { Pod, PodStatus } from './pod-types.ts';
 import type { PodWorker } from './pod-worker.ts';
 
@@ -34,15 +35,16 @@ export interface PodReconcilerOptions {
 export class PodReconciler {
   private readonly pods = new Map<string, Pod>();
   private readonly lastWritten = new Map<string, string>();
-  private readonly queued = new Set<string>();
-  private readonly running = new Set<string>();
-  private readonly dirty = new Set<string>();
+  /** Pod uids to sync: one sync per pod at a time, a change meanwhile runs it again, a failure retries with backoff. */
+  private readonly queue: WorkQueue;
   private watch: { stop(): void } | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private idleWaiters: Array<() => void> = [];
-
-  constructor(private readonly options: PodReconcilerOptions) {}
+  constructor(private readonly options: PodReconcilerOptions) {
+    this.queue = new WorkQueue((uid) => this.process(uid), {
+      workers: options.maxConcurrentSyncs ?? 4,
+      onError: (uid, error) => options.onError?.(uid, error instanceof Error ? error : new Error(String(error))),
+    });
+  }
 
   async start(): Promise<void> {
     const { initial, stop } = await this.options.api.watchPods(this.options.nodeName, (event) => this.onEvent(event));
@@ -58,11 +60,10 @@ export class PodReconciler {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.watch?.stop();
     if (this.timer) clearInterval(this.timer);
-    this.queued.clear();
-    await this.idle();
+    this.queue.stop();
+    await this.queue.drain();
   }
 
   /** The pod object of a uid bound to this node, as last seen. */
@@ -72,8 +73,7 @@ export class PodReconciler {
 
   /** Resolves when no sync is queued or running. */
   idle(): Promise<void> {
-    if (this.queued.size === 0 && this.running.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.queue.drain();
   }
 
   private onEvent(event: PodEvent): void {
@@ -87,57 +87,31 @@ export class PodReconciler {
   }
 
   private enqueue(uid: string): void {
-    if (this.stopped) return;
-    if (this.running.has(uid)) {
-      this.dirty.add(uid);
-      return;
-    }
-    this.queued.add(uid);
-    this.pump();
-  }
-
-  private pump(): void {
-    const limit = this.options.maxConcurrentSyncs ?? 4;
-    for (const uid of this.queued) {
-      if (this.running.size >= limit) break;
-      if (this.running.has(uid)) continue;
-      this.queued.delete(uid);
-      this.running.add(uid);
-      void this.process(uid).finally(() => {
-        this.running.delete(uid);
-        if (this.dirty.delete(uid)) this.enqueue(uid);
-        this.pump();
-        if (this.queued.size === 0 && this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-      });
-    }
+    this.queue.add(uid);
   }
 
   private async process(uid: string): Promise<void> {
     const pod = this.pods.get(uid);
-    try {
-      if (!pod) {
-        // Gone without a graceful deletion (force delete, or the agent missed it): nothing waits for the grace period.
-        await this.options.worker.kill(uid, 0);
-        this.lastWritten.delete(uid);
-        return;
-      }
-      if (pod.metadata.deletionTimestamp) {
-        const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-        await this.options.worker.kill(uid, grace);
-        await this.options.api.finishDeletion(pod);
-        this.pods.delete(uid);
-        this.lastWritten.delete(uid);
-        return;
-      }
-      const status = await this.options.worker.sync(pod);
-      const serialized = JSON.stringify(status);
-      if (this.lastWritten.get(uid) !== serialized) {
-        await this.options.api.writeStatus(pod, status);
-        this.lastWritten.set(uid, serialized);
-        pod.status = status;
-      }
-    } catch (error) {
-      this.options.onError?.(uid, error as Error);
+    if (!pod) {
+      // Gone without a graceful deletion (force delete, or the agent missed it): nothing waits for the grace period.
+      await this.options.worker.kill(uid, 0);
+      this.lastWritten.delete(uid);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      await this.options.worker.kill(uid, grace);
+      await this.options.api.finishDeletion(pod);
+      this.pods.delete(uid);
+      this.lastWritten.delete(uid);
+      return;
+    }
+    const status = await this.options.worker.sync(pod);
+    const serialized = JSON.stringify(status);
+    if (this.lastWritten.get(uid) !== serialized) {
+      await this.options.api.writeStatus(pod, status);
+      this.lastWritten.set(uid, serialized);
+      pod.status = status;
     }
   }
 }
