@@ -32,6 +32,7 @@ import {
   invalidStatus,
   type JsonPatchOp,
   type KubeObject,
+  type PropagationPolicy,
   type ResourceInfo,
   type Status,
 } from './resources/index.ts';
@@ -282,6 +283,61 @@ async function retryConflicts<T>(attempt: () => Promise<{ pinned: boolean; resul
   }
 }
 
+/** The label and field selectors of a list or deletecollection request. */
+function listSelectors(url: URL, namespace: string | undefined): { namespace?: string; labelSelector?: string; fieldSelector?: string } {
+  return {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(url.searchParams.get('labelSelector') ? { labelSelector: url.searchParams.get('labelSelector') ?? '' } : {}),
+    ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
+  };
+}
+
+/** One page of a sorted list: `continue` is the last key returned (base64url), `limit` the page size. */
+function paginate(all: KubeObject[], url: URL, resourceVersion: string): { items: KubeObject[]; metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } } {
+  const limit = parseIntParam(url, 'limit');
+  const cont = url.searchParams.get('continue');
+  let items = all;
+  if (cont) {
+    const after = Buffer.from(cont, 'base64url').toString('utf8');
+    items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}` > after);
+  }
+  const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion };
+  if (limit !== undefined && limit > 0 && items.length > limit) {
+    const last = items[limit - 1];
+    metadata.continue = Buffer.from(`${last?.metadata.namespace ?? ''}/${last?.metadata.name ?? ''}`).toString('base64url');
+    metadata.remainingItemCount = items.length - limit;
+    items = items.slice(0, limit);
+  }
+  return { items, metadata };
+}
+
+/** The body of a create or replace: of the resource's kind (stamped with it), fields checked as fieldValidation asks. */
+async function readTypedBody(req: IncomingMessage, url: URL, info: ResourceInfo): Promise<KubeObject> {
+  const obj = await readObjectBody(req);
+  if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
+  obj.kind = info.kind;
+  obj.apiVersion = info.apiVersion;
+  checkFields(url, info, obj);
+  return obj;
+}
+
+/** gracePeriodSeconds and propagationPolicy from the query, overridden by a DeleteOptions body. */
+async function readDeleteOptions(req: IncomingMessage, url: URL): Promise<{ grace: number | undefined; propagation: PropagationPolicy | undefined }> {
+  let grace = parseIntParam(url, 'gracePeriodSeconds');
+  let propagation: unknown = url.searchParams.get('propagationPolicy') ?? undefined;
+  const raw = await readBody(req);
+  if (raw.length > 0) {
+    const opts = decodeBody(raw, contentTypeOf(req)) as { gracePeriodSeconds?: unknown; dryRun?: unknown; propagationPolicy?: unknown } | null;
+    if (opts && typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
+    if (opts && opts.propagationPolicy !== undefined) propagation = opts.propagationPolicy;
+  }
+  if (propagation !== undefined && propagation !== 'Orphan' && propagation !== 'Background' && propagation !== 'Foreground') {
+    throw new ApiError(badRequest(`propagationPolicy ${JSON.stringify(propagation)} is not supported: use Orphan, Background or Foreground`));
+  }
+  return { grace, propagation };
+}
+
+
 export class ApiServer {
   private server: Server | undefined;
   private readonly openWatches = new Set<ServerResponse>();
@@ -395,142 +451,149 @@ export class ApiServer {
     });
   }
 
+  /** One request on a resource: the subresources served elsewhere, then the collection or one object. */
   private async resource(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, user: UserInfo): Promise<void> {
-    const { registry } = this.options;
+    const dryRun = url.searchParams.get('dryRun') === 'All';
+    if (await this.routedSubresource(req, res, url, target, dryRun)) return;
+    if (target.name === undefined) return this.collection(req, res, url, target, user, dryRun);
+    return this.object(req, res, url, { ...target, name: target.name }, user, dryRun);
+  }
+
+  /**
+   * Subresources with their own handler (scale, binding, metrics, log) and the refusals for the
+   * ones not served: true when the request was answered. Only `status` (or none) falls through.
+   */
+  private async routedSubresource(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, dryRun: boolean): Promise<boolean> {
     const { info, namespace, name, subresource } = target;
     const method = req.method ?? 'GET';
-    const dryRun = url.searchParams.get('dryRun') === 'All';
-    if (subresource === 'scale' && name !== undefined && info.subresources.includes('scale')) return this.scale(req, res, url, target, name, dryRun);
+    if (subresource === 'scale' && name !== undefined && info.subresources.includes('scale')) {
+      await this.scale(req, res, url, target, name, dryRun);
+      return true;
+    }
     if (subresource !== undefined && !(info.subresources as readonly string[]).includes(subresource)) {
       throw new ApiError(failure(404, 'NotFound', `the server could not find the requested resource: ${info.resource} has no subresource "${subresource}"`));
     }
-    if (subresource === 'binding' && name !== undefined && method === 'POST') return this.bind(req, res, target, name, dryRun);
+    if (subresource === 'binding' && name !== undefined && method === 'POST') {
+      await this.bind(req, res, target, name, dryRun);
+      return true;
+    }
     if (info.group === METRICS_GROUP && this.options.metrics) {
       if (method !== 'GET' || subresource !== undefined) throw new ApiError(failure(405, 'MethodNotAllowed', `${info.group} ${info.resource} are read-only: only get and list`));
-      return this.options.metrics.serve(req, res, url, info, namespace, name);
+      await this.options.metrics.serve(req, res, url, info, namespace, name);
+      return true;
     }
-    if (subresource === 'log' && name !== undefined && method === 'GET' && this.options.podStreams) return this.options.podStreams.serveLog(req, res, url, namespace ?? 'default', name);
+    if (subresource === 'log' && name !== undefined && method === 'GET' && this.options.podStreams) {
+      await this.options.podStreams.serveLog(req, res, url, namespace ?? 'default', name);
+      return true;
+    }
     if (subresource === 'exec' && name !== undefined && this.options.podStreams) {
       throw new ApiError(badRequest('exec needs a connection upgrade to WebSocket (subprotocol v5.channel.k8s.io), as kubectl 1.30+ sends it'));
     }
     if (subresource !== undefined && subresource !== 'status') {
       throw new ApiError(failure(405, 'MethodNotAllowed', `the ${subresource} subresource of ${info.resource} is not served yet by this Bramble version`));
     }
-    const sub = subresource === 'status' ? ('status' as const) : undefined;
-    if (name === undefined) {
-      if (method === 'GET') {
-        const watch = url.searchParams.get('watch');
-        if (watch === '1' || watch === 'true') return this.serveWatch(req, res, url, target);
-        const rv = url.searchParams.get('resourceVersion');
-        const list = await registry.list(info, {
-          ...(namespace !== undefined ? { namespace } : {}),
-          ...(url.searchParams.get('labelSelector') ? { labelSelector: url.searchParams.get('labelSelector') ?? '' } : {}),
-          ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
-          local: rv === '0',
-        });
-        const limit = parseIntParam(url, 'limit');
-        const cont = url.searchParams.get('continue');
-        let items = list.items;
-        if (cont) {
-          const after = Buffer.from(cont, 'base64url').toString('utf8');
-          items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}` > after);
-        }
-        const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: list.resourceVersion };
-        if (limit !== undefined && limit > 0 && items.length > limit) {
-          const last = items[limit - 1];
-          metadata.continue = Buffer.from(`${last?.metadata.namespace ?? ''}/${last?.metadata.name ?? ''}`).toString('base64url');
-          metadata.remainingItemCount = items.length - limit;
-          items = items.slice(0, limit);
-        }
-        if (wantsTable(req)) {
-          const table = toTable(info, items, { now: new Date(), listMeta: metadata, includeObject: (url.searchParams.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata' });
-          return send(res, 200, table);
-        }
-        return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata, items });
-      }
-      if (method === 'POST') {
-        const obj = await readObjectBody(req);
-        if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
-        obj.kind = info.kind;
-        obj.apiVersion = info.apiVersion;
-        checkFields(url, info, obj);
-        await this.admit('CREATE', target, user, obj.metadata.name ?? '', obj, undefined, dryRun);
-        const created = await registry.create(info, namespace, obj, { dryRun });
-        return send(res, 201, created);
-      }
-      if (method === 'DELETE' && info.verbs.includes('deletecollection')) {
-        // deletecollection: each matching object goes through the same delete (admission, finalizers, grace).
-        const list = await registry.list(info, {
-          ...(namespace !== undefined ? { namespace } : {}),
-          ...(url.searchParams.get('labelSelector') ? { labelSelector: url.searchParams.get('labelSelector') ?? '' } : {}),
-          ...(url.searchParams.get('fieldSelector') ? { fieldSelector: url.searchParams.get('fieldSelector') ?? '' } : {}),
-        });
-        const items: KubeObject[] = [];
-        for (const obj of list.items) {
-          const objName = obj.metadata.name ?? '';
-          await this.admit('DELETE', { ...target, name: objName }, user, objName, undefined, obj, dryRun);
-          try {
-            items.push(await registry.delete(info, obj.metadata.namespace, objName, { dryRun }));
-          } catch (error) {
-            // Deleted meanwhile by someone else: that is the outcome asked for.
-            if (!(error instanceof ApiError && error.status.code === 404)) throw error;
-          }
-        }
-        return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: list.resourceVersion }, items });
-      }
-      throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on a list of ${info.resource}`));
-    }
+    return false;
+  }
+
+  /** A request without a name: list or watch, create, deletecollection. */
+  private async collection(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, user: UserInfo, dryRun: boolean): Promise<void> {
+    const method = req.method ?? 'GET';
     if (method === 'GET') {
-      const obj = await registry.get(info, namespace, name, url.searchParams.get('resourceVersion') === '0');
+      const watch = url.searchParams.get('watch');
+      if (watch === '1' || watch === 'true') return this.serveWatch(req, res, url, target);
+      return this.list(req, res, url, target);
+    }
+    if (method === 'POST') return this.create(req, res, url, target, user, dryRun);
+    if (method === 'DELETE' && target.info.verbs.includes('deletecollection')) return this.deleteCollection(res, url, target, user, dryRun);
+    throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on a list of ${target.info.resource}`));
+  }
+
+  /** A list, paged by limit/continue, as a List or a Table. */
+  private async list(req: IncomingMessage, res: ServerResponse, url: URL, target: Target): Promise<void> {
+    const { info } = target;
+    const list = await this.options.registry.list(info, { ...listSelectors(url, target.namespace), local: url.searchParams.get('resourceVersion') === '0' });
+    const { items, metadata } = paginate(list.items, url, list.resourceVersion);
+    if (wantsTable(req)) {
+      const table = toTable(info, items, { now: new Date(), listMeta: metadata, includeObject: (url.searchParams.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata' });
+      return send(res, 200, table);
+    }
+    return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata, items });
+  }
+
+  private async create(req: IncomingMessage, res: ServerResponse, url: URL, target: Target, user: UserInfo, dryRun: boolean): Promise<void> {
+    const obj = await readTypedBody(req, url, target.info);
+    await this.admit('CREATE', target, user, obj.metadata.name ?? '', obj, undefined, dryRun);
+    return send(res, 201, await this.options.registry.create(target.info, target.namespace, obj, { dryRun }));
+  }
+
+  /** deletecollection: each matching object goes through the same delete (admission, finalizers, grace). */
+  private async deleteCollection(res: ServerResponse, url: URL, target: Target, user: UserInfo, dryRun: boolean): Promise<void> {
+    const { registry } = this.options;
+    const { info } = target;
+    const list = await registry.list(info, listSelectors(url, target.namespace));
+    const items: KubeObject[] = [];
+    for (const obj of list.items) {
+      const objName = obj.metadata.name ?? '';
+      await this.admit('DELETE', { ...target, name: objName }, user, objName, undefined, obj, dryRun);
+      try {
+        items.push(await registry.delete(info, obj.metadata.namespace, objName, { dryRun }));
+      } catch (error) {
+        // Deleted meanwhile by someone else: that is the outcome asked for.
+        if (!(error instanceof ApiError && error.status.code === 404)) throw error;
+      }
+    }
+    return send(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: list.resourceVersion }, items });
+  }
+
+  /** A request on one named object (or its status): get, replace, patch, delete. */
+  private async object(req: IncomingMessage, res: ServerResponse, url: URL, target: Target & { name: string }, user: UserInfo, dryRun: boolean): Promise<void> {
+    const { info, namespace, name } = target;
+    const method = req.method ?? 'GET';
+    const sub = target.subresource === 'status' ? { subresource: 'status' as const } : {};
+    if (method === 'GET') {
+      const obj = await this.options.registry.get(info, namespace, name, url.searchParams.get('resourceVersion') === '0');
       if (wantsTable(req)) return send(res, 200, toTable(info, [obj], { now: new Date() }));
       return send(res, 200, obj);
     }
     if (method === 'PUT') {
-      const obj = await readObjectBody(req);
-      if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
-      obj.kind = info.kind;
-      obj.apiVersion = info.apiVersion;
-      checkFields(url, info, obj);
+      const obj = await readTypedBody(req, url, info);
       await this.admit('UPDATE', target, user, name, obj, undefined, dryRun);
-      return send(res, 200, await registry.update(info, namespace, name, obj, { dryRun, ...(sub ? { subresource: sub } : {}) }));
+      return send(res, 200, await this.options.registry.update(info, namespace, name, obj, { dryRun, ...sub }));
     }
-    if (method === 'PATCH') {
-      const type = contentTypeOf(req);
-      if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
-      const patch = decodeBody(await readBody(req), 'application/json');
-      const kind = type === 'application/json-patch+json' ? 'json' : type === 'application/merge-patch+json' ? 'merge' : 'strategic';
-      const patched = await registry.updateFrom(
-        info,
-        namespace,
-        name,
-        async (current) => {
-          const obj = applyPatch(type, info, current, patch);
-          checkFields(url, info, obj);
-          await this.admit('UPDATE', target, user, name, obj, current, dryRun);
-          return obj;
-        },
-        { dryRun, retryOnConflict: !patchPinsResourceVersion(kind, patch), ...(sub ? { subresource: sub } : {}) },
-      );
-      return send(res, 200, patched);
-    }
-    if (method === 'DELETE') {
-      let grace = parseIntParam(url, 'gracePeriodSeconds');
-      let propagation: unknown = url.searchParams.get('propagationPolicy') ?? undefined;
-      const raw = await readBody(req);
-      if (raw.length > 0) {
-        const opts = decodeBody(raw, contentTypeOf(req)) as { gracePeriodSeconds?: unknown; dryRun?: unknown; propagationPolicy?: unknown } | null;
-        if (opts && typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
-        if (opts && opts.propagationPolicy !== undefined) propagation = opts.propagationPolicy;
-      }
-      if (propagation !== undefined && propagation !== 'Orphan' && propagation !== 'Background' && propagation !== 'Foreground') {
-        throw new ApiError(badRequest(`propagationPolicy ${JSON.stringify(propagation)} is not supported: use Orphan, Background or Foreground`));
-      }
-      await this.admit('DELETE', target, user, name, undefined, undefined, dryRun);
-      const obj = await registry.delete(info, namespace, name, { dryRun, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}), ...(propagation !== undefined ? { propagationPolicy: propagation } : {}) });
-      if (obj.metadata.deletionTimestamp !== undefined) return send(res, 202, obj);
-      return send(res, 200, info.kind === 'Pod' || info.kind === 'Namespace' ? obj : success({ name, kind: info.resource, uid: obj.metadata.uid ?? '' }));
-    }
+    if (method === 'PATCH') return send(res, 200, await this.patch(req, url, target, user, { dryRun, ...sub }));
+    if (method === 'DELETE') return this.deleteObject(req, res, url, target, user, dryRun);
     throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}`));
+  }
+
+  /** A json, merge or strategic merge patch, applied to the current object (retried on a conflict unless it pins a resourceVersion). */
+  private async patch(req: IncomingMessage, url: URL, target: Target & { name: string }, user: UserInfo, options: { dryRun: boolean; subresource?: 'status' }): Promise<KubeObject> {
+    const { info, namespace, name } = target;
+    const type = contentTypeOf(req);
+    if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
+    const patch = decodeBody(await readBody(req), 'application/json');
+    const kind = type === 'application/json-patch+json' ? 'json' : type === 'application/merge-patch+json' ? 'merge' : 'strategic';
+    return this.options.registry.updateFrom(
+      info,
+      namespace,
+      name,
+      async (current) => {
+        const obj = applyPatch(type, info, current, patch);
+        checkFields(url, info, obj);
+        await this.admit('UPDATE', target, user, name, obj, current, options.dryRun);
+        return obj;
+      },
+      { ...options, retryOnConflict: !patchPinsResourceVersion(kind, patch) },
+    );
+  }
+
+  /** DELETE of one object: 202 with the object while it waits (grace, finalizers), else as Kubernetes answers. */
+  private async deleteObject(req: IncomingMessage, res: ServerResponse, url: URL, target: Target & { name: string }, user: UserInfo, dryRun: boolean): Promise<void> {
+    const { info, namespace, name } = target;
+    const { grace, propagation } = await readDeleteOptions(req, url);
+    await this.admit('DELETE', target, user, name, undefined, undefined, dryRun);
+    const obj = await this.options.registry.delete(info, namespace, name, { dryRun, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}), ...(propagation !== undefined ? { propagationPolicy: propagation } : {}) });
+    if (obj.metadata.deletionTimestamp !== undefined) return send(res, 202, obj);
+    return send(res, 200, info.kind === 'Pod' || info.kind === 'Namespace' ? obj : success({ name, kind: info.resource, uid: obj.metadata.uid ?? '' }));
   }
 
   /** POST of a SelfSubjectAccessReview, SelfSubjectRulesReview or SelfSubjectReview: answered, not stored. */
