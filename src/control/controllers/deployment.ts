@@ -72,125 +72,205 @@ function withReplicas(rs: KubeObject, replicas: number, annotations: Record<stri
   return { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } }, spec: { ...(rs['spec'] as object), replicas } };
 }
 
-/** Pure: the next step of a Deployment, given the ReplicaSets it owns and their pods. */
-export function planDeployment(d: KubeObject, owned: readonly KubeObject[], podsOf: (rs: KubeObject) => RsPods, now: Date): DeploymentPlan {
-  const spec = (d['spec'] as DeploymentSpec | undefined) ?? {};
-  const replicas = spec.replicas ?? 1;
-  const name = d.metadata.name ?? '';
-  const hash = templateHash(spec.template);
-  const live = owned.filter((rs) => rs.metadata.deletionTimestamp === undefined);
-  let newRs = live.find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH] === hash);
-  const old = live.filter((rs) => rs !== newRs).sort((a, b) => revisionOf(a) - revisionOf(b));
-  const maxRevision = Math.max(0, ...live.map(revisionOf));
-  const plan: DeploymentPlan = { update: [], delete: [], status: {} };
+/** maxSurge and maxUnavailable resolved against the desired replicas (Recreate: no surge, all may go). */
+interface RolloutBounds {
+  rolling: boolean;
+  maxSurge: number;
+  maxUnavailable: number;
+}
+
+function rolloutBounds(spec: DeploymentSpec, replicas: number): RolloutBounds {
   const rolling = (spec.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
   let maxSurge = rolling ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, '25%', replicas, true) : 0;
   let maxUnavailable = rolling ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, '25%', replicas, false) : replicas;
+  // Kubernetes refuses both at 0 in validation; a stored 0/0 still has to make progress.
   if (rolling && maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
   maxSurge = Math.max(0, maxSurge);
   maxUnavailable = Math.min(replicas, Math.max(0, maxUnavailable));
-  const annotations = (): Record<string, string> => ({
-    [REVISION]: String(newRs && revisionOf(newRs) === maxRevision && maxRevision > 0 ? maxRevision : maxRevision + 1),
+  return { rolling, maxSurge, maxUnavailable };
+}
+
+/** What one planning pass knows of a Deployment and the ReplicaSets it owns. */
+interface Rollout extends RolloutBounds {
+  d: KubeObject;
+  spec: DeploymentSpec;
+  replicas: number;
+  hash: string;
+  /** Owned ReplicaSets not being deleted. */
+  live: KubeObject[];
+  /** The live ReplicaSet of the current template, if any. */
+  current: KubeObject | undefined;
+  /** The other live ones, oldest revision first. */
+  old: KubeObject[];
+  maxRevision: number;
+  /** Sum of the live ReplicaSets' spec.replicas. */
+  total: number;
+  podsOf: (rs: KubeObject) => RsPods;
+}
+
+function rolloutOf(d: KubeObject, owned: readonly KubeObject[], podsOf: (rs: KubeObject) => RsPods): Rollout {
+  const spec = (d['spec'] as DeploymentSpec | undefined) ?? {};
+  const replicas = spec.replicas ?? 1;
+  const hash = templateHash(spec.template);
+  const live = owned.filter((rs) => rs.metadata.deletionTimestamp === undefined);
+  const current = live.find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH] === hash);
+  const old = live.filter((rs) => rs !== current).sort((a, b) => revisionOf(a) - revisionOf(b));
+  const maxRevision = Math.max(0, ...live.map(revisionOf));
+  const total = live.reduce((s, rs) => s + replicasOf(rs), 0);
+  return { d, spec, replicas, hash, live, current, old, maxRevision, total, podsOf, ...rolloutBounds(spec, replicas) };
+}
+
+/** Available pods of a ReplicaSet never count beyond its replicas: the extra ones are going. */
+function availableOf(r: Rollout, rs: KubeObject): number {
+  return Math.min(r.podsOf(rs).available, replicasOf(rs));
+}
+
+/** Some old ReplicaSet still has replicas or pods (Recreate waits for none). */
+function oldStillRunning(r: Rollout): boolean {
+  return r.old.some((rs) => replicasOf(rs) > 0 || r.podsOf(rs).active > 0);
+}
+
+/** The annotations of the new ReplicaSet: its revision (kept when it already is the newest), sizes, change cause. */
+function revisionAnnotations(r: Rollout): Record<string, string> {
+  const { current, maxRevision, replicas, d } = r;
+  return {
+    [REVISION]: String(current && revisionOf(current) === maxRevision && maxRevision > 0 ? maxRevision : maxRevision + 1),
     'deployment.kubernetes.io/desired-replicas': String(replicas),
-    'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge),
+    'deployment.kubernetes.io/max-replicas': String(replicas + r.maxSurge),
     ...(d.metadata.annotations?.[CHANGE_CAUSE] ? { [CHANGE_CAUSE]: d.metadata.annotations[CHANGE_CAUSE] } : {}),
-  });
-  // Available pods of a ReplicaSet never count beyond its replicas: the extra ones are going.
-  const availableOf = (rs: KubeObject): number => Math.min(podsOf(rs).available, replicasOf(rs));
-  const total = (): number => live.reduce((s, rs) => s + replicasOf(rs), 0);
+  };
+}
 
-  if (!spec.paused) {
-    if (!newRs) {
-      // The first ReplicaSet of a Deployment starts full; a later one starts within the surge.
-      const room = rolling ? Math.max(0, replicas + maxSurge - total()) : old.some((rs) => replicasOf(rs) > 0 || podsOf(rs).active > 0) ? 0 : replicas;
-      const template = structuredClone(spec.template ?? {});
-      template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash } };
-      const selector = structuredClone(spec.selector ?? {});
-      selector.matchLabels = { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH]: hash };
-      plan.create = {
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        metadata: { name: `${name}-${hash}`, namespace: d.metadata.namespace ?? 'default', labels: template.metadata.labels, annotations: annotations(), ownerReferences: [ownerRefTo(d)] },
-        spec: { replicas: Math.min(replicas, room), minReadySeconds: spec.minReadySeconds ?? 0, selector, template },
-      };
-      newRs = plan.create;
-    } else {
-      const wanted = annotations();
-      const needsAnnotations = Object.entries(wanted).some(([k, v]) => newRs!.metadata.annotations?.[k] !== v);
-      let target = replicasOf(newRs);
-      if (target > replicas) target = replicas;
-      else if (rolling) target = Math.min(replicas, target + Math.max(0, replicas + maxSurge - total()));
-      else if (!old.some((rs) => replicasOf(rs) > 0 || podsOf(rs).active > 0)) target = replicas;
-      if (target !== replicasOf(newRs) || needsAnnotations) plan.update.push(withReplicas(newRs, target, wanted));
-      if (target === replicasOf(newRs)) {
-        // New ReplicaSet at its size for now: scale the old ones down as far as availability allows.
-        if (!rolling) {
-          for (const rs of old) if (replicasOf(rs) > 0) plan.update.push(withReplicas(rs, 0));
-        } else {
-          const minAvailable = replicas - maxUnavailable;
-          const newUnavailable = replicasOf(newRs) - availableOf(newRs);
-          let maxScaledDown = total() - minAvailable - newUnavailable;
-          const scaled = new Map<KubeObject, number>(old.map((rs) => [rs, replicasOf(rs)]));
-          // First the old pods that are not available anyway: removing them costs nothing.
-          for (const rs of old) {
-            if (maxScaledDown <= 0) break;
-            const unhealthy = scaled.get(rs)! - availableOf(rs);
-            const cut = Math.min(maxScaledDown, Math.max(0, unhealthy));
-            if (cut > 0) {
-              scaled.set(rs, scaled.get(rs)! - cut);
-              maxScaledDown -= cut;
-            }
-          }
-          let available = availableOf(newRs) + old.reduce((s, rs) => s + Math.min(availableOf(rs), scaled.get(rs)!), 0);
-          for (const rs of old) {
-            if (available <= minAvailable) break;
-            const cut = Math.min(scaled.get(rs)!, available - minAvailable);
-            scaled.set(rs, scaled.get(rs)! - cut);
-            available -= cut;
-          }
-          for (const rs of old) if (scaled.get(rs)! !== replicasOf(rs)) plan.update.push(withReplicas(rs, scaled.get(rs)!));
-        }
-      }
+/** The ReplicaSet of a template not seen before: the first of a Deployment starts full, a later one within the surge. */
+function newReplicaSet(r: Rollout): KubeObject {
+  const { d, spec, replicas, hash } = r;
+  const room = r.rolling ? Math.max(0, replicas + r.maxSurge - r.total) : oldStillRunning(r) ? 0 : replicas;
+  const template = structuredClone(spec.template ?? {});
+  template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash } };
+  const selector = structuredClone(spec.selector ?? {});
+  selector.matchLabels = { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH]: hash };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace ?? 'default', labels: template.metadata.labels, annotations: revisionAnnotations(r), ownerReferences: [ownerRefTo(d)] },
+    spec: { replicas: Math.min(replicas, room), minReadySeconds: spec.minReadySeconds ?? 0, selector, template },
+  };
+}
+
+/** The size the existing new ReplicaSet may have now: down to the desired replicas, up within the surge (Recreate: once the old are gone). */
+function newReplicaSetTarget(r: Rollout, current: KubeObject): number {
+  const { replicas } = r;
+  const now = replicasOf(current);
+  if (now > replicas) return replicas;
+  if (r.rolling) return Math.min(replicas, now + Math.max(0, replicas + r.maxSurge - r.total));
+  return oldStillRunning(r) ? now : replicas;
+}
+
+/**
+ * The old ReplicaSets' sizes a rolling update may go down to without dropping below
+ * replicas - maxUnavailable available pods (Kubernetes' reconcileOldReplicaSets).
+ */
+function rollingScaleDown(r: Rollout, current: KubeObject): Map<KubeObject, number> {
+  const minAvailable = r.replicas - r.maxUnavailable;
+  const scaled = new Map<KubeObject, number>(r.old.map((rs) => [rs, replicasOf(rs)]));
+  // First the old pods that are not available anyway: removing them costs nothing.
+  let maxScaledDown = r.total - minAvailable - (replicasOf(current) - availableOf(r, current));
+  for (const rs of r.old) {
+    if (maxScaledDown <= 0) break;
+    const cut = Math.min(maxScaledDown, Math.max(0, scaled.get(rs)! - availableOf(r, rs)));
+    if (cut > 0) {
+      scaled.set(rs, scaled.get(rs)! - cut);
+      maxScaledDown -= cut;
     }
-    // History: drained old ReplicaSets beyond revisionHistoryLimit go, oldest first.
-    const limit = spec.revisionHistoryLimit ?? 10;
-    const drained = old.filter((rs) => replicasOf(rs) === 0 && podsOf(rs).active === 0 && !plan.update.some((u) => u.metadata.uid === rs.metadata.uid));
-    plan.delete = drained.slice(0, Math.max(0, drained.length - limit));
   }
+  // Then available ones, as long as enough stay available.
+  let available = availableOf(r, current) + r.old.reduce((s, rs) => s + Math.min(availableOf(r, rs), scaled.get(rs)!), 0);
+  for (const rs of r.old) {
+    if (available <= minAvailable) break;
+    const cut = Math.min(scaled.get(rs)!, available - minAvailable);
+    scaled.set(rs, scaled.get(rs)! - cut);
+    available -= cut;
+  }
+  return scaled;
+}
 
-  const all = [...live.filter((rs) => rs !== plan.create)];
-  const sum = (f: (p: RsPods) => number): number => all.reduce((s, rs) => s + f(podsOf(rs)), 0);
-  const updated = newRs && newRs !== plan.create ? podsOf(newRs).active : 0;
+/** Old ReplicaSets to resize once the new one is at its size for now: all to 0 (Recreate), or as availability allows. */
+function scaleDownOld(r: Rollout, current: KubeObject): KubeObject[] {
+  if (!r.rolling) return r.old.filter((rs) => replicasOf(rs) > 0).map((rs) => withReplicas(rs, 0));
+  const scaled = rollingScaleDown(r, current);
+  return r.old.filter((rs) => scaled.get(rs)! !== replicasOf(rs)).map((rs) => withReplicas(rs, scaled.get(rs)!));
+}
+
+/** ReplicaSet writes for a template already rolled out: the new one resized or re-annotated, then the old ones. */
+function resizeReplicaSets(r: Rollout, current: KubeObject): KubeObject[] {
+  const wanted = revisionAnnotations(r);
+  const needsAnnotations = Object.entries(wanted).some(([k, v]) => current.metadata.annotations?.[k] !== v);
+  const target = newReplicaSetTarget(r, current);
+  const updates: KubeObject[] = [];
+  if (target !== replicasOf(current) || needsAnnotations) updates.push(withReplicas(current, target, wanted));
+  if (target === replicasOf(current)) updates.push(...scaleDownOld(r, current));
+  return updates;
+}
+
+/** History: drained old ReplicaSets beyond revisionHistoryLimit go, oldest first. */
+function prunedHistory(r: Rollout, updates: readonly KubeObject[]): KubeObject[] {
+  const limit = r.spec.revisionHistoryLimit ?? 10;
+  const drained = r.old.filter((rs) => replicasOf(rs) === 0 && r.podsOf(rs).active === 0 && !updates.some((u) => u.metadata.uid === rs.metadata.uid));
+  return drained.slice(0, Math.max(0, drained.length - limit));
+}
+
+/** The Deployment's status (counts over its existing ReplicaSets, Available and Progressing) and when to look again. */
+function deploymentStatus(r: Rollout, newRs: KubeObject | undefined, created: KubeObject | undefined, now: Date): { status: Record<string, unknown>; recheckMs?: number } {
+  const { d, spec, replicas } = r;
+  const all = r.live.filter((rs) => rs !== created);
+  const sum = (f: (p: RsPods) => number): number => all.reduce((s, rs) => s + f(r.podsOf(rs)), 0);
+  const updated = newRs && newRs !== created ? r.podsOf(newRs).active : 0;
   const available = sum((p) => p.available);
   const totalActive = sum((p) => p.active);
-  const newName = newRs?.metadata.name ?? `${name}-${hash}`;
-  const complete = updated === replicas && totalActive === replicas && available === replicas;
   const ready = sum((p) => p.ready);
-  const status = (d['status'] as DeploymentStatusView | undefined) ?? {};
+  const newName = newRs?.metadata.name ?? `${d.metadata.name ?? ''}-${r.hash}`;
+  const complete = updated === replicas && totalActive === replicas && available === replicas;
+  const stored = (d['status'] as DeploymentStatusView | undefined) ?? {};
   let conditions = setCondition(
-    status.conditions,
-    available >= replicas - maxUnavailable
+    stored.conditions,
+    available >= replicas - r.maxUnavailable
       ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
       : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
     now,
   );
-  const progress = progressingCondition(spec, status, { newName, complete, updated, totalActive, ready, available }, now);
+  const progress = progressingCondition(spec, stored, { newName, complete, updated, totalActive, ready, available }, now);
   conditions = conditions.filter((c) => c.type !== 'Progressing');
   // Without a deadline there is no Progressing condition at all, as in Kubernetes.
   if (spec.progressDeadlineSeconds !== NO_PROGRESS_DEADLINE) conditions.push(progress.condition);
-  if (progress.recheckMs !== undefined) plan.recheckMs = progress.recheckMs;
   // Keep the order Kubernetes shows (Available, then Progressing) and drop churn in lastUpdateTime for unchanged ones.
   conditions.sort((a, b) => (a.type === 'Available' ? -1 : b.type === 'Available' ? 1 : 0));
-  plan.status = {
+  const unavailable = Math.max(0, r.total - available);
+  const status = {
     observedGeneration: d.metadata.generation ?? 1,
     replicas: totalActive,
     updatedReplicas: updated,
     readyReplicas: ready,
     availableReplicas: available,
-    ...(Math.max(0, total() - available) > 0 ? { unavailableReplicas: Math.max(0, total() - available) } : {}),
+    ...(unavailable > 0 ? { unavailableReplicas: unavailable } : {}),
     conditions,
   };
-  const revision = newRs ? (plan.create ?? plan.update.find((u) => u === newRs || u.metadata.uid === newRs!.metadata.uid) ?? newRs).metadata.annotations?.[REVISION] : undefined;
+  return progress.recheckMs === undefined ? { status } : { status, recheckMs: progress.recheckMs };
+}
+
+/** Pure: the next step of a Deployment, given the ReplicaSets it owns and their pods. */
+export function planDeployment(d: KubeObject, owned: readonly KubeObject[], podsOf: (rs: KubeObject) => RsPods, now: Date): DeploymentPlan {
+  const r = rolloutOf(d, owned, podsOf);
+  const plan: DeploymentPlan = { update: [], delete: [], status: {} };
+  if (!r.spec.paused) {
+    if (r.current) plan.update = resizeReplicaSets(r, r.current);
+    else plan.create = newReplicaSet(r);
+    plan.delete = prunedHistory(r, plan.update);
+  }
+  const newRs = r.current ?? plan.create;
+  const { status, recheckMs } = deploymentStatus(r, newRs, plan.create, now);
+  plan.status = status;
+  if (recheckMs !== undefined) plan.recheckMs = recheckMs;
+  const revision = newRs ? (plan.create ?? plan.update.find((u) => u === newRs || u.metadata.uid === newRs.metadata.uid) ?? newRs).metadata.annotations?.[REVISION] : undefined;
   if (revision && d.metadata.annotations?.[REVISION] !== revision) plan.revision = revision;
   return plan;
 }
