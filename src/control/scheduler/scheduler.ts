@@ -3,10 +3,11 @@
 // decision is "assumed" at once (the next pod sees it) while the binding is written, many in
 // flight, as Kubernetes' binding cycle. A pod nothing fits gets PodScheduled=False with the
 // aggregate message and is tried again when nodes or pods change.
-import { ClientError, Kinds, MAX_BINDINGS_PER_TXN, type KubeObject, type PodBinding, type Status } from '../../client/index.ts';
-import { keyOf, splitKey, WorkQueue } from '../../client/cache/index.ts';
+import { ClientError, Kinds, MAX_BINDINGS_PER_TXN, type KubeObject, type Status } from '../../client/index.ts';
+import { keyOf, splitKey, WorkQueue, type EventType, type ObjectInformer } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { DEFAULT_PLUGINS, podScheduledFalse, schedule, type Plugins } from './schedule.ts';
+import { BindBatcher, type PendingBind } from './bind-batcher.ts';
 import { ClusterState } from './state.ts';
 import type { SchedNode, SchedPod } from './types.ts';
 
@@ -48,145 +49,147 @@ function occupies(pod: KubeObject): string | undefined {
   return nodeName && phase !== 'Succeeded' && phase !== 'Failed' ? nodeName : undefined;
 }
 
-export function createScheduler(ctx: ControlContext, options: SchedulerOptions = {}): Controller {
-  const plugins = options.plugins ?? DEFAULT_PLUGINS;
-  const maxInFlight = options.maxBindsInFlight ?? 512;
-  const maxPerBatch = options.maxBindsPerBatch ?? MAX_BINDINGS_PER_TXN;
-  const events = options.events ?? true;
-  const pods = ctx.informer(Kinds.pods);
-  const nodes = ctx.informer(Kinds.nodes);
-  const state = new ClusterState();
-  const unschedulable = new Set<string>();
-  let retryTimer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
-  const eventObject = (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): KubeObject => {
-    const ns = pod.metadata.namespace ?? 'default';
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { generateName: `${pod.metadata.name ?? 'pod'}.`, namespace: ns },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
-      reason,
-      message,
-      type,
-      source: { component: SCHEDULER_NAME },
-      reportingComponent: SCHEDULER_NAME,
-      reportingInstance: ctx.nodeName,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+/** The Event of one decision (Scheduled / FailedScheduling), as Kubernetes' scheduler writes it. */
+export function schedulingEvent(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, reportingInstance: string, now = new Date()): KubeObject {
+  const ns = pod.metadata.namespace ?? 'default';
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { generateName: `${pod.metadata.name ?? 'pod'}.`, namespace: ns },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
+    reason,
+    message,
+    type,
+    source: { component: SCHEDULER_NAME },
+    reportingComponent: SCHEDULER_NAME,
+    reportingInstance,
+    firstTimestamp: stamp,
+    lastTimestamp: stamp,
+    count: 1,
   };
+}
 
-  const event = (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void => {
-    if (events) void ctx.client.create(Kinds.events, eventObject(pod, type, reason, message)).catch(() => undefined);
-  };
+/**
+ * The loop: informers feed the ClusterState and the work queue; scheduleOne decides and hands the
+ * binding to the BindBatcher; a refused or failed binding undoes the assumption (bindAnswered).
+ */
+class Scheduler implements Controller {
+  readonly name = 'scheduler';
+  private readonly plugins: Plugins;
+  private readonly events: boolean;
+  private readonly pods: ObjectInformer;
+  private readonly state = new ClusterState();
+  /** Pods nothing fits now: tried again when nodes or pods change, and on a timer. */
+  private readonly unschedulable = new Set<string>();
+  private readonly queue: WorkQueue;
+  private readonly binds: BindBatcher;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
-  // Decisions waiting for their binding write: flushed as one bindAll when a batch is full, or
-  // once the decisions queued now are made (setImmediate runs after the queue's microtasks).
-  let pending: { key: string; nodeName: string; binding: PodBinding }[] = [];
-  let flushScheduled = false;
-  let bindsInFlight = 0;
-  const settled = new Set<Promise<void>>();
-
-  const bound = (key: string, nodeName: string, pod: KubeObject, refusal: Status | null | undefined, error?: unknown): void => {
-    if (refusal === null) return;
-    // Not bound after all: forget the assumption; a conflict means someone else decided (or the pod went).
-    if (state.nodeOf(key) === nodeName && !occupies(pods.get(key) ?? pod)) state.unplacePod(key);
-    if (refusal && (refusal.code === 409 || refusal.code === 404)) return;
-    ctx.failed('scheduler', key, error ?? new ClientError(refusal!));
-    if (!stopped) queue.addRateLimited(key);
-  };
-
-  const flush = (): void => {
-    flushScheduled = false;
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    bindsInFlight += batch.length;
-    const write: Promise<void> = ctx.client.bindAll(batch.map((b) => b.binding)).then(
-      (answers) => answers.forEach((answer, i) => bound(batch[i]!.key, batch[i]!.nodeName, batch[i]!.binding.pod, answer)),
-      (error: unknown) => batch.forEach((b) => bound(b.key, b.nodeName, b.binding.pod, undefined, error)),
-    );
-    const tracked: Promise<void> = write.finally(() => {
-      bindsInFlight -= batch.length;
-      settled.delete(tracked);
+  constructor(
+    private readonly ctx: ControlContext,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.plugins = options.plugins ?? DEFAULT_PLUGINS;
+    this.events = options.events ?? true;
+    this.pods = ctx.informer(Kinds.pods);
+    this.binds = new BindBatcher({
+      bindAll: (bindings) => ctx.client.bindAll(bindings),
+      onAnswer: (bind, refusal, error) => this.bindAnswered(bind, refusal, error),
+      maxPerBatch: options.maxBindsPerBatch ?? MAX_BINDINGS_PER_TXN,
+      maxInFlight: options.maxBindsInFlight ?? 512,
     });
-    settled.add(tracked);
-  };
+    this.queue = new WorkQueue((key) => this.scheduleOne(key), { paused: true, onError: (key, error) => ctx.failed('scheduler', key, error) });
+    ctx.informer(Kinds.nodes).on((type, obj) => this.nodeChanged(type, obj));
+    this.pods.on((type, obj) => this.podChanged(type, obj));
+  }
 
-  const retryUnschedulable = (): void => {
-    for (const key of unschedulable) queue.add(key);
-  };
+  start(): void {
+    this.queue.resume();
+    this.retryTimer = setInterval(() => this.retryUnschedulable(), this.options.retryUnschedulableMs ?? 10_000);
+    this.retryTimer.unref();
+  }
 
-  const markUnschedulable = async (pod: KubeObject, message: string): Promise<void> => {
+  stop(): void {
+    this.stopped = true;
+    this.queue.stop();
+    clearInterval(this.retryTimer);
+  }
+
+  private event(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (this.events) void this.ctx.client.create(Kinds.events, schedulingEvent(pod, type, reason, message, this.ctx.nodeName)).catch(() => undefined);
+  }
+
+  private retryUnschedulable(): void {
+    for (const key of this.unschedulable) this.queue.add(key);
+  }
+
+  private async scheduleOne(key: string): Promise<void> {
+    const pod = this.pods.get(key);
+    if (!pod || !wantsScheduling(pod) || this.state.nodeOf(key) !== undefined) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    const result = schedule(pod as unknown as SchedPod, this.state, this.plugins);
+    if ('unschedulable' in result) {
+      this.unschedulable.add(key);
+      await this.markUnschedulable(pod, result.unschedulable);
+      return;
+    }
+    this.unschedulable.delete(key);
+    await this.assume(key, pod, result.nodeName);
+  }
+
+  /** The decision counts at once (the next pod sees it) while its binding is written. */
+  private async assume(key: string, pod: KubeObject, nodeName: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const assumed = { ...pod, spec: { ...(pod['spec'] as object), nodeName } } as unknown as SchedPod;
+    this.state.placePod(key, nodeName, assumed);
+    const message = `Successfully assigned ${namespace ?? 'default'}/${name} to ${nodeName}`;
+    const event = this.events ? { event: schedulingEvent(pod, 'Normal', 'Scheduled', message, this.ctx.nodeName) } : {};
+    await this.binds.add({ key, nodeName, binding: { pod, nodeName, ...event } });
+  }
+
+  /** PodScheduled=False with the aggregate message (written only when the message changes). */
+  private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
     const status = (pod['status'] as { conditions?: { type: string; message?: string }[] } | undefined) ?? {};
     const current = status.conditions?.find((c) => c.type === 'PodScheduled');
     if (current?.message === message) return;
     const conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), podScheduledFalse(message, new Date())];
-    const updated = await ctx.client.update(Kinds.pods, { ...pod, status: { ...status, conditions } }, { subresource: 'status' });
-    pods.observe(updated);
-    event(pod, 'Warning', 'FailedScheduling', message);
-  };
+    const updated = await this.ctx.client.update(Kinds.pods, { ...pod, status: { ...status, conditions } }, { subresource: 'status' });
+    this.pods.observe(updated);
+    this.event(pod, 'Warning', 'FailedScheduling', message);
+  }
 
-  const scheduleOne = async (key: string): Promise<void> => {
-    const pod = pods.get(key);
-    if (!pod || !wantsScheduling(pod) || state.nodeOf(key) !== undefined) {
-      unschedulable.delete(key);
-      return;
-    }
-    const result = schedule(pod as unknown as SchedPod, state, plugins);
-    if ('unschedulable' in result) {
-      unschedulable.add(key);
-      await markUnschedulable(pod, result.unschedulable);
-      return;
-    }
-    unschedulable.delete(key);
-    const { namespace, name } = splitKey(key);
-    const assumed = { ...pod, spec: { ...(pod['spec'] as object), nodeName: result.nodeName } } as unknown as SchedPod;
-    state.placePod(key, result.nodeName, assumed);
-    const message = `Successfully assigned ${namespace ?? 'default'}/${name} to ${result.nodeName}`;
-    pending.push({ key, nodeName: result.nodeName, binding: { pod, nodeName: result.nodeName, ...(events ? { event: eventObject(pod, 'Normal', 'Scheduled', message) } : {}) } });
-    if (pending.length >= maxPerBatch) flush();
-    else if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
-    while (bindsInFlight + pending.length >= maxInFlight && settled.size > 0) await Promise.race(settled);
-  };
+  /** Not bound after all: forget the assumption; a conflict means someone else decided (or the pod went). */
+  private bindAnswered({ key, nodeName, binding }: PendingBind, refusal: Status | null | undefined, error?: unknown): void {
+    if (refusal === null) return;
+    if (this.state.nodeOf(key) === nodeName && !occupies(this.pods.get(key) ?? binding.pod)) this.state.unplacePod(key);
+    if (refusal && (refusal.code === 409 || refusal.code === 404)) return;
+    this.ctx.failed('scheduler', key, error ?? new ClientError(refusal!));
+    if (!this.stopped) this.queue.addRateLimited(key);
+  }
 
-  const queue = new WorkQueue(scheduleOne, { paused: true, onError: (key, error) => ctx.failed('scheduler', key, error) });
+  private nodeChanged(type: EventType, obj: KubeObject): void {
+    if (type === 'delete') this.state.removeNode(obj.metadata.name ?? '');
+    else this.state.setNode(obj as unknown as SchedNode);
+    this.retryUnschedulable();
+  }
 
-  nodes.on((type, obj) => {
-    if (type === 'delete') state.removeNode(obj.metadata.name ?? '');
-    else state.setNode(obj as unknown as SchedNode);
-    retryUnschedulable();
-  });
-  pods.on((type, obj) => {
+  private podChanged(type: EventType, obj: KubeObject): void {
     const key = keyOf(obj);
     const nodeName = type === 'delete' ? undefined : occupies(obj);
-    const before = state.nodeOf(key);
-    if (nodeName) state.placePod(key, nodeName, obj as unknown as SchedPod);
-    else if (before !== undefined && (type === 'delete' || (obj['spec'] as { nodeName?: string }).nodeName)) state.unplacePod(key);
-    if (type === 'delete') unschedulable.delete(key);
-    if (wantsScheduling(obj)) queue.add(key);
+    const before = this.state.nodeOf(key);
+    if (nodeName) this.state.placePod(key, nodeName, obj as unknown as SchedPod);
+    else if (before !== undefined && (type === 'delete' || (obj['spec'] as { nodeName?: string }).nodeName)) this.state.unplacePod(key);
+    if (type === 'delete') this.unschedulable.delete(key);
+    if (wantsScheduling(obj)) this.queue.add(key);
     // A pod leaving a node frees room for the pods that did not fit.
-    if (before !== undefined && !nodeName && unschedulable.size > 0) retryUnschedulable();
-  });
+    if (before !== undefined && !nodeName && this.unschedulable.size > 0) this.retryUnschedulable();
+  }
+}
 
-  return {
-    name: 'scheduler',
-    start() {
-      queue.resume();
-      retryTimer = setInterval(retryUnschedulable, options.retryUnschedulableMs ?? 10_000);
-      retryTimer.unref();
-    },
-    stop() {
-      stopped = true;
-      queue.stop();
-      clearInterval(retryTimer);
-    },
-  };
+export function createScheduler(ctx: ControlContext, options: SchedulerOptions = {}): Controller {
+  return new Scheduler(ctx, options);
 }
