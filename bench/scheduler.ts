@@ -14,11 +14,10 @@
 // architecture (the pods' image is not among them, so placements do not change with --images).
 // Figures only: never fails on a number.
 import { imagePlatformsAnnotations } from '../src/agent/image-platforms.ts';
-import { InProcessClient, Kinds, type KubeObject } from '../src/client/index.ts';
+import { asNode, asPod, InProcessClient, Kinds, type KubeObject } from '../src/client/index.ts';
 import { createScheduler } from '../src/control/index.ts';
 import { schedule } from '../src/control/scheduler/schedule.ts';
 import { ClusterState } from '../src/control/scheduler/state.ts';
-import type { SchedNode, SchedPod } from '../src/control/scheduler/types.ts';
 import { startInProcessNode } from '../test/lib/inprocess-node.ts';
 import { registerNode, startManager } from '../test/lib/control.ts';
 import { parseBenchFlags } from './lib/args.ts';
@@ -79,8 +78,8 @@ function podObject(i: number): KubeObject {
 
 function pure(): { seconds: number; perSecond: number } {
   const state = new ClusterState();
-  for (let i = 0; i < flags['nodes']!; i++) state.setNode(nodeObject(i) as unknown as SchedNode);
-  const pods = Array.from({ length: flags['pods']! }, (_, i) => podObject(i) as unknown as SchedPod);
+  for (let i = 0; i < flags['nodes']!; i++) state.setNode(asNode(nodeObject(i)));
+  const pods = Array.from({ length: flags['pods']! }, (_, i) => asPod(podObject(i)));
   const started = performance.now();
   let unschedulable = 0;
   for (const pod of pods) {

@@ -84,3 +84,13 @@ export function asJob(obj: KubeObject): Job {
   check(obj, 'Job', false);
   return obj as Job;
 }
+
+/** The controllers of pods (their spec.selector and spec.template are read alike). */
+export type Workload = ReplicaSet | Deployment | DaemonSet | Job;
+const WORKLOAD_KINDS = new Set(['ReplicaSet', 'Deployment', 'DaemonSet', 'Job']);
+
+export function asWorkload(obj: KubeObject): Workload {
+  if (!WORKLOAD_KINDS.has(obj.kind)) throw new ViewError('workload', obj, `kind is ${obj.kind}`);
+  check(obj, obj.kind, false);
+  return obj as Workload;
+}

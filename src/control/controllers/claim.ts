@@ -2,7 +2,7 @@
 // orphans its selector matches (writing a controller ownerReference) and releases what it owns
 // but no longer matches (removing its reference), so a bare pod with the right labels counts
 // toward a ReplicaSet's replicas and `kubectl label pod x app-` takes a pod out of one.
-import { ClientError, isFenced, labelSelectorFromObject, matchesLabels, type Client, type KubeObject, type LabelSelector, type LabelSelectorQuery, type ResourceInfo } from '../../client/index.ts';
+import { asWorkload, ClientError, isFenced, labelSelectorFromObject, matchesLabels, type Client, type KubeObject, type LabelSelectorQuery, type ResourceInfo } from '../../client/index.ts';
 import type { ObjectInformer } from '../../client/cache/index.ts';
 import { controllerRef, ownerRefTo } from './pods.ts';
 
@@ -22,7 +22,7 @@ export function withOrphanIndex(informer: ObjectInformer): ObjectInformer {
  * validates selectors; an object that slipped past is left alone rather than releasing its pods).
  */
 export function claimSelector(controller: KubeObject): LabelSelectorQuery | undefined {
-  const sel = (controller['spec'] as { selector?: LabelSelector | null } | undefined)?.selector;
+  const sel = asWorkload(controller).spec?.selector;
   if (!sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0)) return undefined;
   try {
     return labelSelectorFromObject(sel);

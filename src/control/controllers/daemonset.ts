@@ -2,13 +2,13 @@
 // it tolerates), pinned to its node by node affinity on metadata.name so the scheduler still checks
 // resources and ports; a node added later gets its pod; pods on nodes no longer eligible go; a new
 // template replaces pods one node at a time (RollingUpdate, maxUnavailable, default 1).
-import { Kinds, type KubeObject } from '../../client/index.ts';
+import { asDaemonSet, asNode, asPod, Kinds, type KubeObject, type PodTemplateSpec, type Toleration } from '../../client/index.ts';
 import { nodeMatchesSelectorAndAffinity, tolerates } from '../scheduler/filters.ts';
-import type { SchedNode, SchedPod, Taint, Toleration } from '../scheduler/types.ts';
+import type { SchedPod } from '../scheduler/state.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { templateHash } from './hash.ts';
 import { ownerLoop } from './owned.ts';
-import { isActive, isAvailable, isReady, podFromTemplate, type PodTemplate } from './pods.ts';
+import { isActive, isAvailable, isReady, podFromTemplate } from './pods.ts';
 import { resolveIntOrPercent } from './deployment.ts';
 
 export const REVISION_HASH = 'controller-revision-hash';
@@ -20,17 +20,11 @@ export const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
 ];
 
-interface DaemonSetSpec {
-  template?: PodTemplate;
-  minReadySeconds?: number;
-  updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { maxUnavailable?: number | string } };
-}
-
 /** The node a DaemonSet pod is for: its nodeName, else the metadata.name its required affinity pins. */
 export function targetNode(pod: KubeObject): string | undefined {
-  const spec = pod['spec'] as SchedPod['spec'] | undefined;
-  if (spec?.nodeName) return spec.nodeName;
-  for (const term of spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
+  const spec = asPod(pod).spec;
+  if (spec.nodeName) return spec.nodeName;
+  for (const term of spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
     for (const f of term.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
   }
   return undefined;
@@ -44,11 +38,12 @@ export function placed(pod: KubeObject): boolean {
   return targetNode(pod) !== undefined;
 }
 
-export function eligible(template: PodTemplate, node: KubeObject): boolean {
-  const pod = { metadata: { name: '' }, spec: { containers: [], ...(template.spec ?? {}) } } as unknown as SchedPod;
-  if (!nodeMatchesSelectorAndAffinity(pod, node as unknown as SchedNode)) return false;
+export function eligible(template: PodTemplateSpec, node: KubeObject): boolean {
+  const pod: SchedPod = { metadata: { name: '' }, spec: { containers: [], ...template.spec } };
+  const n = asNode(node);
+  if (!nodeMatchesSelectorAndAffinity(pod, n)) return false;
   const tolerations = [...(pod.spec.tolerations ?? []), ...DAEMON_TOLERATIONS];
-  const taints = ((node['spec'] as { taints?: Taint[] } | undefined)?.taints ?? []).filter((t) => t.effect !== 'PreferNoSchedule');
+  const taints = (n.spec?.taints ?? []).filter((t) => t.effect !== 'PreferNoSchedule');
   return taints.every((t) => tolerations.some((tol) => tolerates(tol, t)));
 }
 
@@ -60,7 +55,7 @@ export interface DaemonSetPlan {
 
 /** Pure: the DaemonSet's pods to create and delete, given the nodes and the pods it owns. */
 export function planDaemonSet(ds: KubeObject, nodes: readonly KubeObject[], owned: readonly KubeObject[], now: Date): DaemonSetPlan {
-  const spec = (ds['spec'] as DaemonSetSpec | undefined) ?? {};
+  const spec = asDaemonSet(ds).spec ?? {};
   const template = spec.template ?? {};
   const hash = templateHash(template);
   const minReady = spec.minReadySeconds ?? 0;
@@ -85,7 +80,7 @@ export function planDaemonSet(ds: KubeObject, nodes: readonly KubeObject[], owne
     const name = node.metadata.name ?? '';
     if ((byNode.get(name) ?? []).length > 0) continue;
     const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [name] }] }] } } };
-    const tolerations = [...(((template.spec ?? {}) as { tolerations?: Toleration[] }).tolerations ?? []), ...DAEMON_TOLERATIONS];
+    const tolerations = [...(template.spec?.tolerations ?? []), ...DAEMON_TOLERATIONS];
     plan.create.push({ nodeName: name, pod: podFromTemplate(ds, template, `${ds.metadata.name ?? 'ds'}-`, { labels: { [REVISION_HASH]: hash }, spec: { affinity, tolerations } }) });
   }
   // Rolling update: replace outdated pods while at most maxUnavailable nodes lack an available pod.

@@ -2,27 +2,16 @@
 // old ones to the new within maxSurge / maxUnavailable (or Recreate), revision annotations that
 // `rollout history|undo` read, old ReplicaSets pruned past revisionHistoryLimit, and the status
 // fields `kubectl rollout status` waits on.
-import { Kinds, type KubeObject } from '../../client/index.ts';
+import { asDeployment, asReplicaSet, Kinds, type DeploymentSpec, type DeploymentStatus, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { POD_TEMPLATE_HASH, templateHash } from './hash.ts';
 import { claimSelector, executeClaims, matchingControllers, ORPHAN_INDEX, planClaims, withOrphanIndex } from './claim.ts';
 import { podsByOwner, OWNER_INDEX } from './owned.ts';
-import { controllerRef, isActive, isAvailable, isReady, nowString, ownerRefTo, setCondition, type Condition, type PodTemplate } from './pods.ts';
+import { controllerRef, isActive, isAvailable, isReady, nowString, ownerRefTo, setCondition, type Condition } from './pods.ts';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 const CHANGE_CAUSE = 'kubernetes.io/change-cause';
-
-interface DeploymentSpec {
-  replicas?: number;
-  selector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
-  template?: PodTemplate;
-  strategy?: { type?: 'RollingUpdate' | 'Recreate'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  paused?: boolean;
-  progressDeadlineSeconds?: number;
-}
 
 /** The API's default (src/api defaults it too). */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
@@ -60,7 +49,7 @@ export function resolveIntOrPercent(value: number | string | undefined, fallback
 }
 
 function replicasOf(rs: KubeObject): number {
-  return (rs['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
+  return asReplicaSet(rs).spec?.replicas ?? 0;
 }
 
 function revisionOf(rs: KubeObject): number {
@@ -69,7 +58,7 @@ function revisionOf(rs: KubeObject): number {
 }
 
 function withReplicas(rs: KubeObject, replicas: number, annotations: Record<string, string> = {}): KubeObject {
-  return { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } }, spec: { ...(rs['spec'] as object), replicas } };
+  return { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } }, spec: { ...asReplicaSet(rs).spec, replicas } };
 }
 
 /** maxSurge and maxUnavailable resolved against the desired replicas (Recreate: no surge, all may go). */
@@ -109,7 +98,7 @@ interface Rollout extends RolloutBounds {
 }
 
 function rolloutOf(d: KubeObject, owned: readonly KubeObject[], podsOf: (rs: KubeObject) => RsPods): Rollout {
-  const spec = (d['spec'] as DeploymentSpec | undefined) ?? {};
+  const spec = asDeployment(d).spec ?? {};
   const replicas = spec.replicas ?? 1;
   const hash = templateHash(spec.template);
   const live = owned.filter((rs) => rs.metadata.deletionTimestamp === undefined);
@@ -230,7 +219,7 @@ function deploymentStatus(r: Rollout, newRs: KubeObject | undefined, created: Ku
   const ready = sum((p) => p.ready);
   const newName = newRs?.metadata.name ?? `${d.metadata.name ?? ''}-${r.hash}`;
   const complete = updated === replicas && totalActive === replicas && available === replicas;
-  const stored = (d['status'] as DeploymentStatusView | undefined) ?? {};
+  const stored = asDeployment(d).status ?? {};
   let conditions = setCondition(
     stored.conditions,
     available >= replicas - r.maxUnavailable
@@ -275,14 +264,6 @@ export function planDeployment(d: KubeObject, owned: readonly KubeObject[], pods
   return plan;
 }
 
-interface DeploymentStatusView {
-  replicas?: number;
-  updatedReplicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  conditions?: Condition[];
-}
-
 /**
  * The Progressing condition, as Kubernetes' deployment controller keeps it (syncRolloutStatus):
  * its lastUpdateTime is the last time the rollout made progress, so a rollout that makes none for
@@ -294,7 +275,7 @@ interface DeploymentStatusView {
  */
 export function progressingCondition(
   spec: DeploymentSpec,
-  stored: DeploymentStatusView,
+  stored: DeploymentStatus,
   next: { newName: string; complete: boolean; updated: number; totalActive: number; ready: number; available: number },
   now: Date,
 ): { condition: Condition; recheckMs?: number } {
@@ -355,7 +336,7 @@ export function createDeploymentController(ctx: ControlContext): Controller {
   });
   withOrphanIndex(replicaSets);
   const podsOf = (rs: KubeObject): RsPods => {
-    const minReady = (rs['spec'] as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0;
+    const minReady = asReplicaSet(rs).spec?.minReadySeconds ?? 0;
     const now = new Date();
     const active = pods.byIndex(OWNER_INDEX, rs.metadata.uid ?? '').filter(isActive);
     return { active: active.length, ready: active.filter(isReady).length, available: active.filter((p) => isAvailable(p, minReady, now)).length };
@@ -389,8 +370,8 @@ export function createDeploymentController(ctx: ControlContext): Controller {
     }
     // The status after these writes: plan again on the updated caches so rollout status sees the truth.
     const after = planDeployment(current, replicaSets.byIndex(OWNER_INDEX, d.metadata.uid ?? ''), podsOf, new Date());
-    const prev = (current['status'] as Record<string, unknown> | undefined) ?? {};
-    const stripTimes = (s: Record<string, unknown>) => JSON.stringify({ ...s, conditions: ((s['conditions'] as Condition[] | undefined) ?? []).map((c) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })) });
+    const prev = asDeployment(current).status ?? {};
+    const stripTimes = (s: DeploymentStatus) => JSON.stringify({ ...s, conditions: (s.conditions ?? []).map((c) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })) });
     if (stripTimes(prev) !== stripTimes(after.status)) deployments.observe(await ctx.client.update(Kinds.deployments, { ...current, status: after.status }, { subresource: 'status' }));
     // Nothing may happen before the progress deadline passes (a stuck rollout): look again then.
     if (after.recheckMs !== undefined) queue.addAfter(key, after.recheckMs);

@@ -1,29 +1,26 @@
 // Endpoints: for each Service with a selector, the IPs of the pods it selects (ready ones in
 // addresses, the others in notReadyAddresses) and its ports with targetPort resolved (by number or
 // by the container port's name), written only when they change.
-import { ClientError, ENDPOINTS_MANAGED_LABEL, Kinds, type KubeObject } from '../../client/index.ts';
+import { asPod, asService, ClientError, ENDPOINTS_MANAGED_LABEL, Kinds, type EndpointAddress, type EndpointSubset, type KubeObject, type ServicePort } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { isReady, statusOf, same } from './pods.ts';
 
-interface ServicePort { name?: string; port: number; targetPort?: number | string; protocol?: string }
-interface Address { ip: string; nodeName?: string; targetRef: { kind: 'Pod'; namespace: string; name: string; uid: string } }
-interface Subset { addresses?: Address[]; notReadyAddresses?: Address[]; ports: { name?: string; port: number; protocol: string }[] }
 
 function targetPortOf(pod: KubeObject, sp: ServicePort): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(target)) return Number(target);
-  for (const c of ((pod['spec'] as { containers?: { ports?: { name?: string; containerPort: number; protocol?: string }[] }[] } | undefined)?.containers ?? [])) {
+  for (const c of asPod(pod).spec.containers) {
     for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === (sp.protocol ?? 'TCP')) return p.containerPort;
   }
   return undefined;
 }
 
 /** Pure: the subsets of a Service's Endpoints, grouped by resolved port set as Kubernetes does. */
-export function endpointSubsets(service: KubeObject, pods: readonly KubeObject[]): Subset[] {
-  const ports = ((service['spec'] as { ports?: ServicePort[] } | undefined)?.ports ?? []);
-  const groups = new Map<string, Subset>();
+export function endpointSubsets(service: KubeObject, pods: readonly KubeObject[]): EndpointSubset[] {
+  const ports = asService(service).spec?.ports ?? [];
+  const groups = new Map<string, EndpointSubset>();
   for (const pod of [...pods].sort((a, b) => (statusOf(a).podIP ?? '').localeCompare(statusOf(b).podIP ?? ''))) {
     const ip = statusOf(pod).podIP;
     if (!ip || pod.metadata.deletionTimestamp) continue;
@@ -34,7 +31,8 @@ export function endpointSubsets(service: KubeObject, pods: readonly KubeObject[]
     const subsetPorts = resolved.map(({ sp, port }) => ({ ...(sp.name ? { name: sp.name } : {}), port: port!, protocol: sp.protocol ?? 'TCP' }));
     const sig = JSON.stringify(subsetPorts);
     const subset = groups.get(sig) ?? groups.set(sig, { ports: subsetPorts }).get(sig)!;
-    const address: Address = { ip, ...((pod['spec'] as { nodeName?: string }).nodeName ? { nodeName: (pod['spec'] as { nodeName: string }).nodeName } : {}), targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' } };
+    const { nodeName } = asPod(pod).spec;
+    const address: EndpointAddress = { ip, ...(nodeName ? { nodeName } : {}), targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' } };
     if (isReady(pod)) (subset.addresses ??= []).push(address);
     else (subset.notReadyAddresses ??= []).push(address);
   }
@@ -52,7 +50,7 @@ export function createEndpointsController(ctx: ControlContext): Controller {
   const reconcile = async (key: string): Promise<void> => {
     const svc = services.get(key);
     const existing = endpoints.get(key);
-    const selector = (svc?.['spec'] as { selector?: Record<string, string> } | undefined)?.selector;
+    const selector = svc ? asService(svc).spec?.selector : undefined;
     if (!svc) {
       // Only Endpoints this controller made go with their Service.
       if (existing?.metadata.labels?.[ENDPOINTS_MANAGED_LABEL] === 'true') {
@@ -77,7 +75,7 @@ export function createEndpointsController(ctx: ControlContext): Controller {
   pods.on((_t, pod, old) => {
     for (const p of old && old !== pod ? [pod, old] : [pod]) {
       for (const svc of services.list(p.metadata.namespace)) {
-        const selector = (svc['spec'] as { selector?: Record<string, string> } | undefined)?.selector;
+        const selector = asService(svc).spec?.selector;
         if (selector && Object.keys(selector).length > 0 && selects(selector, p.metadata.labels)) queue.add(keyOf(svc));
       }
     }

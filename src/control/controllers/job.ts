@@ -2,29 +2,10 @@
 // `backoffLimit` failures or after `activeDeadlineSeconds`, and says so with the Complete or
 // Failed condition `kubectl wait --for=condition=complete` reads. Pods left running when the
 // Job finishes are deleted.
-import { Kinds, MAX_POD_CREATES_PER_SYNC, type KubeObject } from '../../client/index.ts';
+import { asJob, Kinds, MAX_POD_CREATES_PER_SYNC, type JobStatus, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { ownerLoop } from './owned.ts';
-import { isActive, isReady, nowString, podFromTemplate, statusOf, type Condition, type PodTemplate } from './pods.ts';
-
-interface JobSpec {
-  completions?: number | null;
-  parallelism?: number;
-  backoffLimit?: number;
-  activeDeadlineSeconds?: number;
-  suspend?: boolean;
-  template?: PodTemplate;
-}
-
-interface JobStatus {
-  startTime?: string;
-  completionTime?: string;
-  active?: number;
-  succeeded?: number;
-  failed?: number;
-  ready?: number;
-  conditions?: Condition[];
-}
+import { isActive, isReady, nowString, podFromTemplate, statusOf, type Condition } from './pods.ts';
 
 export interface JobPlan {
   create: number;
@@ -40,8 +21,8 @@ function finished(status: JobStatus): boolean {
 
 /** Pure: the Job's next step given the pods it owns. */
 export function planJob(job: KubeObject, owned: readonly KubeObject[], now: Date): JobPlan {
-  const spec = (job['spec'] as JobSpec | undefined) ?? {};
-  const old = (job['status'] as JobStatus | undefined) ?? {};
+  const spec = asJob(job).spec ?? {};
+  const old = asJob(job).status ?? {};
   const active = owned.filter(isActive);
   // Counts never go down: a finished pod someone deleted still counted.
   const succeeded = Math.max(old.succeeded ?? 0, owned.filter((p) => statusOf(p).phase === 'Succeeded').length);
@@ -60,8 +41,8 @@ export function planJob(job: KubeObject, owned: readonly KubeObject[], now: Date
   const conclude = (type: 'Complete' | 'Failed', reason?: string, message?: string): JobPlan => {
     const stamp = nowString(now);
     // Kubernetes 1.31+ sets the target condition first; clients read either.
-    const target: Condition = type === 'Complete' ? { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: stamp, lastTransitionTime: stamp } as Condition : { type: 'FailureTarget', status: 'True', reason: reason ?? '', message: message ?? '', lastProbeTime: stamp, lastTransitionTime: stamp } as Condition;
-    const final = { type, status: 'True', ...(reason ? { reason } : type === 'Complete' ? { reason: 'CompletionsReached' } : {}), ...(message ? { message } : type === 'Complete' ? { message: 'Reached expected number of succeeded pods' } : {}), lastProbeTime: stamp, lastTransitionTime: stamp } as Condition;
+    const target: Condition = type === 'Complete' ? { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: stamp, lastTransitionTime: stamp } : { type: 'FailureTarget', status: 'True', reason: reason ?? '', message: message ?? '', lastProbeTime: stamp, lastTransitionTime: stamp };
+    const final: Condition = { type, status: 'True', ...(reason ? { reason } : type === 'Complete' ? { reason: 'CompletionsReached' } : {}), ...(message ? { message } : type === 'Complete' ? { message: 'Reached expected number of succeeded pods' } : {}), lastProbeTime: stamp, lastTransitionTime: stamp };
     status.conditions = [...(old.conditions ?? []).filter((c) => c.type !== type && c.type !== target.type), target, final];
     if (type === 'Complete') status.completionTime = stamp;
     plan.delete = active;
@@ -88,9 +69,9 @@ export function createJobController(ctx: ControlContext): Controller {
   const loop = ownerLoop(ctx, 'job', Kinds.jobs, async (job, l) => {
     if (job.metadata.deletionTimestamp) return;
     // A finished Job claims nothing more (as Kubernetes'); it only clears its leftover pods.
-    const owned = finished((job['status'] as JobStatus | undefined) ?? {}) ? l.ownedPods(job) : await l.claimPods(job);
+    const owned = finished(asJob(job).status ?? {}) ? l.ownedPods(job) : await l.claimPods(job);
     const plan = planJob(job, owned, new Date());
-    const template = ((job['spec'] as JobSpec).template ?? {});
+    const template = asJob(job).spec?.template ?? {};
     await Promise.all([
       ...Array.from({ length: Math.min(plan.create, MAX_POD_CREATES_PER_SYNC) }, () => l.createPod(podFromTemplate(job, template, `${job.metadata.name ?? 'job'}-`))),
       ...plan.delete.map((p) => l.deletePod(p)),

@@ -1,16 +1,16 @@
 // Namespace deletion: a namespace marked for deletion (Terminating) has every namespaced object in
 // it deleted; once nothing is left its `kubernetes` finalizer is cleared and the API removes it.
-import { ClientError, Kinds, namespacedKinds, type KubeObject } from '../../client/index.ts';
+import { asNamespace, ClientError, Kinds, namespacedKinds, type KubeObject, type Namespace } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
-import { setCondition, type Condition } from './pods.ts';
+import { setCondition } from './pods.ts';
 
 /** Pure: the namespace once its contents are gone (spec.finalizers without `kubernetes`), or with a status saying what remains. */
-export function finishNamespace(ns: KubeObject, remaining: ReadonlyMap<string, number>, now: Date): { finalize?: KubeObject; status?: Record<string, unknown> } {
-  const spec = (ns['spec'] as { finalizers?: string[] } | undefined) ?? {};
+export function finishNamespace(ns: KubeObject, remaining: ReadonlyMap<string, number>, now: Date): { finalize?: KubeObject; status?: Namespace['status'] } {
+  const spec = asNamespace(ns).spec ?? {};
   if ([...remaining.values()].every((n) => n === 0)) return { finalize: { ...ns, spec: { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') } } };
   const left = [...remaining.entries()].filter(([, n]) => n > 0).map(([r, n]) => `${r} has ${n} resource instances`).sort();
-  const status = (ns['status'] as { phase?: string; conditions?: Condition[] } | undefined) ?? {};
+  const status = asNamespace(ns).status ?? {};
   return { status: { ...status, phase: 'Terminating', conditions: setCondition(status.conditions, { type: 'NamespaceContentRemaining', status: 'True', reason: 'SomeResourcesRemain', message: `Some resources are remaining: ${left.join(', ')}` }, now) } };
 }
 
@@ -41,8 +41,8 @@ export function createNamespaceController(ctx: ControlContext): Controller {
       await ctx.client.update(Kinds.namespaces, plan.finalize);
       return;
     }
-    const prev = JSON.stringify(((ns['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).map((c) => c.message));
-    const next = JSON.stringify(((plan.status?.['conditions'] as Condition[] | undefined) ?? []).map((c) => c.message));
+    const prev = JSON.stringify((asNamespace(ns).status?.conditions ?? []).map((c) => c.message));
+    const next = JSON.stringify((plan.status?.conditions ?? []).map((c) => c.message));
     if (prev !== next) namespaces.observe(await ctx.client.update(Kinds.namespaces, { ...ns, status: plan.status }, { subresource: 'status' }));
     // Pods stopping on their boards take their grace period: look again soon.
     queue.addAfter(key, 1_000);

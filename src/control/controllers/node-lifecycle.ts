@@ -3,15 +3,12 @@
 // tainted node.kubernetes.io/unreachable (NoSchedule + NoExecute); its pods are deleted at once
 // (or after their tolerationSeconds) so their controllers replace them on other boards. A node
 // heard from again loses the taints; its agent writes Ready again and removes the stale containers.
-import { ClientError, Kinds, type KubeObject } from '../../client/index.ts';
+import { asNode, asPod, ClientError, Kinds, type KubeObject, type Taint } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { nowString, setCondition, type Condition } from './pods.ts';
+import { nowString, setCondition, statusOf } from './pods.ts';
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 const UNKNOWN_REASON = 'NodeStatusUnknown';
-
-interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
-interface Toleration { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }
 
 export interface NodePlan {
   /** The node with the unreachable taints added or removed (main resource write). */
@@ -25,12 +22,12 @@ export interface NodePlan {
 }
 
 function taintsOf(node: KubeObject): Taint[] {
-  return ((node['spec'] as { taints?: Taint[] } | undefined)?.taints ?? []).slice();
+  return (asNode(node).spec?.taints ?? []).slice();
 }
 
 /** How long a pod may stay on an unreachable node: 0 = evict now, Infinity = never. */
 export function toleratedMs(pod: KubeObject): number {
-  const tolerations = ((pod['spec'] as { tolerations?: Toleration[] } | undefined)?.tolerations ?? []).filter(
+  const tolerations = (asPod(pod).spec.tolerations ?? []).filter(
     (t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && (t.key === UNREACHABLE_TAINT || ((t.key === undefined || t.key === '') && t.operator === 'Exists')),
   );
   if (tolerations.length === 0) return 0;
@@ -41,20 +38,20 @@ export function toleratedMs(pod: KubeObject): number {
 export function planNode(node: KubeObject, alive: boolean, silentForMs: number, pods: readonly KubeObject[], now: Date): NodePlan {
   const taints = taintsOf(node);
   const ours = taints.filter((t) => t.key === UNREACHABLE_TAINT);
-  const status = (node['status'] as { conditions?: Condition[] } | undefined) ?? {};
+  const status = asNode(node).status ?? {};
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   const plan: NodePlan = { evict: [] };
   if (alive) {
     // Ready comes back from the node's own agent (it rewrites a condition that differs from what it
     // sees): Raft contact alone does not prove the agent runs, so the leader only lifts the taints.
-    if (ours.length > 0) plan.spec = { ...node, spec: { ...(node['spec'] as object), taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) } };
+    if (ours.length > 0) plan.spec = { ...node, spec: { ...asNode(node).spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) } };
     return plan;
   }
   if (ours.length < 2) {
     const stamp = ours[0]?.timeAdded ?? nowString(now);
     plan.spec = {
       ...node,
-      spec: { ...(node['spec'] as object), taints: [...taints.filter((t) => t.key !== UNREACHABLE_TAINT), { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: stamp }, { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: stamp }] },
+      spec: { ...asNode(node).spec, taints: [...taints.filter((t) => t.key !== UNREACHABLE_TAINT), { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: stamp }, { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: stamp }] },
     };
   }
   if (ready?.status !== 'Unknown') {
@@ -78,7 +75,7 @@ export function createNodeLifecycleController(ctx: ControlContext): Controller {
   const nodes = ctx.informer(Kinds.nodes);
   const pods = ctx.informer(Kinds.pods);
   pods.addIndex(NODE_INDEX, (p) => {
-    const n = (p['spec'] as { nodeName?: string } | undefined)?.nodeName;
+    const n = asPod(p).spec.nodeName;
     return n ? [n] : [];
   });
   let timer: NodeJS.Timeout | undefined;
@@ -97,7 +94,7 @@ export function createNodeLifecycleController(ctx: ControlContext): Controller {
       const lastMs = Math.max(contact.get(name) ?? 0, ctx.leadingSinceMs);
       const silentForMs = nowMs - lastMs;
       const alive = silentForMs <= ctx.config.nodeGraceMs;
-      const bound = pods.byIndex(NODE_INDEX, name).filter((p) => !(p['status'] as { phase?: string } | undefined)?.phase?.match(/^(Succeeded|Failed)$/));
+      const bound = pods.byIndex(NODE_INDEX, name).filter((p) => !statusOf(p).phase?.match(/^(Succeeded|Failed)$/));
       const plan = planNode(node, alive, silentForMs, bound, new Date(nowMs));
       try {
         if (plan.spec) nodes.observe(await ctx.client.update(Kinds.nodes, plan.spec));

@@ -1,14 +1,10 @@
 // Facts about pods and owners that every controller reads the same way.
-import type { KubeObject, OwnerReference } from '../../client/index.ts';
+import { asPod, type Condition, type KubeObject, type OwnerReference, type PodSpec, type PodStatus, type PodTemplateSpec } from '../../client/index.ts';
 
-export interface PodStatusView {
-  phase?: string;
-  podIP?: string;
-  conditions?: { type: string; status: string; lastTransitionTime?: string }[];
-}
+export type { Condition };
 
-export function statusOf(pod: KubeObject): PodStatusView {
-  return (pod['status'] as PodStatusView | undefined) ?? {};
+export function statusOf(pod: KubeObject): PodStatus {
+  return asPod(pod).status ?? {};
 }
 
 /** Counts toward its owner's replicas: not being deleted, not finished. */
@@ -37,13 +33,8 @@ export function ownerRefTo(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
-export interface PodTemplate {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-}
-
 /** A new pod from an owner's template, named `<prefix><random>` by the API (generateName). */
-export function podFromTemplate(owner: KubeObject, template: PodTemplate, generateName: string, extra: { labels?: Record<string, string>; spec?: Record<string, unknown> } = {}): KubeObject {
+export function podFromTemplate(owner: KubeObject, template: PodTemplateSpec, generateName: string, extra: { labels?: Record<string, string>; spec?: Partial<PodSpec> } = {}): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -61,7 +52,7 @@ export function podFromTemplate(owner: KubeObject, template: PodTemplate, genera
 /** Which pods to delete first when scaling down, as Kubernetes ranks them: unscheduled, pending, not ready, newest. */
 export function deletionOrder(a: KubeObject, b: KubeObject): number {
   const rank = (p: KubeObject): number[] => {
-    const scheduled = (p['spec'] as { nodeName?: string } | undefined)?.nodeName ? 1 : 0;
+    const scheduled = asPod(p).spec.nodeName ? 1 : 0;
     const running = statusOf(p).phase === 'Running' ? 1 : 0;
     const ready = isReady(p) ? 1 : 0;
     return [scheduled, running, ready];
@@ -73,15 +64,6 @@ export function deletionOrder(a: KubeObject, b: KubeObject): number {
 
 export function nowString(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  lastUpdateTime?: string;
 }
 
 /** Sets a condition, keeping lastTransitionTime when the status did not change. */

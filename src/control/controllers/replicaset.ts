@@ -1,10 +1,10 @@
 // ReplicaSet: keeps spec.replicas active pods matching its selector (its own, and orphans it
 // adopts), created from the template, deleting the least useful first, and reports replicas /
 // ready / available in its status.
-import { Kinds, MAX_POD_CREATES_PER_SYNC, type KubeObject } from '../../client/index.ts';
+import { asReplicaSet, Kinds, MAX_POD_CREATES_PER_SYNC, type KubeObject } from '../../client/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { ownerLoop } from './owned.ts';
-import { deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type PodTemplate } from './pods.ts';
+import { deletionOrder, isActive, isAvailable, isReady, podFromTemplate } from './pods.ts';
 
 export interface ReplicaSetPlan {
   create: number;
@@ -16,7 +16,7 @@ export interface ReplicaSetPlan {
 
 /** Pure: what the ReplicaSet needs, given the pods it owns. */
 export function planReplicaSet(rs: KubeObject, owned: readonly KubeObject[], now: Date): ReplicaSetPlan {
-  const spec = (rs['spec'] as { replicas?: number; minReadySeconds?: number; template?: PodTemplate } | undefined) ?? {};
+  const spec = asReplicaSet(rs).spec ?? {};
   const replicas = spec.replicas ?? 1;
   const minReady = spec.minReadySeconds ?? 0;
   const active = owned.filter(isActive);
@@ -42,7 +42,7 @@ export function createReplicaSetController(ctx: ControlContext): Controller {
     if (rs.metadata.deletionTimestamp) return;
     // Adopt matching orphans and release pods relabelled out of the selector first: they count (or stop counting) now.
     const plan = planReplicaSet(rs, await l.claimPods(rs, isActive), new Date());
-    const template = ((rs['spec'] as { template?: PodTemplate }).template ?? {});
+    const template = asReplicaSet(rs).spec?.template ?? {};
     await Promise.all([
       ...Array.from({ length: Math.min(plan.create, MAX_POD_CREATES_PER_SYNC) }, () => l.createPod(podFromTemplate(rs, template, `${rs.metadata.name ?? 'rs'}-`))),
       ...plan.delete.map((p) => l.deletePod(p)),

@@ -1,9 +1,8 @@
 // Filter plugins: each says why a node cannot take the pod, in the words Kubernetes' scheduler
 // uses, or undefined when it can. `prepare` computes once per pod what several filters share.
 import { compileSelector, selects, termMatches } from './selectors.ts';
-import { hostPorts, labelKey, podRequests, type ClusterState, type NodeInfo, type Requests } from './state.ts';
-import type { PodAffinityTerm, SchedNode, SchedPod, Taint, Toleration, TopologySpreadConstraint } from './types.ts';
-import { NodeAnnotations, NodeLabels, type LabelSelectorQuery } from '../../client/index.ts';
+import { hostPorts, labelKey, podRequests, type ClusterState, type NodeInfo, type Requests, type SchedNode, type SchedPod } from './state.ts';
+import { NodeAnnotations, NodeLabels, type LabelSelectorQuery, type PodAffinityTerm, type Taint, type Toleration, type TopologySpreadConstraint } from '../../client/index.ts';
 
 /** Per-pod facts computed once per scheduling attempt. */
 export interface PodContext {

@@ -2,8 +2,7 @@
 // aggregate "0/N nodes are available: ..." message Kubernetes writes when none fits.
 import { DEFAULT_FILTERS, prepare, type Filter } from './filters.ts';
 import { DEFAULT_SCORES, type Score } from './scores.ts';
-import { ClusterState, type NodeInfo } from './state.ts';
-import type { SchedPod, Snapshot } from './types.ts';
+import { ClusterState, type NodeInfo, type SchedPod, type Snapshot } from './state.ts';
 
 export type ScheduleResult = { nodeName: string } | { unschedulable: string };
 

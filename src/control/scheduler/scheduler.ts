@@ -3,13 +3,12 @@
 // decision is "assumed" at once (the next pod sees it) while the binding is written, many in
 // flight, as Kubernetes' binding cycle. A pod nothing fits gets PodScheduled=False with the
 // aggregate message and is tried again when nodes or pods change.
-import { ClientError, Kinds, MAX_BINDINGS_PER_TXN, type KubeObject, type Status } from '../../client/index.ts';
+import { asNode, asPod, ClientError, Kinds, MAX_BINDINGS_PER_TXN, type KubeObject, type Pod, type Status } from '../../client/index.ts';
 import { keyOf, splitKey, WorkQueue, type EventType, type ObjectInformer } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { DEFAULT_PLUGINS, podScheduledFalse, schedule, type Plugins } from './schedule.ts';
 import { BindBatcher, type PendingBind } from './bind-batcher.ts';
 import { ClusterState } from './state.ts';
-import type { SchedNode, SchedPod } from './types.ts';
 
 export interface SchedulerOptions {
   plugins?: Plugins;
@@ -29,13 +28,13 @@ export interface SchedulerOptions {
 export const SCHEDULER_NAME = 'default-scheduler';
 
 function phaseOf(pod: KubeObject): string | undefined {
-  return (pod['status'] as { phase?: string } | undefined)?.phase;
+  return asPod(pod).status?.phase;
 }
 
 /** A pod the scheduler should place: no node yet, not being deleted, not finished, ours. */
 export function wantsScheduling(pod: KubeObject): boolean {
-  const spec = pod['spec'] as { nodeName?: string; schedulerName?: string } | undefined;
-  if (!spec || spec.nodeName) return false;
+  const { spec } = asPod(pod);
+  if (spec.nodeName) return false;
   if (pod.metadata.deletionTimestamp) return false;
   const phase = phaseOf(pod);
   if (phase === 'Succeeded' || phase === 'Failed') return false;
@@ -44,7 +43,7 @@ export function wantsScheduling(pod: KubeObject): boolean {
 
 /** A bound pod that still holds its node's resources. */
 function occupies(pod: KubeObject): string | undefined {
-  const nodeName = (pod['spec'] as { nodeName?: string } | undefined)?.nodeName;
+  const { nodeName } = asPod(pod).spec;
   const phase = phaseOf(pod);
   return nodeName && phase !== 'Succeeded' && phase !== 'Failed' ? nodeName : undefined;
 }
@@ -131,7 +130,7 @@ class Scheduler implements Controller {
       this.unschedulable.delete(key);
       return;
     }
-    const result = schedule(pod as unknown as SchedPod, this.state, this.plugins);
+    const result = schedule(asPod(pod), this.state, this.plugins);
     if ('unschedulable' in result) {
       this.unschedulable.add(key);
       await this.markUnschedulable(pod, result.unschedulable);
@@ -144,7 +143,8 @@ class Scheduler implements Controller {
   /** The decision counts at once (the next pod sees it) while its binding is written. */
   private async assume(key: string, pod: KubeObject, nodeName: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const assumed = { ...pod, spec: { ...(pod['spec'] as object), nodeName } } as unknown as SchedPod;
+    const p = asPod(pod);
+    const assumed: Pod = { ...p, spec: { ...p.spec, nodeName } };
     this.state.placePod(key, nodeName, assumed);
     const message = `Successfully assigned ${namespace ?? 'default'}/${name} to ${nodeName}`;
     const event = this.events ? { event: schedulingEvent(pod, 'Normal', 'Scheduled', message, this.ctx.nodeName) } : {};
@@ -153,7 +153,7 @@ class Scheduler implements Controller {
 
   /** PodScheduled=False with the aggregate message (written only when the message changes). */
   private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
-    const status = (pod['status'] as { conditions?: { type: string; message?: string }[] } | undefined) ?? {};
+    const status = asPod(pod).status ?? {};
     const current = status.conditions?.find((c) => c.type === 'PodScheduled');
     if (current?.message === message) return;
     const conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), podScheduledFalse(message, new Date())];
@@ -173,7 +173,7 @@ class Scheduler implements Controller {
 
   private nodeChanged(type: EventType, obj: KubeObject): void {
     if (type === 'delete') this.state.removeNode(obj.metadata.name ?? '');
-    else this.state.setNode(obj as unknown as SchedNode);
+    else this.state.setNode(asNode(obj));
     this.retryUnschedulable();
   }
 
@@ -181,8 +181,8 @@ class Scheduler implements Controller {
     const key = keyOf(obj);
     const nodeName = type === 'delete' ? undefined : occupies(obj);
     const before = this.state.nodeOf(key);
-    if (nodeName) this.state.placePod(key, nodeName, obj as unknown as SchedPod);
-    else if (before !== undefined && (type === 'delete' || (obj['spec'] as { nodeName?: string }).nodeName)) this.state.unplacePod(key);
+    if (nodeName) this.state.placePod(key, nodeName, asPod(obj));
+    else if (before !== undefined && (type === 'delete' || asPod(obj).spec.nodeName)) this.state.unplacePod(key);
     if (type === 'delete') this.unschedulable.delete(key);
     if (wantsScheduling(obj)) this.queue.add(key);
     // A pod leaving a node frees room for the pods that did not fit.

@@ -2,8 +2,7 @@
 import { NodeHealthAnnotations } from '../../client/index.ts';
 import { domainOf, type PodContext } from './filters.ts';
 import { termMatches } from './selectors.ts';
-import { controllerUid, type ClusterState, type NodeInfo } from './state.ts';
-import type { SchedNode } from './types.ts';
+import { controllerUid, type ClusterState, type NodeInfo, type SchedNode } from './state.ts';
 
 export type Score = (ctx: PodContext, node: NodeInfo, feasible: readonly NodeInfo[], state: ClusterState) => number;
 

@@ -1,12 +1,12 @@
 // Node selector terms (node affinity) and label selectors (pod affinity, spread), compiled once
 // per pod being scheduled.
-import { labelSelectorFromObject, matchesLabels, type LabelSelector, type LabelSelectorQuery } from '../../client/index.ts';
-import type { LabelSelectorSpec, NodeSelectorRequirement, NodeSelectorTerm, SchedNode } from './types.ts';
+import { labelSelectorFromObject, matchesLabels, type LabelSelector, type LabelSelectorQuery, type NodeSelectorRequirement, type NodeSelectorTerm } from '../../client/index.ts';
+import type { SchedNode } from './state.ts';
 
 /** An invalid selector (the API does not validate them all yet) matches nothing, as Kubernetes treats it. */
-export function compileSelector(sel: LabelSelectorSpec | undefined): LabelSelectorQuery {
+export function compileSelector(sel: LabelSelector | undefined): LabelSelectorQuery {
   try {
-    return labelSelectorFromObject((sel ?? null) as LabelSelector | null);
+    return labelSelectorFromObject(sel ?? null);
   } catch {
     return { requirements: [], nothing: true };
   }

@@ -1,8 +1,34 @@
 // What the scheduler knows of the cluster: each node with the pods bound to it and the sums the
 // filters and scores need (requests, host ports, pods per owner), kept incrementally so one
 // decision costs O(nodes), not O(pods).
-import { DEFAULT_MAX_PODS, parseQuantity } from '../../client/index.ts';
-import type { SchedNode, SchedPod, Snapshot } from './types.ts';
+import { DEFAULT_MAX_PODS, parseQuantity, type Condition, type Container, type ContainerPort, type NodeStatus, type ObjectMeta, type OwnerReference, type PodSpec } from '../../client/index.ts';
+import type { Node } from '../../client/index.ts';
+
+/** The parts of a container the scheduler reads (image for the architecture, requests, host ports). */
+type SchedContainer = Partial<Pick<Container, 'image' | 'resources'>> & { ports?: Partial<ContainerPort>[] };
+
+/**
+ * The parts of a Pod (client's typed view) the scheduler reads: every Pod is a SchedPod, and tests
+ * build only these fields. Derived from the one set of types, not a copy of it.
+ */
+export interface SchedPod {
+  metadata: Pick<ObjectMeta, 'namespace' | 'uid' | 'labels'> & { name: string; ownerReferences?: Pick<OwnerReference, 'uid' | 'controller'>[] };
+  spec: Omit<PodSpec, 'containers' | 'initContainers'> & { containers: SchedContainer[]; initContainers?: SchedContainer[] };
+}
+
+/** The parts of a Node the scheduler reads: every Node is a SchedNode. */
+export interface SchedNode {
+  metadata: Pick<ObjectMeta, 'labels' | 'annotations'> & { name: string };
+  spec?: Node['spec'];
+  /** Condition statuses are compared as text (tests build them from strings). */
+  status?: Pick<NodeStatus, 'allocatable'> & { conditions?: (Pick<Condition, 'type'> & { status: string })[] };
+}
+
+/** Nodes plus the pods already bound to each node (by node name). */
+export interface Snapshot {
+  nodes: SchedNode[];
+  boundPods: Record<string, SchedPod[]>;
+}
 
 export interface Requests { cpu: number; memory: number }
 

@@ -11,9 +11,8 @@ import pino from 'pino';
 import { startAgent, type RunningAgent } from '../../../src/agent/agent.ts';
 import { readNodeConditions, readNodeFacts, readNodeHealth } from '../../../src/agent/node-info.ts';
 import { DEFAULT_HEALTH_MIN_INTERVAL_MS, NodeRegistration } from '../../../src/agent/node-registration.ts';
-import { InProcessClient, Kinds, NodeHealthAnnotations } from '../../../src/client/index.ts';
+import { asNode, InProcessClient, Kinds, NodeHealthAnnotations, type Node } from '../../../src/client/index.ts';
 import { nodeHealthOf } from '../../../src/control/scheduler/scores.ts';
-import type { SchedNode } from '../../../src/control/scheduler/types.ts';
 import { fakePiHostRoot, removeFakePiHostRoots } from '../../lib/fake-pi-root.ts';
 import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
 
@@ -49,7 +48,7 @@ after(async () => {
   await removeFakePiHostRoots();
 });
 
-const stored = async (): Promise<SchedNode> => (await new InProcessClient(n.registry).get(Kinds.nodes, undefined, 'pi-health')) as unknown as SchedNode;
+const stored = async (): Promise<Node> => asNode(await new InProcessClient(n.registry).get(Kinds.nodes, undefined, 'pi-health'));
 
 test('temperature and load are published as buckets, rewritten only when a bucket changes; a throttling board scores lowest', async () => {
   let node = await stored();

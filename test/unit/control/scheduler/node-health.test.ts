@@ -7,7 +7,7 @@ import { prepare } from '../../../../src/control/scheduler/filters.ts';
 import { nodeHealth, nodeHealthOf } from '../../../../src/control/scheduler/scores.ts';
 import { schedule } from '../../../../src/control/scheduler/schedule.ts';
 import { ClusterState } from '../../../../src/control/scheduler/state.ts';
-import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/types.ts';
+import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/state.ts';
 
 function node(name: string, o: { celsius?: string; load?: string; throttling?: string; underVoltage?: string } = {}): SchedNode {
   const annotations: Record<string, string> = {};

@@ -5,7 +5,7 @@ import { hostPortsFree, imageArchitecture, nodeRunsPlatform, interPodAffinity, n
 import { leastAllocated, ownerSpread, preferredNodeAffinity, preferredPodAntiAffinity } from '../../../../src/control/scheduler/scores.ts';
 import { schedule } from '../../../../src/control/scheduler/schedule.ts';
 import { ClusterState } from '../../../../src/control/scheduler/state.ts';
-import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/types.ts';
+import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/state.ts';
 
 function node(name: string, labels: Record<string, string> = {}, extra: Partial<SchedNode> = {}): SchedNode {
   return {
@@ -87,7 +87,7 @@ test('imageArchitecture: 64-bit Pis take 32-bit arm images, armv7 takes armv6 bu
 });
 
 test('hostPortsFree: one host port per protocol per node', () => {
-  const withPort = (name: string, port: number, protocol = 'TCP') => pod(name, { containers: [{ image: 'i', ports: [{ containerPort: 80, hostPort: port, protocol }] }] });
+  const withPort = (name: string, port: number, protocol: 'TCP' | 'UDP' = 'TCP') => pod(name, { containers: [{ image: 'i', ports: [{ containerPort: 80, hostPort: port, protocol }] }] });
   const s = stateOf([node('a'), node('b')], { a: [withPort('q', 8080)] });
   assert.deepEqual(verdicts(hostPortsFree, withPort('p', 8080), s), { a: "node(s) didn't have free ports for the requested pod ports", b: undefined });
   assert.deepEqual(verdicts(hostPortsFree, withPort('p', 8080, 'UDP'), s), { a: undefined, b: undefined });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { schedule, podScheduledFalse } from '../../../../src/control/scheduler/schedule.ts';
-import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/types.ts';
+import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/state.ts';
 
 function node(name: string, opts: { cpu?: string; memory?: string; labels?: Record<string, string>; ready?: boolean; unschedulable?: boolean; taint?: string } = {}): SchedNode {
   return {
