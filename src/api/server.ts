@@ -340,7 +340,8 @@ async function readDeleteOptions(req: IncomingMessage, url: URL): Promise<{ grac
 
 export class ApiServer {
   private server: Server | undefined;
-  private readonly openWatches = new Set<ServerResponse>();
+  /** The finish of each open watch: stop() ends them and their store watches together. */
+  private readonly openWatches = new Set<() => void>();
 
   constructor(private readonly options: ApiServerOptions) {}
 
@@ -366,7 +367,7 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
-    for (const res of this.openWatches) res.end();
+    for (const finish of [...this.openWatches]) finish();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
@@ -674,7 +675,8 @@ export class ApiServer {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     // Send the headers now: a watch with nothing to report yet must still look started to the client.
     res.flushHeaders();
-    const write = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
+    // Never after the end: an event racing the close would throw write-after-end out of a callback.
+    const write = (type: string, object: unknown) => void (res.writableEnded || res.write(JSON.stringify({ type, object }) + '\n'));
     const encode = (obj: KubeObject) => (table ? toTable(info, [obj], { now: new Date() }) : obj);
     const bookmark = (revision: number, annotations?: Record<string, string>) => {
       if (bookmarksAllowed && !table) write('BOOKMARK', { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(revision), ...(annotations ? { annotations } : {}) } });
@@ -686,16 +688,16 @@ export class ApiServer {
       from = Number(list.resourceVersion);
       if (sendInitialEvents) bookmark(from, { 'k8s.io/initial-events-end': 'true' });
     }
-    this.openWatches.add(res);
     let watch: { cancel(): void } | undefined;
     let lastRevision = from;
     const finish = () => {
       watch?.cancel();
       clearTimeout(timer);
       clearInterval(bookmarks);
-      this.openWatches.delete(res);
+      this.openWatches.delete(finish);
       if (!res.writableEnded) res.end();
     };
+    this.openWatches.add(finish);
     // A last bookmark as the timeout closes the watch, so the client resumes from where it was.
     const timer = setTimeout(() => {
       bookmark(lastRevision);

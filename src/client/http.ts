@@ -4,7 +4,7 @@ import { bindOneByOne } from './bind-all.ts';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { KubeObject, ResourceInfo, Status } from '../api/resources/index.ts';
+import { failure, type KubeObject, type ResourceInfo, type Status } from '../api/resources/index.ts';
 import { ClientError, type Client, type ListOptions, type WatchEvent } from './client.ts';
 
 export interface HttpClientOptions {
@@ -196,20 +196,41 @@ export class HttpClient implements Client {
             return;
           }
           let buffered = '';
+          // The watch ends once: an ERROR event, or the stream closing under it (the server
+          // stopped, the connection broke, a garbled line). A cache that is not told would freeze.
+          let ended = false;
+          const end = (status: Status): void => {
+            if (ended) return;
+            ended = true;
+            res.destroy();
+            onError(status);
+          };
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
             buffered += chunk;
             let nl: number;
-            while ((nl = buffered.indexOf('\n')) >= 0) {
+            while (!ended && (nl = buffered.indexOf('\n')) >= 0) {
               const line = buffered.slice(0, nl);
               buffered = buffered.slice(nl + 1);
               if (line.trim() === '') continue;
-              const event = JSON.parse(line) as { type: string; object: unknown };
-              if (event.type === 'ERROR') onError(event.object as Status);
+              let event: { type: string; object: unknown };
+              try {
+                event = JSON.parse(line) as { type: string; object: unknown };
+              } catch {
+                return end(streamEnded(`a watch line that is not JSON: ${line.slice(0, 80)}`));
+              }
+              if (event.type === 'ERROR') end(event.object as Status);
               else if (event.type !== 'BOOKMARK') onEvent(event as WatchEvent);
             }
           });
-          resolve({ stop: () => res.destroy() });
+          res.on('error', (error: Error) => end(streamEnded(error.message)));
+          res.on('close', () => end(streamEnded('the server closed the stream')));
+          resolve({
+            stop: () => {
+              ended = true;
+              res.destroy();
+            },
+          });
         },
         reject,
       );
@@ -230,4 +251,9 @@ export class HttpClient implements Client {
   };
 
   bindAll: Client['bindAll'] = (bindings) => bindOneByOne(this, bindings);
+}
+
+/** The Status of a watch stream that ended without an ERROR event. */
+function streamEnded(why: string): Status {
+  return failure(503, 'ServiceUnavailable', `watch ended: ${why}`);
 }

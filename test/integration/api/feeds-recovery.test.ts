@@ -15,6 +15,7 @@ import { findResource } from '../../../src/api/resources/index.ts';
 import { startApi, type RunningApi } from '../../../src/api/start.ts';
 import { apiFeeds } from '../../../src/client/cache/index.ts';
 import { ClientError, HttpClient, Kinds } from '../../../src/client/index.ts';
+import { clusterRoleBinding } from '../../lib/api-node.ts';
 import { until } from '../../lib/control.ts';
 import { type FaultyStore, faultyStore } from '../../lib/faulty-store.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
@@ -64,13 +65,7 @@ test('RBAC: a watch end whose relist fails (no leader) is retried; the API keeps
 
     const rbac = findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
     assert.ok(rbac);
-    await api.registry.create(rbac, undefined, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'bob-view' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }],
-    });
+    await api.registry.create(rbac, undefined, clusterRoleBinding('bob-view', 'bob'));
     await until('bob allowed by the new binding', async () => ((await status(bob)) === 200 ? true : undefined), 60_000);
     assert.deepEqual(rejections, [], 'no rejection escaped');
   } finally {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { findResource } from '../../../src/api/resources/index.ts';
 import { ClientError, HttpClient } from '../../../src/client/index.ts';
-import { adminClient } from '../../lib/api-node.ts';
+import { adminClient, clusterRoleBinding } from '../../lib/api-node.ts';
 import { groupBundle } from '../../lib/bramble-cluster.ts';
 import { until } from '../../lib/control.ts';
 import { freePort } from '../../lib/ports.ts';
@@ -60,13 +60,7 @@ test('a node without quorum for longer than the read timeout keeps running and s
 
     for (const other of others) other.start();
     await until('the API answers again', async () => ((await status(admin)) === 200 ? true : undefined), 120_000);
-    await admin.create(CLUSTER_ROLE_BINDINGS, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'bob-view' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }],
-    });
+    await admin.create(CLUSTER_ROLE_BINDINGS, clusterRoleBinding('bob-view', 'bob'));
     await until('bob allowed by the binding made after quorum returned', async () => ((await status(bob)) === 200 ? true : undefined), 60_000);
     assert.equal(apiNode.running, true);
     assert.equal(apiNode.log.some((l) => /unhandled promise rejection/.test(l)), false, 'no rejection escaped');

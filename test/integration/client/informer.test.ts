@@ -3,9 +3,16 @@
 // after a real 410 (the store compacted the history the watch needed), retries of a failed
 // list with backoff, and stop.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { after, before, test } from 'node:test';
 import { type CacheLogger, type EventType, type ListWatch, clientListWatch, Informer, keyOf, ObjectInformer, revisionOf } from '../../../src/client/cache/index.ts';
-import { InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
+import { apiFeeds } from '../../../src/client/cache/index.ts';
+import { HttpClient, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
+import { startApi } from '../../../src/api/start.ts';
+import { freePort } from '../../lib/ports.ts';
 import { pod, until } from '../../lib/control.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
 
@@ -152,4 +159,30 @@ test('stop ends the watch and the retries; a start that never synced resolves at
   never.stop();
   await starting;
   assert.equal(never.hasSynced(), false);
+});
+
+test('over HTTPS: a watch whose server goes away is reported, and the cache relists from the API started again', { timeout: 120_000 }, async () => {
+  await clearPods();
+  const dataDir = mkdtempSync(join(tmpdir(), 'bramble-http-informer-'));
+  const port = await freePort();
+  const serve = () => startApi({ dataDir, store: n.store, host: '127.0.0.1', port, nodeName: 'cache', gitVersion: 'v0.0.0-test', feeds: apiFeeds(pino({ level: 'silent' })) });
+  let api = await serve();
+  const http = new HttpClient({ server: api.url, token: readFileSync(join(dataDir, 'auth', 'admin-token'), 'utf8').trim(), insecureSkipTlsVerify: true });
+  const logger = recordingLogger();
+  const informer = new ObjectInformer(http, Kinds.pods, { logger, backoff: { baseMs: 50, maxMs: 500 } });
+  const seen = record(informer);
+  await informer.start();
+  try {
+    await client.create(Kinds.pods, pod('over-http'));
+    await until('the add over HTTPS', () => (seen.includes('add over-http') ? true : undefined));
+    await api.stop();
+    await until('the end of the stream is reported', () => (logger.lines.some((l) => /server closed the stream|ECONNRESET|socket hang up/.test(`${l.msg} ${String(l.obj['reason'] ?? '')}`)) ? true : undefined));
+    await client.create(Kinds.pods, pod('while-down'));
+    api = await serve();
+    await until('the pod created while the API was down', () => (seen.includes('add while-down') ? true : undefined), 60_000);
+  } finally {
+    informer.stop();
+    await api.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
