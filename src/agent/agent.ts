@@ -40,6 +40,11 @@ export interface AgentOptions {
    */
   imageRefreshIntervalMs?: number;
   imagePlatformsLimits?: ImagePlatformsLimits;
+  /**
+   * How often the pod loop lists the node's containers to catch an exit the engine's event stream
+   * missed (exits are noticed at once through the events; default 20 s).
+   */
+  podRelistPeriodMs?: number;
   /** How often an unreachable Docker engine is tried again. */
   runtimeRetryIntervalMs?: number;
   /** Static busybox for the pause image (default /bin/busybox, Debian's busybox-static). */
@@ -231,7 +236,8 @@ function podLoop(options: AgentOptions, runtime: DockerRuntime): PodReconciler {
     worker,
     api: new ClientPodApi(options.client, { logger }),
     nodeName: options.nodeName,
-    onError: (uid, error) => logger.warn({ pod: uid, err: error }, 'pod sync failed; retried with backoff'),
+    ...(options.podRelistPeriodMs !== undefined ? { relistPeriodMs: options.podRelistPeriodMs } : {}),
+    onError: (uid, error) => logger.warn({ pod: uid || undefined, err: error }, uid ? 'pod sync failed; retried with backoff' : 'listing this node\'s containers failed; tried again at the next relist'),
   });
 }
 

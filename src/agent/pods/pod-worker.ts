@@ -17,6 +17,13 @@ export interface PodWorkerOptions {
   configSource: ConfigSource;
   backoff?: RestartBackoff;
   now?: () => number;
+  /** A pod not yet running (creating, waiting on config or an image) is synced again this soon. */
+  pendingRetryMs?: number;
+  /**
+   * A pod with configMap or secret volumes is synced at least this often, so updated objects reach
+   * its files (the kubelet's --sync-frequency, 1 min).
+   */
+  volumeSyncPeriodMs?: number;
 }
 
 interface Failure {
@@ -55,7 +62,7 @@ function shouldRestart(policy: 'Always' | 'OnFailure' | 'Never', exitCode: numbe
  * labels, so a new worker after an agent restart continues where the old one stopped.
  */
 export class PodWorker {
-  private readonly runtime: Runtime;
+  readonly runtime: Runtime;
   private readonly backoff: RestartBackoff;
   private readonly now: () => number;
   /** Why a container could not be created (image, config), by "<uid>/<container>". */
@@ -72,8 +79,12 @@ export class PodWorker {
     this.probes = new ProbeTracker(this.now);
   }
 
-  async sync(pod: Pod): Promise<PodStatus> {
-    const status = await this.syncOnce(pod);
+  /**
+   * One step towards the spec, then the status. `signal` cancels it between steps and during an
+   * image pull (the pod was deleted meanwhile): it then rejects with the signal's reason.
+   */
+  async sync(pod: Pod, signal?: AbortSignal): Promise<PodStatus> {
+    const status = await this.syncOnce(pod, signal);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // A finished pod keeps its containers (for logs) but not its sandbox.
       for (const sandbox of await this.runtime.listPodSandboxes({ podUid: pod.metadata.uid })) {
@@ -83,7 +94,7 @@ export class PodWorker {
     return status;
   }
 
-  private async syncOnce(pod: Pod): Promise<PodStatus> {
+  private async syncOnce(pod: Pod, signal: AbortSignal | undefined): Promise<PodStatus> {
     const uid = pod.metadata.uid;
     const policy = pod.spec.restartPolicy ?? 'Always';
     // Earlier attempts and dead sandboxes go first, so a crash loop does not grow the engine.
@@ -94,6 +105,7 @@ export class PodWorker {
     if (terminal) return this.status(pod, containers, sandboxes, null);
     let sandbox = sandboxes.find((s) => s.state === 'ready') ?? null;
     if (!sandbox) {
+      signal?.throwIfAborted();
       // A dead sandbox took the pod's network with it: its containers go too, and start again.
       for (const old of sandboxes) await this.runtime.stopPodSandbox(old.id, 0);
       try {
@@ -127,12 +139,12 @@ export class PodWorker {
       const last = current(init.name);
       if (last?.state.kind === 'terminated' && last.state.exitCode === 0) continue;
       // Init containers restart on failure unless the pod's policy is Never.
-      const acted = await this.step(pod, sandbox, init, last, nextAttempt(init.name), policy === 'Never' ? 'Never' : 'OnFailure', volumePaths);
+      const acted = await this.step(pod, sandbox, init, last, nextAttempt(init.name), policy === 'Never' ? 'Never' : 'OnFailure', volumePaths, signal);
       return this.status(pod, acted ? await this.runtime.listContainers({ podUid: uid }) : containers, [sandbox], null);
     }
     let acted = false;
     for (const container of pod.spec.containers) {
-      acted = (await this.step(pod, sandbox, container, current(container.name), nextAttempt(container.name), policy, volumePaths)) || acted;
+      acted = (await this.step(pod, sandbox, container, current(container.name), nextAttempt(container.name), policy, volumePaths, signal)) || acted;
     }
     // Re-read the engine only when something was started or stopped: a steady pod costs two list calls per sync.
     if (acted) containers = await this.runtime.listContainers({ podUid: uid });
@@ -178,6 +190,47 @@ export class PodWorker {
     return this.probes.failures(containerId, kind) >= (failureThreshold ?? 3);
   }
 
+  /**
+   * When this pod needs a sync again though neither its object nor its containers change (the
+   * kubelet's requeue): a probe falling due, a restart back-off running out, a pod still starting,
+   * configMap/secret files to refresh. Null when only such a change can move it (an idle pod).
+   */
+  resyncAfterMs(pod: Pod, status: PodStatus): number | null {
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') return null;
+    const now = this.now();
+    const due: number[] = [];
+    const specs = new Map([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [c.name, c]));
+    for (const container of [...status.initContainerStatuses, ...status.containerStatuses]) {
+      const spec = specs.get(container.name);
+      if (spec) due.push(...this.containerDueMs(pod, spec, container, now));
+    }
+    if (status.phase === 'Pending') due.push(now + (this.options.pendingRetryMs ?? 1000));
+    if ((pod.spec.volumes ?? []).some((v) => v.configMap || v.secret)) due.push(now + (this.options.volumeSyncPeriodMs ?? 60_000));
+    return due.length === 0 ? null : Math.max(0, Math.min(...due) - now);
+  }
+
+  private containerDueMs(pod: Pod, spec: Container, container: ContainerStatusK8s, now: number): number[] {
+    const state = container.state;
+    const key = this.key(pod, spec);
+    if ('waiting' in state) {
+      const crashed = 'terminated' in container.lastState ? container.lastState.terminated : null;
+      if (state.waiting.reason === 'CrashLoopBackOff' && crashed) {
+        const until = this.backoff.backedOffUntil(key, Date.parse(crashed.finishedAt), crashed.startedAt ? Date.parse(crashed.startedAt) : null, now);
+        return [until ?? now];
+      }
+      const failedPull = this.pullFailedAtMs.get(key);
+      if (state.waiting.reason === 'ImagePullBackOff' && failedPull) return [this.pullBackoff.backedOffUntil(key, failedPull.atMs, null, now) ?? now];
+      return [now + (this.options.pendingRetryMs ?? 1000)];
+    }
+    if (!('running' in state) || !container.containerID) return [];
+    const id = container.containerID.replace(/^[a-z]+:\/\//, '');
+    const startedAtMs = Date.parse(state.running.startedAt);
+    return (['startupProbe', 'livenessProbe', 'readinessProbe'] as const).flatMap((field) => {
+      const probe = spec[field];
+      return probe ? [this.probes.nextDueMs(field.replace('Probe', '') as 'startup' | 'liveness' | 'readiness', probe, startedAtMs, id)] : [];
+    });
+  }
+
   /** Stops the pod's containers (SIGTERM, grace, SIGKILL) and removes them, its sandbox and its node data. */
   async kill(podUid: string, gracePeriodSeconds: number): Promise<void> {
     const sandboxes = await this.runtime.listPodSandboxes({ podUid });
@@ -216,9 +269,10 @@ export class PodWorker {
     attempt: number,
     policy: 'Always' | 'OnFailure' | 'Never',
     volumePaths: Map<string, string>,
+    signal: AbortSignal | undefined,
   ): Promise<boolean> {
     if (!last) {
-      await this.start(pod, sandbox, spec, attempt, volumePaths);
+      await this.start(pod, sandbox, spec, attempt, volumePaths, signal);
       return true;
     }
     if (last.state.kind === 'running') return false;
@@ -232,7 +286,7 @@ export class PodWorker {
     const until = this.backoff.backedOffUntil(key, last.state.finishedAt.getTime(), last.state.startedAt?.getTime() ?? null, this.now());
     if (until !== null) return false;
     this.backoff.recordRestart(key);
-    await this.start(pod, sandbox, spec, attempt, volumePaths);
+    await this.start(pod, sandbox, spec, attempt, volumePaths, signal);
     return true;
   }
 
@@ -240,7 +294,7 @@ export class PodWorker {
     return `${pod.metadata.uid}/${spec.name}`;
   }
 
-  private async start(pod: Pod, sandbox: PodSandboxStatus, spec: Container, attempt: number, volumePaths: Map<string, string>): Promise<void> {
+  private async start(pod: Pod, sandbox: PodSandboxStatus, spec: Container, attempt: number, volumePaths: Map<string, string>, signal: AbortSignal | undefined): Promise<void> {
     const key = this.key(pod, spec);
     try {
       const pullPolicy = spec.imagePullPolicy ?? (/:[^/]+$/.test(spec.image) && !spec.image.endsWith(':latest') ? 'IfNotPresent' : 'Always');
@@ -250,7 +304,8 @@ export class PodWorker {
         this.startFailures.set(key, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}": ${failedPull.message}` });
         return;
       }
-      await this.runtime.ensureImage(spec.image, pullPolicy);
+      await this.runtime.ensureImage(spec.image, pullPolicy, signal);
+      signal?.throwIfAborted();
       this.pullFailedAtMs.delete(key);
       const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.options.hostIP, nodeName: this.runtime.nodeName });
       const limits = spec.resources?.limits ?? {};
@@ -273,6 +328,7 @@ export class PodWorker {
       this.startFailures.delete(key);
       await this.runtime.startContainer(id);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       if (error instanceof ImageError && error.reason === 'ErrImagePull') {
         this.pullBackoff.recordRestart(key);
         this.pullFailedAtMs.set(key, { atMs: this.now(), message: error.message });

@@ -154,6 +154,13 @@ export class ProbeTracker {
     return outcome;
   }
 
+  /** When the probe is next due (epoch ms): after its initial delay, then one period after its last run. */
+  nextDueMs(kind: ProbeKind, probe: Probe, startedAtMs: number, containerId: string): number {
+    const timings = probeTimings(probe);
+    const lastRunMs = this.states.get(`${containerId}/${kind}`)?.lastRunMs ?? null;
+    return Math.max(startedAtMs + timings.initialDelayMs, lastRunMs === null ? 0 : lastRunMs + timings.periodMs);
+  }
+
   failures(containerId: string, kind: ProbeKind): number {
     return this.state(containerId, kind).failures;
   }

@@ -1,4 +1,5 @@
 import { WorkQueue } from '../../client/cache/index.ts';
+import { PodLifecycleEvents } from './pod-lifecycle-events.ts';
 import type { Pod, PodStatus } from './pod-types.ts';
 import type { PodWorker } from './pod-worker.ts';
 
@@ -20,9 +21,13 @@ export interface PodReconcilerOptions {
   worker: PodWorker;
   api: PodApi;
   nodeName: string;
-  /** Every pod is synced at least this often (probes and restarts advance on syncs). */
-  resyncIntervalMs?: number;
+  /**
+   * How often the node's containers are listed (one engine call) to catch an exit the engine's
+   * event stream did not deliver; exits themselves wake their pod at once (default 20 s).
+   */
+  relistPeriodMs?: number;
   maxConcurrentSyncs?: number;
+  /** A pod's sync failed (its uid), or the relist of the node's containers failed (uid ''). */
   onError?: (uid: string, error: Error) => void;
 }
 
@@ -38,11 +43,23 @@ export class PodReconciler {
   /** Pod uids to sync: one sync per pod at a time, a change meanwhile runs it again, a failure retries with backoff. */
   private readonly queue: WorkQueue;
   private watch: { stop(): void } | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  /** When a pod needs a sync though its object did not change: its containers exited or changed. */
+  private readonly lifecycle: PodLifecycleEvents;
+  /** The running sync of each pod, aborted when the pod is deleted (an image pull may take minutes). */
+  private readonly syncAborts = new Map<string, AbortController>();
   constructor(private readonly options: PodReconcilerOptions) {
     this.queue = new WorkQueue((uid) => this.process(uid), {
       workers: options.maxConcurrentSyncs ?? 4,
       onError: (uid, error) => options.onError?.(uid, error instanceof Error ? error : new Error(String(error))),
+    });
+    this.lifecycle = new PodLifecycleEvents({
+      runtime: options.worker.runtime,
+      relistPeriodMs: options.relistPeriodMs ?? 20_000,
+      // Containers of pods this loop does not hold (one finishing its deletion) are not its business.
+      onPodChanged: (uid) => {
+        if (this.pods.has(uid)) this.enqueue(uid);
+      },
+      onError: (error) => options.onError?.('', error instanceof Error ? error : new Error(String(error))),
     });
   }
 
@@ -53,15 +70,13 @@ export class PodReconciler {
     // Pods deleted while the agent was down have containers but no object any more.
     await this.options.worker.removeOrphans(new Set(this.pods.keys()), 0);
     for (const uid of this.pods.keys()) this.enqueue(uid);
-    this.timer = setInterval(() => {
-      for (const uid of this.pods.keys()) this.enqueue(uid);
-    }, this.options.resyncIntervalMs ?? 1000);
-    this.timer.unref();
+    this.lifecycle.start();
   }
 
   async stop(): Promise<void> {
     this.watch?.stop();
-    if (this.timer) clearInterval(this.timer);
+    await this.lifecycle.stop();
+    for (const abort of this.syncAborts.values()) abort.abort(new Error('the pod loop stopped'));
     this.queue.stop();
     await this.queue.drain();
   }
@@ -77,6 +92,11 @@ export class PodReconciler {
   }
 
   private onEvent(event: PodEvent): void {
+    const uid = event.type === 'upsert' ? event.pod.metadata.uid : event.uid;
+    if (event.type === 'deleted' || event.pod.metadata.deletionTimestamp) {
+      // Deleting must not wait for a sync stuck in an image pull: the deletion runs right after it gives up.
+      this.syncAborts.get(uid)?.abort(new Error(`pod ${uid} is being deleted`));
+    }
     if (event.type === 'upsert') {
       this.pods.set(event.pod.metadata.uid, event.pod);
       this.enqueue(event.pod.metadata.uid);
@@ -106,12 +126,30 @@ export class PodReconciler {
       this.lastWritten.delete(uid);
       return;
     }
-    const status = await this.options.worker.sync(pod);
+    const status = await this.syncCancellable(pod);
+    if (!status) return; // aborted: the deletion that aborted it is queued
+    // A probe falling due, a back-off running out, a pod still starting; an idle pod waits for events.
+    const after = this.options.worker.resyncAfterMs(pod, status);
+    if (after !== null) this.queue.addAfter(uid, after);
     const serialized = JSON.stringify(status);
     if (this.lastWritten.get(uid) !== serialized) {
       await this.options.api.writeStatus(pod, status);
       this.lastWritten.set(uid, serialized);
       pod.status = status;
+    }
+  }
+
+  /** The pod's sync, or null when a deletion (or stop) aborted it. */
+  private async syncCancellable(pod: Pod): Promise<PodStatus | null> {
+    const abort = new AbortController();
+    this.syncAborts.set(pod.metadata.uid, abort);
+    try {
+      return await this.options.worker.sync(pod, abort.signal);
+    } catch (error) {
+      if (abort.signal.aborted) return null;
+      throw error;
+    } finally {
+      this.syncAborts.delete(pod.metadata.uid);
     }
   }
 }

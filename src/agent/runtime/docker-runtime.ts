@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ensureImageLoaded, formatPlatform, type ImagePlatform } from '../../image/index.ts';
+import { followDockerEvents } from './docker-events.ts';
 import { containerName, labels, podLabels, podOfLabels } from './labels.ts';
 import { buildPauseImage } from './pause-image.ts';
 import { describePlatforms, detectRunnablePlatforms, platformRunnable, type RunnablePlatform } from './platforms.ts';
@@ -12,6 +13,7 @@ import {
   type ContainerState,
   type ContainerStats,
   type ContainerStatus,
+  type ContainerSummary,
   type ExecOptions,
   type ExecSession,
   ImageError,
@@ -120,6 +122,12 @@ function stateOf(state: Dockerode.ContainerInspectInfo['State']): ContainerState
       };
     }
   }
+}
+
+/** The engine's list states (created, running, paused, restarting, removing, exited, dead) in three. */
+function summaryState(state: string): ContainerSummary['state'] {
+  if (state === 'running' || state === 'paused' || state === 'restarting') return 'running';
+  return state === 'created' ? 'created' : 'exited';
 }
 
 /** Splits Docker's multiplexed stdout/stderr frames (non-TTY containers) into two streams. */
@@ -239,48 +247,31 @@ export class DockerRuntime implements Runtime {
   }
 
   watchImages(onChange: () => void): () => void {
-    let stopped = false;
-    let events: NodeJS.ReadableStream | null = null;
-    let timer: NodeJS.Timeout | null = null;
-    const subscribe = (): void => {
-      this.docker.getEvents({ filters: { type: ['image'] } }).then(
-        (stream) => {
-          if (stopped) {
-            (stream as Readable).destroy?.();
-            return;
-          }
-          events = stream;
-          stream.on('data', () => onChange());
-          const again = (): void => {
-            if (stopped || events !== stream) return;
-            events = null;
-            // Whatever happened while the stream was down is unknown: look again, then resubscribe.
-            onChange();
-            timer = setTimeout(subscribe, 5_000);
-            timer.unref();
-          };
-          stream.on('end', again);
-          stream.on('close', again);
-          stream.on('error', again);
-        },
-        () => {
-          if (stopped) return;
-          timer = setTimeout(subscribe, 5_000);
-          timer.unref();
-        },
-      );
-    };
-    subscribe();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      const stream = events;
-      events = null;
-      (stream as Readable | null)?.destroy?.();
-    };
+    return followDockerEvents(this.docker, { filters: { type: ['image'] }, onEvent: () => onChange(), onGap: onChange });
   }
 
-  async ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo> {
+  watchContainerExits(onExit: (podUid: string | null) => void): () => void {
+    const label = [`${labels.node}=${this.nodeName}`, ...Object.entries(this.scopeLabel()).map(([k, v]) => `${k}=${v}`)];
+    return followDockerEvents(this.docker, {
+      // "die" only: exec probes send exec_* events, which must not wake the pod loop.
+      filters: { type: ['container'], event: ['die'], label },
+      onEvent: (event) => {
+        const uid = event.Actor?.Attributes?.[labels.podUid];
+        if (event.Action === 'die' && uid) onExit(uid);
+      },
+      onGap: () => onExit(null),
+    });
+  }
+
+  async listContainerStates(): Promise<ContainerSummary[]> {
+    const found = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${labels.node}=${this.nodeName}`, ...Object.entries(this.scopeLabel()).map(([k, v]) => `${k}=${v}`)] },
+    });
+    return found.map((c) => ({ id: c.Id, podUid: c.Labels[labels.podUid] ?? '', state: summaryState(c.State) }));
+  }
+
+  async ensureImage(reference: string, pullPolicy: ImagePullPolicy, signal?: AbortSignal): Promise<ImageInfo> {
     let local = await this.inspectImage(reference);
     if (!local && pullPolicy === 'Never') {
       throw new ImageError(
@@ -289,7 +280,8 @@ export class DockerRuntime implements Runtime {
       );
     }
     if (pullPolicy === 'Always' || (!local && pullPolicy === 'IfNotPresent')) {
-      const pullError = await this.pull(reference);
+      const pullError = await this.pull(reference, signal);
+      signal?.throwIfAborted();
       // An edge site has no registry: a fitting local image is better than no pod.
       if (pullError && !local) {
         throw new ImageError(
@@ -316,9 +308,10 @@ export class DockerRuntime implements Runtime {
   }
 
   /** Pulls for the node's platform; returns the engine's error text instead of throwing. */
-  private async pull(reference: string): Promise<string | null> {
+  private async pull(reference: string, signal: AbortSignal | undefined): Promise<string | null> {
     try {
-      const stream = await this.docker.pull(reference, { platform: formatPlatform(this.engineVersion.platform) });
+      // Aborting drops the request; the sync stops waiting whatever the engine does with the pull.
+      const stream = await this.docker.pull(reference, { platform: formatPlatform(this.engineVersion.platform), ...(signal ? { abortSignal: signal } : {}) });
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
       });

@@ -18,8 +18,9 @@ export interface Runtime {
    * Resolves an image for this node: the local image when its platform is one this node can run,
    * a pull when the policy allows and a registry answers, otherwise an `ImageError` whose reason
    * (`ErrImageNeverPull`, `ErrImagePull`, `ImageArchitectureMismatch`) and message say what to do.
+   * `signal` abandons a pull in progress (the pod was deleted): it then rejects with the signal's reason.
    */
-  ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo>;
+  ensureImage(reference: string, pullPolicy: ImagePullPolicy, signal?: AbortSignal): Promise<ImageInfo>;
   /** The local image, or null when the engine has none by that reference. Never pulls. */
   inspectImage(reference: string): Promise<ImageInfo | null>;
   /** Every image in the engine that has a tag, with its platform (the agent tells the scheduler). Never pulls. */
@@ -46,6 +47,18 @@ export interface Runtime {
   stopContainer(containerId: ContainerId, gracePeriodSeconds: number): Promise<void>;
   removeContainer(containerId: ContainerId): Promise<void>;
   listContainers(filter?: { podUid?: string; sandboxId?: SandboxId }): Promise<ContainerStatus[]>;
+  /**
+   * Every container and sandbox of this node with a coarse state, from one engine call (no
+   * per-container inspect): what the agent's periodic relist compares to catch a missed event.
+   */
+  listContainerStates(): Promise<ContainerSummary[]>;
+  /**
+   * Calls `onExit(podUid)` soon after a container or sandbox of one of this node's pods stops
+   * (exit, crash, OOM kill, `docker kill` or stop by anyone), and `onExit(null)` whenever events
+   * may have been missed (the stream just opened, or reopened after it ended: then relist).
+   * Returns the function that stops watching.
+   */
+  watchContainerExits(onExit: (podUid: string | null) => void): () => void;
   /** Throws `ContainerNotFoundError` for an id that is gone or belongs to another node. */
   containerStatus(containerId: ContainerId): Promise<ContainerStatus>;
 
@@ -164,6 +177,12 @@ export interface ContainerStatus {
   imageId: string;
   state: ContainerState;
   createdAt: Date;
+}
+
+export interface ContainerSummary {
+  id: ContainerId;
+  podUid: string;
+  state: 'created' | 'running' | 'exited';
 }
 
 export interface PodSandboxStatus {

@@ -9,6 +9,7 @@ import {
   type ContainerState,
   type ContainerStats,
   type ContainerStatus,
+  type ContainerSummary,
   type ExecOptions,
   type ExecSession,
   ImageError,
@@ -64,6 +65,8 @@ interface SimContainer {
   timer: NodeJS.Timeout | null;
   memoryBytes: number;
   clock: () => Date;
+  /** Tells the engine's listeners, as Docker's "die" event. */
+  onExit: () => void;
 }
 
 const machineOfArchitecture: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', arm: 'armv7l' };
@@ -80,6 +83,7 @@ export class SimEngine {
   readonly containers = new Map<string, SimContainer>();
   private nextAddress = 2;
   private readonly imageListeners = new Set<() => void>();
+  private readonly exitListeners = new Set<(labels: Record<string, string>) => void>();
 
   /** `now` lets a simulation run the engine on its virtual clock (state times, stats). */
   constructor(
@@ -115,6 +119,16 @@ export class SimEngine {
     return () => this.imageListeners.delete(onChange);
   }
 
+  /** Like the engine's container "die" events: every runtime on this engine hears every exit. */
+  watchExits(onExit: (labels: Record<string, string>) => void): () => void {
+    this.exitListeners.add(onExit);
+    return () => this.exitListeners.delete(onExit);
+  }
+
+  containerExited(container: { labels: Record<string, string> }): void {
+    for (const listener of [...this.exitListeners]) setImmediate(() => listener(container.labels));
+  }
+
   private imagesChanged(): void {
     for (const listener of [...this.imageListeners]) setImmediate(listener);
   }
@@ -146,6 +160,7 @@ function terminate(container: SimContainer, exitCode: number): void {
   container.podIP = null;
   for (const follower of container.followers) follower.end();
   container.followers.clear();
+  container.onExit();
 }
 
 function echoText(args: string[]): string {
@@ -221,7 +236,8 @@ export class SimRuntime implements Runtime {
     return this.engine.watchImages(onChange);
   }
 
-  async ensureImage(reference: string, pullPolicy: ImagePullPolicy): Promise<ImageInfo> {
+  async ensureImage(reference: string, pullPolicy: ImagePullPolicy, signal?: AbortSignal): Promise<ImageInfo> {
+    signal?.throwIfAborted();
     const image = this.engine.findImage(reference);
     if (!image) {
       if (pullPolicy === 'Never') {
@@ -276,6 +292,7 @@ export class SimRuntime implements Runtime {
       timer: null,
       memoryBytes: 200_000,
       clock: () => this.engine.date(),
+      onExit: () => this.engine.containerExited(this.engine.containers.get(id) ?? { labels: {} }),
     });
     return id;
   }
@@ -336,6 +353,7 @@ export class SimRuntime implements Runtime {
       timer: null,
       memoryBytes: 1_000_000,
       clock: () => this.engine.date(),
+      onExit: () => this.engine.containerExited(this.engine.containers.get(id) ?? { labels: {} }),
     });
     return id;
   }
@@ -389,6 +407,25 @@ export class SimRuntime implements Runtime {
     return this.ownOf('container')
       .filter((c) => (!filter.podUid || c.labels[labels.podUid] === filter.podUid) && (!filter.sandboxId || c.labels[labels.sandbox] === filter.sandboxId))
       .map((c) => this.statusOf(c));
+  }
+
+  async listContainerStates(): Promise<ContainerSummary[]> {
+    return [...this.engine.containers.values()]
+      .filter((c) => c.labels[labels.node] === this.nodeName)
+      .map((c) => ({ id: c.id, podUid: c.labels[labels.podUid] ?? '', state: c.state.kind === 'running' ? 'running' : c.state.kind === 'waiting' ? 'created' : 'exited' }));
+  }
+
+  watchContainerExits(onExit: (podUid: string | null) => void): () => void {
+    let watching = true;
+    const stop = this.engine.watchExits((values) => {
+      if (watching && values[labels.node] === this.nodeName && values[labels.podUid]) onExit(values[labels.podUid] ?? null);
+    });
+    // Like a stream that just opened: anything before it is the caller's to relist.
+    setImmediate(() => watching && onExit(null));
+    return () => {
+      watching = false;
+      stop();
+    };
   }
 
   async containerStatus(containerId: ContainerId): Promise<ContainerStatus> {

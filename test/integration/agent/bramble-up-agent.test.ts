@@ -163,8 +163,10 @@ describe('node agent in bramble up (real Docker engine, three real processes)', 
       }
     }, 30_000);
     assert.equal((await containersOf(worker.dataDir, doomed.metadata.uid ?? '')).length, 2);
+    const restartedAt = worker.log.length;
     worker.start();
-    await worker.waitForLog(/node agent running pods on the Docker engine/, 60_000);
+    // The restarted process's own line, not the first start's (on a busy machine the restart takes a while).
+    await waitFor('the restarted agent running pods', async () => worker.log.slice(restartedAt).some((line) => /node agent running pods on the Docker engine/.test(line)), 120_000);
     await waitFor('doomed containers removed', async () => (await containersOf(worker.dataDir, doomed.metadata.uid ?? '')).length === 0, 30_000);
     const after = await running(a, 'steady');
     assert.equal(after.status?.containerStatuses?.[0]?.containerID, steadyContainer);

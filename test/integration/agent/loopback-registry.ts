@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
@@ -17,7 +17,16 @@ export class LoopbackRegistry {
   private readonly manifests = new Map<string, Buffer>();
   private readonly blobs = new Map<string, Buffer>();
   private server: Server | null = null;
+  /** Blob answers held open, half sent (see `stallBlobs`). */
+  private readonly stalled = new Set<ServerResponse>();
   port = 0;
+  /** A registry too slow to finish: blobs are sent half and then held until `stop`. */
+  stallBlobs = false;
+
+  /** How many blob answers are being held open now. */
+  get stalledBlobs(): number {
+    return [...this.stalled].filter((response) => !response.destroyed).length;
+  }
 
   get host(): string {
     return `127.0.0.1:${this.port}`;
@@ -85,6 +94,11 @@ export class LoopbackRegistry {
       }
       const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
       response.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Docker-Content-Digest': digest });
+      if (blob && this.stallBlobs && request.method === 'GET') {
+        this.stalled.add(response);
+        response.write(body.subarray(0, Math.floor(body.length / 2)));
+        return;
+      }
       response.end(request.method === 'HEAD' ? undefined : body);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
@@ -92,6 +106,7 @@ export class LoopbackRegistry {
   }
 
   async stop(): Promise<void> {
+    for (const response of this.stalled) response.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
   }

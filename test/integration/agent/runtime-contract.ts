@@ -124,6 +124,32 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Runtime
       assert.deepEqual((await runtime.listContainers({ podUid: pod.uid })).map((c) => c.id), [id]);
     });
 
+    test('exits are reported with their pod uid to this node only; listContainerStates shows every container of the node from one call', async () => {
+      const s = await subject();
+      const runtime = await s.newRuntime(node('exits'));
+      const other = await s.newRuntime(node('exits-other'));
+      const heard: Array<string | null> = [];
+      const otherHeard: string[] = [];
+      const stop = runtime.watchContainerExits((uid) => heard.push(uid));
+      const stopOther = other.watchContainerExits((uid) => void (uid && otherHeard.push(uid)));
+      try {
+        await waitFor('the stream open, reported as a gap to relist', async () => heard.includes(null));
+        const { id: sandboxId, pod } = await sandbox(runtime, 'exits');
+        const id = await started(runtime, sandboxId, container('app', s.images.native, ['sleep', '3600']));
+        const statesOf = async () => (await runtime.listContainerStates()).filter((c) => c.podUid === pod.uid).map((c) => `${c.id}:${c.state}`).sort();
+        assert.deepEqual(await statesOf(), [`${sandboxId}:running`, `${id}:running`].sort());
+        assert.deepEqual(heard.filter((uid) => uid !== null), [], 'nothing exited yet');
+        await runtime.stopContainer(id, 0);
+        await waitFor('the exit reported', async () => heard.includes(pod.uid));
+        assert.deepEqual(await statesOf(), [`${sandboxId}:running`, `${id}:exited`].sort());
+        assert.deepEqual(await other.listContainerStates(), [], 'another node lists none of them');
+        assert.deepEqual(otherHeard, [], 'another node hears none of them');
+      } finally {
+        stop();
+        stopOther();
+      }
+    });
+
     test('images: listed with tags and platforms; a load and a removal are reported and seen', async () => {
       const s = await subject();
       const runtime = await s.newRuntime(node('images'));

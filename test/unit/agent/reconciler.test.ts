@@ -4,44 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
-import type { Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
+import type { Pod } from '../../../src/agent/pods/pod-types.ts';
 import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
-import { type PodApi, type PodEvent, PodReconciler } from '../../../src/agent/pods/reconciler.ts';
+import { PodReconciler } from '../../../src/agent/pods/reconciler.ts';
 import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
+import { RecordingPodApi } from '../../lib/pod-api.ts';
 
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-/**
- * A stand-in for the API server's three calls (watch, status, final delete): src/client does not
- * exist yet. It records what the reconciler writes so the test can count status writes.
- */
-class RecordingPodApi implements PodApi {
-  readonly statusWrites: Array<{ name: string; status: PodStatus }> = [];
-  readonly finished: string[] = [];
-  private listener: ((event: PodEvent) => void) | null = null;
-
-  constructor(private readonly initial: Pod[]) {}
-
-  async watchPods(_nodeName: string, onEvent: (event: PodEvent) => void) {
-    this.listener = onEvent;
-    return { initial: this.initial, stop: () => (this.listener = null) };
-  }
-
-  async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
-    this.statusWrites.push({ name: pod.metadata.name, status });
-  }
-
-  async finishDeletion(pod: Pod): Promise<void> {
-    this.finished.push(pod.metadata.name);
-  }
-
-  emit(event: PodEvent): void {
-    this.listener?.(event);
-  }
-}
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -65,7 +37,7 @@ test('the reconcile loop: runs bound pods, writes status only on change, honours
   await worker.sync(podOf('left-behind', 'uid-orphan'));
   const api = new RecordingPodApi([podOf('web', 'uid-web')]);
   const errors: string[] = [];
-  const reconciler = new PodReconciler({ worker, api, nodeName: 'pi-1', resyncIntervalMs: 50, onError: (uid, error) => errors.push(`${uid}: ${error.message}`) });
+  const reconciler = new PodReconciler({ worker, api, nodeName: 'pi-1', relistPeriodMs: 50, onError: (uid, error) => errors.push(`${uid}: ${error.message}`) });
   await reconciler.start();
   try {
     assert.deepEqual(await runtime.listPodSandboxes({ podUid: 'uid-orphan' }), [], 'orphan removed at start');
