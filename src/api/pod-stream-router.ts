@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { ForwardError, FORWARDED_HEADER, type NodeForwarder } from './node-forward.ts';
 import { chooseExecProtocol, parseExecOptions, parseLogOptions, PodStreamError, rejectUpgrade, sendLog, serveExec, type PodStreams } from './pod-streams.ts';
 import { ApiError, type Registry } from './registry.ts';
-import { badRequest, failure, findResource, type KubeObject, type Status } from './resources/index.ts';
+import { asPod, badRequest, failure, findResource, type KubeObject, type Status } from './resources/index.ts';
 
 export interface PodStreamRouterOptions {
   registry: Registry;
@@ -35,7 +35,7 @@ export class PodStreamRouter {
     const pods = findResource('', 'v1', 'pods');
     if (!pods) throw new Error('core/v1 pods missing from the catalog');
     const pod = await this.options.registry.get(pods, namespace, name);
-    const nodeName = (pod['spec'] as { nodeName?: string } | undefined)?.nodeName;
+    const { nodeName } = asPod(pod).spec;
     if (!nodeName) throw new PodStreamError(badRequest(`pod ${name} does not have a host assigned`));
     if (nodeName === this.options.nodeName) return { local: true, pod };
     if (req.headers[FORWARDED_HEADER] !== undefined || !this.options.forwarder) {
@@ -69,7 +69,7 @@ export class PodStreamRouter {
       const options = parseExecOptions(url);
       const placement = await this.place(req, namespace, name);
       if (!placement.local) return await this.options.forwarder?.forwardUpgrade(placement.nodeName, req, socket, head);
-      const phase = (placement.pod['status'] as { phase?: string } | undefined)?.phase;
+      const phase = asPod(placement.pod).status?.phase;
       if (phase === 'Succeeded' || phase === 'Failed') throw new PodStreamError(badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`));
       const streams = this.local();
       // Checked before the protocol, so kubectl's SPDY retry after a refused WebSocket gets the same 400.

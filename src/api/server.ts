@@ -643,7 +643,7 @@ export class ApiServer {
     // `kubectl scale` sends no resourceVersion: a controller's write meanwhile is not a conflict.
     const updated = await retryConflicts(async () => {
       const current = await registry.get(info, namespace, name);
-      const scale = method === 'PUT' ? asObject(body.value) : body.type === 'application/json-patch+json' ? applyPatch(body.type, info, toScale(current) as unknown as KubeObject, body.value) : asObject(applyMergePatch(toScale(current) as unknown as KubeObject, body.value));
+      const scale = method === 'PUT' ? asObject(body.value) : body.type === 'application/json-patch+json' ? applyPatch(body.type, info, toScale(current), body.value) : asObject(applyMergePatch(toScale(current), body.value));
       const errors = validateScale(scale);
       if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
       const rv = scale.metadata.resourceVersion;

@@ -5,6 +5,7 @@
 
 import type { ResourceInfo } from '../resources/catalog.ts';
 import type { KubeObject, Status, StatusDetails, StatusReason } from '../resources/types.ts';
+import { asNamespace } from '../resources/views.ts';
 import type { UserInfo } from '../auth/user.ts';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -81,7 +82,7 @@ function forbidden(info: ResourceInfo, name: string, detail: string): AdmissionE
 export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
 
 function isTerminating(ns: KubeObject): boolean {
-  const phase = (ns['status'] as { phase?: unknown } | undefined)?.phase;
+  const phase = asNamespace(ns).status?.phase;
   return phase === 'Terminating' || ns.metadata.deletionTimestamp !== undefined;
 }
 

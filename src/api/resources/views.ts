@@ -35,7 +35,8 @@ function check(obj: KubeObject, kind: string, needsSpec: boolean): void {
 /** A Pod: spec is present and spec.containers is an array (validation requires one or more). */
 export function asPod(obj: KubeObject): Pod {
   check(obj, 'Pod', true);
-  if (!Array.isArray((obj['spec'] as { containers?: unknown }).containers)) throw new ViewError('Pod', obj, 'spec.containers is not a list');
+  const spec = obj['spec'];
+  if (!isObj(spec) || !Array.isArray(spec['containers'])) throw new ViewError('Pod', obj, 'spec.containers is not a list');
   return obj as Pod;
 }
 
