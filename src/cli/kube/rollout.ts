@@ -2,7 +2,7 @@
 // messages: status watches the object until the controller reports the rollout done, restart
 // stamps the pod template so the Deployment controller replaces every pod.
 
-import type { KubeObject } from '../../api/resources/types.ts';
+import { asDaemonSet, asDeployment, asReplicaSet, type KubeObject } from '../../client/index.ts';
 
 export interface RolloutState {
   done: boolean;
@@ -11,26 +11,9 @@ export interface RolloutState {
   failed?: boolean;
 }
 
-interface DeploymentView {
-  metadata: { name?: string; generation?: number };
-  spec?: { replicas?: number };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-    conditions?: { type: string; reason?: string }[];
-  };
-}
-
-interface DaemonSetView {
-  metadata: { name?: string; generation?: number };
-  status?: { observedGeneration?: number; desiredNumberScheduled?: number; updatedNumberScheduled?: number; numberAvailable?: number };
-}
-
 /** kubectl's DeploymentStatusViewer, message for message. */
 export function deploymentRolloutState(object: KubeObject): RolloutState {
-  const d = object as unknown as DeploymentView;
+  const d = asDeployment(object);
   const name = d.metadata.name ?? '';
   const status = d.status ?? {};
   if ((d.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) return { done: false, message: 'Waiting for deployment spec update to be observed...' };
@@ -47,7 +30,7 @@ export function deploymentRolloutState(object: KubeObject): RolloutState {
 
 /** kubectl's DaemonSetStatusViewer (RollingUpdate strategy). */
 export function daemonSetRolloutState(object: KubeObject): RolloutState {
-  const ds = object as unknown as DaemonSetView;
+  const ds = asDaemonSet(object);
   const name = ds.metadata.name ?? '';
   const status = ds.status ?? {};
   if ((ds.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) return { done: false, message: 'Waiting for daemon set spec update to be observed...' };
@@ -98,7 +81,7 @@ export function undoPatch(deployment: KubeObject, revisions: readonly Revision[]
   const current = Number(deployment.metadata.annotations?.[REVISION] ?? revisions.at(-1)?.revision ?? 0);
   const target = toRevision === undefined || toRevision === 0 ? [...revisions].reverse().find((r) => r.revision < current) : revisions.find((r) => r.revision === toRevision);
   if (target === undefined) return { error: toRevision === undefined || toRevision === 0 ? 'no rollout history found for deployment "' + (deployment.metadata.name ?? '') + '"' : `unable to find specified revision ${toRevision} in history` };
-  const template = structuredClone((target.replicaSet['spec'] as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template ?? {});
+  const template = structuredClone(asReplicaSet(target.replicaSet).spec?.template ?? {});
   // The ReplicaSet controller's hash label is not part of what the user wrote.
   if (template.metadata?.labels !== undefined) delete template.metadata.labels['pod-template-hash'];
   return { patch: [{ op: 'replace', path: '/spec/template', value: template }] };

@@ -2,7 +2,7 @@
 // in kubectl's columns: CPU in millicores, memory in Mi, node percentages of allocatable.
 
 import { parseQuantity } from '../../api/resources/quantity.ts';
-import type { KubeObject } from '../../api/resources/types.ts';
+import { asNode, type KubeObject } from '../../client/index.ts';
 import { formatColumns } from './printer.ts';
 
 interface Usage {
@@ -24,7 +24,7 @@ export function topNodes(metrics: readonly KubeObject[], nodes: readonly KubeObj
   for (const node of [...nodes].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))) {
     const name = node.metadata.name ?? '';
     const usage = byName.get(name);
-    const allocatable = ((node['status'] as { allocatable?: Usage } | undefined)?.allocatable ?? {}) as Usage;
+    const allocatable: Usage = asNode(node).status?.allocatable ?? {};
     if (usage === undefined) {
       rows.push([name, '<unknown>', '<unknown>', '<unknown>', '<unknown>']);
       continue;
