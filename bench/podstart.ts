@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { staticConfigSource } from '../src/agent/pods/config-sources.ts';
-import type { Pod } from '../src/agent/pods/pod-types.ts';
+import type { Pod } from '../src/client/index.ts';
 import { PodWorker } from '../src/agent/pods/pod-worker.ts';
 import { DockerRuntime } from '../src/agent/runtime/docker-runtime.ts';
 import { labels } from '../src/agent/runtime/labels.ts';
@@ -63,6 +63,8 @@ async function cleanup(runtime: DockerRuntime | null, dataDir: string | null): P
 
 async function measure(worker: PodWorker, image: string, podCount: number): Promise<Result> {
   const pods: Pod[] = Array.from({ length: podCount }, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: `web-${i}`, namespace: 'default', uid: randomUUID(), labels: { app: 'web' } },
     spec: { containers: [{ name: 'app', image, command: ['sleep', '3600'], imagePullPolicy: 'Never' }], terminationGracePeriodSeconds: 0 },
   }));

@@ -2,9 +2,9 @@
 // InProcessClient on the node's own registry, so the agent never goes through HTTP or RBAC.
 import { findResource, type KubeObject, type ResourceInfo } from '../api/resources/index.ts';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
-import { ClientError, type Client } from '../client/index.ts';
+import { asPod, ClientError, type Client } from '../client/index.ts';
 import type { ConfigSource } from './pods/config-sources.ts';
-import type { Pod, PodStatus } from './pods/pod-types.ts';
+import type { Pod, PodStatus } from '../client/index.ts';
 import type { PodApi, PodEvent } from './pods/reconciler.ts';
 
 function core(plural: string): ResourceInfo {
@@ -41,21 +41,21 @@ export class ClientPodApi implements PodApi {
     informer.on((type, object, old) => {
       // The first list is handed over as `initial`; events are what follows it.
       if (!informer.hasSynced()) return;
-      const pod = object as unknown as Pod;
+      const pod = asPod(object);
       if (type === 'delete') return onEvent({ type: 'deleted', uid: pod.metadata.uid });
       // Same name, new uid (deleted and created again while the watch was down): two pods to the agent.
       if (old !== undefined && old.metadata.uid !== pod.metadata.uid) onEvent({ type: 'deleted', uid: old.metadata.uid ?? '' });
       onEvent({ type: 'upsert', pod });
     });
     await informer.start();
-    return { initial: informer.list() as unknown as Pod[], stop: () => informer.stop() };
+    return { initial: informer.list().map(asPod), stop: () => informer.stop() };
   }
 
   async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
     // No resourceVersion: the status subresource only replaces status, and the agent owns it.
-    const { resourceVersion: _ignored, ...metadata } = pod.metadata as Pod['metadata'] & { resourceVersion?: string };
+    const { resourceVersion: _ignored, ...metadata } = pod.metadata;
     try {
-      await this.client.update(podsInfo, { ...(pod as unknown as KubeObject), metadata, status } as unknown as KubeObject, { subresource: 'status' });
+      await this.client.update(podsInfo, { ...pod, metadata, status }, { subresource: 'status' });
     } catch (error) {
       if (!isNotFound(error)) throw error; // deleted meanwhile: its DELETED event follows
     }

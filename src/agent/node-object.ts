@@ -1,8 +1,8 @@
-import { NodeAnnotations } from '../client/index.ts';
+import { NodeAnnotations, type KubeObject } from '../client/index.ts';
 import type { NodeCondition, NodeFacts } from './node-info.ts';
 
-/** The core/v1 Node fields the agent owns. */
-export interface NodeObject {
+/** The core/v1 Node fields the agent owns, as it builds them (no uid yet: the API sets it); a KubeObject, so it is written without a cast. */
+export interface NodeObject extends KubeObject {
   apiVersion: 'v1';
   kind: 'Node';
   metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> };

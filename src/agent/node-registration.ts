@@ -101,7 +101,7 @@ export class NodeRegistration {
       const ownAnnotations = { ...(built.metadata.annotations ?? {}), ...health };
       const annotations = { ...ownAnnotations, ...(reading.annotations?.values ?? {}) };
       const metadata = { ...built.metadata, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
-      await this.options.client.create(nodesInfo, { ...built, metadata, status } as unknown as KubeObject);
+      await this.options.client.create(nodesInfo, { ...built, metadata, status });
       this.writes++;
       this.lastWriteMs = nowMs;
       return 'created';

@@ -4,7 +4,7 @@
 import { PodStreamError, type PodExecStreams, type PodStreams } from '../api/pod-streams.ts';
 import { badRequest, failure, type KubeObject } from '../api/resources/index.ts';
 import { ContainerLookupError, findPodContainer } from './pods/container-lookup.ts';
-import type { Pod } from './pods/pod-types.ts';
+import { asPod, type Pod } from '../client/index.ts';
 import type { Runtime } from './runtime/runtime.ts';
 
 async function lookup(runtime: Runtime, pod: Pod, container: string | undefined, previous: boolean) {
@@ -34,7 +34,7 @@ export function agentPodStreams(runtime: () => Runtime | null, nodeName: string)
   return {
     logs: async (object: KubeObject, options) => {
       const rt = current();
-      const container = await lookup(rt, object as unknown as Pod, options.container, options.previous);
+      const container = await lookup(rt, asPod(object), options.container, options.previous);
       return rt.logs(container.id, {
         follow: options.follow && !options.previous,
         timestamps: options.timestamps,
@@ -43,11 +43,11 @@ export function agentPodStreams(runtime: () => Runtime | null, nodeName: string)
       });
     },
     checkExec: async (object: KubeObject, options) => {
-      await runningContainer(current(), object as unknown as Pod, options.container);
+      await runningContainer(current(), asPod(object), options.container);
     },
     exec: async (object: KubeObject, options): Promise<PodExecStreams> => {
       const rt = current();
-      const container = await runningContainer(rt, object as unknown as Pod, options.container);
+      const container = await runningContainer(rt, asPod(object), options.container);
       return rt.exec(container.id, { command: options.command, stdin: options.stdin, tty: options.tty, ...(options.tty && options.initialSize ? { initialSize: options.initialSize } : {}) });
     },
   };

@@ -1,4 +1,4 @@
-import type { Pod, PodStatus } from '../../src/agent/pods/pod-types.ts';
+import type { Pod, PodStatus } from '../../src/client/index.ts';
 import type { PodApi, PodEvent } from '../../src/agent/pods/reconciler.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ContainerStatus, Runtime } from '../runtime/runtime.ts';
-import type { Pod } from './pod-types.ts';
+import type { Pod } from '../../client/index.ts';
 
 /** Why a logs or exec request cannot be served; `statusCode` is the HTTP answer the API gives. */
 export class ContainerLookupError extends Error {

@@ -1,5 +1,5 @@
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
-import type { Container, Pod } from './pod-types.ts';
+import type { Container, Pod } from '../../client/index.ts';
 
 /** Values only the node knows when the container is created (downward API fields). */
 export interface FieldContext {

@@ -3,10 +3,13 @@ import { RestartBackoff } from './backoff.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
 import { collectPodGarbage } from './container-gc.ts';
 import { resolveEnv } from './env.ts';
-import type { Container, ContainerStateK8s, ContainerStatusK8s, Pod, PodCondition, PodStatus } from './pod-types.ts';
+import type { Container, ContainerState as ContainerStateK8s, ContainerStatus as ContainerStatusK8s, Pod, PodCondition, PodStatus } from '../../client/index.ts';
 import { ProbeTracker, validateProbes } from './probes.ts';
 import { cpuMillicores, memoryBytes } from './quantities.ts';
 import { mountsFor, prepareVolumes, removePodData } from './volumes.ts';
+
+/** The status the agent reports: every field it owns is set (the API's PodStatus leaves them optional, as a read may find them absent). */
+export type ReportedPodStatus = PodStatus & Required<Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses' | 'initContainerStatuses'>>;
 
 export interface PodWorkerOptions {
   runtime: Runtime;
@@ -83,7 +86,7 @@ export class PodWorker {
    * One step towards the spec, then the status. `signal` cancels it between steps and during an
    * image pull (the pod was deleted meanwhile): it then rejects with the signal's reason.
    */
-  async sync(pod: Pod, signal?: AbortSignal): Promise<PodStatus> {
+  async sync(pod: Pod, signal?: AbortSignal): Promise<ReportedPodStatus> {
     const status = await this.syncOnce(pod, signal);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // A finished pod keeps its containers (for logs) but not its sandbox.
@@ -94,7 +97,7 @@ export class PodWorker {
     return status;
   }
 
-  private async syncOnce(pod: Pod, signal: AbortSignal | undefined): Promise<PodStatus> {
+  private async syncOnce(pod: Pod, signal: AbortSignal | undefined): Promise<ReportedPodStatus> {
     const uid = pod.metadata.uid;
     const policy = pod.spec.restartPolicy ?? 'Always';
     // Earlier attempts and dead sandboxes go first, so a crash loop does not grow the engine.
@@ -200,7 +203,7 @@ export class PodWorker {
     const now = this.now();
     const due: number[] = [];
     const specs = new Map([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [c.name, c]));
-    for (const container of [...status.initContainerStatuses, ...status.containerStatuses]) {
+    for (const container of [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]) {
       const spec = specs.get(container.name);
       if (spec) due.push(...this.containerDueMs(pod, spec, container, now));
     }
@@ -404,7 +407,7 @@ export class PodWorker {
     };
   }
 
-  private status(pod: Pod, containers: ContainerStatus[], sandboxes: PodSandboxStatus[], podFailure: Failure | null): PodStatus {
+  private status(pod: Pod, containers: ContainerStatus[], sandboxes: PodSandboxStatus[], podFailure: Failure | null): ReportedPodStatus {
     const policy = pod.spec.restartPolicy ?? 'Always';
     const sandbox = sandboxes.find((s) => s.state === 'ready') ?? null;
     const inSandbox = (name: string) => containers.filter((c) => c.name === name && (!sandbox || c.sandboxId === sandbox.id));
@@ -413,7 +416,7 @@ export class PodWorker {
     const initialized = initStatuses.every((s) => 'terminated' in s.state && s.state.terminated.exitCode === 0);
     const allReady = appStatuses.every((s) => s.ready);
     const terminal = this.terminalPhase(pod, containers);
-    let phase: PodStatus['phase'];
+    let phase: ReportedPodStatus['phase'];
     if (terminal) phase = terminal;
     else if (!initialized || appStatuses.some((s) => !s.containerID)) phase = 'Pending';
     else phase = 'Running';

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { text } from 'node:stream/consumers';
 import type { Runtime } from '../runtime/runtime.ts';
 import { PodConfigError } from './config-sources.ts';
-import type { Container, Probe } from './pod-types.ts';
+import type { Container, Probe } from '../../client/index.ts';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 

@@ -1,6 +1,6 @@
 import { WorkQueue } from '../../client/cache/index.ts';
 import { PodLifecycleEvents } from './pod-lifecycle-events.ts';
-import type { Pod, PodStatus } from './pod-types.ts';
+import type { Pod, PodStatus } from '../../client/index.ts';
 import type { PodWorker } from './pod-worker.ts';
 
 export type PodEvent = { type: 'upsert'; pod: Pod } | { type: 'deleted'; uid: string };

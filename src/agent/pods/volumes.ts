@@ -5,7 +5,7 @@ import { dirname, join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { Mount } from '../runtime/runtime.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
-import type { Container, KeyToPath, Pod, Volume } from './pod-types.ts';
+import type { Container, KeyToPath, Pod, Volume } from '../../client/index.ts';
 import { memoryBytes } from './quantities.ts';
 
 const execFileAsync = promisify(execFile);

@@ -107,7 +107,8 @@ export interface PortMapping {
   hostPort?: number;
   /** Defaults to all addresses. */
   hostIP?: string;
-  protocol: 'TCP' | 'UDP';
+  /** As the pod spec allows (validation accepts SCTP; Docker publishes sctp ports too). */
+  protocol: 'TCP' | 'UDP' | 'SCTP';
 }
 
 export interface PodSandboxConfig {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
-import type { Container, Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
+import type { Container, Pod, PodStatus } from '../../../src/client/index.ts';
 import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
 import { PodReconciler } from '../../../src/agent/pods/reconciler.ts';
 import { removePodData } from '../../../src/agent/pods/volumes.ts';
@@ -60,10 +60,12 @@ async function quiet(quietMs: number): Promise<void> {
 
 const sleeper = (name: string): Container => ({ name, image: testImages.amd64, command: ['sleep', '3600'] });
 const podOf = (name: string, containers: Container[]): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
   metadata: { name, namespace: 'default', uid: randomUUID() },
   spec: { containers, terminationGracePeriodSeconds: 0 },
 });
-const running = (status: PodStatus | undefined) => status?.phase === 'Running' && status.containerStatuses.every((c) => c.ready);
+const running = (status: PodStatus | undefined) => status?.phase === 'Running' && status.containerStatuses?.every((c) => c.ready) === true;
 
 async function loop(suffix: string, pods: Pod[], relistPeriodMs: number) {
   const runtime = await scope.runtime(scope.nodeName(`loop-${suffix}`), { docker: proxy.docker() });
@@ -120,10 +122,10 @@ describe('the pod loop on the real Docker engine', () => {
       const restartedTo = async (count: number) => {
         await until(`restart ${count} running`, () => {
           const status = api.latest('killed');
-          return running(status) && status?.containerStatuses[0]?.restartCount === count;
+          return running(status) && status?.containerStatuses?.[0]?.restartCount === count;
         });
       };
-      const idOf = () => (api.latest('killed')?.containerStatuses[0]?.containerID ?? '').replace('docker://', '');
+      const idOf = () => (api.latest('killed')?.containerStatuses?.[0]?.containerID ?? '').replace('docker://', '');
       await restartedTo(0);
       await engine.getContainer(idOf()).kill();
       await restartedTo(1);

@@ -9,8 +9,8 @@ import { text } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
 import { RestartBackoff } from '../../../src/agent/pods/backoff.ts';
 import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
-import type { Container, Pod, PodStatus } from '../../../src/agent/pods/pod-types.ts';
-import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
+import type { Container, Pod } from '../../../src/client/index.ts';
+import { PodWorker, type ReportedPodStatus } from '../../../src/agent/pods/pod-worker.ts';
 import { removePodData } from '../../../src/agent/pods/volumes.ts';
 import { findPodContainer } from '../../../src/agent/pods/container-lookup.ts';
 import { labels } from '../../../src/agent/runtime/labels.ts';
@@ -45,10 +45,10 @@ after(async () => {
 });
 
 function podOf(name: string, containers: Container[], extra: Partial<Pod['spec']> = {}): Pod {
-  return { metadata: { name, namespace: 'default', uid: randomUUID(), labels: { app: name } }, spec: { containers, terminationGracePeriodSeconds: 5, ...extra } };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: randomUUID(), labels: { app: name } }, spec: { containers, terminationGracePeriodSeconds: 5, ...extra } };
 }
 
-async function syncUntil(worker: PodWorker, pod: Pod, what: string, done: (status: PodStatus) => boolean, timeoutMs = 60_000): Promise<PodStatus> {
+async function syncUntil(worker: PodWorker, pod: Pod, what: string, done: (status: ReportedPodStatus) => boolean, timeoutMs = 60_000): Promise<ReportedPodStatus> {
   const deadline = Date.now() + timeoutMs;
   let status = await worker.sync(pod);
   while (!done(status)) {
@@ -69,7 +69,7 @@ async function execText(runtime: Runtime, containerId: string, command: string[]
   return out;
 }
 
-const idOf = (status: PodStatus, name: string) => (status.containerStatuses.find((c) => c.name === name)?.containerID ?? '').replace('docker://', '');
+const idOf = (status: ReportedPodStatus, name: string) => (status.containerStatuses.find((c) => c.name === name)?.containerID ?? '').replace('docker://', '');
 const sleeper = (name: string): Container => ({ name, image: testImages.amd64, command: ['sleep', '3600'] });
 
 describe('PodWorker on the real Docker engine', () => {
@@ -150,8 +150,9 @@ describe('PodWorker on the real Docker engine', () => {
     const deadline = Date.now() + 120_000;
     while (restarts < 12) {
       if (Date.now() > deadline) throw new Error(`timed out after ${restarts} restarts`);
-      flapper.status = await worker.sync(flapper);
-      restarts = flapper.status.containerStatuses[0]?.restartCount ?? 0;
+      const status = await worker.sync(flapper);
+      flapper.status = status;
+      restarts = status.containerStatuses[0]?.restartCount ?? 0;
       most = Math.max(most, (await held(flapper, 'container')) + (await held(flapper, 'sandbox')));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -46,7 +46,7 @@ test('hollow nodes: 20 simulated nodes on one SimEngine run 25 pods each through
     const statuses = await Promise.all(
       nodes.flatMap(({ worker }, n) =>
         Array.from({ length: 25 }, (_, p) =>
-          worker.sync({ metadata: { name: `pod-${p}`, namespace: 'default', uid: `n${n}-p${p}` }, spec: { containers: [{ name: 'app', image: 'sim/app:1', command: ['sleep', '3600'] }] } }),
+          worker.sync({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${p}`, namespace: 'default', uid: `n${n}-p${p}` }, spec: { containers: [{ name: 'app', image: 'sim/app:1', command: ['sleep', '3600'] }] } }),
         ),
       ),
     );

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { NodeFacts } from '../../../src/agent/node-info.ts';
 import { buildNodeObject, nodeObjectChanged } from '../../../src/agent/node-object.ts';
 import { ContainerLookupError, findPodContainer } from '../../../src/agent/pods/container-lookup.ts';
-import type { Pod } from '../../../src/agent/pods/pod-types.ts';
+import type { Pod } from '../../../src/client/index.ts';
 import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
 
 const facts: NodeFacts = {
@@ -36,6 +36,8 @@ test('logs/exec container lookup answers like Kubernetes', async () => {
   engine.loadImage('sim/busybox:1', { os: 'linux', architecture: 'amd64' });
   const runtime = new SimRuntime({ engine, nodeName: 'pi-1' });
   const pod: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: 'web', namespace: 'default', uid: 'uid-web' },
     spec: { containers: [{ name: 'app', image: 'sim/busybox:1' }, { name: 'sidecar', image: 'sim/busybox:1' }] },
     status: { phase: 'Pending', conditions: [], initContainerStatuses: [], containerStatuses: [{ name: 'sidecar', state: { waiting: { reason: 'ErrImageNeverPull' } }, lastState: {}, ready: false, started: false, restartCount: 0, image: 'x', imageID: '' }] },

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { RestartBackoff } from '../../../src/agent/pods/backoff.ts';
 import { PodConfigError, staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
 import { resolveEnv } from '../../../src/agent/pods/env.ts';
-import type { Pod } from '../../../src/agent/pods/pod-types.ts';
+import type { Pod } from '../../../src/client/index.ts';
 import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
 import { cpuMillicores, memoryBytes, parseQuantity } from '../../../src/agent/pods/quantities.ts';
 import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
@@ -31,7 +31,7 @@ describe('quantities', () => {
 });
 
 describe('env', () => {
-  const pod: Pod = { metadata: { name: 'api', namespace: 'shop', uid: 'u-1', labels: { tier: 'backend' } }, spec: { containers: [] } };
+  const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'api', namespace: 'shop', uid: 'u-1', labels: { tier: 'backend' } }, spec: { containers: [] } };
   const source = staticConfigSource({ configMaps: { 'shop/cfg': { MODE: 'fast', LEVEL: '3' } }, secrets: { 'shop/creds': { TOKEN: Buffer.from('t0k') } } });
   const context = { podIP: '10.0.0.7', hostIP: '192.168.1.20', nodeName: 'pi-3' };
 
@@ -107,7 +107,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
 
   test('a crashing container: immediate restart, then CrashLoopBackOff until the back-off passes', async () => {
     const { runtime, worker, clock } = await setup();
-    const pod: Pod = { metadata: { name: 'crash', namespace: 'default', uid: 'p-crash' }, spec: { containers: [{ name: 'app', image: 'sim/busybox:1', command: ['false'] }] } };
+    const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crash', namespace: 'default', uid: 'p-crash' }, spec: { containers: [{ name: 'app', image: 'sim/busybox:1', command: ['false'] }] } };
     let status = await worker.sync(pod);
     assert.equal(status.phase, 'Running');
     await tick();
@@ -139,7 +139,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
       initContainers: [{ name: 'migrate', image: 'sim/busybox:1', command: ['false'] }],
       containers: [{ name: 'app', image: 'sim/busybox:1', command: ['sleep', '3600'] }],
     });
-    const retried: Pod = { metadata: { name: 'retry', namespace: 'default', uid: 'p-init-retry' }, spec: spec('Always') };
+    const retried: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'retry', namespace: 'default', uid: 'p-init-retry' }, spec: spec('Always') };
     for (let i = 0; i < 3; i++) {
       await worker.sync(retried);
       await tick();
@@ -152,7 +152,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     assert.equal(init.restartCount, 1);
     assert.deepEqual((await runtime.listContainers({ podUid: 'p-init-retry' })).map((c) => [c.name, c.attempt]), [['migrate', 1]], 'the app container never started; the first attempt was collected');
 
-    const never: Pod = { metadata: { name: 'never', namespace: 'default', uid: 'p-init-never' }, spec: spec('Never') };
+    const never: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'never', namespace: 'default', uid: 'p-init-never' }, spec: spec('Never') };
     await worker.sync(never);
     await tick();
     assert.equal((await worker.sync(never)).phase, 'Failed');
@@ -160,7 +160,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
 
   test('a failed pull backs off (ImagePullBackOff) instead of pulling on every sync, and the pod starts once the image is there', async () => {
     const { worker, clock, engine } = await setup();
-    const pod: Pod = { metadata: { name: 'pull', namespace: 'default', uid: 'p-pull' }, spec: { containers: [{ name: 'app', image: 'sim/later:1', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } };
+    const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pull', namespace: 'default', uid: 'p-pull' }, spec: { containers: [{ name: 'app', image: 'sim/later:1', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } };
     const reason = async () => {
       const state = (await worker.sync(pod)).containerStatuses[0]?.state;
       return state && 'waiting' in state ? state.waiting.reason : Object.keys(state ?? {})[0];
@@ -178,7 +178,7 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
 
   test('phases: Pending on a missing image, Succeeded with OnFailure, Failed with Never; the pod IP and host IP are reported', async () => {
     const { worker } = await setup();
-    const missing: Pod = { metadata: { name: 'm', namespace: 'default', uid: 'p-missing' }, spec: { containers: [{ name: 'app', image: 'sim/absent:1', imagePullPolicy: 'Never' }] } };
+    const missing: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'm', namespace: 'default', uid: 'p-missing' }, spec: { containers: [{ name: 'app', image: 'sim/absent:1', imagePullPolicy: 'Never' }] } };
     const pending = await worker.sync(missing);
     assert.equal(pending.phase, 'Pending');
     assert.equal('waiting' in (pending.containerStatuses[0]?.state ?? {}) && (pending.containerStatuses[0]?.state as { waiting: { reason: string } }).waiting.reason, 'ErrImageNeverPull');
@@ -186,14 +186,14 @@ describe('PodWorker on SimRuntime (virtual clock)', () => {
     assert.match(pending.podIP ?? '', /^10\.88\./);
     assert.equal(pending.startTime, '2026-01-01T00:00:00Z');
 
-    const ok: Pod = { metadata: { name: 'ok', namespace: 'default', uid: 'p-ok' }, spec: { restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'sim/busybox:1', command: ['echo', 'done'] }] } };
+    const ok: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ok', namespace: 'default', uid: 'p-ok' }, spec: { restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'sim/busybox:1', command: ['echo', 'done'] }] } };
     await worker.sync(ok);
     await tick();
     const succeeded = await worker.sync(ok);
     assert.equal(succeeded.phase, 'Succeeded');
     assert.deepEqual(succeeded.conditions.find((c) => c.type === 'Ready'), { type: 'Ready', status: 'False', reason: 'PodCompleted', message: 'containers with unready status: [app]' });
 
-    const bad: Pod = { metadata: { name: 'bad', namespace: 'default', uid: 'p-bad' }, spec: { restartPolicy: 'Never', containers: [{ name: 'app', image: 'sim/busybox:1', command: ['false'] }, { name: 'side', image: 'sim/busybox:1', command: ['true'] }] } };
+    const bad: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: 'default', uid: 'p-bad' }, spec: { restartPolicy: 'Never', containers: [{ name: 'app', image: 'sim/busybox:1', command: ['false'] }, { name: 'side', image: 'sim/busybox:1', command: ['true'] }] } };
     await worker.sync(bad);
     await tick();
     assert.equal((await worker.sync(bad)).phase, 'Failed');

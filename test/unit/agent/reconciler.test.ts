@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
-import type { Pod } from '../../../src/agent/pods/pod-types.ts';
+import type { Pod } from '../../../src/client/index.ts';
 import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
 import { PodReconciler } from '../../../src/agent/pods/reconciler.ts';
 import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
@@ -23,7 +23,7 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
   }
 }
 
-const podOf = (name: string, uid: string): Pod => ({ metadata: { name, namespace: 'default', uid }, spec: { containers: [{ name: 'app', image: 'sim/busybox:1', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 } });
+const podOf = (name: string, uid: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid }, spec: { containers: [{ name: 'app', image: 'sim/busybox:1', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 } });
 
 test('the reconcile loop: runs bound pods, writes status only on change, honours deletions, removes orphans at start', async () => {
   const engine = new SimEngine();
@@ -41,7 +41,7 @@ test('the reconcile loop: runs bound pods, writes status only on change, honours
   await reconciler.start();
   try {
     assert.deepEqual(await runtime.listPodSandboxes({ podUid: 'uid-orphan' }), [], 'orphan removed at start');
-    await until('web running', () => api.statusWrites.some((w) => w.name === 'web' && w.status.phase === 'Running' && w.status.containerStatuses[0]?.ready === true));
+    await until('web running', () => api.statusWrites.some((w) => w.name === 'web' && w.status.phase === 'Running' && w.status.containerStatuses?.[0]?.ready === true));
     const writesWhenRunning = api.statusWrites.filter((w) => w.name === 'web').length;
     await new Promise((resolve) => setTimeout(resolve, 400)); // about 8 resyncs
     await reconciler.idle();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PodConfigError, staticConfigSource } from '../../../src/agent/pods/config-sources.ts';
-import type { Pod, Volume } from '../../../src/agent/pods/pod-types.ts';
+import type { Pod, Volume } from '../../../src/client/index.ts';
 import { mountsFor, prepareVolumes, removePodData } from '../../../src/agent/pods/volumes.ts';
 
 const dirs: string[] = [];
@@ -18,7 +18,7 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
-const podWith = (volumes: Volume[]): Pod => ({ metadata: { name: 'p', namespace: 'default', uid: 'uid-1' }, spec: { containers: [], volumes } });
+const podWith = (volumes: Volume[]): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'uid-1' }, spec: { containers: [], volumes } });
 
 describe('pod volumes on the node', () => {
   test('configMap files are swapped atomically on change and not rewritten when unchanged', async () => {
