@@ -40,50 +40,28 @@ export function asPod(obj: KubeObject): Pod {
   return obj as Pod;
 }
 
-export function asNode(obj: KubeObject): Node {
-  check(obj, 'Node', false);
-  return obj as Node;
+/** A view checked only for its kind and the shape every object has (metadata; spec and status objects when present). */
+function viewOf<T extends KubeObject>(kind: string): (obj: KubeObject) => T {
+  return (obj) => {
+    check(obj, kind, false);
+    return obj as T;
+  };
 }
 
-export function asNamespace(obj: KubeObject): Namespace {
-  check(obj, 'Namespace', false);
-  return obj as Namespace;
-}
+export const asNode = viewOf<Node>('Node');
+export const asNamespace = viewOf<Namespace>('Namespace');
+export const asService = viewOf<Service>('Service');
+export const asEndpoints = viewOf<Endpoints>('Endpoints');
+export const asReplicaSet = viewOf<ReplicaSet>('ReplicaSet');
+export const asDeployment = viewOf<Deployment>('Deployment');
+export const asDaemonSet = viewOf<DaemonSet>('DaemonSet');
+export const asJob = viewOf<Job>('Job');
 
-export function asService(obj: KubeObject): Service {
-  check(obj, 'Service', false);
-  return obj as Service;
-}
-
-export function asEndpoints(obj: KubeObject): Endpoints {
-  check(obj, 'Endpoints', false);
-  return obj as Endpoints;
-}
-
+/** An Event: also its involvedObject (the registry's validation requires it). */
 export function asEvent(obj: KubeObject): Event {
   check(obj, 'Event', false);
   if (!isObj(obj['involvedObject'])) throw new ViewError('Event', obj, 'no involvedObject');
   return obj as Event;
-}
-
-export function asReplicaSet(obj: KubeObject): ReplicaSet {
-  check(obj, 'ReplicaSet', false);
-  return obj as ReplicaSet;
-}
-
-export function asDeployment(obj: KubeObject): Deployment {
-  check(obj, 'Deployment', false);
-  return obj as Deployment;
-}
-
-export function asDaemonSet(obj: KubeObject): DaemonSet {
-  check(obj, 'DaemonSet', false);
-  return obj as DaemonSet;
-}
-
-export function asJob(obj: KubeObject): Job {
-  check(obj, 'Job', false);
-  return obj as Job;
 }
 
 /** The controllers of pods (their spec.selector and spec.template are read alike). */
