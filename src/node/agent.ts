@@ -1,0 +1,48 @@
+// Stage "agent": the board's kubelet (src/agent) over an in-process client of the API, plugged
+// back into the API for what only it can serve (pods' logs/exec, metrics.k8s.io samples).
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { startAgent } from '../agent/agent.ts';
+import { agentPodStreams } from '../agent/pod-streams.ts';
+import type { RunningApi } from '../api/start.ts';
+import { InProcessClient } from '../client/index.ts';
+import type { HostPort, NodeOptions } from './options.ts';
+import type { Stoppable } from './stages.ts';
+
+export type AgentStageOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'hostRoot' | 'runtime' | 'nodeStatusIntervalMs'> & { apiAddress: HostPort };
+
+/** A node whose agent does not start still serves the store and the API: the failure is logged, not thrown. */
+export async function startAgentStage(options: AgentStageOptions, api: RunningApi, logger: Logger): Promise<Stoppable> {
+  try {
+    const agent = await startAgent({
+      client: new InProcessClient(api.registry),
+      nodeName: options.name,
+      dataDir: resolve(options.dataDir),
+      hostRoot: options.hostRoot,
+      runtime: options.runtime,
+      internalIP: internalAddress(options.apiAddress.host),
+      apiPort: options.apiAddress.port,
+      nodeStatusIntervalMs: options.nodeStatusIntervalMs,
+      // Samples live in memory only; a fast status check (tests) samples as often, within reason.
+      metricsIntervalMs: Math.min(10_000, Math.max(1000, options.nodeStatusIntervalMs)),
+      logger: logger.child({ component: 'agent' }),
+    });
+    api.setPodStreams(agentPodStreams(() => agent.runtime(), options.name));
+    api.setMetrics(agent.metrics);
+    return agent;
+  } catch (error) {
+    logger.error({ err: error }, 'the node agent did not start: this node runs no pods');
+    return { stop: () => undefined };
+  }
+}
+
+/** The address other nodes reach this one at: the API's own, or the first external IPv4 when it listens on all. */
+function internalAddress(apiHost: string): string {
+  if (apiHost !== '0.0.0.0' && apiHost !== '::') return apiHost;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const external = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (external) return external.address;
+  }
+  return '127.0.0.1';
+}
