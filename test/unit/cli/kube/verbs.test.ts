@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { main } from '../../../../src/cli/main.ts';
-import { lineSplitter, runPod, targets } from '../../../../src/cli/kube/verbs.ts';
+import { lineSplitter, targets } from '../../../../src/cli/kube/verbs/common.ts';
+import { runPod } from '../../../../src/cli/kube/verbs/run.ts';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
