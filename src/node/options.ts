@@ -1,5 +1,6 @@
 // What a node is started with, apart from how it was asked for: cli/ turns `bramble up`'s flags
 // (and BRAMBLE_* variables) into a NodeOptions; tests and other programs may build one directly.
+import { randomInt } from 'node:crypto';
 import { formatHostPort, type HostPort } from '../raftnode/transport/index.ts';
 
 export { formatHostPort, type HostPort };
@@ -40,6 +41,20 @@ export interface NodeOptions {
   compactIntervalMs: number;
   /** Zero-config formation by mDNS (src/discovery); null without it. */
   formation: FormationOptions | null;
+  /**
+   * Seed of the Raft core's PRNG (its randomized election timeouts). Leave it out: each start then
+   * draws a fresh one (electionSeed). Give one only to replay a run.
+   */
+  electionSeed?: number;
+}
+
+/**
+ * The seed the Raft core is given: the one asked for, else a new one from the system's random
+ * source. Never derived from the node's name: a seed that is the same at every start repeats the
+ * same election timeouts after every restart, and boards restarted together would keep colliding.
+ */
+export function electionSeed(given?: number): number {
+  return given ?? randomInt(0, 2 ** 32);
 }
 
 /** `bramble up --bootstrap-expect N` (or a lone --token) and its tuning (zero-config formation, src/discovery). */

@@ -10,11 +10,11 @@ import { ReplicatedStore } from '../store/replicated-store.ts';
 import { snapshotFetcher } from '../store/snapshot-fetch.ts';
 import type { StoreClientTls } from '../store/wire.ts';
 import { writeMembers } from './members.ts';
-import { formatHostPort, type NodeOptions } from './options.ts';
+import { electionSeed, formatHostPort, type NodeOptions } from './options.ts';
 import type { Stoppable } from './stages.ts';
 import type { NodeStorage } from './storage.ts';
 
-export type RaftOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'peerAddress' | 'clientAddress' | 'tickIntervalMs' | 'electionTimeoutTicks' | 'heartbeatIntervalTicks' | 'snapshotEveryEntries' | 'snapshotInlineMaxBytes' | 'formation'>;
+export type RaftOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'peerAddress' | 'clientAddress' | 'tickIntervalMs' | 'electionTimeoutTicks' | 'heartbeatIntervalTicks' | 'snapshotEveryEntries' | 'snapshotInlineMaxBytes' | 'formation' | 'electionSeed'>;
 
 export interface RaftDeps {
   storage: NodeStorage;
@@ -32,14 +32,19 @@ export interface RaftDeps {
 export interface RunningRaft extends Stoppable {
   node: RaftNode<ApplyResult>;
   store: ReplicatedStore;
+  /** The Raft core's PRNG seed this start drew (or was given). */
+  seed: number;
 }
 
 export async function startRaft(options: RaftOptions, deps: RaftDeps): Promise<RunningRaft> {
   const { storage, credentials, logger } = deps;
   const peerAddress = formatHostPort(options.peerAddress);
   const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger, ...(credentials ? { clusterId: credentials.clusterId, tls: peerTls(credentials), verifyPeer: verifyPeerIdentity } : {}) });
+  const seed = electionSeed(options.electionSeed);
+  logger.debug({ seed }, 'raft election seed');
   const node = new RaftNode<ApplyResult>({
     id: options.name,
+    seed,
     storage: storage.log,
     stateMachine: storage.mvcc.stateMachine(),
     transport,
@@ -77,5 +82,5 @@ export async function startRaft(options: RaftOptions, deps: RaftDeps): Promise<R
     await stop();
     throw error;
   }
-  return { node, store: new ReplicatedStore(node, storage.mvcc), stop };
+  return { node, store: new ReplicatedStore(node, storage.mvcc), seed, stop };
 }
