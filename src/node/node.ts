@@ -1,6 +1,6 @@
 // `bramble up`'s node, stage by stage. Each stage returns { stop } and the Stages runner stops
-// them last first; adding a stage is one `stages.start(...)` line below (or in startServices for
-// what needs the Kubernetes API).
+// them last first; adding a stage is one `stages.start(...)` line below: in startMember (up to
+// the join), startAroundMember (once a member) or startServices (what needs the Kubernetes API).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -69,13 +69,18 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
   const stages = new Stages(logger);
   let stopped: Promise<void> | undefined;
   const running: RunningNode = { stop: () => (stopped ??= stages.stop().then(() => logger.info('stopped'))) };
-  let entered: Entry | undefined;
   try {
-    entered = await enterCluster(options, paths, stages, logger);
-    await startStages(options, paths, entered, stages, () => void running.stop().finally(() => process.exit(1)), logger);
+    const entry = await enterCluster(options, paths, stages, logger);
+    const onFatal = () => void running.stop().finally(() => process.exit(1));
+    const member = await startMember(options, paths, entry, stages, onFatal, logger).catch(async (error: unknown) => {
+      // A join that never happened leaves an empty log that could not start again.
+      await running.stop().catch(() => undefined);
+      if (entry.mode.kind === 'join') removeFailedJoin(paths, entry.identity?.fetchedWithToken ?? false);
+      throw error;
+    });
+    await startAroundMember(options, entry, member, stages, logger);
   } catch (error) {
     await running.stop().catch(() => undefined);
-    if (entered?.mode.kind === 'join') removeFailedJoin(paths, entered.identity?.fetchedWithToken ?? false);
     throw error;
   }
   return running;
@@ -123,18 +128,26 @@ async function enterCluster(options: NodeOptions, paths: NodePaths, stages: Stag
   return { mode, identity, formation };
 }
 
-/** The node's stages after its entry is settled, in start order (they stop in reverse). */
-async function startStages(options: NodeOptions, paths: NodePaths, entry: Entry, stages: Stages, onFatal: () => void, logger: Logger): Promise<void> {
+/** What the stages after the join work with. */
+interface Member {
+  node: RaftNode<ApplyResult>;
+  store: ReplicatedStore;
+  /** Autopilot's report for the client port's /v1/status, once it runs. */
+  status: { autopilot?: Autopilot };
+}
+
+/** The stages up to this node being a member (bootstrapped, joined or resumed), in start order (they stop in reverse). */
+async function startMember(options: NodeOptions, paths: NodePaths, entry: Entry, stages: Stages, onFatal: () => void, logger: Logger): Promise<Member> {
   const { mode, identity, formation } = entry;
   const credentials = identity?.credentials ?? null;
   const clientTls = credentials ? storeClientTls(credentials) : undefined;
   const peerAddress = formatHostPort(options.peerAddress);
-  const storage = await stages.start('storage', () => openStorage(paths, mode.kind === 'bootstrap' ? mode.members : null));
+  // Read before the log is opened: a damaged members.json must leave every file as it was.
   const knownMembers = mode.kind === 'bootstrap' ? mode.members : readMembers(paths.membersFile);
+  const storage = await stages.start('storage', () => openStorage(paths, mode.kind === 'bootstrap' ? mode.members : null));
   const { node, store } = await stages.start('raft', () => startRaft(options, { storage, credentials, clientTls, knownMembers, membersFile: paths.membersFile, onFatal, logger }));
   await stages.start('compactor', () => startCompactor({ store, intervalMs: options.compactIntervalMs, logger: logger.child({ component: 'compactor' }) }));
-  // Read by the client port's /v1/status once autopilot runs (it starts only when this node is a member).
-  let autopilot: Autopilot | undefined;
+  const status: Member['status'] = {};
   await stages.start('store server', async () => {
     const server = new StoreServer({
       ...(identity ? { tls: storeServerTls(identity.credentials), join: createJoinHandler({ bundle: identity.bundle, logger }) } : {}),
@@ -142,7 +155,7 @@ async function startStages(options: NodeOptions, paths: NodePaths, entry: Entry,
       logger,
       host: options.clientAddress.host,
       port: options.clientAddress.port,
-      describe: () => ({ name: options.name, version: options.version, peerAddress, clientAddress: formatHostPort(options.clientAddress), ...(autopilot ? { autopilot: autopilot.report() } : {}) }),
+      describe: () => ({ name: options.name, version: options.version, peerAddress, clientAddress: formatHostPort(options.clientAddress), ...(status.autopilot ? { autopilot: status.autopilot.report() } : {}) }),
     });
     await server.start();
     return server;
@@ -151,10 +164,16 @@ async function startStages(options: NodeOptions, paths: NodePaths, entry: Entry,
   // Formation decides to join as soon as a member announces itself, maybe before it has a leader: keep trying a while.
   if (mode.kind === 'join') await joinCluster(node, mode.via, options.name, peerAddress, logger, formation ? 120_000 : 0, clientTls);
   logger.info({ mode: mode.kind, clusterId: identity?.bundle.clusterId ?? null, peerAddress, clientAddress: formatHostPort(options.clientAddress), dataDir: options.dataDir }, 'bramble node ready');
-  if (formation && options.formation) {
+  return { node, store, status };
+}
+
+/** The stages of a node that is a member, in start order (they stop in reverse). */
+async function startAroundMember(options: NodeOptions, entry: Entry, member: Member, stages: Stages, logger: Logger): Promise<void> {
+  const { node, store } = member;
+  if (entry.formation && options.formation) {
     const f = options.formation;
-    formation.discovery.markMember();
-    autopilot = await stages.start('autopilot', () => startAutopilot(f, node, options.tickIntervalMs, options.electionTimeoutTicks, logger));
+    entry.formation.discovery.markMember();
+    member.status.autopilot = await stages.start('autopilot', () => startAutopilot(f, node, options.tickIntervalMs, options.electionTimeoutTicks, logger));
   }
   await stages.start('leader watch', () => watchForLeader(node, options.tickIntervalMs * options.electionTimeoutTicks, logger));
   // A node whose API port is taken still serves the store (and says how to fix it).

@@ -6,9 +6,8 @@ import type { KubeObject } from '../../../api/resources/types.ts';
 import { UsageError } from '../../output.ts';
 import { KubeApi, KubeApiError } from '../api.ts';
 import { applyPatch, withLastApplied } from '../apply-patch.ts';
-import { readManifests } from '../manifests.ts';
 import { resourceName } from '../printer.ts';
-import { type CommonFlags, connect, eachReportingFailures, fileOptions, fillKind, type Io, mappingFor, printingServerErrors } from './common.ts';
+import { eachManifest, type FileFlags, fileOptions, fillKind, type Io, printingServerErrors } from './common.ts';
 
 export function registerApply(program: Command, io: Io): void {
   fileOptions(program.command('apply'))
@@ -25,12 +24,8 @@ annotation: a field removed from the manifest is removed from the object at the 
 set by others stay. The patch is a strategic merge patch (containers merged by name, so server
 defaults stay); an element removed from such a list is not removed.`,
     )
-    .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
-      const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
-      const { api, namespace } = connect(flags);
-      await eachReportingFailures(io, manifests, async ({ object, source }) => {
-        const info = mappingFor(object, source);
-        const ns = object.metadata.namespace ?? namespace;
+    .action(printingServerErrors(io, async (flags: FileFlags) => {
+      await eachManifest(io, flags, async ({ object, source, info, ns, api }) => {
         const name = object.metadata.name;
         if (name === undefined || name === '') throw new UsageError(`${source}: apply needs metadata.name`);
         let existing: KubeObject | undefined;

@@ -7,6 +7,7 @@ import type { KubeObject } from '../../../api/resources/types.ts';
 import { UsageError } from '../../output.ts';
 import { KubeApi, KubeApiError } from '../api.ts';
 import { loadConnection } from '../kubeconfig.ts';
+import { readManifests } from '../manifests.ts';
 import type { KubeconfigFlags } from '../kubeconfig.ts';
 
 export interface Io {
@@ -60,6 +61,27 @@ export function targets(args: readonly string[]): { info: ResourceInfo; names: s
 /** A list's items lack apiVersion and kind on the wire; kubectl fills them in. */
 export function fillKind(info: ResourceInfo, object: KubeObject): KubeObject {
   return { ...object, apiVersion: object.apiVersion ?? info.apiVersion, kind: object.kind ?? info.kind };
+}
+
+export interface FileFlags extends CommonFlags {
+  filename?: string[];
+  recursive?: boolean;
+}
+
+/** One object of the -f manifests, with its resource type, its namespace and the connection. */
+export interface Manifest {
+  object: KubeObject;
+  source: string;
+  info: ResourceInfo;
+  ns: string;
+  api: KubeApi;
+}
+
+/** create and apply: reads the -f manifests and runs `work` on each; a failure is reported and the others still run. */
+export async function eachManifest(io: Io, flags: FileFlags, work: (manifest: Manifest) => Promise<void>): Promise<void> {
+  const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
+  const { api, namespace } = connect(flags);
+  await eachReportingFailures(io, manifests, async ({ object, source }) => work({ object, source, info: mappingFor(object, source), ns: object.metadata.namespace ?? namespace, api }));
 }
 
 /** -f/-R for the verbs that read manifests (create, apply, delete). */

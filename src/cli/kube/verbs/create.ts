@@ -2,20 +2,15 @@
 import type { Command } from 'commander';
 import type { KubeObject } from '../../../api/resources/types.ts';
 import { KubeApi } from '../api.ts';
-import { readManifests } from '../manifests.ts';
 import { resourceName } from '../printer.ts';
-import { type CommonFlags, connect, eachReportingFailures, fileOptions, fillKind, type Io, mappingFor, printingServerErrors } from './common.ts';
+import { eachManifest, type FileFlags, fileOptions, fillKind, type Io, printingServerErrors } from './common.ts';
 
 export function registerCreate(program: Command, io: Io): void {
   fileOptions(program.command('create'))
     .description('create the objects of manifests (fails for objects that exist; see apply)')
     .addHelpText('after', '\nExamples:\n  bramble create -f deployment.yaml\n  bramble create -f ./manifests/\n  cat pod.yaml | bramble create -f -\n')
-    .action(printingServerErrors(io, async (flags: CommonFlags & { filename?: string[]; recursive?: boolean }) => {
-      const manifests = readManifests(flags.filename ?? [], { recursive: flags.recursive === true });
-      const { api, namespace } = connect(flags);
-      await eachReportingFailures(io, manifests, async ({ object, source }) => {
-        const info = mappingFor(object, source);
-        const ns = object.metadata.namespace ?? namespace;
+    .action(printingServerErrors(io, async (flags: FileFlags) => {
+      await eachManifest(io, flags, async ({ object, info, ns, api }) => {
         const created = await api.request<KubeObject>('POST', KubeApi.path(info, ns), { body: object });
         io.out(`${resourceName(fillKind(info, created))} created\n`);
       });
