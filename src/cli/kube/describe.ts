@@ -3,7 +3,7 @@
 // kubectl's sections (containers, conditions); other kinds show their spec and status as nested
 // fields, which is what kubectl's generic describer does too.
 
-import type { KubeObject } from '../../api/resources/types.ts';
+import { asPod, type ContainerState, type KubeObject } from '../../client/index.ts';
 
 type Lines = string[];
 
@@ -47,19 +47,19 @@ function nested(out: Lines, indent: string, value: unknown): void {
   }
 }
 
-interface ContainerStatus {
-  name: string;
-  ready?: boolean;
-  restartCount?: number;
-  image?: string;
-  imageID?: string;
-  containerID?: string;
-  state?: Record<string, Record<string, unknown> | undefined>;
+/** The one state a container is in (waiting, running or terminated) and its fields. */
+function stateOf(state: ContainerState | undefined): { name?: string; fields: Record<string, unknown> } {
+  if (state === undefined) return { fields: {} };
+  if ('waiting' in state) return { name: 'waiting', fields: state.waiting };
+  if ('running' in state) return { name: 'running', fields: state.running };
+  if ('terminated' in state) return { name: 'terminated', fields: state.terminated };
+  // A server may send an empty state (no container yet): print none, as kubectl does.
+  return { fields: {} };
 }
 
 function podSections(out: Lines, pod: KubeObject): void {
-  const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: Record<string, unknown>[]; restartPolicy?: string; serviceAccountName?: string };
-  const status = (pod['status'] ?? {}) as { phase?: string; podIP?: string; hostIP?: string; startTime?: string; conditions?: { type: string; status: string }[]; containerStatuses?: ContainerStatus[]; reason?: string; message?: string };
+  const { spec } = asPod(pod);
+  const status = asPod(pod).status ?? {};
   pairs(out, '', [
     ['Service Account', spec.serviceAccountName],
     ['Node', status.hostIP === undefined ? spec.nodeName : `${spec.nodeName ?? ''}/${status.hostIP}`],
@@ -70,21 +70,20 @@ function podSections(out: Lines, pod: KubeObject): void {
     ['IP', status.podIP],
   ]);
   out.push('Containers:');
-  for (const c of spec.containers ?? []) {
-    const cs = status.containerStatuses?.find((s) => s.name === c['name']);
-    out.push(`  ${scalar(c['name'])}:`);
-    const stateName = cs?.state === undefined ? undefined : Object.keys(cs.state)[0];
-    const state = stateName === undefined ? undefined : cs?.state?.[stateName];
+  for (const c of spec.containers) {
+    const cs = status.containerStatuses?.find((s) => s.name === c.name);
+    out.push(`  ${scalar(c.name)}:`);
+    const { name: stateName, fields: state } = stateOf(cs?.state);
     const rows: [string, unknown][] = [
       ['Container ID', cs?.containerID],
-      ['Image', c['image']],
+      ['Image', c.image],
       ['Image ID', cs?.imageID],
-      ['Port', Array.isArray(c['ports']) ? (c['ports'] as { containerPort?: number; protocol?: string }[]).map((p) => `${p.containerPort ?? ''}/${p.protocol ?? 'TCP'}`).join(', ') : undefined],
+      ['Port', c.ports?.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ')],
       ['State', stateName === undefined ? undefined : stateName[0]?.toUpperCase() + stateName.slice(1)],
     ];
-    if (state?.['reason'] !== undefined) rows.push(['  Reason', state['reason']]);
-    if (state?.['exitCode'] !== undefined) rows.push(['  Exit Code', state['exitCode']]);
-    if (state?.['startedAt'] !== undefined) rows.push(['  Started', state['startedAt']]);
+    if (state['reason'] !== undefined) rows.push(['  Reason', state['reason']]);
+    if (state['exitCode'] !== undefined) rows.push(['  Exit Code', state['exitCode']]);
+    if (state['startedAt'] !== undefined) rows.push(['  Started', state['startedAt']]);
     rows.push(['Ready', cs?.ready ?? false], ['Restart Count', cs?.restartCount ?? 0]);
     pairs(out, '    ', rows);
   }
