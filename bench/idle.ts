@@ -11,13 +11,14 @@ import { StoreClient } from '../src/store/client.ts';
 import { fromUtf8, UNBOUNDED_RANGE_END } from '../src/store/index.ts';
 import type { MemberStatus } from '../src/store/http-server.ts';
 import { adminClient } from '../test/lib/api-node.ts';
-import { type BrambleNode, waitFor } from '../test/lib/bramble-cluster.ts';
+import { type BrambleNode } from '../test/lib/bramble-cluster.ts';
 import { isReadyPod, podsWithLabel, productionControlArgs, sleeperDeployment, startControlCluster } from '../test/lib/control-cluster.ts';
 import { parseBenchFlags } from './lib/args.ts';
 import { type BenchCluster, type BenchMember, defaultTimers, type SystemName, startSystem } from './lib/clusters.ts';
 import { type ProcSample, sampleProcess } from './lib/proc.ts';
 import { machineLine, sleep, withCluster } from './lib/run.ts';
 import { formatTable, round } from './lib/stats.ts';
+import { waitFor } from '../test/lib/wait.ts';
 
 const flags = parseBenchFlags('npm run bench:idle --', 'Bramble vs etcd, 3 idle members each: RSS, CPU % and disk bytes written per hour per member.', [
   { name: 'duration', description: 'seconds of the measured idle window', defaultValue: 60, min: 5, max: 3_600 },

@@ -7,11 +7,11 @@
 // Figures only: never fails on a number.
 import { Kinds } from '../src/client/index.ts';
 import { adminClient } from '../test/lib/api-node.ts';
-import { waitFor } from '../test/lib/bramble-cluster.ts';
 import { isReadyPod, leaderOf, podsWithLabel, sleeperDeployment, startControlCluster } from '../test/lib/control-cluster.ts';
 import { parseBenchFlags } from './lib/args.ts';
 import { machineLine, sleep, withCluster } from './lib/run.ts';
 import { formatTable, round, summarize } from './lib/stats.ts';
+import { waitFor } from '../test/lib/wait.ts';
 
 const flags = parseBenchFlags('npm run bench:reschedule --', 'kill -9 of a node -> its pods Running elsewhere (p50/p99 over trials).', [
   { name: 'trials', description: 'kills', defaultValue: 3, min: 1, max: 50 },

@@ -5,13 +5,13 @@
 // Figures only: never fails on a number.
 import { Kinds } from '../src/client/index.ts';
 import { adminClient } from '../test/lib/api-node.ts';
-import { waitFor } from '../test/lib/bramble-cluster.ts';
 import { isReadyPod, podsWithLabel, sleeperDeployment, startControlCluster } from '../test/lib/control-cluster.ts';
 import { docker } from '../test/lib/docker.ts';
 import { testImages } from '../test/lib/images.ts';
 import { parseBenchFlags } from './lib/args.ts';
 import { machineLine, withCluster } from './lib/run.ts';
 import { formatTable, round, summarize } from './lib/stats.ts';
+import { waitFor } from '../test/lib/wait.ts';
 
 const flags = parseBenchFlags('npm run bench:rollout --', 'Deployment of N -> all Running; rolling update of N -> all new and Ready.', [
   { name: 'replicas', description: 'Deployment replicas', defaultValue: 10, min: 1, max: 100 },

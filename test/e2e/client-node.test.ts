@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
+import { ProcessGroup, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../lib/processes.ts';
 
 describe('@kubernetes/client-node against bramble up', { timeout: 180_000 }, () => {
   const group = new ProcessGroup();
@@ -17,7 +17,7 @@ describe('@kubernetes/client-node against bramble up', { timeout: 180_000 }, () 
       portNames: ['peer', 'client', 'api'],
       args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--runtime', 'none', '--log-level', 'warn'],
     });
-    await node.waitForLog(/Kubernetes API: https:/, 60_000);
+    await node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
     kc.loadFromFile(join(node.dataDir, 'kubeconfig'));
   });
   after(() => group.cleanup());

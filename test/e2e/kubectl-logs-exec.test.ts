@@ -10,10 +10,11 @@ import { request } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { findResource, type KubeObject } from '../../src/api/resources/index.ts';
 import { adminClient } from '../lib/api-node.ts';
-import { groupBundle, waitFor } from '../lib/bramble-cluster.ts';
+import { groupBundle } from '../lib/bramble-cluster.ts';
 import { testImages } from '../lib/images.ts';
 import { freePort } from '../lib/ports.ts';
-import { type ManagedProcess, ProcessGroup } from '../lib/processes.ts';
+import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../lib/processes.ts';
+import { waitFor } from '../lib/wait.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const PODS = findResource('', 'v1', 'pods')!;
@@ -73,7 +74,7 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
         }),
       );
     }
-    await Promise.all(nodes.map((n) => n.waitForLog(/Kubernetes API: https:/, 60_000)));
+    await Promise.all(nodes.map((n) => n.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS)));
     onNode = join(nodes[1]!.dataDir, 'kubeconfig');
     viaPeer = join(nodes[0]!.dataDir, 'kubeconfig');
     const client = adminClient(nodes[0]!.dataDir);

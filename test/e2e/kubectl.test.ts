@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync, appendFileSync } fr
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { brambleBin, ProcessGroup, type ManagedProcess } from '../lib/processes.ts';
+import { brambleBin, ProcessGroup, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../lib/processes.ts';
 import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../lib/docs-manifests.ts';
 import { KUBECTL_PROTOBUF_BODIES } from '../lib/kubectl-protobuf-bodies.ts';
 import { testImages } from '../lib/images.ts';
@@ -63,7 +63,7 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
       portNames: ['peer', 'client', 'api'],
       args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
     });
-    await node.waitForLog(/Kubernetes API: https:/, 60_000);
+    await node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
     apiPort = node.ports['api'] ?? 0;
     kc = join(node.dataDir, 'kubeconfig');
     adminToken = readFileSync(join(node.dataDir, 'auth', 'admin-token'), 'utf8').trim();

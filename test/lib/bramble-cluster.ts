@@ -5,6 +5,7 @@ import { StoreClient } from '../../src/store/client.ts';
 import type { MemberStatus } from '../../src/store/http-server.ts';
 import { freePort } from './ports.ts';
 import type { ManagedProcess, ProcessGroup } from './processes.ts';
+import { STARTUP_TIMEOUT_MS } from './processes.ts';
 
 export interface BrambleNode {
   name: string;
@@ -74,7 +75,7 @@ export async function startBrambleCluster(group: ProcessGroup, size: number, opt
     });
     nodes.push({ name, process, peerAddress, clientAddress, bundleDir, tls: clientTls(bundleDir) });
   }
-  await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 30_000)));
+  await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS)));
   return nodes;
 }
 
@@ -85,7 +86,7 @@ export async function joinBrambleNode(group: ProcessGroup, name: string, via: Br
   const process = await group.spawn(name, {
     args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peerAddress, '--client-addr', clientAddress, '--join', via.clientAddress, '--bundle', via.bundleDir, ...fastTimerArgs, ...extraArgs],
   });
-  await process.waitForLog(/bramble node ready/, 30_000);
+  await process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
   return { name, process, peerAddress, clientAddress, bundleDir: via.bundleDir, tls: via.tls };
 }
 
@@ -116,12 +117,3 @@ export async function waitForLeader(nodes: BrambleNode[], timeoutMs = 20_000, ex
   throw new Error(`no leader among ${nodes.map((node) => node.name).join(', ')} within ${timeoutMs} ms`);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

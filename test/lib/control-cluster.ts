@@ -1,11 +1,13 @@
 // Real `bramble up` processes with the API, the agent on the real Docker engine and the leader's
 // control plane, for the control-plane tests and benchmarks.
 import { adminClient } from './api-node.ts';
-import { clientTls, groupBundle, statusOf, waitFor, type BrambleNode } from './bramble-cluster.ts';
+import { clientTls, groupBundle, statusOf, type BrambleNode } from './bramble-cluster.ts';
+import { waitFor } from './wait.ts';
 import { freePort } from './ports.ts';
 import type { ProcessGroup } from './processes.ts';
 import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
 import { testImages } from './images.ts';
+import { STARTUP_TIMEOUT_MS } from './processes.ts';
 
 export const controlArgs = (nodeGraceMs = 2000): string[] => ['--tick-ms', '20', '--election-ticks', '25', '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
 
@@ -30,7 +32,7 @@ export async function startControlCluster(group: ProcessGroup, names: string[], 
     });
     nodes.push({ name, process, peerAddress: `127.0.0.1:${peers[i]}`, clientAddress: `127.0.0.1:${process.ports['client']}`, bundleDir, tls: clientTls(bundleDir) });
   }
-  await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, 60_000)));
+  await Promise.all(nodes.map((n) => n.process.waitForLog(/node agent running pods on the Docker engine/, STARTUP_TIMEOUT_MS)));
   await waitFor(`${names.length} Ready nodes`, async () => {
     const list = await adminClient(nodes[0]!.process.dataDir).list(Kinds.nodes);
     return list.items.filter((n) => (n['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === names.length ? true : null;

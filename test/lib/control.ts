@@ -24,16 +24,6 @@ export async function registerNode(client: Client, node: KubeObject): Promise<vo
   if (JSON.stringify(created['status']) !== JSON.stringify(node['status'])) await client.update(Kinds.nodes, { ...created, status: node['status'] }, { subresource: 'status' });
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export function startManager(n: InProcessNode, controllers: ControllerFactory[], config: { nodeGraceMs?: number } = {}): ControlManager {
   const manager = new ControlManager({
     leadership: n.node,

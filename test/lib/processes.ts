@@ -6,6 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.ts';
 
+/**
+ * How long a test waits for a `bramble up` to start (ready, leader, API, agent). Only a guard
+ * against a hang: on a busy machine (BRAMBLE_TEST_LOAD, other suites at once) a start that takes
+ * a few seconds when idle has been seen to take over a minute.
+ */
+export const STARTUP_TIMEOUT_MS = 180_000;
+
 export const brambleBin = resolve(import.meta.dirname, '..', '..', 'bin', 'bramble.mjs');
 
 export interface ProcessSpec {

@@ -16,11 +16,12 @@ import { build } from 'esbuild';
 import { findResource, type KubeObject } from '../../../src/api/resources/index.ts';
 import type { HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { arm64NodeBinary, testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const execFileAsync = promisify(execFile);
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');

@@ -7,11 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { findResource, type KubeObject, type ResourceInfo } from '../../../src/api/resources/index.ts';
 import { ClientError, type HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { groupBundle, waitFor } from '../../lib/bramble-cluster.ts';
+import { groupBundle } from '../../lib/bramble-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
-import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
+import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 function resource(plural: string): ResourceInfo {
   const info = findResource('', 'v1', plural);
@@ -94,11 +95,11 @@ describe('node agent in bramble up (real Docker engine, three real processes)', 
         }),
       );
     }
-    await Promise.all(nodes.map((n) => n.waitForLog(/Kubernetes API: https:/, 60_000)));
+    await Promise.all(nodes.map((n) => n.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS)));
     worker = nodes[1]!;
     a = adminClient(nodes[0]!.dataDir);
     b = adminClient(worker.dataDir);
-    await worker.waitForLog(/node agent running pods on the Docker engine/, 60_000);
+    await worker.waitForLog(/node agent running pods on the Docker engine/, STARTUP_TIMEOUT_MS);
   });
 
   after(async () => {

@@ -8,8 +8,9 @@ import pino from 'pino';
 import { ClientPodApi } from '../../../src/agent/client-adapters.ts';
 import type { PodEvent } from '../../../src/agent/pods/reconciler.ts';
 import { type Client, InProcessClient, Kinds } from '../../../src/client/index.ts';
-import { pod, until } from '../../lib/control.ts';
+import { pod } from '../../lib/control.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 let n: InProcessNode;
 let client: InProcessClient;
@@ -47,7 +48,7 @@ test('after a 410 the pod watch reports the changes made meanwhile, a recreated 
     await client.create(Kinds.pods, pod('elsewhere', { nodeName: 'pi-2' }));
     await n.store.compact(n.store.local.revision());
     release();
-    await until('the relist', () => (events.length >= 3 ? true : undefined));
+    await waitFor('the relist', () => (events.length >= 3 ? true : undefined));
     assert.deepEqual(events.sort(), [`deleted ${first.metadata.uid ?? ''}`, `deleted ${gone.metadata.uid}`, `upsert web ${again.metadata.uid ?? ''}`].sort());
     assert.ok(watches >= 2, 'watching again from the new list');
   } finally {

@@ -16,10 +16,10 @@ import { readNodeConditions, readNodeFacts } from '../../../src/agent/node-info.
 import { NodeRegistration } from '../../../src/agent/node-registration.ts';
 import { InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { buildImageArchive, ensureImageLoaded } from '../../../src/image/index.ts';
-import { waitFor } from '../../lib/bramble-cluster.ts';
 import { testImages } from '../../lib/images.ts';
 import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
 import { engine } from './docker-agent-scope.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const run = randomUUID().slice(0, 8);
 

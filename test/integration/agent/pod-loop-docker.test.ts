@@ -19,6 +19,7 @@ import { RecordingPodApi } from '../../lib/pod-api.ts';
 import { busyboxCacheDir, testImages } from '../../lib/images.ts';
 import { AgentDockerScope, engine } from './docker-agent-scope.ts';
 import { LoopbackRegistry } from './loopback-registry.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const scope = new AgentDockerScope();
 const dataDirs: string[] = [];
@@ -37,19 +38,11 @@ after(async () => {
   }
 });
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Waits until the proxy has seen no request for `quietMs` (a loop settling after its pods started). */
 async function quiet(quietMs: number): Promise<void> {
   let seen = -1;
   let since = Date.now();
-  await until('the engine to see no request for a while', () => {
+  await waitFor('the engine to see no request for a while', () => {
     if (proxy.requests.length !== seen) {
       seen = proxy.requests.length;
       since = Date.now();
@@ -84,7 +77,7 @@ describe('the pod loop on the real Docker engine', () => {
     const pods = Array.from({ length: 10 }, (_, i) => podOf(`idle-${i}`, [sleeper('app')]));
     const { api, reconciler, errors } = await loop('idle', pods, 3_600_000);
     try {
-      await until('10 pods running', () => pods.every((p) => running(api.latest(p.metadata.name))));
+      await waitFor('10 pods running', () => pods.every((p) => running(api.latest(p.metadata.name))));
       await quiet(2_000);
       const from = proxy.requests.length;
       // The measurement window, not a wait for a condition: whatever the loop asks in it is counted.
@@ -120,7 +113,7 @@ describe('the pod loop on the real Docker engine', () => {
     const { api, reconciler, worker, errors } = await loop('kill', [pod], 3_600_000);
     try {
       const restartedTo = async (count: number) => {
-        await until(`restart ${count} running`, () => {
+        await waitFor(`restart ${count} running`, () => {
           const status = api.latest('killed');
           return running(status) && status?.containerStatuses?.[0]?.restartCount === count;
         });
@@ -133,7 +126,7 @@ describe('the pod loop on the real Docker engine', () => {
       const subscriptions = () => proxy.requests.filter((r) => /^GET (\/v[\d.]+)?\/events\?/.test(r)).length;
       const before = subscriptions();
       proxy.dropConnections(); // as an engine restart would: the event stream ends
-      await until('the event stream resubscribed', () => subscriptions() > before);
+      await waitFor('the event stream resubscribed', () => subscriptions() > before);
       await engine.getContainer(idOf()).kill();
       await restartedTo(2);
       assert.deepEqual(errors, []);
@@ -160,9 +153,9 @@ describe('the pod loop on the real Docker engine', () => {
     const pod = podOf('stuck', [{ name: 'app', image: `${registry.host}/bramble-test/stalled:v1`, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }]);
     const { api, reconciler, runtime, errors } = await loop('stalled', [pod], 3_600_000);
     try {
-      await until('the pull waiting on a blob', () => registry.stalledBlobs > 0);
+      await waitFor('the pull waiting on a blob', () => registry.stalledBlobs > 0);
       api.emit({ type: 'upsert', pod: { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 0 } } });
-      await until('the deletion finished', () => api.finished.includes('stuck'));
+      await waitFor('the deletion finished', () => api.finished.includes('stuck'));
       assert.equal(await runtime.inspectImage(`${registry.host}/bramble-test/stalled:v1`), null, 'the deletion did not wait for the pull: the image never arrived');
       assert.deepEqual(await runtime.listPodSandboxes({ podUid: pod.metadata.uid }), []);
       assert.deepEqual(await runtime.listContainers({ podUid: pod.metadata.uid }), []);

@@ -14,6 +14,7 @@ import {
   type Runtime,
   type SandboxId,
 } from '../../../src/agent/runtime/runtime.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 /** What the contract suite needs from one Runtime implementation. */
 export interface RuntimeContractSubject {
@@ -37,17 +38,6 @@ export interface RuntimeContractSubject {
   loadImage(tag: string, platform: { os: 'linux'; architecture: 'amd64' | 'arm64'; variant?: 'v8' }): Promise<() => Promise<void>>;
 }
 
-const waitStepMs = 100;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, waitStepMs));
-  }
-}
 
 async function waitForTermination(runtime: Runtime, id: string): Promise<ContainerStatus & { state: { kind: 'terminated' } }> {
   return waitFor(`container ${id} to terminate`, async () => {

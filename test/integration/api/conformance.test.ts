@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StoreClient } from '../../../src/store/client.ts';
 import { clientTls } from '../../lib/bramble-cluster.ts';
-import { ProcessGroup, type ManagedProcess } from '../../lib/processes.ts';
+import { ProcessGroup, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -216,7 +216,7 @@ describe('per-kind HTTP conformance against one bramble up', { timeout: 180_000 
       portNames: ['peer', 'client', 'api'],
       args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--runtime', 'none', '--log-level', 'warn'],
     });
-    await node.waitForLog(/Kubernetes API: https:/, 60_000);
+    await node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
     port = node.ports['api'] ?? 0;
     ca = readFileSync(join(node.dataDir, 'pki', 'ca.crt'));
     token = readFileSync(join(node.dataDir, 'auth', 'admin-token'), 'utf8').trim();

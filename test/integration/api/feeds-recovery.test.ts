@@ -16,10 +16,10 @@ import { startApi, type RunningApi } from '../../../src/api/start.ts';
 import { apiFeeds } from '../../../src/client/cache/index.ts';
 import { ClientError, HttpClient, Kinds } from '../../../src/client/index.ts';
 import { clusterRoleBinding } from '../../lib/api-node.ts';
-import { until } from '../../lib/control.ts';
 import { type FaultyStore, faultyStore } from '../../lib/faulty-store.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
 import { freePort } from '../../lib/ports.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const enc = new TextEncoder();
 let n: InProcessNode;
@@ -56,17 +56,17 @@ test('RBAC: a watch end whose relist fails (no leader) is retried; the API keeps
   try {
     appendFileSync(join(dataDir, 'auth', 'tokens.csv'), 'bob-token,bob,1002\n');
     const bob = new HttpClient({ server: api.url, token: 'bob-token', insecureSkipTlsVerify: true });
-    await until('bob authenticated and refused', async () => ((await status(bob)) === 403 ? true : undefined));
+    await waitFor('bob authenticated and refused', async () => ((await status(bob)) === 403 ? true : undefined));
 
     faulty.failReads(3);
     const ended = faulty.endWatches({ type: 'compacted', compactRevision: n.store.local.revision() });
     assert.ok(ended >= 5, `the 4 RBAC watches and the CA watch were open (${ended})`);
-    await until('the three refused relists', () => (faulty.refused >= 3 ? true : undefined));
+    await waitFor('the three refused relists', () => (faulty.refused >= 3 ? true : undefined));
 
     const rbac = findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
     assert.ok(rbac);
     await api.registry.create(rbac, undefined, clusterRoleBinding('bob-view', 'bob'));
-    await until('bob allowed by the new binding', async () => ((await status(bob)) === 200 ? true : undefined), 60_000);
+    await waitFor('bob allowed by the new binding', async () => ((await status(bob)) === 200 ? true : undefined), 60_000);
     assert.deepEqual(rejections, [], 'no rejection escaped');
   } finally {
     await api.stop();
@@ -88,14 +88,14 @@ test('forwarder: after a failed relist it tries again, so a CA published later i
   await forwarder.start();
   try {
     await n.store.txn({ compare: [], success: [{ op: 'put', key: enc.encode('/bramble/nodes/peer1/ca.crt'), value: enc.encode('CA OF peer1') }], failure: [] });
-    await until('peer1 trusted', () => (trusted.includes('CA OF peer1') ? true : undefined));
+    await waitFor('peer1 trusted', () => (trusted.includes('CA OF peer1') ? true : undefined));
 
     const refusedBefore = faulty.refused;
     faulty.failReads(2);
     assert.equal(faulty.endWatches({ type: 'cancelled', reason: 'restored' }), 1);
-    await until('the refused relists', () => (faulty.refused >= refusedBefore + 1 ? true : undefined));
+    await waitFor('the refused relists', () => (faulty.refused >= refusedBefore + 1 ? true : undefined));
     await n.store.txn({ compare: [], success: [{ op: 'put', key: enc.encode('/bramble/nodes/peer2/ca.crt'), value: enc.encode('CA OF peer2') }], failure: [] });
-    await until('peer2, published after the failed relist, trusted', () => (trusted.includes('CA OF peer2') ? true : undefined), 60_000);
+    await waitFor('peer2, published after the failed relist, trusted', () => (trusted.includes('CA OF peer2') ? true : undefined), 60_000);
     assert.deepEqual([...trusted].sort(), ['CA OF peer1', 'CA OF peer2']);
     assert.deepEqual(rejections, [], 'no rejection escaped');
   } finally {

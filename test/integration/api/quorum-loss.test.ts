@@ -10,9 +10,9 @@ import { findResource } from '../../../src/api/resources/index.ts';
 import { ClientError, HttpClient } from '../../../src/client/index.ts';
 import { adminClient, clusterRoleBinding } from '../../lib/api-node.ts';
 import { groupBundle } from '../../lib/bramble-cluster.ts';
-import { until } from '../../lib/control.ts';
 import { freePort } from '../../lib/ports.ts';
-import { type ManagedProcess, withProcesses } from '../../lib/processes.ts';
+import { type ManagedProcess, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
 const CLUSTER_ROLE_BINDINGS = findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!;
@@ -45,23 +45,23 @@ test('a node without quorum for longer than the read timeout keeps running and s
       );
     }
     const [apiNode, ...others] = nodes as [ManagedProcess, ManagedProcess, ManagedProcess];
-    await apiNode.waitForLog(/kubernetes API ready/, 90_000);
+    await apiNode.waitForLog(/kubernetes API ready/, STARTUP_TIMEOUT_MS);
     const admin = adminClient(apiNode.dataDir);
     const url = `https://127.0.0.1:${apiPort}`;
     appendFileSync(join(apiNode.dataDir, 'auth', 'tokens.csv'), 'bob-token,bob,1002\n');
     const bob = new HttpClient({ server: url, token: 'bob-token', insecureSkipTlsVerify: true, requestTimeoutMs: 15_000 });
-    await until('bob is known and refused', async () => ((await status(bob)) === 403 ? true : undefined), 30_000);
+    await waitFor('bob is known and refused', async () => ((await status(bob)) === 403 ? true : undefined), 30_000);
 
     // Quorum lost: a read now fails after the read timeout (5 s), the node runs on.
     for (const other of others) await other.kill('SIGKILL');
-    await until('a read that times out without quorum', async () => ((await status(admin)) >= 500 ? true : undefined), 60_000);
-    await until('a second read that times out, well past the read timeout', async () => ((await status(admin)) >= 500 ? true : undefined), 60_000);
+    await waitFor('a read that times out without quorum', async () => ((await status(admin)) >= 500 ? true : undefined), 60_000);
+    await waitFor('a second read that times out, well past the read timeout', async () => ((await status(admin)) >= 500 ? true : undefined), 60_000);
     assert.equal(apiNode.running, true, 'the API node is still running without quorum');
 
     for (const other of others) other.start();
-    await until('the API answers again', async () => ((await status(admin)) === 200 ? true : undefined), 120_000);
+    await waitFor('the API answers again', async () => ((await status(admin)) === 200 ? true : undefined), 120_000);
     await admin.create(CLUSTER_ROLE_BINDINGS, clusterRoleBinding('bob-view', 'bob'));
-    await until('bob allowed by the binding made after quorum returned', async () => ((await status(bob)) === 200 ? true : undefined), 60_000);
+    await waitFor('bob allowed by the binding made after quorum returned', async () => ((await status(bob)) === 200 ? true : undefined), 60_000);
     assert.equal(apiNode.running, true);
     assert.equal(apiNode.log.some((l) => /unhandled promise rejection/.test(l)), false, 'no rejection escaped');
   });

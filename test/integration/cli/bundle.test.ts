@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { certificateFingerprint, issuedBy } from '../../../src/identity/certs.ts';
 import { parseJoinToken } from '../../../src/identity/token.ts';
 import { freePort } from '../../lib/ports.ts';
-import { brambleBin, withProcesses } from '../../lib/processes.ts';
+import { brambleBin, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bramble-bundle-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -70,7 +70,7 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
           }),
         ),
       );
-      await Promise.all(nodes.map((node) => node.waitForLog(/Kubernetes API: https:/, 60_000)));
+      await Promise.all(nodes.map((node) => node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS)));
       const clusterId = parseJoinToken(token).clusterId;
       for (const node of nodes) assert.ok(node.log.some((line) => line.includes(`"clusterId":"${clusterId}"`)), `${node.name} says which cluster it is in`);
       const kubeconfig = join(bundle, 'kubeconfig');
@@ -99,7 +99,7 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
         portNames: ['peer', 'client'],
         args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--api-addr', 'off'],
       });
-      await node.waitForLog(/bramble node ready/, 30_000);
+      await node.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
       const printed = await bramble('token', '--data-dir', node.dataDir);
       assert.equal(printed.code, 0, printed.stderr);
       const own = parseJoinToken(printed.stdout);

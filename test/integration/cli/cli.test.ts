@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { brambleBin, withProcesses } from '../../lib/processes.ts';
+import { brambleBin, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -81,8 +81,8 @@ describe('bramble CLI', () => {
         portNames: ['peer', 'client'],
         args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
       });
-      await node.waitForLog(/bramble node ready/);
-      await node.waitForLog(/leader elected/);
+      await node.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
+      await node.waitForLog(/leader elected/, STARTUP_TIMEOUT_MS);
       const status = await node.stop();
       assert.deepEqual(status, { code: 0, signal: null });
       assert.ok(node.log.some((line) => line.includes('"msg":"stopped"')));
@@ -95,7 +95,7 @@ describe('bramble CLI', () => {
         portNames: ['peer', 'client', 'unused'],
         args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
       });
-      await node.waitForLog(/leader elected/);
+      await node.waitForLog(/leader elected/, STARTUP_TIMEOUT_MS);
       const { code, stdout } = bramble('cluster', 'status', '--data-dir', node.dataDir, '--endpoints', `127.0.0.1:${node.ports.client},127.0.0.1:${node.ports.unused}`);
       assert.equal(code, 0);
       const lines = stdout.trim().split('\n');

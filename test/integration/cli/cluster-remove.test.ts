@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { type BrambleNode, joinBrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
-import { brambleBin, withProcesses } from '../../lib/processes.ts';
+import { type BrambleNode, joinBrambleNode, startBrambleCluster, statusOf, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { brambleBin, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { StoreClient } from '../../../src/store/client.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -79,7 +80,7 @@ test('cluster remove refuses to remove the only voter', async () => {
       portNames: ['peer', 'client'],
       args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--api-addr', 'off', '--runtime', 'none'],
     });
-    await solo.waitForLog(/leader elected/);
+    await solo.waitForLog(/leader elected/, STARTUP_TIMEOUT_MS);
     const result = bramble('cluster', 'remove', 'solo', '--data-dir', solo.dataDir, '--endpoints', `127.0.0.1:${solo.ports.client}`);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /could not remove solo: solo is the only voter: removing it would leave the cluster without anyone to agree on anything/);

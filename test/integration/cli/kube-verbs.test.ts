@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { testImages } from '../../lib/images.ts';
-import { ProcessGroup, brambleBin, type ManagedProcess } from '../../lib/processes.ts';
+import { ProcessGroup, brambleBin, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 
 interface Run {
   code: number;
@@ -66,7 +66,7 @@ describe('bramble kube verbs against bramble up', { timeout: 300_000 }, () => {
       portNames: ['peer', 'client', 'api'],
       args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
     });
-    await node.waitForLog(/Kubernetes API: https:/, 60_000);
+    await node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
     kubeconfig = join(node.dataDir, 'kubeconfig');
   });
   after(() => group.cleanup());

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { StoreClient } from '../../../src/store/client.ts';
 import { clientTls } from '../../lib/bramble-cluster.ts';
-import { until } from '../../lib/control.ts';
-import { withProcesses } from '../../lib/processes.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const enc = new TextEncoder();
 const fixture = join(import.meta.dirname, 'fixtures', 'reject-on-signal.mjs');
@@ -19,7 +19,7 @@ test('bramble up logs an unhandled rejection with its stack and keeps serving', 
       args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--api-addr', 'off'],
       env: { NODE_OPTIONS: `--import ${fixture}` },
     });
-    await node.waitForLog(/bramble node ready/, 60_000);
+    await node.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     process.kill(node.pid!, 'SIGUSR2');
     const line = await node.waitForLog(/unhandled promise rejection/, 30_000);
     const entry = JSON.parse(line) as { level: number; origin: string; err: { message: string; stack: string } };
@@ -31,7 +31,7 @@ test('bramble up logs an unhandled rejection with its stack and keeps serving', 
     // Still serving: the store answers a write and a read after the rejection.
     const client = new StoreClient({ endpoints: [`127.0.0.1:${node.ports['client']}`], timeoutMs: 10_000, tls: clientTls(node.dataDir) });
     try {
-      await until('the store answers', async () => {
+      await waitFor('the store answers', async () => {
         try {
           await client.put(enc.encode('after-rejection'), enc.encode('still here'));
           const value = await client.get(enc.encode('after-rejection'));

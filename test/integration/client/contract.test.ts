@@ -11,7 +11,8 @@ import { ClientError, HttpClient, InProcessClient, type Client, type WatchEvent 
 import { clientTls } from '../../lib/bramble-cluster.ts';
 import { StoreClient } from '../../../src/store/client.ts';
 import { startInProcessNode } from '../../lib/inprocess-node.ts';
-import { ProcessGroup } from '../../lib/processes.ts';
+import { ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 function resource(group: string, version: string, plural: string): ResourceInfo {
   const info = findResource(group, version, plural);
@@ -31,14 +32,6 @@ async function rejected(p: Promise<unknown>): Promise<Status> {
     return error.status;
   }
   assert.fail('expected a ClientError');
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 interface Setup {
@@ -116,7 +109,7 @@ function contract(name: string, setup: () => Promise<Setup>): void {
         await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w', namespace: 'contract' } });
         await client.patch(CONFIGMAPS, 'contract', 'w', 'merge', { data: { x: '1' } });
         await client.delete(CONFIGMAPS, 'contract', 'w');
-        await until('three events', () => events.length >= 3);
+        await waitFor('three events', () => events.length >= 3);
         assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name ?? ''}`), ['ADDED w', 'MODIFIED w', 'DELETED w']);
         assert.deepEqual(errors, []);
       } finally {
@@ -135,7 +128,7 @@ function contract(name: string, setup: () => Promise<Setup>): void {
       const events: WatchEvent[] = [];
       const handle = await client.watch(CONFIGMAPS, { namespace: 'contract', resourceVersion: old.resourceVersion }, (e) => events.push(e), (s) => errors.push(s));
       try {
-        await until('the 410', () => errors.length > 0);
+        await waitFor('the 410', () => errors.length > 0);
         assert.equal(errors[0]?.code, 410);
         assert.equal(errors[0]?.reason, 'Expired');
         assert.deepEqual(events, []);
@@ -214,7 +207,7 @@ contract('HTTPS (a real bramble up process)', async () => {
     portNames: ['peer', 'client', 'api'],
     args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
   });
-  await member.waitForLog(/Kubernetes API: https:/, 60_000);
+  await member.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
   const kubeconfig = parseYaml(readFileSync(join(member.dataDir, 'kubeconfig'), 'utf8')) as {
     clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
     users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];

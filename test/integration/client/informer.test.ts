@@ -13,8 +13,9 @@ import { apiFeeds } from '../../../src/client/cache/index.ts';
 import { HttpClient, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { startApi } from '../../../src/api/start.ts';
 import { freePort } from '../../lib/ports.ts';
-import { pod, until } from '../../lib/control.ts';
+import { pod } from '../../lib/control.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 let n: InProcessNode;
 let client: InProcessClient;
@@ -61,7 +62,7 @@ test('handlers see add, update and delete in order; an index follows every chang
     const b = await client.create(Kinds.pods, pod('b', { nodeName: 'n2' }));
     await client.update(Kinds.pods, { ...b, metadata: { ...b.metadata, labels: { moved: 'yes' } } });
     await client.delete(Kinds.pods, 'default', 'before', { gracePeriodSeconds: 0 });
-    await until('four more events', () => seen.length === 5 || undefined);
+    await waitFor('four more events', () => seen.length === 5 || undefined);
     assert.deepEqual(seen, ['add before', 'add a', 'add b', 'update b', 'delete before']);
     assert.deepEqual(informer.byIndex('node', 'n1').map((p) => p.metadata.name), ['a']);
     assert.deepEqual(informer.byIndex('node', 'n2').map((p) => p.metadata.labels), [{ moved: 'yes' }]);
@@ -101,13 +102,13 @@ test('a watch that gets 410 after a compaction lists again and reports what chan
     await client.update(Kinds.pods, { ...stays, metadata: { ...stays.metadata, labels: { touched: 'yes' } } });
     await n.store.compact(n.store.local.revision());
     release();
-    await until('the relist', () => seen.length === 5 || undefined);
+    await waitFor('the relist', () => seen.length === 5 || undefined);
     assert.deepEqual(seen.slice(2).sort(), ['add new', 'delete goes', 'update stays']);
     assert.ok(watches >= 2, 'watched again from the new list');
     assert.ok(logger.lines.some((l) => /410/.test(l.msg)), `the end is logged: ${JSON.stringify(logger.lines)}`);
     // The new watch follows the store again.
     await client.delete(Kinds.pods, 'default', 'new', { gracePeriodSeconds: 0 });
-    await until('the delete through the new watch', () => seen.length === 6 || undefined);
+    await waitFor('the delete through the new watch', () => seen.length === 6 || undefined);
     assert.deepEqual(seen[5], 'delete new');
   } finally {
     informer.stop();
@@ -174,12 +175,12 @@ test('over HTTPS: a watch whose server goes away is reported, and the cache reli
   await informer.start();
   try {
     await client.create(Kinds.pods, pod('over-http'));
-    await until('the add over HTTPS', () => (seen.includes('add over-http') ? true : undefined));
+    await waitFor('the add over HTTPS', () => (seen.includes('add over-http') ? true : undefined));
     await api.stop();
-    await until('the end of the stream is reported', () => (logger.lines.some((l) => /server closed the stream|ECONNRESET|socket hang up/.test(`${l.msg} ${String(l.obj['reason'] ?? '')}`)) ? true : undefined));
+    await waitFor('the end of the stream is reported', () => (logger.lines.some((l) => /server closed the stream|ECONNRESET|socket hang up/.test(`${l.msg} ${String(l.obj['reason'] ?? '')}`)) ? true : undefined));
     await client.create(Kinds.pods, pod('while-down'));
     api = await serve();
-    await until('the pod created while the API was down', () => (seen.includes('add while-down') ? true : undefined), 60_000);
+    await waitFor('the pod created while the API was down', () => (seen.includes('add while-down') ? true : undefined), 60_000);
   } finally {
     informer.stop();
     await api.stop();

@@ -13,7 +13,8 @@ import { executeClaims } from '../../../src/control/controllers/claim.ts';
 import pino from 'pino';
 import { ObjectInformer } from '../../../src/client/cache/index.ts';
 import { startInProcessNode } from '../../lib/inprocess-node.ts';
-import { pod, startControlPlane, until, type ControlPlane } from '../../lib/control.ts';
+import { pod, startControlPlane, type ControlPlane } from '../../lib/control.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 let plane: ControlPlane;
 let client: InProcessClient;
@@ -32,7 +33,7 @@ const controlledBy = (o: KubeObject, uid: string | undefined): boolean => o.meta
 const podsOf = async (uid: string | undefined): Promise<KubeObject[]> => (await allPods()).filter((p) => controlledBy(p, uid));
 /** Waits until `probe` holds, then checks it still holds a little later (nothing more was created). */
 async function settled(what: string, probe: () => Promise<boolean>): Promise<void> {
-  await until(what, async () => ((await probe()) ? true : undefined));
+  await waitFor(what, async () => ((await probe()) ? true : undefined));
   await new Promise((r) => setTimeout(r, 500));
   assert.ok(await probe(), `${what} no longer holds`);
 }
@@ -46,7 +47,7 @@ test('a bare pod is adopted by a later ReplicaSet of 3, which creates 2 more, no
   const labelled = (await allPods()).filter((p) => p.metadata.labels?.['app'] === 'adopt');
   assert.equal(labelled.length, 3, `pods: ${labelled.map((p) => p.metadata.name).join(', ')}`);
   assert.equal(labelled.filter((p) => p.metadata.name?.startsWith('adopt-')).length, 2);
-  await until('status replicas 3', async () => (((await client.get(Kinds.replicasets, 'default', 'adopt'))['status'] as { replicas?: number } | undefined)?.replicas === 3 ? true : undefined));
+  await waitFor('status replicas 3', async () => (((await client.get(Kinds.replicasets, 'default', 'adopt'))['status'] as { replicas?: number } | undefined)?.replicas === 3 ? true : undefined));
 });
 
 test('`kubectl label pod x app-`: the pod is released and a replacement created', async () => {
@@ -68,30 +69,30 @@ test('`kubectl label pod x app-`: the pod is released and a replacement created'
   });
   for (const p of await allPods()) if (p.metadata.labels?.['app'] === 'adopt') assert.ok(controlledBy(p, rs.metadata.uid), `${p.metadata.name ?? ''} is owned`);
   await client.delete(Kinds.replicasets, 'default', 'adopt');
-  await until('adopt pods gone', async () => ((await allPods()).some((p) => p.metadata.labels?.['app'] === 'adopt') ? undefined : true));
+  await waitFor('adopt pods gone', async () => ((await allPods()).some((p) => p.metadata.labels?.['app'] === 'adopt') ? undefined : true));
 });
 
 test('a pod another ReplicaSet controls is left alone even when it matches', async () => {
   const narrow = await client.create(Kinds.replicasets, replicaSet('narrow', 1, { app: 'overlap', tier: 'b' }));
-  await until('the narrow pod', async () => ((await podsOf(narrow.metadata.uid)).length === 1 ? true : undefined));
+  await waitFor('the narrow pod', async () => ((await podsOf(narrow.metadata.uid)).length === 1 ? true : undefined));
   const wide = await client.create(Kinds.replicasets, replicaSet('wide', 2, { app: 'overlap' }));
   await settled('wide owns 2 of its own, narrow keeps its 1', async () => (await podsOf(wide.metadata.uid)).length === 2 && (await podsOf(narrow.metadata.uid)).length === 1);
   assert.equal((await allPods()).filter((p) => p.metadata.labels?.['app'] === 'overlap').length, 3);
   for (const name of ['narrow', 'wide']) await client.delete(Kinds.replicasets, 'default', name);
-  await until('overlap pods gone', async () => ((await allPods()).some((p) => p.metadata.labels?.['app'] === 'overlap') ? undefined : true));
+  await waitFor('overlap pods gone', async () => ((await allPods()).some((p) => p.metadata.labels?.['app'] === 'overlap') ? undefined : true));
 });
 
 test('a Deployment deleted with --cascade=orphan and created again adopts its ReplicaSet (no new one, same pods)', async () => {
   const spec = { replicas: 2, selector: { matchLabels: { app: 'again' } }, template: template({ app: 'again' }) };
   const d1 = await client.create(Kinds.deployments, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'again', namespace: 'default' }, spec });
-  const rs = await until('its ReplicaSet', async () => (await client.list(Kinds.replicasets, { namespace: 'default' })).items.find((r) => controlledBy(r, d1.metadata.uid)));
-  await until('2 pods', async () => ((await podsOf(rs.metadata.uid)).length === 2 ? true : undefined));
+  const rs = await waitFor('its ReplicaSet', async () => (await client.list(Kinds.replicasets, { namespace: 'default' })).items.find((r) => controlledBy(r, d1.metadata.uid)));
+  await waitFor('2 pods', async () => ((await podsOf(rs.metadata.uid)).length === 2 ? true : undefined));
   const podNames = (await podsOf(rs.metadata.uid)).map((p) => p.metadata.name).sort();
   await client.delete(Kinds.deployments, 'default', 'again', { propagationPolicy: 'Orphan' });
-  await until('the ReplicaSet orphaned', async () => ((await client.get(Kinds.replicasets, 'default', rs.metadata.name ?? '')).metadata.ownerReferences?.length ? undefined : true));
-  await until('the Deployment gone', () => client.get(Kinds.deployments, 'default', 'again').then(() => undefined, (e: unknown) => (e instanceof ClientError && e.code === 404 ? true : undefined)));
+  await waitFor('the ReplicaSet orphaned', async () => ((await client.get(Kinds.replicasets, 'default', rs.metadata.name ?? '')).metadata.ownerReferences?.length ? undefined : true));
+  await waitFor('the Deployment gone', () => client.get(Kinds.deployments, 'default', 'again').then(() => undefined, (e: unknown) => (e instanceof ClientError && e.code === 404 ? true : undefined)));
   const d2 = await client.create(Kinds.deployments, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'again', namespace: 'default' }, spec });
-  await until('the ReplicaSet adopted', async () => (controlledBy(await client.get(Kinds.replicasets, 'default', rs.metadata.name ?? ''), d2.metadata.uid) ? true : undefined));
+  await waitFor('the ReplicaSet adopted', async () => (controlledBy(await client.get(Kinds.replicasets, 'default', rs.metadata.name ?? ''), d2.metadata.uid) ? true : undefined));
   await settled('one ReplicaSet, the same two pods', async () => {
     const sets = (await client.list(Kinds.replicasets, { namespace: 'default' })).items.filter((r) => r.metadata.labels?.['app'] === 'again');
     const names = (await podsOf(rs.metadata.uid)).map((p) => p.metadata.name).sort();

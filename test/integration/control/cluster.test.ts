@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, type HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { waitFor, type BrambleNode } from '../../lib/bramble-cluster.ts';
+import { type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { controlArgs, isReadyPod, leaderOf, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { docker } from '../../lib/docker.ts';
 import { testImages } from '../../lib/images.ts';
 import { kubectl, kubectlOk } from '../../lib/kubectl.ts';
 import { brambleBin, ProcessGroup } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const V2 = 'bramble-test/busybox:control-v2';
 

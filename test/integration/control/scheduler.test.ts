@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { createScheduler } from '../../../src/control/index.ts';
-import { pod, readyNode, registerNode, startControlPlane, until, type ControlPlane } from '../../lib/control.ts';
+import { pod, readyNode, registerNode, startControlPlane, type ControlPlane } from '../../lib/control.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 let plane: ControlPlane;
 let client: InProcessClient;
@@ -27,18 +28,18 @@ test('pods are bound, spread by least-allocated, arch selector honoured', async 
   await client.create(Kinds.pods, pod('a', { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '600Mi' } } }] }));
   await client.create(Kinds.pods, pod('b', { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '300Mi' } } }] }));
   await client.create(Kinds.pods, pod('arm', { nodeSelector: { 'kubernetes.io/arch': 'arm64' } }));
-  const a = await until('a bound', () => nodeOf('a'));
-  const b = await until('b bound', () => nodeOf('b'));
+  const a = await waitFor('a bound', () => nodeOf('a'));
+  const b = await waitFor('b bound', () => nodeOf('b'));
   assert.notEqual(a, b, 'the second pod goes to the emptier node');
-  assert.equal(await until('arm bound', () => nodeOf('arm')), 'pi2');
+  assert.equal(await waitFor('arm bound', () => nodeOf('arm')), 'pi2');
   assert.equal((await scheduledCondition('a'))?.status, 'True');
-  const events = await until('a Scheduled event', async () => (await client.list(Kinds.events, { namespace: 'default' })).items.find((e) => (e['involvedObject'] as { name: string }).name === 'a' && e['reason'] === 'Scheduled'));
+  const events = await waitFor('a Scheduled event', async () => (await client.list(Kinds.events, { namespace: 'default' })).items.find((e) => (e['involvedObject'] as { name: string }).name === 'a' && e['reason'] === 'Scheduled'));
   assert.match(String(events['message']), new RegExp(`^Successfully assigned default/a to ${a}$`));
 });
 
 test('a pod nothing fits stays Pending with the aggregate message, then lands when a node fits', async () => {
   await client.create(Kinds.pods, pod('big', { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '2Gi' } } }] }));
-  const cond = await until('PodScheduled=False', async () => {
+  const cond = await waitFor('PodScheduled=False', async () => {
     const c = await scheduledCondition('big');
     return c?.status === 'False' ? c : undefined;
   });
@@ -46,18 +47,18 @@ test('a pod nothing fits stays Pending with the aggregate message, then lands wh
   assert.equal(cond.message, '0/2 nodes are available: 2 Insufficient memory.');
   assert.equal(await nodeOf('big'), undefined);
   await registerNode(client, readyNode('pi3', { memory: '8Gi' }));
-  assert.equal(await until('big bound', () => nodeOf('big')), 'pi3');
+  assert.equal(await waitFor('big bound', () => nodeOf('big')), 'pi3');
 });
 
 test('host ports conflict: the second pod asking the same host port goes elsewhere', async () => {
   const withPort = (name: string): KubeObject => pod(name, { nodeSelector: { 'kubernetes.io/arch': 'amd64' }, containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80, hostPort: 8080 }] }] });
   await client.create(Kinds.pods, withPort('port1'));
-  const first = await until('port1 bound', () => nodeOf('port1'));
+  const first = await waitFor('port1 bound', () => nodeOf('port1'));
   await client.create(Kinds.pods, withPort('port2'));
-  const second = await until('port2 bound', () => nodeOf('port2'));
+  const second = await waitFor('port2 bound', () => nodeOf('port2'));
   assert.notEqual(first, second);
   await client.create(Kinds.pods, withPort('port3'));
-  const cond = await until('port3 unschedulable', async () => {
+  const cond = await waitFor('port3 unschedulable', async () => {
     const c = await scheduledCondition('port3');
     return c?.status === 'False' ? c : undefined;
   });

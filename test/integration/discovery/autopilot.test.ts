@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { statusOf, waitFor } from '../../lib/bramble-cluster.ts';
+import { statusOf } from '../../lib/bramble-cluster.ts';
 import type { AutopilotReport } from '../../../src/discovery/autopilot.ts';
 import { clusterView, startFormingNodes } from '../../lib/formation.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
-import { withProcesses } from '../../lib/processes.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { brambleBin } from '../../lib/processes.ts';
 import { StoreClient } from '../../../src/store/client.ts';
 import { execFile } from 'node:child_process';
@@ -16,6 +16,7 @@ import type { BrambleNode } from '../../lib/bramble-cluster.ts';
 import { fastFormationArgs } from '../../lib/formation.ts';
 import { readBundle } from '../../../src/identity/bundle.ts';
 import { formatJoinToken } from '../../../src/identity/token.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const execFileAsync = promisify(execFile);
 // A one-second election timeout (not the 200 ms of fastFormationArgs): on a loaded test machine a
@@ -28,7 +29,7 @@ test('a sixth board with only the token (no bundle, no --join) finds a member by
   await withNetnsLab(6, (lab) =>
     withProcesses(async (group) => {
       const nodes = await startFormingNodes(group, lab, { expect: 3, count: 5, extraArgs: () => autopilotArgs });
-      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 60_000)));
+      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS)));
       const bundle = readBundle(nodes[0]!.bundleDir);
       const host = lab.host(5);
       const fiveNames = nodes.map((node) => node.name).sort();
@@ -72,7 +73,7 @@ test('a sixth board with only the token (no bundle, no --join) finds a member by
       // The real token: the rogue is dialled first and refused, a genuine member admits the board.
       const spawnedMs = Date.now();
       const sixthProcess = await tokenOnly('node6', bundle.token, { peer: 7380, client: 7379 }, ['--api-addr', `${host.ip}:6443`, '--runtime', 'none']);
-      await sixthProcess.waitForLog(/bramble node ready/, 60_000);
+      await sixthProcess.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
       const readyMs = Date.now() - spawnedMs;
       assert.ok(sixthProcess.log.some((line) => line.includes('"mode":"join"') && line.includes(`"clusterId":"${bundle.clusterId}"`)), sixthProcess.log.join('\n'));
       assert.ok(sixthProcess.log.some((line) => line.includes('refused a node that announces this cluster') && line.includes('"member":"rogue"')), sixthProcess.log.join('\n'));
@@ -176,7 +177,7 @@ test('a sixth board with only the token (no bundle, no --join) finds a member by
       // --token with --join and --bootstrap-expect: the credentials come from the --join address
       // (no search), then the board joins as a learner and takes part in discovery as a member.
       const seventh = await tokenOnly('node7', bundle.token, { peer: 7580, client: 7579 }, ['--join', `${lab.host(0).ip}:7379`, '--bootstrap-expect', '3']);
-      await seventh.waitForLog(/bramble node ready/, 60_000);
+      await seventh.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
       assert.ok(seventh.log.some((line) => line.includes('"mode":"join"')), seventh.log.join('\n'));
       assert.ok(seventh.log.some((line) => line.includes('does not apply to a board with only the join token')), seventh.log.join('\n'));
       assert.ok(!seventh.log.some((line) => line.includes('looking for a member of the token\'s cluster')), 'no mDNS search with --join');

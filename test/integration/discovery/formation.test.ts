@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor } from '../../lib/bramble-cluster.ts';
 import { clusterView, startFormingNodes } from '../../lib/formation.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
-import { withProcesses } from '../../lib/processes.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const rounds = Number(process.env.BRAMBLE_FORMATION_ROUNDS ?? 20);
 
@@ -13,7 +13,7 @@ test(`5 boards powered on at the same instant with --bootstrap-expect 3: one clu
       await withProcesses(async (group) => {
         // --voters 3: autopilot would otherwise promote the learners (five healthy nodes want five voters).
         const nodes = await startFormingNodes(group, lab, { expect: 3, count: 5, extraArgs: () => ['--voters', '3'] });
-        await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 60_000)));
+        await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS)));
         const view = await waitFor(
           `round ${round}: all five in one configuration with one leader`,
           async () => {
@@ -54,7 +54,7 @@ test('multicast blocked between two namespaces: without --join the three never f
       await blind!.process.stop();
       const [joined] = await startFormingNodes(group, lab, { expect: 3, first: 2, count: 1, prefix: 'joined', extraArgs: () => ['--join', `${lab.host(0).ip}:7379`] });
       const nodes = [first!, second!, joined!];
-      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 60_000)));
+      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS)));
       const view = await waitFor('one configuration of three voters', async () => {
         const seen = await clusterView(nodes);
         return seen && seen.configurations === 1 && seen.leaders.length === 1 ? seen : null;

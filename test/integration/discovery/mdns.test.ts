@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { AvahiInHost, avahiInstalled } from '../../lib/avahi.ts';
-import { waitFor } from '../../lib/bramble-cluster.ts';
 import { type NetnsHost, withNetnsLab } from '../../lib/netns.ts';
 import { type ManagedProcess, type ProcessGroup, withProcesses } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const probeScript = resolve(import.meta.dirname, 'mdns-probe.ts');
 

@@ -3,10 +3,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { waitFor } from '../../lib/bramble-cluster.ts';
 import { startFormingNodes } from '../../lib/formation.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
-import { withProcesses } from '../../lib/processes.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -23,7 +23,7 @@ test('README quick start: one bundle, three boards with --bootstrap-expect 3, re
         // The API on each board's address (fastFormationArgs turns it off), pods through the real Docker engine.
         extraArgs: (index) => ['--api-addr', `${lab.host(index).ip}:6443`, '--runtime', 'docker', '--node-status-ms', '500'],
       });
-      await Promise.all(nodes.map((node) => node.process.waitForLog(/kubernetes API ready/, 90_000)));
+      await Promise.all(nodes.map((node) => node.process.waitForLog(/kubernetes API ready/, STARTUP_TIMEOUT_MS)));
       const kubeconfig = join(nodes[0]!.bundleDir, 'kubeconfig');
       const ready = await waitFor(
         'three Ready nodes through kubectl',

@@ -18,9 +18,10 @@ import { encodeFrame } from '../../../src/raftnode/transport/frame.ts';
 import { StoreClient, StoreClientError } from '../../../src/store/client.ts';
 import type { MemberStatus } from '../../../src/store/http-server.ts';
 import { storePaths, wire } from '../../../src/store/wire.ts';
-import { bundleCredentials, clientTls, groupBundle, statusOf, waitFor } from '../../lib/bramble-cluster.ts';
+import { bundleCredentials, clientTls, groupBundle, statusOf } from '../../lib/bramble-cluster.ts';
 import { freePort } from '../../lib/ports.ts';
-import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
+import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 interface Probe {
   /** Bytes the server sent before closing. */
@@ -91,7 +92,7 @@ describe('mutual TLS in a real cluster', { timeout: 240_000 }, () => {
         args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports[name].peer}`, '--client-addr', `127.0.0.1:${ports[name].client}`, '--api-addr', `127.0.0.1:${ports[name].api}`, '--initial-cluster', initial, '--bundle', bundle, '--tick-ms', '20', '--runtime', 'none'],
       });
     }
-    await Promise.all(Object.values(nodes).map((node) => node.waitForLog(/Kubernetes API: https:/, 60_000)));
+    await Promise.all(Object.values(nodes).map((node) => node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS)));
     await waitFor('a leader with both voters', async () => ((await membership()).voters.length === 2 ? true : null));
   });
 

@@ -14,9 +14,10 @@ import { ensureNodeCertificate, isBundle, readBundle } from '../../../src/identi
 import { issuedBy } from '../../../src/identity/certs.ts';
 import { JOIN_CREDENTIALS_PATH, joinWithToken } from '../../../src/identity/join.ts';
 import { formatJoinToken } from '../../../src/identity/token.ts';
-import { type BrambleNode, fastTimerArgs, startBrambleCluster, statusOf, waitFor } from '../../lib/bramble-cluster.ts';
+import { type BrambleNode, fastTimerArgs, startBrambleCluster, statusOf } from '../../lib/bramble-cluster.ts';
 import { freePort } from '../../lib/ports.ts';
-import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
+import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 async function tokenJoin(group: ProcessGroup, name: string, token: string, via: string): Promise<ManagedProcess & { clientAddress: string }> {
   const peer = await freePort();
@@ -74,7 +75,7 @@ describe('token join', { timeout: 240_000 }, () => {
 
   test('a node with only the token joins, gets a node certificate and the Secret keys, and can admit the next one', async () => {
     const joined = await tokenJoin(group, 'pi2', token, first.clientAddress);
-    await joined.waitForLog(/bramble node ready/, 30_000);
+    await joined.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     await waitFor('pi2 in the membership', async () => ((await members()).includes('pi2') ? true : null));
     const own = join(joined.dataDir, 'bundle');
     const cluster = readBundle(first.bundleDir);
@@ -86,7 +87,7 @@ describe('token join', { timeout: 240_000 }, () => {
 
     // The newcomer admits the next board itself (mDNS may lead a board to any member).
     const third = await tokenJoin(group, 'pi3', token, joined.clientAddress);
-    await third.waitForLog(/bramble node ready/, 30_000);
+    await third.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     await waitFor('pi3 in the membership', async () => ((await members()).includes('pi3') ? true : null));
   });
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StoreClient } from '../../../src/store/client.ts';
-import { type BrambleNode, joinBrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { type BrambleNode, joinBrambleNode, startBrambleCluster, statusOf, waitForLeader } from '../../lib/bramble-cluster.ts';
 import { assertLinearizable, runKvWorkload } from '../../lib/kv-workload.ts';
-import { withProcesses } from '../../lib/processes.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const text = (value: string) => Buffer.from(value);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -99,7 +100,7 @@ describe('real bramble up processes', () => {
       client.close();
       await Promise.all(nodes.map((node) => node.process.kill('SIGKILL')));
       for (const node of nodes) node.process.start();
-      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, 30_000)));
+      await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS)));
       await waitForLeader(nodes);
       assert.deepEqual(await readAll(nodes, '/durable/'), acknowledged);
     });

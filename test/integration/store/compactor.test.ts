@@ -7,13 +7,13 @@ import pino from 'pino';
 import { CompactedError, fromUtf8, utf8 } from '../../../src/store/index.ts';
 import { startCompactor, type Compactor } from '../../../src/store/compactor.ts';
 import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
-import { until } from '../../lib/control.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 let n: InProcessNode;
 let compactor: Compactor;
 before(async () => {
   n = await startInProcessNode('compactor');
-  await until('leader', () => n.node.status().role === 'leader');
+  await waitFor('leader', () => n.node.status().role === 'leader');
   // An hour: the test drives the steps itself with tick().
   compactor = startCompactor({ store: n.store, intervalMs: 3_600_000, logger: pino({ level: 'silent' }) });
 });

@@ -10,8 +10,9 @@ import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { StoreClient } from '../../../src/store/client.ts';
 import type { RangeResponse } from '../../../src/store/index.ts';
-import { clientTls, joinBrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
-import { ProcessGroup, withProcesses } from '../../lib/processes.ts';
+import { clientTls, joinBrambleNode, startBrambleCluster, statusOf, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { ProcessGroup, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const text = (value: string) => Buffer.from(value);
 
@@ -201,7 +202,7 @@ describe('bramble up on a damaged data dir', () => {
       portNames: ['peer', 'client'],
       args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
     });
-    await first.waitForLog(/bramble node ready/, 30_000);
+    await first.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     const { code, output } = await upOn(dataDir, 'in-use-second');
     assert.equal(code, 1, `the second bramble up exited with 1:\n${output}`);
     assert.match(output, new RegExp(`${join(dataDir, 'raft').replaceAll('/', '\\/')} is in use by another process`));
@@ -226,7 +227,7 @@ describe('bramble up on a damaged data dir', () => {
       portNames: ['peer', 'client'],
       args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
     });
-    await process.waitForLog(/bramble node ready/, 30_000);
+    await process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     try {
       const response = await rangeWhenLeaderElected(process.ports.client!, dataDir, '/damage/');
       assert.equal(response.count, 300, 'every key is back');
@@ -275,7 +276,7 @@ describe('bramble up on a damaged data dir', () => {
       portNames: ['peer', 'client'],
       args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
     });
-    await process.waitForLog(/bramble node ready/, 30_000);
+    await process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     try {
       assert.equal((await rangeWhenLeaderElected(process.ports.client!, dataDir, '/damage/')).count, 300);
     } finally {

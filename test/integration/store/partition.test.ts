@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { StoreClient } from '../../../src/store/client.ts';
-import { type BrambleNode, startBrambleCluster, statusOf, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { type BrambleNode, startBrambleCluster, statusOf, waitForLeader } from '../../lib/bramble-cluster.ts';
 import type { KvOperation } from '../../lib/linearizability/index.ts';
 import { assertLinearizable, runKvWorkload } from '../../lib/kv-workload.ts';
 import { type NetnsHost, type NetnsLab, withNetnsLab } from '../../lib/netns.ts';
 import { withProcesses } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const keys = ['a', 'b', 'c', 'd'];

@@ -7,9 +7,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { StoreClient } from '../../../src/store/client.ts';
-import { type BrambleNode, startBrambleCluster, waitFor, waitForLeader } from '../../lib/bramble-cluster.ts';
+import { type BrambleNode, startBrambleCluster, waitForLeader } from '../../lib/bramble-cluster.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
 import { withProcesses } from '../../lib/processes.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const text = (value: string) => Buffer.from(value);
 const valueBytes = 64 * 1024;

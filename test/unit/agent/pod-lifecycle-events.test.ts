@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PodLifecycleEvents } from '../../../src/agent/pods/pod-lifecycle-events.ts';
 import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
-
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { waitFor } from '../../lib/wait.ts';
 
 test('pods are woken by an exit, and by a relist that sees a change no event told; nothing after stop', async () => {
   const engine = new SimEngine();
@@ -23,11 +16,11 @@ test('pods are woken by an exit, and by a relist that sees a change no event tol
   const woken: string[] = [];
   const events = new PodLifecycleEvents({ runtime, relistPeriodMs: 3_600_000, onPodChanged: (uid) => woken.push(uid), onError: (error) => assert.fail(String(error)) });
   events.start();
-  await until('the first relist (the stream opening) wakes the pods it finds', () => woken.includes('a'));
+  await waitFor('the first relist (the stream opening) wakes the pods it finds', () => woken.includes('a'));
   woken.length = 0;
 
   await runtime.stopContainer(app, 0);
-  await until('the exit wakes its pod', () => woken.includes('a'));
+  await waitFor('the exit wakes its pod', () => woken.includes('a'));
   await events.relist(); // the relist sees the exit too (a's fingerprint changed)
   woken.length = 0;
 
@@ -35,7 +28,7 @@ test('pods are woken by an exit, and by a relist that sees a change no event tol
   await runtime.runPodSandbox({ pod: pod('b'), hostname: 'b', ports: [], attempt: 0 });
   assert.equal(woken.length, 0, 'no event for a created sandbox');
   await events.relist();
-  await until('the relist wakes the pod whose containers changed', () => woken.includes('b'));
+  await waitFor('the relist wakes the pod whose containers changed', () => woken.includes('b'));
   assert.ok(!woken.includes('a'), 'an unchanged pod is not woken by a relist');
 
   woken.length = 0;

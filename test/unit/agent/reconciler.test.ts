@@ -9,19 +9,12 @@ import { PodWorker } from '../../../src/agent/pods/pod-worker.ts';
 import { PodReconciler } from '../../../src/agent/pods/reconciler.ts';
 import { SimEngine, SimRuntime } from '../../../src/agent/runtime/sim-runtime.ts';
 import { RecordingPodApi } from '../../lib/pod-api.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const podOf = (name: string, uid: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid }, spec: { containers: [{ name: 'app', image: 'sim/busybox:1', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 } });
 
@@ -41,24 +34,24 @@ test('the reconcile loop: runs bound pods, writes status only on change, honours
   await reconciler.start();
   try {
     assert.deepEqual(await runtime.listPodSandboxes({ podUid: 'uid-orphan' }), [], 'orphan removed at start');
-    await until('web running', () => api.statusWrites.some((w) => w.name === 'web' && w.status.phase === 'Running' && w.status.containerStatuses?.[0]?.ready === true));
+    await waitFor('web running', () => api.statusWrites.some((w) => w.name === 'web' && w.status.phase === 'Running' && w.status.containerStatuses?.[0]?.ready === true));
     const writesWhenRunning = api.statusWrites.filter((w) => w.name === 'web').length;
     await new Promise((resolve) => setTimeout(resolve, 400)); // about 8 resyncs
     await reconciler.idle();
     assert.equal(api.statusWrites.filter((w) => w.name === 'web').length, writesWhenRunning, 'an unchanged pod is not written again');
 
     api.emit({ type: 'upsert', pod: podOf('api', 'uid-api') });
-    await until('api running', () => api.statusWrites.some((w) => w.name === 'api' && w.status.phase === 'Running'));
+    await waitFor('api running', () => api.statusWrites.some((w) => w.name === 'api' && w.status.phase === 'Running'));
 
     const deleting = podOf('web', 'uid-web');
     deleting.metadata.deletionTimestamp = new Date().toISOString();
     deleting.metadata.deletionGracePeriodSeconds = 0;
     api.emit({ type: 'upsert', pod: deleting });
-    await until('web deletion finished', () => api.finished.includes('web'));
+    await waitFor('web deletion finished', () => api.finished.includes('web'));
     assert.deepEqual(await runtime.listContainers({ podUid: 'uid-web' }), []);
 
     api.emit({ type: 'deleted', uid: 'uid-api' });
-    await until('api removed', async () => (await runtime.listPodSandboxes({ podUid: 'uid-api' })).length === 0);
+    await waitFor('api removed', async () => (await runtime.listPodSandboxes({ podUid: 'uid-api' })).length === 0);
     assert.deepEqual(errors, []);
   } finally {
     await reconciler.stop();

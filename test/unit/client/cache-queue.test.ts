@@ -1,17 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from '../../../src/client/cache/index.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 const noErrors = { onError: (key: string, error: unknown) => assert.fail(`unexpected failure of ${key}: ${String(error)}`) };
-
-async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await tick();
-  }
-}
 
 test('a key queued many times runs once; queued while running, it runs again after, never twice at once', async () => {
   const runs: string[] = [];
@@ -30,13 +23,13 @@ test('a key queued many times runs once; queued while running, it runs again aft
   );
   q.add('a');
   q.add('a');
-  await until('the first run', () => runs.length === 1);
+  await waitFor('the first run', () => runs.length === 1);
   q.add('a');
   q.add('a');
   await tick(20);
   assert.deepEqual(runs, ['a'], 'not run again while in flight');
   release();
-  await until('the second run', () => runs.length === 2 && q.idle);
+  await waitFor('the second run', () => runs.length === 2 && q.idle);
   assert.deepEqual(runs, ['a', 'a']);
   assert.equal(maxInFlight, 1, 'one key is never processed twice at once, even with 4 workers');
   q.stop();
@@ -56,7 +49,7 @@ test('distinct keys run in parallel up to the worker count', async () => {
     { ...noErrors, workers: 2 },
   );
   for (const k of ['a', 'b', 'c', 'd']) q.add(k);
-  await until('two in flight', () => gates.length === 2);
+  await waitFor('two in flight', () => gates.length === 2);
   await tick(20);
   assert.equal(gates.length, 2, 'the third waits for a worker');
   while (gates.length > 0 || !q.idle) {
@@ -78,7 +71,7 @@ test('a failing key is reported and retried with a growing per-key backoff; succ
     { backoff: { baseMs: 40, maxMs: 10_000 }, onError: (k, e, failures) => reported.push([`${k}:${(e as Error).message}`, failures]) },
   );
   q.add('k');
-  await until('four attempts and an idle queue', () => attempts.length === 4 && q.idle);
+  await waitFor('four attempts and an idle queue', () => attempts.length === 4 && q.idle);
   assert.deepEqual(reported, [
     ['k:try 1', 1],
     ['k:try 2', 2],
@@ -119,17 +112,17 @@ test('paused until resume(); stop() drops queued keys; drain() waits for the key
   await tick();
   assert.deepEqual(runs, []);
   q.resume();
-  await until('a ran', () => runs.length === 1);
+  await waitFor('a ran', () => runs.length === 1);
   q.add('slow');
   q.add('later');
-  await until('slow started', () => runs.length === 2);
+  await waitFor('slow started', () => runs.length === 2);
   let drained = false;
   void q.drain().then(() => (drained = true));
   q.stop();
   await tick(20);
   assert.equal(drained, false, 'the key in flight still runs');
   release();
-  await until('drained', () => drained);
+  await waitFor('drained', () => drained);
   q.add('b');
   await tick();
   assert.deepEqual(runs, ['a', 'slow'], 'nothing runs after stop');

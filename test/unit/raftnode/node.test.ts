@@ -8,6 +8,7 @@ import type { Message, NodeId } from '../../../src/raft/types.ts';
 import { LevelStorage } from '../../../src/raftnode/level-storage.ts';
 import { bootstrapSnapshotData, type PeerTransport, RaftNode, type RaftNodeOptions, RequestTimeoutError } from '../../../src/raftnode/node.ts';
 import { encodeKv, type KvResult, KvStateMachine } from '../../lib/kv-state-machine.ts';
+import { waitFor } from '../../lib/wait.ts';
 
 /** Delivers messages between drivers in this process, asynchronously, unless a node is cut off. */
 class Hub {
@@ -68,16 +69,6 @@ async function stopMember(hub: Hub, member: Member): Promise<void> {
   await member.storage.close();
 }
 
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 function leaderOf(members: Member[]): Member | undefined {
   return members.find((member) => member.node.status().role === 'leader');
 }
@@ -99,7 +90,7 @@ async function withCluster(size: number, body: (hub: Hub, members: Member[], roo
 describe('RaftNode driver', () => {
   test('elects a leader; proposals on the leader and on followers apply everywhere in the same order', async () => {
     await withCluster(3, async (_hub, members) => {
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       const follower = members.find((member) => member !== leader)!;
       assert.deepEqual(await leader.node.propose(encodeKv({ op: 'put', key: 'a', value: '1' })), { ok: true, previous: null });
       assert.deepEqual(await follower.node.propose(encodeKv({ op: 'put', key: 'a', value: '2' })), { ok: true, previous: '1' });
@@ -107,7 +98,7 @@ describe('RaftNode driver', () => {
       const writes = await Promise.all(Array.from({ length: 50 }, (_, i) => members[i % 3]!.node.propose(encodeKv({ op: 'put', key: `k${i}`, value: `v${i}` }))));
       assert.ok(writes.every((result) => 'ok' in result && result.ok));
       const lastIndex = leader.node.status().commit;
-      await until('every node applied everything', () => members.every((member) => member.machine.appliedIndex() >= lastIndex));
+      await waitFor('every node applied everything', () => members.every((member) => member.machine.appliedIndex() >= lastIndex));
       for (const member of members) {
         assert.equal(member.machine.data.get('a'), '2');
         assert.equal(member.machine.data.size, 51);
@@ -118,7 +109,7 @@ describe('RaftNode driver', () => {
 
   test('a linearizable read on a follower sees a write acknowledged just before', async () => {
     await withCluster(3, async (_hub, members) => {
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       const followers = members.filter((member) => member !== leader);
       for (let i = 0; i < 20; i++) {
         await leader.node.propose(encodeKv({ op: 'put', key: 'x', value: String(i) }));
@@ -131,16 +122,16 @@ describe('RaftNode driver', () => {
 
   test('a read in flight to a leader that dies is asked again of the new leader, not left to time out', async () => {
     await withCluster(3, async (hub, members) => {
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       const [reader, other] = members.filter((member) => member !== leader) as [Member, Member];
       await leader.node.propose(encodeKv({ op: 'put', key: 'x', value: 'before' }));
-      await until('the reader knows the leader', () => reader.node.status().leader === leader.id);
+      await waitFor('the reader knows the leader', () => reader.node.status().leader === leader.id);
       // Cut the leader off, then read on a follower that still believes in it: its ReadIndex
       // request goes to the dead leader and is lost.
       hub.isolated.add(leader.id);
       const read = reader.node.linearizableRead();
       // With the whole request timeout left, only a re-sent read can resolve; a lost one rejects.
-      const newLeader = await until('a new leader', () => leaderOf([reader, other]), 20_000);
+      const newLeader = await waitFor('a new leader', () => leaderOf([reader, other]), 20_000);
       await newLeader.node.propose(encodeKv({ op: 'put', key: 'x', value: 'after' }));
       await read;
       assert.notEqual(newLeader.id, leader.id);
@@ -155,7 +146,7 @@ describe('RaftNode driver', () => {
 
   test('without a quorum a proposal times out instead of hanging', async () => {
     await withCluster(3, async (hub, members) => {
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       for (const member of members) if (member !== leader) hub.isolated.add(member.id);
       await assert.rejects(leader.node.propose(encodeKv({ op: 'put', key: 'lost', value: '1' })), RequestTimeoutError);
     });
@@ -167,15 +158,15 @@ describe('RaftNode driver', () => {
       members.splice(0);
       const ids = ['n1', 'n2', 'n3'];
       for (const id of ids) members.push(await startMember(hub, root, id, ids, { snapshotEveryEntries: 20, entriesKeptAfterSnapshot: 5 }));
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       for (let i = 0; i < 60; i++) await leader.node.propose(encodeKv({ op: 'put', key: `k${i % 7}`, value: `v${i}` }));
       assert.ok(leader.storage.firstIndex() > 10, `the log was compacted (first index ${leader.storage.firstIndex()})`);
 
       const newcomer = await startMember(hub, root, 'n4', [], { snapshotEveryEntries: 20, entriesKeptAfterSnapshot: 5, initialMembers: Object.fromEntries(ids.map((id) => [id, `mem://${id}`])) });
       members.push(newcomer);
       await members.find((member) => member !== leader && member.id !== 'n4')!.node.addLearner('n4', 'mem://n4');
-      await until('n4 promoted to voter', () => leader.node.status().confState.voters.includes('n4'));
-      await until('n4 caught up', () => newcomer.machine.appliedIndex() >= leader.machine.appliedIndex());
+      await waitFor('n4 promoted to voter', () => leader.node.status().confState.voters.includes('n4'));
+      await waitFor('n4 caught up', () => newcomer.machine.appliedIndex() >= leader.machine.appliedIndex());
       assert.deepEqual([...newcomer.machine.data.entries()].sort(), [...leader.machine.data.entries()].sort());
       assert.ok(newcomer.storage.snapshot().metadata.index > 0, 'n4 started from a snapshot');
     });
@@ -183,21 +174,21 @@ describe('RaftNode driver', () => {
 
   test('a node joining a cluster that never compacted learns the initial membership from the bootstrap snapshot', async () => {
     await withCluster(3, async (hub, members, root) => {
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       for (let i = 0; i < 5; i++) await leader.node.propose(encodeKv({ op: 'put', key: `k${i}`, value: `v${i}` }));
       // As after `bramble up --join`: it knows where the members listen, but not who votes.
       const newcomer = await startMember(hub, root, 'n4', [], { initialMembers: { n1: 'mem://n1', n2: 'mem://n2', n3: 'mem://n3' } });
       members.push(newcomer);
       await leader.node.addLearner('n4', 'mem://n4');
-      await until('n4 promoted', () => newcomer.node.status().confState.voters.includes('n4'));
+      await waitFor('n4 promoted', () => newcomer.node.status().confState.voters.includes('n4'));
       assert.deepEqual([...newcomer.node.status().confState.voters].sort(), ['n1', 'n2', 'n3', 'n4']);
-      await until('n4 has the data', () => newcomer.machine.data.size === 5);
+      await waitFor('n4 has the data', () => newcomer.machine.data.size === 5);
     });
   });
 
   test('a restarted node rebuilds its state machine from snapshot and log and rejoins', async () => {
     await withCluster(3, async (hub, members, root) => {
-      const leader = await until('a leader', () => leaderOf(members));
+      const leader = await waitFor('a leader', () => leaderOf(members));
       for (let i = 0; i < 30; i++) await leader.node.propose(encodeKv({ op: 'put', key: `k${i}`, value: `v${i}` }));
       const victimIndex = members.findIndex((member) => member !== leader);
       const victim = members[victimIndex]!;
@@ -205,7 +196,7 @@ describe('RaftNode driver', () => {
       await leader.node.propose(encodeKv({ op: 'put', key: 'while-down', value: 'yes' }));
       const restarted = await startMember(hub, root, victim.id, ['n1', 'n2', 'n3']);
       members[victimIndex] = restarted;
-      await until('restarted node caught up', () => restarted.machine.data.get('while-down') === 'yes');
+      await waitFor('restarted node caught up', () => restarted.machine.data.get('while-down') === 'yes');
       assert.equal(restarted.machine.data.size, 31);
     });
   });

@@ -10,7 +10,8 @@ import { BatchEncoder, encodeHello, encodeHelloReply, encodeMessage } from '../.
 import { encodeFrame, FrameDecoder } from '../../../../src/raftnode/transport/frame.ts';
 import { TcpTransport, type TcpTransportOptions } from '../../../../src/raftnode/transport/index.ts';
 import { freePort } from '../../../lib/ports.ts';
-import { capturingLogger, everyShape, type LogLine, message, numbered, record, settle, silentLogger, waitUntil } from '../../../unit/raftnode/transport/helpers.ts';
+import { capturingLogger, everyShape, type LogLine, message, numbered, record, settle, silentLogger } from '../../../unit/raftnode/transport/helpers.ts';
+import { waitFor } from '../../../lib/wait.ts';
 
 const transports: TcpTransport[] = [];
 const sockets: Socket[] = [];
@@ -92,7 +93,7 @@ describe('TcpTransport on real sockets', () => {
       await raw.write(Buffer.from([byte]));
       await settle(1);
     }
-    await waitUntil('three batches at b', () => atB.batches.length === 3);
+    await waitFor('three batches at b', () => atB.batches.length === 3);
     assert.deepStrictEqual(atB.messages, [...numbered('x', 'b', 1, 2), ...everyShape('x', 'b'), ...numbered('x', 'b', 3, 1)]);
     assert.equal(b.stats().inbound.receivedFrames, 3);
     raw.socket.destroy();
@@ -104,7 +105,7 @@ describe('TcpTransport on real sockets', () => {
     const raw = await RawPeer.connect(b.address());
     const frames = Array.from({ length: 40 }, (_, i) => batch('x', numbered('x', 'b', i * 3, 3)));
     await raw.write(Buffer.concat([hello('x', 'b'), ...frames]));
-    await waitUntil('120 messages at b', () => atB.messages.length === 120);
+    await waitFor('120 messages at b', () => atB.messages.length === 120);
     assert.deepStrictEqual(
       atB.messages.map((m) => m.index),
       Array.from({ length: 120 }, (_, i) => i),
@@ -142,12 +143,12 @@ describe('TcpTransport on real sockets', () => {
         // A healthy peer connection that must survive the bad one.
         a.addPeer('b', b.address());
         a.send(numbered('a', 'b', 1, 1));
-        await waitUntil('a connected to b', () => atB.messages.length === 1);
+        await waitFor('a connected to b', () => atB.messages.length === 1);
 
         const raw = await RawPeer.connect(b.address());
         await raw.write(bad.bytes());
         await raw.closed;
-        await waitUntil('the reason is logged', () => linesWith(lines, { reason: bad.reason }).length === 1);
+        await waitFor('the reason is logged', () => linesWith(lines, { reason: bad.reason }).length === 1);
         const [line] = linesWith(lines, { reason: bad.reason });
         assert.ok(line);
         assert.match(line.msg, /^closed a peer connection: /);
@@ -162,11 +163,11 @@ describe('TcpTransport on real sockets', () => {
 
         // The listener still serves: the old connection delivers, a new one is accepted.
         a.send(numbered('a', 'b', 2, 1));
-        await waitUntil('second message over the old connection', () => atB.messages.length === 2);
+        await waitFor('second message over the old connection', () => atB.messages.length === 2);
         assert.equal(a.stats().peers.b?.connectAttempts, 1, 'the healthy connection was not disturbed');
         const good = await RawPeer.connect(b.address());
         await good.write(Buffer.concat([hello('y', 'b'), batch('y', numbered('y', 'b', 3, 1))]));
-        await waitUntil('message over a new connection', () => atB.messages.length === 3);
+        await waitFor('message over a new connection', () => atB.messages.length === 3);
         assert.deepStrictEqual(
           atB.messages.map((m) => [m.from, m.index]),
           [
@@ -200,7 +201,7 @@ describe('TcpTransport on real sockets', () => {
     assert.match(replies[1]?.reason ?? '', /^frameTooLarge: frame of \d+ bytes exceeds maxFrameBytes 1048576/);
     const good = await RawPeer.connect(b.address());
     await good.write(Buffer.concat([hello('y', 'b'), batch('y', numbered('y', 'b', 1, 1))]));
-    await waitUntil('a message over a new connection', () => atB.messages.length === 1);
+    await waitFor('a message over a new connection', () => atB.messages.length === 1);
     good.socket.destroy();
     await b.stop();
   });
@@ -212,7 +213,7 @@ describe('TcpTransport on real sockets', () => {
     const a = await node('a', { logger: aLog.logger });
     a.addPeer('b', b.address());
     a.send([message('a', 'b', { entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(256 * 1024) }] })]);
-    await waitUntil('a logged the refusal', () => linesWith(aLog.lines, { msg: /the peer refused our frames: frameTooLarge: frame of \d+ bytes exceeds maxFrameBytes 65536/ }).length >= 1);
+    await waitFor('a logged the refusal', () => linesWith(aLog.lines, { msg: /the peer refused our frames: frameTooLarge: frame of \d+ bytes exceeds maxFrameBytes 65536/ }).length >= 1);
     await a.stop();
     await b.stop();
   });
@@ -222,8 +223,8 @@ describe('TcpTransport on real sockets', () => {
     const b = await node('b', { logger, handshakeTimeoutMs: 100 });
     const raw = await RawPeer.connect(b.address());
     await raw.closed;
-    await waitUntil('logged', () => linesWith(lines, { reason: 'handshakeTimeout' }).length === 1);
-    await waitUntil('the server side is closed too', () => b.stats().inbound.openConnections === 0);
+    await waitFor('logged', () => linesWith(lines, { reason: 'handshakeTimeout' }).length === 1);
+    await waitFor('the server side is closed too', () => b.stats().inbound.openConnections === 0);
     assert.equal(b.stats().inbound.rejectedConnections, 1);
     await b.stop();
   });
@@ -237,7 +238,7 @@ describe('TcpTransport on real sockets', () => {
     const atB = record(b);
     a.addPeer('b', b.address());
     a.send(numbered('a', 'b', 1, 1));
-    await waitUntil('refusal seen by a', () => atA.unreachable.length > 0);
+    await waitFor('refusal seen by a', () => atA.unreachable.length > 0);
     const refusal = linesWith(bLog.lines, { reason: 'handshakeRefused' })[0];
     assert.ok(refusal);
     assert.match(refusal.msg, /refused a peer connection: cluster id mismatch: the peer a belongs to cluster garage, this node to cluster kitchen/);
@@ -258,12 +259,12 @@ describe('TcpTransport on real sockets', () => {
     const atB = record(b);
     const first = await RawPeer.connect(b.address());
     await first.write(hello('x', 'b'));
-    await waitUntil('first accepted', () => first.received.length > 0);
+    await waitFor('first accepted', () => first.received.length > 0);
     const second = await RawPeer.connect(b.address());
     await second.write(hello('x', 'b'));
     await first.closed;
     await second.write(batch('x', numbered('x', 'b', 1, 1)));
-    await waitUntil('delivered over the second', () => atB.messages.length === 1);
+    await waitFor('delivered over the second', () => atB.messages.length === 1);
     assert.equal(b.stats().inbound.openConnections, 1);
     second.socket.destroy();
     await b.stop();
@@ -285,7 +286,7 @@ describe('TcpTransport on real sockets', () => {
     const atA = record(a);
     a.addPeer('b', 'no-port-here');
     a.send([message('a', 'b')]);
-    await waitUntil('unreachable', () => atA.unreachable.includes('b'));
+    await waitFor('unreachable', () => atA.unreachable.includes('b'));
     assert.match(a.stats().peers.b?.lastError ?? '', /invalid peer address "no-port-here"/);
     await a.stop();
   });
@@ -300,16 +301,16 @@ describe('TcpTransport on real sockets', () => {
     const atB1 = record(b1);
     a.addPeer('b', address);
     a.send(numbered('a', 'b', 1, 1));
-    await waitUntil('first delivery', () => atB1.messages.length === 1);
+    await waitFor('first delivery', () => atB1.messages.length === 1);
 
     await b1.stop();
-    await waitUntil('a notices b is gone', () => atA.unreachable.includes('b'));
+    await waitFor('a notices b is gone', () => atA.unreachable.includes('b'));
     a.send(numbered('a', 'b', 2, 30));
     assert.equal(a.stats().peers.b?.droppedQueueFullMessages, 22);
     assert.equal(a.stats().peers.b?.queuedMessages, 8);
     // Several refused attempts while b is down; the queue is not consumed by them.
     // Repeats of one failure are logged once as a warning, then at debug level.
-    await waitUntil('a retried a few times', () => linesWith(lines, { level: 20, err: /ECONNREFUSED/ }).length >= 3);
+    await waitFor('a retried a few times', () => linesWith(lines, { level: 20, err: /ECONNREFUSED/ }).length >= 3);
     assert.equal(linesWith(lines, { level: 40, err: /ECONNREFUSED/ }).length, 1);
     assert.ok((a.stats().peers.b?.connectAttempts ?? 0) >= 5);
     assert.equal(a.stats().peers.b?.queuedMessages, 8);
@@ -317,13 +318,13 @@ describe('TcpTransport on real sockets', () => {
 
     const b2 = await node('b', { listenAddress: address });
     const atB2 = record(b2);
-    await waitUntil('the queued tail arrives', () => atB2.messages.length === 8);
+    await waitFor('the queued tail arrives', () => atB2.messages.length === 8);
     assert.deepStrictEqual(
       atB2.messages.map((m) => m.index),
       Array.from({ length: 8 }, (_, i) => 24 + i),
     );
     a.send(numbered('a', 'b', 100, 1));
-    await waitUntil('new messages flow', () => atB2.messages.length === 9);
+    await waitFor('new messages flow', () => atB2.messages.length === 9);
     const stats = a.stats().peers.b;
     assert.equal(stats?.connected, true);
     assert.equal(stats?.lastError, null);
@@ -356,7 +357,7 @@ describe('TcpTransport on real sockets', () => {
     const chunk = new Uint8Array(512 * 1024);
     // 48 MiB: far more than loopback socket buffers hold.
     a.send(Array.from({ length: 96 }, (_, i) => message('a', 'b', { index: i, entries: [{ term: 1, index: i + 1, type: 'normal', data: chunk }] })));
-    await waitUntil('a gives up on b', () => atA.unreachable.includes('b'));
+    await waitFor('a gives up on b', () => atA.unreachable.includes('b'));
     assert.match(a.stats().peers.b?.lastError ?? '', /read nothing for 200 ms/);
     assert.equal(a.stats().peers.b?.connected, false);
     await a.stop();

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TcpTransport, type TransportTlsOptions } from '../../../../src/raftnode/transport/index.ts';
-import { capturingLogger, everyShape, numbered, record, silentLogger, waitUntil } from '../../../unit/raftnode/transport/helpers.ts';
+import { capturingLogger, everyShape, numbered, record, silentLogger } from '../../../unit/raftnode/transport/helpers.ts';
+import { waitFor } from '../../../lib/wait.ts';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
@@ -53,7 +54,7 @@ describe('TcpTransport over TLS', { skip: hasOpenssl ? false : 'the openssl CLI 
     const atB = record(b);
     a.addPeer('b', b.address());
     a.send(everyShape('a', 'b'));
-    await waitUntil('messages at b', () => atB.messages.length === everyShape('a', 'b').length);
+    await waitFor('messages at b', () => atB.messages.length === everyShape('a', 'b').length);
     assert.deepStrictEqual(atB.messages, everyShape('a', 'b'));
   });
 
@@ -84,16 +85,16 @@ describe('TcpTransport over TLS', { skip: hasOpenssl ? false : 'the openssl CLI 
     const atNoCert = record(noCert);
     noCert.addPeer('b', b.address());
     noCert.send(numbered('n', 'b', 1, 1));
-    await waitUntil('the certificate-less dialer fails', () => atNoCert.unreachable.includes('b'));
+    await waitFor('the certificate-less dialer fails', () => atNoCert.unreachable.includes('b'));
     await noCert.stop();
 
-    await waitUntil('TLS refusals logged', () => lines.filter((line) => line.reason === 'tls').length >= 2);
+    await waitFor('TLS refusals logged', () => lines.filter((line) => line.reason === 'tls').length >= 2);
     assert.ok(b.stats().inbound.rejectedConnections >= 2);
     assert.equal(atB.messages.length, 0);
 
     const a = await node('a');
     a.addPeer('b', b.address());
     a.send(numbered('a', 'b', 7, 1));
-    await waitUntil('a good TLS peer still gets through', () => atB.messages.length === 1);
+    await waitFor('a good TLS peer still gets through', () => atB.messages.length === 1);
   });
 });

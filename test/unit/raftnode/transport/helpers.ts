@@ -69,18 +69,6 @@ export function record(transport: Transport): Received {
   return received;
 }
 
-/**
- * Polls `condition` until it holds. The limit only keeps a broken build from hanging the run;
- * it is far above anything a working transport needs and is not a speed assertion.
- */
-export async function waitUntil(what: string, condition: () => boolean, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Lets every pending immediate and I/O callback of this turn run. */
 export function settle(turns = 3): Promise<void> {
   let chain = Promise.resolve();

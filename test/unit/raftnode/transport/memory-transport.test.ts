@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NodeId } from '../../../../src/raft/types.ts';
 import { MemoryNetwork, MemoryTransport, type Transport } from '../../../../src/raftnode/transport/index.ts';
-import { numbered, record, waitUntil } from './helpers.ts';
+import { numbered, record } from './helpers.ts';
 import { type ClusterOptions, transportContract } from './transport-contract.ts';
+import { waitFor } from '../../../lib/wait.ts';
 
 transportContract('MemoryTransport', async (ids: NodeId[], options: ClusterOptions = {}) => {
   const network = new MemoryNetwork();
@@ -40,14 +41,14 @@ test('MemoryTransport: a restarted node at the same address is reached again', a
   a.addPeer('b', b1.address());
   const atB1 = record(b1);
   a.send(numbered('a', 'b', 1, 1));
-  await waitUntil('first at b1', () => atB1.messages.length === 1);
+  await waitFor('first at b1', () => atB1.messages.length === 1);
   await b1.stop();
-  await waitUntil('a sees b down', () => atA.unreachable.includes('b'));
+  await waitFor('a sees b down', () => atA.unreachable.includes('b'));
   a.send(numbered('a', 'b', 2, 1));
   const b2 = new MemoryTransport(network, { id: 'b' });
   const atB2 = record(b2);
   await b2.start();
-  await waitUntil('second at b2', () => atB2.messages.length === 1);
+  await waitFor('second at b2', () => atB2.messages.length === 1);
   assert.equal(atB2.messages[0]?.index, 2);
   await a.stop();
   await b2.stop();

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NodeId } from '../../../../src/raft/types.ts';
 import type { Transport, TransportLimits } from '../../../../src/raftnode/transport/index.ts';
-import { everyShape, message, numbered, record, settle, waitUntil } from './helpers.ts';
+import { everyShape, message, numbered, record, settle } from './helpers.ts';
+import { waitFor } from '../../../lib/wait.ts';
 
 export interface ClusterOptions {
   limits?: Partial<TransportLimits>;
@@ -59,7 +60,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const atB = record(b);
         const sent = everyShape('a', 'b');
         a.send(sent);
-        await waitUntil('all messages at b', () => atB.messages.length === sent.length);
+        await waitFor('all messages at b', () => atB.messages.length === sent.length);
         assert.deepStrictEqual(atB.messages, sent);
         for (const received of atB.messages) {
           for (const entry of received.entries) assert.equal(Object.getPrototypeOf(entry.data), Uint8Array.prototype);
@@ -75,7 +76,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const atB = record(b);
         const sent = message('a', 'b', { entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array([1]) }] });
         a.send([sent]);
-        await waitUntil('message at b', () => atB.messages.length === 1);
+        await waitFor('message at b', () => atB.messages.length === 1);
         const entry = sent.entries[0];
         assert.ok(entry);
         entry.data[0] = 99;
@@ -91,7 +92,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
           for (let i = 0; i < 25; i++) a.send(numbered('a', 'b', round * 25 + i, 1));
           if (round % 3 === 0) await settle(1);
         }
-        await waitUntil('500 messages at b', () => atB.messages.length === 500);
+        await waitFor('500 messages at b', () => atB.messages.length === 500);
         assert.deepStrictEqual(
           atB.messages.map((m) => m.index),
           Array.from({ length: 500 }, (_, i) => i),
@@ -104,10 +105,10 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const { a, b } = await connectedPair(cluster);
         const atB = record(b);
         a.send(numbered('a', 'b', 0, 1));
-        await waitUntil('first message at b', () => atB.messages.length === 1);
+        await waitFor('first message at b', () => atB.messages.length === 1);
         const framesBefore = a.stats().peers.b?.sentFrames ?? 0;
         for (const one of numbered('a', 'b', 1, 50)) a.send([one]);
-        await waitUntil('50 more at b', () => atB.messages.length === 51);
+        await waitFor('50 more at b', () => atB.messages.length === 51);
         assert.deepStrictEqual(
           atB.batches.map((batch) => batch.length),
           [1, 50],
@@ -125,7 +126,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
           message('a', 'b', { index: i, entries: [{ term: 1, index: i + 1, type: 'normal', data: new Uint8Array(1000).fill(i) }] }),
         );
         a.send(sent);
-        await waitUntil('12 messages at b', () => atB.messages.length === 12);
+        await waitFor('12 messages at b', () => atB.messages.length === 12);
         assert.deepStrictEqual(atB.messages, sent);
         const stats = a.stats().peers.b;
         assert.ok(stats && stats.sentFrames >= 3, `expected at least 3 frames, got ${stats?.sentFrames}`);
@@ -143,7 +144,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
           snapshot: { metadata: { index: 5, term: 1, confState: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array(10_000) },
         });
         a.send([hugeSnapshot, ...numbered('a', 'b', 1, 1)]);
-        await waitUntil('the small message at b', () => atB.messages.length === 1);
+        await waitFor('the small message at b', () => atB.messages.length === 1);
         assert.equal(atB.messages[0]?.index, 1);
         assert.equal(a.stats().peers.b?.droppedTooLargeMessages, 1);
         assert.deepStrictEqual(atA.snapshotReports, [{ peer: 'b', ok: false }]);
@@ -156,8 +157,8 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const atA = record(a);
         const atB = record(b);
         a.send(everyShape('a', 'b').filter((m) => m.type === 'snap'));
-        await waitUntil('snapshot at b', () => atB.messages.length === 1);
-        await waitUntil('snapshot reported', () => atA.snapshotReports.length === 1);
+        await waitFor('snapshot at b', () => atB.messages.length === 1);
+        await waitFor('snapshot reported', () => atA.snapshotReports.length === 1);
         assert.deepStrictEqual(atA.snapshotReports, [{ peer: 'b', ok: true }]);
       });
     });
@@ -172,7 +173,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         a.send(numbered('a', 'b', 1, 3));
         assert.equal(a.stats().peers.b?.queuedMessages, 3);
         await a.start();
-        await waitUntil('three messages at b', () => atB.messages.length === 3);
+        await waitFor('three messages at b', () => atB.messages.length === 3);
       });
     });
 
@@ -181,7 +182,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const { a, b } = await connectedPair(cluster);
         const atB = record(b);
         a.send([message('a', 'zz'), ...numbered('a', 'b', 1, 1), message('a', 'yy')]);
-        await waitUntil('the message for b', () => atB.messages.length === 1);
+        await waitFor('the message for b', () => atB.messages.length === 1);
         assert.equal(a.stats().droppedUnknownPeerMessages, 2);
         assert.equal(a.stats().peers.zz, undefined);
       });
@@ -192,14 +193,14 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const { a, b } = await connectedPair(cluster);
         const atB = record(b);
         a.send(numbered('a', 'b', 1, 1));
-        await waitUntil('first message at b', () => atB.messages.length === 1);
+        await waitFor('first message at b', () => atB.messages.length === 1);
         a.removePeer('b');
         assert.equal(a.stats().peers.b, undefined);
         a.send(numbered('a', 'b', 2, 1));
         assert.equal(a.stats().droppedUnknownPeerMessages, 1);
         a.addPeer('b', cluster.addressOf('b'));
         a.send(numbered('a', 'b', 3, 1));
-        await waitUntil('third message at b', () => atB.messages.length === 2);
+        await waitFor('third message at b', () => atB.messages.length === 2);
         assert.deepStrictEqual(
           atB.messages.map((m) => m.index),
           [1, 3],
@@ -214,7 +215,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         a.addPeer('b', cluster.addressOf('b'));
         a.updatePeer('b', cluster.addressOf('b'));
         a.send(numbered('a', 'b', 1, 3));
-        await waitUntil('three messages at b', () => atB.messages.length === 3);
+        await waitFor('three messages at b', () => atB.messages.length === 3);
         assert.deepStrictEqual(Object.keys(a.stats().peers), ['b']);
       });
     });
@@ -228,7 +229,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         await a.start();
         a.addPeer('b', cluster.addressOf('b'));
         a.send(numbered('a', 'b', 1, 1));
-        await waitUntil('b reported unreachable', () => atA.unreachable.includes('b'));
+        await waitFor('b reported unreachable', () => atA.unreachable.includes('b'));
         assert.equal(a.stats().peers.b?.connected, false);
         assert.ok(a.stats().peers.b?.lastError, 'lastError says why');
         a.send(numbered('a', 'b', 2, 24));
@@ -236,12 +237,12 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         assert.equal(down?.queuedMessages, 10);
         assert.equal(down?.droppedQueueFullMessages, 15);
         await b.start();
-        await waitUntil('the queued tail at b', () => atB.messages.length === 10);
+        await waitFor('the queued tail at b', () => atB.messages.length === 10);
         assert.deepStrictEqual(
           atB.messages.map((m) => m.index),
           Array.from({ length: 10 }, (_, i) => 16 + i),
         );
-        await waitUntil('connected', () => a.stats().peers.b?.connected === true);
+        await waitFor('connected', () => a.stats().peers.b?.connected === true);
         assert.equal(a.stats().peers.b?.lastError, null);
       });
     });
@@ -267,7 +268,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const atA = record(a);
         const atB = record(b);
         a.send(numbered('a', 'b', 1, 1));
-        await waitUntil('b reported unreachable', () => atA.unreachable.includes('b'));
+        await waitFor('b reported unreachable', () => atA.unreachable.includes('b'));
         assert.match(a.stats().peers.b?.lastError ?? '', /cluster/);
         assert.equal(a.stats().peers.b?.connected, false);
         assert.equal(atB.messages.length, 0);
@@ -282,7 +283,7 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const atB = record(b);
         a.addPeer('c', cluster.addressOf('b'));
         a.send([message('a', 'c')]);
-        await waitUntil('c reported unreachable', () => atA.unreachable.includes('c'));
+        await waitFor('c reported unreachable', () => atA.unreachable.includes('c'));
         assert.match(a.stats().peers.c?.lastError ?? '', /this is node b/);
         assert.equal(atB.messages.length, 0);
       });
@@ -299,9 +300,9 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
           },
         });
         a.send(numbered('a', 'b', 1, 1));
-        await waitUntil('first message seen', () => seen.length === 1);
+        await waitFor('first message seen', () => seen.length === 1);
         a.send(numbered('a', 'b', 2, 1));
-        await waitUntil('second message seen', () => seen.length === 2);
+        await waitFor('second message seen', () => seen.length === 2);
         assert.deepStrictEqual(seen, [1, 2]);
       });
     });
@@ -312,14 +313,14 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         const atA = record(a);
         const atB = record(b);
         b.send(numbered('b', 'a', 1, 1));
-        await waitUntil('message at a', () => atA.messages.length === 1);
+        await waitFor('message at a', () => atA.messages.length === 1);
         await a.stop();
         await a.stop();
         assert.deepStrictEqual(a.stats().peers, {});
         assert.equal(a.stats().inbound.openConnections, 0);
         a.send(numbered('a', 'b', 1, 1));
         b.send(numbered('b', 'a', 2, 1));
-        await waitUntil('b sees a unreachable', () => atB.unreachable.includes('a'));
+        await waitFor('b sees a unreachable', () => atB.unreachable.includes('a'));
         await settle();
         assert.equal(atA.messages.length, 1);
         assert.equal(atB.messages.length, 0);
