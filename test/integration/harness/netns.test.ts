@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { type NetnsHost, type NetnsLab, withNetnsLab } from '../../lib/netns.ts';
@@ -28,20 +28,55 @@ function forwardRules(): string {
   return execFileSync('iptables', ['-S', 'FORWARD'], { encoding: 'utf8' });
 }
 
-/** Sends one UDP datagram from one host to a listener in another; true if it arrived. */
+/**
+ * A UDP listener inside a host. It reports "ready" once bound and exits at a "control" datagram,
+ * printing what arrived before it. Exits by itself after 60 s only so a broken run cannot hang.
+ */
+function udpListener(host: NetnsHost, port: number): { ready: Promise<void>; received: Promise<string[]>; stop: () => void } {
+  const script = `const s = require('dgram').createSocket('udp4'); const got = [];
+    s.on('message', (m) => { const t = String(m); if (t !== 'control') { got.push(t); return; } process.stdout.write('got:' + JSON.stringify(got) + '\\n'); process.exit(0); });
+    s.bind(${port}, () => process.stdout.write('ready\\n')); setTimeout(() => process.exit(3), 60000);`;
+  const child = spawn('ip', ['netns', 'exec', host.netns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const failed = (code: number | null): Error => new Error(`UDP listener in ${host.netns} exited ${code}: ${stderr.trim()}`);
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', () => stdout.includes('ready\n') && resolve());
+    void exited.then((code) => reject(failed(code)));
+  });
+  const received = exited.then((code) => {
+    const line = /^got:(.*)$/m.exec(stdout);
+    if (code !== 0 || !line) throw failed(code);
+    return JSON.parse(line[1]!) as string[];
+  });
+  // A listener that dies before "ready" is reported by `ready`; this keeps it reported once.
+  received.catch(() => undefined);
+  return { ready, received, stop: () => child.kill() };
+}
+
+/** Sends UDP datagrams from one host to a listener in another; true if one arrived. */
 async function udpArrives(lab: NetnsLab, from: NetnsHost, to: NetnsHost): Promise<boolean> {
   const port = 40000 + Math.floor(Math.random() * 20000);
-  const listener = lab.exec(to, process.execPath, [
-    '-e',
-    `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); }); s.bind(${port}); setTimeout(() => process.exit(3), 2500);`,
-  ]);
-  // Several datagrams over a second, so a listener that is slow to bind still gets one.
-  await lab.exec(from, process.execPath, [
-    '-e',
-    `const s = require('dgram').createSocket('udp4'); let n = 0; const t = setInterval(() => { s.send('hello', ${port}, '${to.ip}'); if (++n === 8) { clearInterval(t); setTimeout(() => s.close(), 100); } }, 150);`,
-  ]);
-  const result = await listener;
-  return result.code === 0 && result.stdout === 'hello';
+  const listener = udpListener(to, port);
+  try {
+    // Send only once the listener is bound, so a slow start on a busy machine cannot lose them.
+    await listener.ready;
+    const send = (text: string, count: number): string =>
+      `const s = require('dgram').createSocket('udp4'); let left = ${count}; for (let i = 0; i < ${count}; i++) s.send('${text}', ${port}, '${to.ip}', () => { if (--left === 0) s.close(); });`;
+    const sent = await lab.exec(from, process.execPath, ['-e', send('hello', 3)]);
+    assert.equal(sent.code, 0, sent.stderr);
+    // The control datagram is sent from inside the listener's own host after the sender exited (a
+    // process start later), so a "hello" that crossed the link is queued ahead of it: no time window
+    // decides the answer, and a listener that got nothing was alive and reading.
+    const control = await lab.exec(to, process.execPath, ['-e', send('control', 1)]);
+    assert.equal(control.code, 0, control.stderr);
+    return (await listener.received).includes('hello');
+  } finally {
+    listener.stop();
+  }
 }
 
 describe('network-namespace lab', () => {
