@@ -9,7 +9,10 @@ import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.
 import { testImages } from './images.ts';
 import { STARTUP_TIMEOUT_MS } from './processes.ts';
 
-export const controlArgs = (nodeGraceMs = 2000): string[] => ['--tick-ms', '20', '--election-ticks', '25', '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
+/** Raft timing of the test clusters: a 500 ms election timeout, so failovers are quick. */
+export const quickRaftTiming = ['--tick-ms', '20', '--election-ticks', '25'];
+
+export const controlArgs = (nodeGraceMs = 2000, raftTiming: readonly string[] = quickRaftTiming): string[] => [...raftTiming, '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
 
 /**
  * `bramble up` flags with the production defaults (100 ms ticks, 10 s node status, 4 s grace):

