@@ -2,25 +2,19 @@
 // keeps, releases and leaves alone, and what a ReplicaSet then creates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject, OwnerReference } from '../../../../src/client/index.ts';
+import type { KubeObject, OwnerReference, Pod } from '../../../../src/client/index.ts';
 import { claimSelector, planClaims } from '../../../../src/control/controllers/claim.ts';
 import { planReplicaSet } from '../../../../src/control/controllers/replicaset.ts';
 import { isActive } from '../../../../src/control/controllers/pods.ts';
 import { planDaemonSet, placed } from '../../../../src/control/controllers/daemonset.ts';
+import { pod, type PodOptions } from '../../../lib/objects.ts';
 
 const now = new Date('2026-12-01T12:00:00Z');
 const rsRef: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs1', controller: true, blockOwnerDeletion: true };
 const otherRef: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'other', uid: 'rs2', controller: true };
 
-function pod(name: string, o: { labels?: Record<string, string>; owners?: OwnerReference[]; deleting?: boolean; phase?: string } = {}): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: '7', labels: o.labels ?? { app: 'web' }, ...(o.owners ? { ownerReferences: o.owners } : {}), ...(o.deleting ? { deletionTimestamp: '2026-12-01T11:59:00Z' } : {}) },
-    spec: { nodeName: 'n1', containers: [] },
-    status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
-  };
-}
+/** A pod of the web app on n1, as the claims see it. */
+const webPod = (name: string, o: PodOptions = {}): Pod => pod(name, { labels: { app: 'web' }, node: 'n1', ...o });
 function rs(o: { replicas?: number; deleting?: boolean; selector?: object | null } = {}): KubeObject {
   return {
     apiVersion: 'apps/v1',
@@ -34,7 +28,7 @@ const plan = (owner: KubeObject, pods: KubeObject[]) => planClaims(owner, pods, 
 
 test('claim: a matching orphan is adopted and counts toward replicas (3 wanted, 2 created)', () => {
   const owner = rs({ replicas: 3 });
-  const claims = plan(owner, [pod('bare')]);
+  const claims = plan(owner, [webPod('bare')]);
   assert.deepEqual(names(claims.adopt), ['bare']);
   assert.deepEqual(claims.owned, []);
   assert.deepEqual(claims.release, []);
@@ -43,12 +37,12 @@ test('claim: a matching orphan is adopted and counts toward replicas (3 wanted, 
 });
 
 test('claim: an orphan whose labels do not match, one being deleted, or one finished is not adopted', () => {
-  const claims = plan(rs(), [pod('other-app', { labels: { app: 'db' } }), pod('unlabelled', { labels: {} }), pod('going', { deleting: true }), pod('done', { phase: 'Succeeded' })]);
+  const claims = plan(rs(), [webPod('other-app', { labels: { app: 'db' } }), webPod('unlabelled', { labels: {} }), webPod('going', { deleting: true }), webPod('done', { phase: 'Succeeded' })]);
   assert.deepEqual(claims, { owned: [], adopt: [], release: [] });
 });
 
 test('claim: a pod controlled by another controller is never touched, even when it matches', () => {
-  const foreign = pod('theirs', { owners: [otherRef] });
+  const foreign = webPod('theirs', { owners: [otherRef] });
   const claims = plan(rs(), [foreign]);
   assert.deepEqual(claims, { owned: [], adopt: [], release: [] });
   assert.equal(planReplicaSet(rs({ replicas: 1 }), claims.owned, now).create, 1);
@@ -56,13 +50,13 @@ test('claim: a pod controlled by another controller is never touched, even when 
 
 test('claim: a non-controller ownerReference does not stop adoption (only a controller does)', () => {
   const plain: OwnerReference = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cfg', uid: 'cm1' };
-  const claims = plan(rs(), [pod('shared', { owners: [plain] })]);
+  const claims = plan(rs(), [webPod('shared', { owners: [plain] })]);
   assert.deepEqual(names(claims.adopt), ['shared']);
 });
 
 test('claim: an owned pod relabelled out of the selector is released, and the ReplicaSet replaces it', () => {
-  const kept = pod('kept', { owners: [rsRef] });
-  const relabelled = pod('relabelled', { owners: [rsRef], labels: {} });
+  const kept = webPod('kept', { owners: [rsRef] });
+  const relabelled = webPod('relabelled', { owners: [rsRef], labels: {} });
   const claims = plan(rs({ replicas: 2 }), [kept, relabelled]);
   assert.deepEqual(names(claims.owned), ['kept']);
   assert.deepEqual(names(claims.release), ['relabelled']);
@@ -71,7 +65,7 @@ test('claim: an owned pod relabelled out of the selector is released, and the Re
 
 test('claim: a controller being deleted adopts nothing and releases nothing, but keeps what it owns', () => {
   const owner = rs({ deleting: true });
-  const claims = plan(owner, [pod('bare'), pod('mine', { owners: [rsRef] }), pod('relabelled', { owners: [rsRef], labels: { app: 'x' } })]);
+  const claims = plan(owner, [webPod('bare'), webPod('mine', { owners: [rsRef] }), webPod('relabelled', { owners: [rsRef], labels: { app: 'x' } })]);
   assert.deepEqual(names(claims.owned), ['mine']);
   assert.deepEqual(claims.adopt, []);
   assert.deepEqual(claims.release, []);
@@ -81,7 +75,7 @@ test('claim: without a usable selector (none, empty) nothing changes hands', () 
   for (const selector of [null, {}, { matchLabels: {} }]) {
     const owner = rs({ selector });
     assert.equal(claimSelector(owner), undefined);
-    const claims = plan(owner, [pod('bare'), pod('mine', { owners: [rsRef], labels: { app: 'x' } })]);
+    const claims = plan(owner, [webPod('bare'), webPod('mine', { owners: [rsRef], labels: { app: 'x' } })]);
     assert.deepEqual(names(claims.owned), ['mine']);
     assert.deepEqual(claims.adopt, []);
     assert.deepEqual(claims.release, []);
@@ -90,7 +84,7 @@ test('claim: without a usable selector (none, empty) nothing changes hands', () 
 
 test('claim: matchExpressions select too', () => {
   const owner = rs({ selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front', 'edge'] }] } });
-  const claims = plan(owner, [pod('front', { labels: { tier: 'front' } }), pod('back', { labels: { tier: 'back' } })]);
+  const claims = plan(owner, [webPod('front', { labels: { tier: 'front' } }), webPod('back', { labels: { tier: 'back' } })]);
   assert.deepEqual(names(claims.adopt), ['front']);
 });
 
@@ -108,9 +102,9 @@ test('claim: a DaemonSet adopts a bare pod bound to an eligible node (no second 
   const template = { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'i' }] } };
   const ds: KubeObject = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: 'default', uid: 'ds1', generation: 1 }, spec: { selector: { matchLabels: { app: 'agent' } }, template } };
   const nodes = ['a', 'b'].map((name): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: {} }, spec: {} }));
-  const bound = pod('bound-bare', { labels: { app: 'agent' } });
+  const bound = webPod('bound-bare', { labels: { app: 'agent' } });
   (bound['spec'] as { nodeName?: string }).nodeName = 'a';
-  const unplaced = pod('unplaced', { labels: { app: 'agent' } });
+  const unplaced = webPod('unplaced', { labels: { app: 'agent' } });
   delete (unplaced['spec'] as { nodeName?: string }).nodeName;
   const claims = planClaims(ds, [bound, unplaced], claimSelector(ds), placed);
   assert.deepEqual(names(claims.adopt), ['bound-bare']);

@@ -8,18 +8,10 @@ import { judgeDependent, judgeOwner } from '../../../../src/control/controllers/
 import { finishNamespace } from '../../../../src/control/controllers/namespace.ts';
 import { endpointSubsets } from '../../../../src/control/controllers/endpoints.ts';
 import { templateHash } from '../../../../src/control/controllers/hash.ts';
+import { pod } from '../../../lib/objects.ts';
 
 const now = new Date('2026-12-01T12:00:00Z');
 const node = (name: string, labels: Record<string, string> = {}, taints: object[] = []): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: { taints } });
-function pod(name: string, o: { phase?: string; ready?: boolean; node?: string; labels?: Record<string, string>; ip?: string; deleting?: boolean; spec?: object } = {}): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, labels: o.labels ?? {}, creationTimestamp: '2026-12-01T11:00:00Z', ...(o.deleting ? { deletionTimestamp: '2026-12-01T11:59:00Z' } : {}) },
-    spec: { ...(o.node ? { nodeName: o.node } : {}), containers: [], ...(o.spec ?? {}) },
-    status: { phase: o.phase ?? 'Running', ...(o.ip ? { podIP: o.ip } : {}), conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
-  };
-}
 
 const dsTemplate = { metadata: { labels: { app: 'agent' } }, spec: { nodeSelector: { role: 'worker' }, containers: [{ name: 'c', image: 'i' }] } };
 const ds: KubeObject = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: 'default', uid: 'ds1', generation: 1 }, spec: { template: dsTemplate } };
@@ -93,7 +85,7 @@ test('namespace: finalized once empty, else a status naming what remains', () =>
 
 test('Endpoints: ready pods in addresses, others in notReadyAddresses, named targetPort resolved', () => {
   const svc: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } };
-  const spec = { containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] };
+  const spec = { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: 8080 }] }] };
   const subsets = endpointSubsets(svc, [pod('a', { ip: '10.0.0.2', node: 'n1', spec }), pod('b', { ip: '10.0.0.3', ready: false, spec }), pod('c', { spec }), pod('d', { ip: '10.0.0.4', deleting: true, spec }), pod('e', { ip: '10.0.0.5' })]);
   assert.deepEqual(subsets, [{ ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], addresses: [{ ip: '10.0.0.2', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'a', uid: 'uid-a' } }], notReadyAddresses: [{ ip: '10.0.0.3', targetRef: { kind: 'Pod', namespace: 'default', name: 'b', uid: 'uid-b' } }] }]);
 });

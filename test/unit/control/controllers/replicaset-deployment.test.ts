@@ -5,17 +5,9 @@ import type { KubeObject } from '../../../../src/client/index.ts';
 import { planReplicaSet } from '../../../../src/control/controllers/replicaset.ts';
 import { planDeployment, resolveIntOrPercent, REVISION, type RsPods } from '../../../../src/control/controllers/deployment.ts';
 import { templateHash } from '../../../../src/control/controllers/hash.ts';
+import { pod } from '../../../lib/objects.ts';
 
 const now = new Date('2026-12-01T12:00:00Z');
-function pod(name: string, o: { phase?: string; ready?: boolean; node?: string; deleting?: boolean; created?: string } = {}): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', creationTimestamp: o.created ?? '2026-12-01T11:00:00Z', ...(o.deleting ? { deletionTimestamp: '2026-12-01T11:59:00Z' } : {}) },
-    spec: { ...(o.node ? { nodeName: o.node } : {}), containers: [] },
-    status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True', lastTransitionTime: '2026-12-01T11:00:00Z' }] },
-  };
-}
 const rs = (replicas: number, minReadySeconds = 0): KubeObject => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-abc', namespace: 'default', uid: 'u', generation: 2 }, spec: { replicas, minReadySeconds, template: { metadata: { labels: { app: 'web' } } } } });
 
 test('ReplicaSet: creates the missing pods; terminating and finished pods do not count', () => {

@@ -7,7 +7,8 @@ import { prepare } from '../../../../src/control/scheduler/filters.ts';
 import { nodeHealth, nodeHealthOf } from '../../../../src/control/scheduler/scores.ts';
 import { schedule } from '../../../../src/control/scheduler/schedule.ts';
 import { ClusterState } from '../../../../src/control/scheduler/state.ts';
-import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/state.ts';
+import type { SchedNode } from '../../../../src/control/scheduler/state.ts';
+import { pod } from '../../../lib/objects.ts';
 
 function node(name: string, o: { celsius?: string; load?: string; throttling?: string; underVoltage?: string } = {}): SchedNode {
   const annotations: Record<string, string> = {};
@@ -18,7 +19,8 @@ function node(name: string, o: { celsius?: string; load?: string; throttling?: s
   if (o.underVoltage) conditions.push({ type: 'UnderVoltage', status: o.underVoltage });
   return { metadata: { name, labels: { 'kubernetes.io/hostname': name }, annotations }, spec: {}, status: { allocatable: { cpu: '4', memory: '4Gi', pods: '110' }, conditions } };
 }
-const pod = (name: string, owner?: string): SchedPod => ({ metadata: { name, namespace: 'default', ...(owner ? { ownerReferences: [{ uid: owner, controller: true }] } : {}) }, spec: { containers: [{ image: 'img' }] } });
+/** Pods of one ReplicaSet, which the spreading score keeps apart. */
+const ofRs1 = { owners: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs1', uid: 'rs1', controller: true }] };
 
 test('nodeHealth: a table of nodes and their scores', () => {
   const table: [SchedNode, number][] = [
@@ -59,11 +61,11 @@ test('nodeHealth: cool and idle first, a throttled or under-powered board last, 
 });
 
 test('nodeHealth in the weighted sum: a pod avoids a throttled board even if the other already holds a replica; a few degrees do not beat spread', () => {
-  const twoNodes = (a: SchedNode, b: SchedNode) => ClusterState.fromSnapshot({ nodes: [a, b], boundPods: { a: [pod('r0', 'rs1')] } });
+  const twoNodes = (a: SchedNode, b: SchedNode) => ClusterState.fromSnapshot({ nodes: [a, b], boundPods: { a: [pod('r0', ofRs1)] } });
   // a holds a replica of rs1; b is empty but throttling: health wins over the spread of the second replica.
-  assert.deepEqual(schedule(pod('r1', 'rs1'), twoNodes(node('a', { celsius: '45', load: '0' }), node('b', { celsius: '45', load: '0', throttling: 'True' }))), { nodeName: 'a' });
+  assert.deepEqual(schedule(pod('r1', ofRs1), twoNodes(node('a', { celsius: '45', load: '0' }), node('b', { celsius: '45', load: '0', throttling: 'True' }))), { nodeName: 'a' });
   // b is empty and only 15 °C warmer: the spread wins.
-  assert.deepEqual(schedule(pod('r1', 'rs1'), twoNodes(node('a', { celsius: '45', load: '0' }), node('b', { celsius: '60', load: '0' }))), { nodeName: 'b' });
+  assert.deepEqual(schedule(pod('r1', ofRs1), twoNodes(node('a', { celsius: '45', load: '0' }), node('b', { celsius: '60', load: '0' }))), { nodeName: 'b' });
   // Equal otherwise: the cooler of two empty boards.
   assert.deepEqual(schedule(pod('x'), ClusterState.fromSnapshot({ nodes: [node('a', { celsius: '65', load: '0' }), node('b', { celsius: '45', load: '0' })], boundPods: {} })), { nodeName: 'b' });
 });
