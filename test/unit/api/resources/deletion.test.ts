@@ -1,26 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findByKind, planDeletion, readyToRemove, type KubeObject, type ResourceInfo } from '../../../../src/api/resources/index.ts';
+import { pod } from '../../../lib/objects.ts';
 
 const NOW = new Date('2026-11-23T08:00:00Z');
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 const CM = findByKind('v1', 'ConfigMap') as ResourceInfo;
 const NS = findByKind('v1', 'Namespace') as ResourceInfo;
 
-const pod = (spec: Record<string, unknown>, status: Record<string, unknown> = { phase: 'Running' }): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [], ...spec }, status });
 
 test('deletion: a running pod is marked for its grace period; unscheduled or finished pods go at once', () => {
-  const plan = planDeletion(PODS, pod({ nodeName: 'pi-1', terminationGracePeriodSeconds: 10 }), { now: NOW });
+  const plan = planDeletion(PODS, pod('p', { node: 'pi-1', spec: { terminationGracePeriodSeconds: 10 } }), { now: NOW });
   assert.equal(plan.action, 'mark');
   assert.equal(plan.action === 'mark' && plan.object.metadata.deletionTimestamp, '2026-11-23T08:00:10Z');
   assert.equal(plan.action === 'mark' && plan.object.metadata.deletionGracePeriodSeconds, 10);
   assert.equal(plan.action === 'mark' && readyToRemove(PODS, plan.object), false, 'the agent deletes it with grace 0');
-  const defaultGrace = planDeletion(PODS, pod({ nodeName: 'pi-1' }), { now: NOW });
+  const defaultGrace = planDeletion(PODS, pod('p', { node: 'pi-1' }), { now: NOW });
   assert.equal(defaultGrace.action === 'mark' && defaultGrace.object.metadata.deletionGracePeriodSeconds, 30);
-  assert.deepEqual(planDeletion(PODS, pod({}), { now: NOW }), { action: 'remove' });
-  assert.deepEqual(planDeletion(PODS, pod({ nodeName: 'pi-1' }, { phase: 'Succeeded' }), { now: NOW }), { action: 'remove' });
-  assert.deepEqual(planDeletion(PODS, pod({ nodeName: 'pi-1' }), { now: NOW, gracePeriodSeconds: 0 }), { action: 'remove' });
+  assert.deepEqual(planDeletion(PODS, pod('p'), { now: NOW }), { action: 'remove' });
+  assert.deepEqual(planDeletion(PODS, pod('p', { node: 'pi-1', phase: 'Succeeded' }), { now: NOW }), { action: 'remove' });
+  assert.deepEqual(planDeletion(PODS, pod('p', { node: 'pi-1' }), { now: NOW, gracePeriodSeconds: 0 }), { action: 'remove' });
   if (plan.action !== 'mark') return;
   const forced = planDeletion(PODS, plan.object, { now: NOW, gracePeriodSeconds: 0 });
   assert.deepEqual(forced, { action: 'remove' }, 'a forced second delete removes a marked pod');

@@ -6,6 +6,7 @@ import { leastAllocated, ownerSpread, preferredNodeAffinity, preferredPodAntiAff
 import { schedule } from '../../../../src/control/scheduler/schedule.ts';
 import { ClusterState } from '../../../../src/control/scheduler/state.ts';
 import type { SchedNode, SchedPod } from '../../../../src/control/scheduler/state.ts';
+import { pod } from '../../../lib/objects.ts';
 
 function node(name: string, labels: Record<string, string> = {}, extra: Partial<SchedNode> = {}): SchedNode {
   return {
@@ -13,9 +14,6 @@ function node(name: string, labels: Record<string, string> = {}, extra: Partial<
     spec: extra.spec ?? {},
     status: { allocatable: { cpu: '4', memory: '4Gi', pods: '3' }, conditions: [{ type: 'Ready', status: 'True' }] },
   };
-}
-function pod(name: string, spec: Partial<SchedPod['spec']> = {}, meta: Partial<SchedPod['metadata']> = {}): SchedPod {
-  return { metadata: { name, namespace: 'default', ...meta }, spec: { containers: [{ image: 'img' }], ...spec } };
 }
 function verdicts(filter: Filter, p: SchedPod, state: ClusterState): Record<string, string | undefined> {
   const ctx = prepare(p, state);
@@ -35,8 +33,8 @@ test('nodeReady: not Ready and cordoned nodes are refused', () => {
 test('nodeAffinity: nodeSelector, required terms (ORed, In/NotIn/Exists/Gt), matchFields metadata.name', () => {
   const s = stateOf([node('a', { 'kubernetes.io/arch': 'arm64', gen: '4' }), node('b', { 'kubernetes.io/arch': 'amd64', gen: '3' }), node('c', {})]);
   const miss = "node(s) didn't match Pod's node affinity/selector";
-  assert.deepEqual(verdicts(nodeAffinity, pod('p', { nodeSelector: { 'kubernetes.io/arch': 'arm64' } }), s), { a: undefined, b: miss, c: miss });
-  const affinity = (terms: object[]) => pod('p', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms as never } } } });
+  assert.deepEqual(verdicts(nodeAffinity, pod('p', { spec: { nodeSelector: { 'kubernetes.io/arch': 'arm64' } } }), s), { a: undefined, b: miss, c: miss });
+  const affinity = (terms: object[]) => pod('p', { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms as never } } } } });
   assert.deepEqual(verdicts(nodeAffinity, affinity([{ matchExpressions: [{ key: 'gen', operator: 'Gt', values: ['3'] }] }, { matchExpressions: [{ key: 'gen', operator: 'DoesNotExist' }] }]), s), { a: undefined, b: miss, c: undefined });
   assert.deepEqual(verdicts(nodeAffinity, affinity([{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'NotIn', values: ['arm64'] }, { key: 'gen', operator: 'Exists' }] }]), s), { a: miss, b: undefined, c: miss });
   assert.deepEqual(verdicts(nodeAffinity, affinity([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['c'] }] }]), s), { a: miss, b: miss, c: undefined });
@@ -46,22 +44,22 @@ test('nodeAffinity: nodeSelector, required terms (ORed, In/NotIn/Exists/Gt), mat
 test('taintToleration: NoSchedule/NoExecute need a toleration, PreferNoSchedule does not', () => {
   const s = stateOf([node('t', {}, { spec: { taints: [{ key: 'gpu', value: 'x', effect: 'NoSchedule' }] } }), node('soft', {}, { spec: { taints: [{ key: 'k', effect: 'PreferNoSchedule' }] } })]);
   assert.deepEqual(verdicts(taintToleration, pod('p'), s), { t: 'node(s) had untolerated taint {gpu: x}', soft: undefined });
-  assert.deepEqual(verdicts(taintToleration, pod('p', { tolerations: [{ key: 'gpu', operator: 'Equal', value: 'x' }] }), s), { t: undefined, soft: undefined });
-  assert.deepEqual(verdicts(taintToleration, pod('p', { tolerations: [{ operator: 'Exists' }] }), s), { t: undefined, soft: undefined });
-  assert.deepEqual(verdicts(taintToleration, pod('p', { tolerations: [{ key: 'gpu', operator: 'Equal', value: 'y' }] }), s).t, 'node(s) had untolerated taint {gpu: x}');
+  assert.deepEqual(verdicts(taintToleration, pod('p', { spec: { tolerations: [{ key: 'gpu', operator: 'Equal', value: 'x' }] } }), s), { t: undefined, soft: undefined });
+  assert.deepEqual(verdicts(taintToleration, pod('p', { spec: { tolerations: [{ operator: 'Exists' }] } }), s), { t: undefined, soft: undefined });
+  assert.deepEqual(verdicts(taintToleration, pod('p', { spec: { tolerations: [{ key: 'gpu', operator: 'Equal', value: 'y' }] } }), s).t, 'node(s) had untolerated taint {gpu: x}');
 });
 
 test('imageArchitecture: an image reported arm64-only fits only arm64 nodes; unknown images fit anywhere', () => {
   const platforms = JSON.stringify({ 'pi/app:1': ['linux/arm64'] });
   const s = stateOf([node('arm', { 'kubernetes.io/arch': 'arm64' }, { metadata: { name: 'arm', annotations: { [IMAGE_PLATFORMS_ANNOTATION]: platforms } } }), node('x86', { 'kubernetes.io/arch': 'amd64' })]);
-  assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'pi/app:1' }] }), s), { arm: undefined, x86: "node(s) didn't match image architecture (arm64)" });
-  assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'other' }] }), s), { arm: undefined, x86: undefined });
+  assert.deepEqual(verdicts(imageArchitecture, pod('p', { spec: { containers: [{ name: 'c', image: 'pi/app:1' }] } }), s), { arm: undefined, x86: "node(s) didn't match image architecture (arm64)" });
+  assert.deepEqual(verdicts(imageArchitecture, pod('p', { spec: { containers: [{ name: 'c', image: 'other' }] } }), s), { arm: undefined, x86: undefined });
 });
 
 test('imageArchitecture: a Node updated with another image list is read again; junk annotations tell nothing', () => {
   const listing = (platforms: Record<string, string[]>) => node('arm', { 'kubernetes.io/arch': 'arm64' }, { metadata: { name: 'arm', annotations: { [IMAGE_PLATFORMS_ANNOTATION]: JSON.stringify(platforms) } } });
   const s = stateOf([listing({ 'pi/app:1': ['linux/arm64'] }), node('x86', { 'kubernetes.io/arch': 'amd64' })]);
-  const p = pod('p', { containers: [{ image: 'pi/app:1' }] });
+  const p = pod('p', { spec: { containers: [{ name: 'c', image: 'pi/app:1' }] } });
   assert.equal(verdicts(imageArchitecture, p, s).x86, "node(s) didn't match image architecture (arm64)");
   s.setNode(listing({ 'pi/app:1': ['linux/arm64', 'linux/amd64'] }));
   assert.equal(verdicts(imageArchitecture, p, s).x86, undefined, 'the new object is parsed, not the cached old one');
@@ -79,47 +77,47 @@ test('imageArchitecture: 64-bit Pis take 32-bit arm images, armv7 takes armv6 bu
     node('zero', { 'kubernetes.io/arch': 'arm', 'bramble.io/arch-variant': 'v6' }),
     node('x86', { 'kubernetes.io/arch': 'amd64' }),
   ]);
-  assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'app:v7' }] }), s), { pi4: undefined, pi3: undefined, zero: "node(s) didn't match image architecture (arm/v7)", x86: "node(s) didn't match image architecture (arm/v7)" });
-  assert.deepEqual(verdicts(imageArchitecture, pod('p', { containers: [{ image: 'app:v6' }] }), s), { pi4: undefined, pi3: undefined, zero: undefined, x86: "node(s) didn't match image architecture (arm/v6)" });
-  const withInit = pod('p', { initContainers: [{ image: 'tool:x86' }], containers: [{ image: 'unknown' }] });
+  assert.deepEqual(verdicts(imageArchitecture, pod('p', { spec: { containers: [{ name: 'c', image: 'app:v7' }] } }), s), { pi4: undefined, pi3: undefined, zero: "node(s) didn't match image architecture (arm/v7)", x86: "node(s) didn't match image architecture (arm/v7)" });
+  assert.deepEqual(verdicts(imageArchitecture, pod('p', { spec: { containers: [{ name: 'c', image: 'app:v6' }] } }), s), { pi4: undefined, pi3: undefined, zero: undefined, x86: "node(s) didn't match image architecture (arm/v6)" });
+  const withInit = pod('p', { spec: { initContainers: [{ name: 'c', image: 'tool:x86' }], containers: [{ name: 'c', image: 'unknown' }] } });
   assert.deepEqual(verdicts(imageArchitecture, withInit, s), { pi4: "node(s) didn't match image architecture (amd64)", pi3: "node(s) didn't match image architecture (amd64)", zero: "node(s) didn't match image architecture (amd64)", x86: undefined });
   assert.equal(nodeRunsPlatform('windows/amd64', 'amd64', undefined), false);
 });
 
 test('hostPortsFree: one host port per protocol per node', () => {
-  const withPort = (name: string, port: number, protocol: 'TCP' | 'UDP' = 'TCP') => pod(name, { containers: [{ image: 'i', ports: [{ containerPort: 80, hostPort: port, protocol }] }] });
+  const withPort = (name: string, port: number, protocol: 'TCP' | 'UDP' = 'TCP') => pod(name, { spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80, hostPort: port, protocol }] }] } });
   const s = stateOf([node('a'), node('b')], { a: [withPort('q', 8080)] });
   assert.deepEqual(verdicts(hostPortsFree, withPort('p', 8080), s), { a: "node(s) didn't have free ports for the requested pod ports", b: undefined });
   assert.deepEqual(verdicts(hostPortsFree, withPort('p', 8080, 'UDP'), s), { a: undefined, b: undefined });
 });
 
 test('resourcesFit: cpu, memory and pod count against allocatable minus bound pods', () => {
-  const req = (name: string, cpu: string, memory = '0') => pod(name, { containers: [{ image: 'i', resources: { requests: { cpu, memory } } }] });
+  const req = (name: string, cpu: string, memory = '0') => pod(name, { requests: { cpu, memory } });
   const s = stateOf([node('a'), node('b'), node('c')], { a: [req('x', '3500m')], b: [req('y', '0', '3584Mi')], c: [req('1', '0'), req('2', '0'), req('3', '0')] });
   assert.deepEqual(verdicts(resourcesFit, req('p', '1', '1Gi'), s), { a: 'Insufficient cpu', b: 'Insufficient memory', c: 'Too many pods' });
 });
 
 test('interPodAffinity: required anti-affinity on hostname keeps replicas apart; affinity follows', () => {
   const web = { app: 'web' };
-  const anti = pod('p', { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: web }, topologyKey: 'kubernetes.io/hostname' }] } } }, { labels: web });
-  const s = stateOf([node('a'), node('b')], { a: [pod('w1', {}, { labels: web })] });
+  const anti = pod('p', { labels: web, spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: web }, topologyKey: 'kubernetes.io/hostname' }] } } } });
+  const s = stateOf([node('a'), node('b')], { a: [pod('w1', { labels: web })] });
   assert.deepEqual(verdicts(interPodAffinity, anti, s), { a: "node(s) didn't match pod anti-affinity rules", b: undefined });
-  const near = pod('p', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: web }, topologyKey: 'kubernetes.io/hostname' }] } } });
+  const near = pod('p', { spec: { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: web }, topologyKey: 'kubernetes.io/hostname' }] } } } });
   assert.deepEqual(verdicts(interPodAffinity, near, s), { a: undefined, b: "node(s) didn't match pod affinity rules" });
   // Other namespaces do not count.
-  const other = stateOf([node('a'), node('b')], { a: [pod('w1', {}, { labels: web, namespace: 'team' })] });
+  const other = stateOf([node('a'), node('b')], { a: [pod('w1', { labels: web, namespace: 'team' })] });
   assert.deepEqual(verdicts(interPodAffinity, anti, other), { a: undefined, b: undefined });
 });
 
 test('podTopologySpread: DoNotSchedule keeps skew within maxSkew', () => {
   const web = { app: 'web' };
-  const p = pod('p', { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: web } }] }, { labels: web });
-  const s = stateOf([node('a', { zone: 'z1' }), node('b', { zone: 'z2' }), node('nolabel')], { a: [pod('w1', {}, { labels: web })] });
+  const p = pod('p', { labels: web, spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: web } }] } });
+  const s = stateOf([node('a', { zone: 'z1' }), node('b', { zone: 'z2' }), node('nolabel')], { a: [pod('w1', { labels: web })] });
   assert.deepEqual(verdicts(podTopologySpread, p, s), { a: "node(s) didn't match pod topology spread constraints", b: undefined, nolabel: "node(s) didn't match pod topology spread constraints (missing required label)" });
 });
 
 test('leastAllocated prefers the emptier node', () => {
-  const req = (name: string, cpu: string) => pod(name, { containers: [{ image: 'i', resources: { requests: { cpu } } }] });
+  const req = (name: string, cpu: string) => pod(name, { requests: { cpu } });
   const s = stateOf([node('a'), node('b')], { a: [req('x', '2')] });
   const ctx = prepare(req('p', '1'), s);
   const [a, b] = [s.nodes.get('a')!, s.nodes.get('b')!];
@@ -127,7 +125,7 @@ test('leastAllocated prefers the emptier node', () => {
 });
 
 test('ownerSpread: pods of one ReplicaSet spread across nodes', () => {
-  const owned = (name: string) => pod(name, {}, { ownerReferences: [{ uid: 'rs-1', controller: true }] });
+  const owned = (name: string) => pod(name, { owners: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-1', controller: true }] });
   const s = stateOf([node('a'), node('b')], { a: [owned('x')] });
   const ctx = prepare(owned('p'), s);
   const [a, b] = [s.nodes.get('a')!, s.nodes.get('b')!];
@@ -145,7 +143,7 @@ test('ownerSpread: pods of one ReplicaSet spread across nodes', () => {
 
 test('preferredNodeAffinity scores by matched weight', () => {
   const s = stateOf([node('a', { disk: 'ssd' }), node('b')]);
-  const p = pod('p', { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] } }] } } });
+  const p = pod('p', { spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] } }] } } } });
   const ctx = prepare(p, s);
   const [a, b] = [s.nodes.get('a')!, s.nodes.get('b')!];
   assert.equal(preferredNodeAffinity(ctx, a, [a, b], s), 100);
@@ -154,8 +152,8 @@ test('preferredNodeAffinity scores by matched weight', () => {
 
 test('preferredPodAntiAffinity: a node already holding a selected pod scores lower', () => {
   const web = { app: 'web' };
-  const s = stateOf([node('a'), node('b')], { a: [pod('w', {}, { labels: web })] });
-  const p = pod('p', { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, podAffinityTerm: { labelSelector: { matchLabels: web }, topologyKey: 'kubernetes.io/hostname' } }] } } });
+  const s = stateOf([node('a'), node('b')], { a: [pod('w', { labels: web })] });
+  const p = pod('p', { spec: { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, podAffinityTerm: { labelSelector: { matchLabels: web }, topologyKey: 'kubernetes.io/hostname' } }] } } } });
   const ctx = prepare(p, s);
   const [a, b] = [s.nodes.get('a')!, s.nodes.get('b')!];
   assert.equal(preferredPodAntiAffinity(ctx, a, [a, b], s), 0);
