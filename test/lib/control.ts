@@ -37,10 +37,6 @@ export function startManager(n: InProcessNode, controllers: ControllerFactory[],
   return manager;
 }
 
-export function pod(name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...meta }, spec: { containers: [{ name: 'c', image: 'bramble-test/busybox:amd64' }], ...spec } };
-}
-
 export interface ControlPlane {
   n: InProcessNode;
   client: InProcessClient;

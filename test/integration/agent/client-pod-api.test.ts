@@ -8,7 +8,7 @@ import pino from 'pino';
 import { ClientPodApi } from '../../../src/agent/client-adapters.ts';
 import type { PodEvent } from '../../../src/agent/pods/reconciler.ts';
 import { type Client, InProcessClient, Kinds } from '../../../src/client/index.ts';
-import { pod } from '../../lib/control.ts';
+import { pod } from '../../lib/objects.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
 import { waitFor } from '../../lib/wait.ts';
 
@@ -23,8 +23,8 @@ before(async () => {
 after(async () => n.stop());
 
 test('after a 410 the pod watch reports the changes made meanwhile, a recreated pod as delete + upsert', { timeout: 60_000 }, async () => {
-  const first = await client.create(Kinds.pods, pod('web', { nodeName: 'pi-1' }));
-  await client.create(Kinds.pods, pod('gone', { nodeName: 'pi-1' }));
+  const first = await client.create(Kinds.pods, pod('web', { node: 'pi-1' }));
+  await client.create(Kinds.pods, pod('gone', { node: 'pi-1' }));
   // The real client with its first watch held back until the store has moved on and compacted:
   // that watch then starts from a revision the store no longer has, as a slow one would.
   let release: () => void = () => undefined;
@@ -44,8 +44,8 @@ test('after a 410 the pod watch reports the changes made meanwhile, a recreated 
     const gone = initial.find((p) => p.metadata.name === 'gone')!;
     await client.delete(Kinds.pods, 'default', 'gone', { gracePeriodSeconds: 0 });
     await client.delete(Kinds.pods, 'default', 'web', { gracePeriodSeconds: 0 });
-    const again = await client.create(Kinds.pods, pod('web', { nodeName: 'pi-1' }));
-    await client.create(Kinds.pods, pod('elsewhere', { nodeName: 'pi-2' }));
+    const again = await client.create(Kinds.pods, pod('web', { node: 'pi-1' }));
+    await client.create(Kinds.pods, pod('elsewhere', { node: 'pi-2' }));
     await n.store.compact(n.store.local.revision());
     release();
     await waitFor('the relist', () => (events.length >= 3 ? true : undefined));

@@ -13,7 +13,7 @@ import { apiFeeds } from '../../../src/client/cache/index.ts';
 import { HttpClient, InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { startApi } from '../../../src/api/start.ts';
 import { freePort } from '../../lib/ports.ts';
-import { pod } from '../../lib/control.ts';
+import { pod } from '../../lib/objects.ts';
 import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
 import { waitFor } from '../../lib/wait.ts';
 
@@ -48,7 +48,7 @@ async function clearPods(): Promise<void> {
 
 test('handlers see add, update and delete in order; an index follows every change; hasSynced after the first list', async () => {
   await clearPods();
-  await client.create(Kinds.pods, pod('before', { nodeName: 'n1' }));
+  await client.create(Kinds.pods, pod('before', { node: 'n1' }));
   const logger = recordingLogger();
   const informer = new ObjectInformer(client, Kinds.pods, { logger });
   informer.addIndex('node', (p) => [(p['spec'] as { nodeName?: string }).nodeName ?? '']);
@@ -58,8 +58,8 @@ test('handlers see add, update and delete in order; an index follows every chang
   try {
     assert.equal(informer.hasSynced(), true);
     assert.deepEqual(seen, ['add before']);
-    await client.create(Kinds.pods, pod('a', { nodeName: 'n1' }));
-    const b = await client.create(Kinds.pods, pod('b', { nodeName: 'n2' }));
+    await client.create(Kinds.pods, pod('a', { node: 'n1' }));
+    const b = await client.create(Kinds.pods, pod('b', { node: 'n2' }));
     await client.update(Kinds.pods, { ...b, metadata: { ...b.metadata, labels: { moved: 'yes' } } });
     await client.delete(Kinds.pods, 'default', 'before', { gracePeriodSeconds: 0 });
     await waitFor('four more events', () => seen.length === 5 || undefined);

@@ -13,7 +13,8 @@ import { executeClaims } from '../../../src/control/controllers/claim.ts';
 import pino from 'pino';
 import { ObjectInformer } from '../../../src/client/cache/index.ts';
 import { startInProcessNode } from '../../lib/inprocess-node.ts';
-import { pod, startControlPlane, type ControlPlane } from '../../lib/control.ts';
+import { startControlPlane, type ControlPlane } from '../../lib/control.ts';
+import { pod } from '../../lib/objects.ts';
 import { waitFor } from '../../lib/wait.ts';
 
 let plane: ControlPlane;
@@ -39,7 +40,7 @@ async function settled(what: string, probe: () => Promise<boolean>): Promise<voi
 }
 
 test('a bare pod is adopted by a later ReplicaSet of 3, which creates 2 more, not 3', async () => {
-  await client.create(Kinds.pods, pod('bare', {}, { labels: { app: 'adopt' } }));
+  await client.create(Kinds.pods, pod('bare', { labels: { app: 'adopt' } }));
   const rs = await client.create(Kinds.replicasets, replicaSet('adopt', 3, { app: 'adopt' }));
   await settled('3 pods owned by the ReplicaSet', async () => (await podsOf(rs.metadata.uid)).length === 3);
   const bare = await client.get(Kinds.pods, 'default', 'bare');
@@ -108,7 +109,7 @@ test('an adoption from a stale copy loses to the concurrent write; one from a de
     const plain = new InProcessClient(solo.registry);
     await plain.create(Kinds.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     const owner = await plain.create(Kinds.replicasets, replicaSet('race', 1, { app: 'race' }));
-    const stale = await plain.create(Kinds.pods, pod('contested', {}, { labels: { app: 'race' } }));
+    const stale = await plain.create(Kinds.pods, pod('contested', { labels: { app: 'race' } }));
     const winner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'first', uid: 'someone-else', controller: true };
     await plain.patch(Kinds.pods, 'default', 'contested', 'merge', { metadata: { ownerReferences: [winner] } });
     const term = await InProcessClient.fenced(solo.registry, 7, 'pi9');
@@ -118,7 +119,7 @@ test('an adoption from a stale copy loses to the concurrent write; one from a de
     assert.deepEqual(lost.adopted, []);
     assert.deepEqual((await plain.get(Kinds.pods, 'default', 'contested')).metadata.ownerReferences, [winner], 'the other controller keeps it');
 
-    const orphan = await plain.create(Kinds.pods, pod('orphan', {}, { labels: { app: 'race' } }));
+    const orphan = await plain.create(Kinds.pods, pod('orphan', { labels: { app: 'race' } }));
     await InProcessClient.fenced(solo.registry, 8, 'pi8');
     await assert.rejects(executeClaims(term, Kinds.replicasets, owner, Kinds.pods, cache, { owned: [], adopt: [orphan], release: [] }), (e: unknown) => isFenced(e));
     assert.deepEqual((await plain.get(Kinds.pods, 'default', 'orphan')).metadata.ownerReferences ?? [], []);

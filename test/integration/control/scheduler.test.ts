@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InProcessClient, Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { createScheduler } from '../../../src/control/index.ts';
-import { pod, readyNode, registerNode, startControlPlane, type ControlPlane } from '../../lib/control.ts';
+import { readyNode, registerNode, startControlPlane, type ControlPlane } from '../../lib/control.ts';
+import { pod } from '../../lib/objects.ts';
 import { waitFor } from '../../lib/wait.ts';
 
 let plane: ControlPlane;
@@ -25,9 +26,9 @@ const nodeOf = async (name: string): Promise<string | undefined> => ((await clie
 const scheduledCondition = async (name: string) => ((await client.get(Kinds.pods, 'default', name))['status'] as { conditions?: { type: string; status: string; reason?: string; message?: string }[] }).conditions?.find((c) => c.type === 'PodScheduled');
 
 test('pods are bound, spread by least-allocated, arch selector honoured', async () => {
-  await client.create(Kinds.pods, pod('a', { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '600Mi' } } }] }));
-  await client.create(Kinds.pods, pod('b', { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '300Mi' } } }] }));
-  await client.create(Kinds.pods, pod('arm', { nodeSelector: { 'kubernetes.io/arch': 'arm64' } }));
+  await client.create(Kinds.pods, pod('a', { spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '600Mi' } } }] } }));
+  await client.create(Kinds.pods, pod('b', { spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '300Mi' } } }] } }));
+  await client.create(Kinds.pods, pod('arm', { spec: { nodeSelector: { 'kubernetes.io/arch': 'arm64' } } }));
   const a = await waitFor('a bound', () => nodeOf('a'));
   const b = await waitFor('b bound', () => nodeOf('b'));
   assert.notEqual(a, b, 'the second pod goes to the emptier node');
@@ -38,7 +39,7 @@ test('pods are bound, spread by least-allocated, arch selector honoured', async 
 });
 
 test('a pod nothing fits stays Pending with the aggregate message, then lands when a node fits', async () => {
-  await client.create(Kinds.pods, pod('big', { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '2Gi' } } }] }));
+  await client.create(Kinds.pods, pod('big', { spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { memory: '2Gi' } } }] } }));
   const cond = await waitFor('PodScheduled=False', async () => {
     const c = await scheduledCondition('big');
     return c?.status === 'False' ? c : undefined;
@@ -51,7 +52,7 @@ test('a pod nothing fits stays Pending with the aggregate message, then lands wh
 });
 
 test('host ports conflict: the second pod asking the same host port goes elsewhere', async () => {
-  const withPort = (name: string): KubeObject => pod(name, { nodeSelector: { 'kubernetes.io/arch': 'amd64' }, containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80, hostPort: 8080 }] }] });
+  const withPort = (name: string): KubeObject => pod(name, { spec: { nodeSelector: { 'kubernetes.io/arch': 'amd64' }, containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
   await client.create(Kinds.pods, withPort('port1'));
   const first = await waitFor('port1 bound', () => nodeOf('port1'));
   await client.create(Kinds.pods, withPort('port2'));
