@@ -3,7 +3,6 @@
 // understands our answers and prints its usual messages. The endpoint serves only discovery and
 // empty lists (the real API server is src/api's server; this test is about the gate).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpsRequest } from 'node:https';
 import type { Server } from 'node:https';
@@ -16,6 +15,7 @@ import { createRequestGate } from '../../../src/api/auth/gate.ts';
 import { bootstrapRbacObjects, createRbacAuthorizer, staticRbacSource } from '../../../src/api/auth/rbac.ts';
 import { makePki } from '../../unit/api/auth/pki-fixture.ts';
 import type { Pki } from '../../unit/api/auth/pki-fixture.ts';
+import { runKubectl, type KubectlRun } from '../../lib/kubectl.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bramble-auth-kubectl-'));
 const RBAC = 'rbac.authorization.k8s.io';
@@ -77,15 +77,9 @@ describe('RBAC and authentication seen through the real kubectl', { timeout: 240
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  function kubectl(credentials: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  function kubectl(credentials: string[], args: string[]): Promise<KubectlRun> {
     const base = ['--server', `https://127.0.0.1:${port}`, '--certificate-authority', pki.path('cluster-ca.crt'), '--cache-dir', join(tmp, 'cache'), '--kubeconfig', join(tmp, 'kubeconfig'), '--request-timeout', '30s'];
-    return new Promise((resolve) => {
-      const child = execFile('/usr/bin/kubectl', [...base, ...credentials, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-      });
-      child.stdin?.end(); // never wait on a prompt
-
-    });
+    return runKubectl([...base, ...credentials, ...args]);
   }
   const aliceCert = (): string[] => ['--client-certificate', pki.path('alice.crt'), '--client-key', pki.path('alice.key')];
 

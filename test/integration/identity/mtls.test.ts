@@ -3,7 +3,6 @@
 // the Kubernetes API, no membership change; a node of another cluster is refused too; a member's
 // certificate does not let it speak as another member; node certificates are API identities.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as connectTcp } from 'node:net';
@@ -19,6 +18,7 @@ import { StoreClient, StoreClientError } from '../../../src/store/client.ts';
 import type { MemberStatus } from '../../../src/store/http-server.ts';
 import { storePaths, wire } from '../../../src/store/wire.ts';
 import { bundleCredentials, clientTls, groupBundle, statusOf } from '../../lib/bramble-cluster.ts';
+import { runKubectl } from '../../lib/kubectl.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { waitFor } from '../../lib/wait.ts';
@@ -53,15 +53,6 @@ function httpsStatus(port: number, path: string, tls: ConnectionOptions, method 
     });
     req.on('error', reject);
     req.end(body);
-  });
-}
-
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('/usr/bin/kubectl', args, { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-    child.stdin?.end('');
   });
 }
 
@@ -147,7 +138,7 @@ describe('mutual TLS in a real cluster', { timeout: 240_000 }, () => {
     assert.equal((await httpsStatus(ports.a.api, '/api/v1/namespaces', { ca })).status, 401);
     assert.equal((await httpsStatus(ports.a.api, '/api/v1/namespaces', { ca, cert: otherNode.certPem, key: otherNode.keyPem })).status, 401);
     const dir = join(nodes.b.dataDir, 'bundle');
-    const whoami = await kubectl(['--server', `https://127.0.0.1:${ports.a.api}`, '--certificate-authority', join(dir, 'ca.crt'), '--client-certificate', join(dir, 'node.crt'), '--client-key', join(dir, 'node.key'), 'auth', 'whoami', '-o', 'json']);
+    const whoami = await runKubectl(['--server', `https://127.0.0.1:${ports.a.api}`, '--certificate-authority', join(dir, 'ca.crt'), '--client-certificate', join(dir, 'node.crt'), '--client-key', join(dir, 'node.key'), 'auth', 'whoami', '-o', 'json']);
     assert.equal(whoami.code, 0, whoami.stderr);
     const info = (JSON.parse(whoami.stdout) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
     assert.equal(info.username, 'system:node:b');
