@@ -8,47 +8,35 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'node:https';
 import { parse as parseYaml } from 'yaml';
-import { findResource, type KubeObject } from '../../src/api/resources/index.ts';
+import { findResource, type KubeObject, type Pod } from '../../src/api/resources/index.ts';
 import { adminClient } from '../lib/api-node.ts';
 import { groupBundle } from '../lib/bramble-cluster.ts';
 import { testImages } from '../lib/images.ts';
+import { KUBECTL, runKubectl, type KubectlRun } from '../lib/kubectl.ts';
+import { pod } from '../lib/objects.ts';
 import { freePort } from '../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../lib/processes.ts';
 import { waitFor } from '../lib/wait.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
 const PODS = findResource('', 'v1', 'pods')!;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(KUBECTL, args, { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
-}
-
-function pod(name: string, nodeName: string, script: string, restartPolicy = 'Always'): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default' },
-    // An unbound pod names a scheduler that does not exist, so it stays unscheduled.
-    // Tolerations: pic runs no pods (NotReady) and is killed at the end; its pod must not be evicted.
+/** A pod running `script` in the amd64 test image on `nodeName` (or, with '', left unbound). */
+function scriptPod(name: string, nodeName: string, script: string, restartPolicy: 'Always' | 'Never' = 'Always'): Pod {
+  return pod(name, {
+    ...(nodeName ? { node: nodeName } : {}),
     spec: {
-      ...(nodeName ? { nodeName } : { schedulerName: 'no-such-scheduler' }),
+      // An unbound pod names a scheduler that does not exist, so it stays unscheduled.
+      ...(nodeName ? {} : { schedulerName: 'no-such-scheduler' }),
+      // Tolerations: pic runs no pods (NotReady) and is killed at the end; its pod must not be evicted.
       tolerations: [
         { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
         { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
       ],
-      restartPolicy, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
-  } as KubeObject;
+      restartPolicy,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', script] }],
+    },
+  });
 }
 
 describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
@@ -78,14 +66,14 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     onNode = join(nodes[1]!.dataDir, 'kubeconfig');
     viaPeer = join(nodes[0]!.dataDir, 'kubeconfig');
     const client = adminClient(nodes[0]!.dataDir);
-    await client.create(PODS, pod('talker', 'pib', 'echo hello-out; echo hello-err >&2; sleep 0.5; echo last-line; while true; do sleep 1; done'));
-    await client.create(PODS, pod('parked', 'pic', 'sleep 3600'));
+    await client.create(PODS, scriptPod('talker', 'pib', 'echo hello-out; echo hello-err >&2; sleep 0.5; echo last-line; while true; do sleep 1; done'));
+    await client.create(PODS, scriptPod('parked', 'pic', 'sleep 3600'));
     // Crashes at once; restarted after the back-off (10 s), its first attempt is --previous.
-    await client.create(PODS, pod('crasher', 'pib', 'echo attempt-output; exit 1'));
-    await client.create(PODS, pod('unbound', '', 'sleep 3600'));
+    await client.create(PODS, scriptPod('crasher', 'pib', 'echo attempt-output; exit 1'));
+    await client.create(PODS, scriptPod('unbound', '', 'sleep 3600'));
     await waitFor('talker Running', async () => ((await client.get(PODS, 'default', 'talker')) as { status?: { phase?: string } }).status?.phase === 'Running', 60_000);
     // pib's Node must carry its address before pia can forward there.
-    await waitFor('pib address published', async () => (await kubectl(['--kubeconfig', viaPeer, 'get', 'node', 'pib', '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}'])).stdout !== '', 30_000);
+    await waitFor('pib address published', async () => (await runKubectl(['--kubeconfig', viaPeer, 'get', 'node', 'pib', '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}'])).stdout !== '', 30_000);
   });
 
   after(async () => {
@@ -97,52 +85,52 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     test(`logs, --tail and --timestamps ${where}`, async () => {
       // Running comes before the script's last line (printed 0.5 s in): wait for the line, not the phase.
       const all = await waitFor('talker printed its last line', async () => {
-        const answer = await kubectl(['--kubeconfig', kc(), 'logs', 'talker']);
+        const answer = await runKubectl(['--kubeconfig', kc(), 'logs', 'talker']);
         return answer.code === 0 && answer.stdout.includes('last-line') ? answer : undefined;
       }, 30_000);
       assert.deepEqual(all.stdout.split('\n').filter(Boolean).sort(), ['hello-err', 'hello-out', 'last-line']);
-      const tail = await kubectl(['--kubeconfig', kc(), 'logs', 'talker', '--tail=1']);
+      const tail = await runKubectl(['--kubeconfig', kc(), 'logs', 'talker', '--tail=1']);
       assert.equal(tail.stdout, 'last-line\n');
-      const stamped = await kubectl(['--kubeconfig', kc(), 'logs', 'talker', '--timestamps', '--tail=1']);
+      const stamped = await runKubectl(['--kubeconfig', kc(), 'logs', 'talker', '--timestamps', '--tail=1']);
       assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z last-line\n$/);
     });
 
     test(`exec: output, exit code, stdin ${where}`, async () => {
-      const hi = await kubectl(['--kubeconfig', kc(), 'exec', 'talker', '--', 'echo', 'hi']);
+      const hi = await runKubectl(['--kubeconfig', kc(), 'exec', 'talker', '--', 'echo', 'hi']);
       assert.deepEqual([hi.code, hi.stdout], [0, 'hi\n'], hi.stderr);
-      const three = await kubectl(['--kubeconfig', kc(), 'exec', 'talker', '--', 'sh', '-c', 'echo to-stderr >&2; exit 3']);
+      const three = await runKubectl(['--kubeconfig', kc(), 'exec', 'talker', '--', 'sh', '-c', 'echo to-stderr >&2; exit 3']);
       assert.equal(three.code, 3, three.stderr);
       assert.match(three.stderr, /to-stderr/);
-      const cat = await kubectl(['--kubeconfig', kc(), 'exec', '-i', 'talker', '--', 'sh', '-c', 'tr a-z A-Z'], 'piped through stdin\n');
+      const cat = await runKubectl(['--kubeconfig', kc(), 'exec', '-i', 'talker', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'piped through stdin\n' });
       assert.deepEqual([cat.code, cat.stdout], [0, 'PIPED THROUGH STDIN\n'], cat.stderr);
     });
   }
 
   test('logs -f follows a running container and ends when it stops', async () => {
     const client = adminClient(nodes[0]!.dataDir);
-    await client.create(PODS, pod('counter', 'pib', 'echo start; sleep 2; echo middle; sleep 1; echo end', 'Never'));
+    await client.create(PODS, scriptPod('counter', 'pib', 'echo start; sleep 2; echo middle; sleep 1; echo end', 'Never'));
     await waitFor('counter Running', async () => {
       const phase = ((await client.get(PODS, 'default', 'counter')) as { status?: { phase?: string } }).status?.phase;
       return phase === 'Running' || phase === 'Succeeded';
     }, 60_000);
-    const followed = await kubectl(['--kubeconfig', viaPeer, 'logs', '-f', 'counter']);
+    const followed = await runKubectl(['--kubeconfig', viaPeer, 'logs', '-f', 'counter']);
     assert.deepEqual([followed.code, followed.stdout], [0, 'start\nmiddle\nend\n'], followed.stderr);
-    const done = await kubectl(['--kubeconfig', onNode, 'exec', 'counter', '--', 'true']);
+    const done = await runKubectl(['--kubeconfig', onNode, 'exec', 'counter', '--', 'true']);
     assert.notEqual(done.code, 0);
   });
 
   test('clear errors: unknown container (400), unscheduled pod, a node without pods, an unknown pod', async () => {
-    const badContainer = await kubectl(['--kubeconfig', viaPeer, 'logs', 'talker', '-c', 'nope']);
+    const badContainer = await runKubectl(['--kubeconfig', viaPeer, 'logs', 'talker', '-c', 'nope']);
     assert.equal(badContainer.code, 1);
     assert.match(badContainer.stderr, /container nope is not valid for pod talker/);
-    const execBad = await kubectl(['--kubeconfig', onNode, 'exec', 'talker', '-c', 'nope', '--', 'true']);
+    const execBad = await runKubectl(['--kubeconfig', onNode, 'exec', 'talker', '-c', 'nope', '--', 'true']);
     assert.notEqual(execBad.code, 0);
     assert.match(execBad.stderr, /container nope is not valid for pod talker/);
-    const unbound = await kubectl(['--kubeconfig', viaPeer, 'logs', 'unbound']);
+    const unbound = await runKubectl(['--kubeconfig', viaPeer, 'logs', 'unbound']);
     assert.match(unbound.stderr, /pod unbound does not have a host assigned/);
-    const parked = await kubectl(['--kubeconfig', viaPeer, 'logs', 'parked']);
+    const parked = await runKubectl(['--kubeconfig', viaPeer, 'logs', 'parked']);
     assert.match(parked.stderr, /node pic runs no pods now/);
-    const missing = await kubectl(['--kubeconfig', viaPeer, 'exec', 'ghost', '--', 'true']);
+    const missing = await runKubectl(['--kubeconfig', viaPeer, 'exec', 'ghost', '--', 'true']);
     assert.match(missing.stderr, /pods "ghost" not found/);
   });
 
@@ -159,11 +147,11 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     writeFileSync(caFile, Buffer.from(cluster['certificate-authority-data'], 'base64'));
     const asViewer = ['--kubeconfig', '/dev/null', '--server', cluster.server, '--certificate-authority', caFile, '--token', 'viewer-token-0123456789'];
     const logs = await waitFor('viewer token known', async () => {
-      const run = await kubectl([...asViewer, 'logs', 'talker', '--tail=1']);
+      const run = await runKubectl([...asViewer, 'logs', 'talker', '--tail=1']);
       return run.code === 0 ? run : null;
     }, 15_000);
     assert.equal(logs.stdout, 'last-line\n');
-    const exec = await kubectl([...asViewer, 'exec', 'talker', '--', 'true']);
+    const exec = await runKubectl([...asViewer, 'exec', 'talker', '--', 'true']);
     assert.notEqual(exec.code, 0);
     assert.match(exec.stderr, /forbidden.*cannot create resource "pods\/exec"|pods "talker" is forbidden/);
   });
@@ -204,31 +192,31 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
       assert.equal(answer.code, 400, path);
       assert.match(answer.message, message);
     }
-    assert.equal((await kubectl(['--kubeconfig', onNode, 'exec', 'talker', '--', 'echo', 'still-serving'])).stdout, 'still-serving\n');
+    assert.equal((await runKubectl(['--kubeconfig', onNode, 'exec', 'talker', '--', 'echo', 'still-serving'])).stdout, 'still-serving\n');
   });
 
   test('kubectl top nodes and top pods: usage from every node\'s memory, gathered by the node asked', async () => {
-    const versions = await kubectl(['--kubeconfig', viaPeer, 'api-versions']);
+    const versions = await runKubectl(['--kubeconfig', viaPeer, 'api-versions']);
     assert.match(versions.stdout, /^metrics\.k8s\.io\/v1beta1$/m);
     const nodesTop = await waitFor('top nodes lists all three', async () => {
-      const run = await kubectl(['--kubeconfig', viaPeer, 'top', 'nodes']);
+      const run = await runKubectl(['--kubeconfig', viaPeer, 'top', 'nodes']);
       return run.code === 0 && names.every((n) => new RegExp(`^${n}\\s`, 'm').test(run.stdout)) ? run : null;
     }, 30_000);
     assert.match(nodesTop.stdout, /^NAME\s+CPU\(cores\)\s+CPU(\(%\))?\s+MEMORY\(bytes\)\s+MEMORY(\(%\))?/);
     assert.match(nodesTop.stdout, /^pib\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/m);
     const podsTop = await waitFor('top pods shows talker', async () => {
-      const run = await kubectl(['--kubeconfig', viaPeer, 'top', 'pods']);
+      const run = await runKubectl(['--kubeconfig', viaPeer, 'top', 'pods']);
       return run.code === 0 && /^talker\s/m.test(run.stdout) ? run : null;
     }, 30_000);
     assert.match(podsTop.stdout, /^talker\s+\d+m\s+\d+Mi/m);
-    const containers = await kubectl(['--kubeconfig', onNode, 'top', 'pod', 'talker', '--containers']);
+    const containers = await runKubectl(['--kubeconfig', onNode, 'top', 'pod', 'talker', '--containers']);
     assert.match(containers.stdout, /^talker\s+main\s+\d+m\s+\d+Mi/m, containers.stderr);
   });
 
   // `script` gives kubectl a terminal of its own (30 rows, 100 columns), so it asks for a TTY and
   // sends that size as its first resize message, which the API waits for before starting the exec.
-  const inTerminal = (remote: string): Promise<Run> =>
-    new Promise<Run>((resolve) => {
+  const inTerminal = (remote: string): Promise<KubectlRun> =>
+    new Promise<KubectlRun>((resolve) => {
       execFile('script', ['-qec', `stty cols 100 rows 30; ${KUBECTL} --kubeconfig ${onNode} exec -it talker -- ${remote}`, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
@@ -265,9 +253,9 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
       const p = (await client.get(PODS, 'default', 'crasher')) as { status?: { containerStatuses?: Array<{ restartCount: number }> } };
       return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1;
     }, 60_000);
-    const previous = await kubectl(['--kubeconfig', viaPeer, 'logs', 'crasher', '--previous']);
+    const previous = await runKubectl(['--kubeconfig', viaPeer, 'logs', 'crasher', '--previous']);
     assert.deepEqual([previous.code, previous.stdout], [0, 'attempt-output\n'], previous.stderr);
-    const none = await kubectl(['--kubeconfig', viaPeer, 'logs', 'talker', '--previous']);
+    const none = await runKubectl(['--kubeconfig', viaPeer, 'logs', 'talker', '--previous']);
     assert.match(none.stderr, /previous terminated container "main" in pod "talker" not found/);
   });
 
@@ -275,7 +263,7 @@ describe('real kubectl logs, exec and top', { timeout: 240_000 }, () => {
     await nodes[2]!.kill('SIGKILL');
     // pic may have led the Raft group: reads wait for the new leader ("outcome unknown" meanwhile).
     const run = await waitFor('an answer after the election', async () => {
-      const r = await kubectl(['--kubeconfig', viaPeer, 'logs', 'parked']);
+      const r = await runKubectl(['--kubeconfig', viaPeer, 'logs', 'parked']);
       return /InternalError/.test(r.stderr) ? null : r;
     }, 30_000);
     assert.notEqual(run.code, 0);

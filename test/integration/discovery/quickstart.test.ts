@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { startFormingNodes } from '../../lib/formation.ts';
+import { kubectl } from '../../lib/kubectl.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
 import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { waitFor } from '../../lib/wait.ts';
-
-const execFileAsync = promisify(execFile);
 
 interface NodeList {
   items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
@@ -28,8 +25,8 @@ test('README quick start: one bundle, three boards with --bootstrap-expect 3, re
       const ready = await waitFor(
         'three Ready nodes through kubectl',
         async () => {
-          const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', kubeconfig, '--server', `https://${lab.host(1).ip}:6443`, 'get', 'nodes', '-o', 'json'], { encoding: 'utf8' }).catch(() => ({ stdout: '' }));
-          if (!stdout) return null;
+          const { code, stdout } = await kubectl(kubeconfig, ['--server', `https://${lab.host(1).ip}:6443`, 'get', 'nodes', '-o', 'json']);
+          if (code !== 0 || !stdout) return null;
           const list = JSON.parse(stdout) as NodeList;
           const readyNames = list.items.filter((item) => item.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((item) => item.metadata.name);
           return readyNames.length === 3 ? readyNames.sort() : null;
