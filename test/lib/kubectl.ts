@@ -1,32 +1,16 @@
 // The one runner of the real kubectl 1.32 in tests.
-import { execFile } from 'node:child_process';
+import { runCommand, type CommandOptions, type CommandRun } from './commands.ts';
 
 export const KUBECTL = '/usr/bin/kubectl';
 
-export interface KubectlRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface KubectlOptions {
-  /** Written to kubectl's stdin; stdin is closed either way, so kubectl never waits on a prompt. */
-  input?: string;
-  /** Kills a kubectl that hangs; generous, never a speed assertion. */
-  timeoutMs?: number;
-}
+export type KubectlRun = CommandRun;
 
 /**
  * Runs kubectl with exactly `args` (give --kubeconfig or --server and credentials) and reports its
  * exit code instead of throwing. HOME points nowhere so no user's ~/.kube/config is read.
  */
-export function runKubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlRun> {
-  return new Promise((resolve) => {
-    const child = execFile(KUBECTL, args, { timeout: opts.timeoutMs ?? 90_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(opts.input ?? '');
-  });
+export function runKubectl(args: string[], opts: CommandOptions = {}): Promise<KubectlRun> {
+  return runCommand(KUBECTL, args, { ...opts, env: { HOME: '/nonexistent', ...opts.env } });
 }
 
 /** kubectl against one node's kubeconfig (its admin kubeconfig, or a user's). */

@@ -5,19 +5,13 @@
 // The node's agent runs pods on the real Docker engine; nginx cannot be pulled offline, so `web`
 // is seen on its way to ImagePullBackOff (whichever step it has reached).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { bramble, type CommandRun } from '../../lib/commands.ts';
 import { testImages } from '../../lib/images.ts';
-import { ProcessGroup, brambleBin, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { ProcessGroup, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 
 const DEPLOYMENT = (replicas: number, extraLabel: boolean): string => `apiVersion: apps/v1
 kind: Deployment
@@ -47,16 +41,12 @@ describe('bramble kube verbs against bramble up', { timeout: 300_000 }, () => {
   let node: ManagedProcess;
   let kubeconfig = '';
 
-  function bramble(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [brambleBin, ...args], { timeout: 90_000, env: { ...process.env, HOME: '/nonexistent', KUBECONFIG: kubeconfig, ...extraEnv } }, (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-      });
-      child.stdin?.end(input);
-    });
+  /** The CLI as a user with this node's kubeconfig in KUBECONFIG and no home directory. */
+  function cli(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<CommandRun> {
+    return bramble(args, { env: { HOME: '/nonexistent', KUBECONFIG: kubeconfig, ...extraEnv }, input });
   }
   async function ok(args: string[]): Promise<string> {
-    const r = await bramble(args);
+    const r = await cli(args);
     assert.equal(r.code, 0, `bramble ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   }
@@ -90,10 +80,10 @@ describe('bramble kube verbs against bramble up', { timeout: 300_000 }, () => {
     assert.equal(pod.spec.containers[0]?.image, 'nginx:1.27');
     assert.match(await ok(['describe', 'pod', 'web']), /^Name:\s+web\nNamespace:\s+default\nLabels:\s+run=web\n[\s\S]*Image:\s+nginx:1\.27/);
     assert.equal(await ok(['delete', 'pod', 'web']), 'pod "web" deleted\n');
-    const again = await bramble(['delete', 'pod', 'web']);
+    const again = await cli(['delete', 'pod', 'web']);
     assert.equal(again.code, 1);
     assert.equal(again.stderr, 'Error from server (NotFound): pods "web" not found\n');
-    const empty = await bramble(['get', 'pods']);
+    const empty = await cli(['get', 'pods']);
     assert.deepEqual([empty.code, empty.stdout, empty.stderr], [0, '', 'No resources found in default namespace.\n']);
   });
 
@@ -142,17 +132,17 @@ subjects:
     );
     assert.equal(await ok(['create', '-f', ns]), 'namespace/student2 created\nrolebinding.rbac.authorization.k8s.io/student2-edit created\n');
     // The token file is re-read within a second by the running node.
-    let own: Run = { code: 1, stdout: '', stderr: '' };
+    let own: CommandRun = { code: 1, stdout: '', stderr: '' };
     for (let attempt = 0; attempt < 20 && own.code !== 0; attempt++) {
-      own = await bramble(['get', 'pods', '-n', 'student2', '--token', token]);
+      own = await cli(['get', 'pods', '-n', 'student2', '--token', token]);
       if (own.code !== 0) await new Promise((r) => setTimeout(r, 500));
     }
     assert.equal(own.code, 0, own.stderr);
     assert.equal(own.stderr, 'No resources found in student2 namespace.\n');
-    const other = await bramble(['get', 'pods', '-n', 'default', '--token', token]);
+    const other = await cli(['get', 'pods', '-n', 'default', '--token', token]);
     assert.equal(other.code, 1);
     assert.equal(other.stderr, 'Error from server (Forbidden): pods is forbidden: User "student2" cannot list resource "pods" in API group "" in the namespace "default"\n');
-    const bad = await bramble(['get', 'pods', '--token', 'not-a-token']);
+    const bad = await cli(['get', 'pods', '--token', 'not-a-token']);
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr, 'error: You must be logged in to the server (Unauthorized)\n');
   });
@@ -168,19 +158,19 @@ subjects:
       if (phase !== 'Running') await new Promise((r) => setTimeout(r, 500));
     }
     assert.equal(phase, 'Running');
-    const both = await bramble(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2']);
+    const both = await cli(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2']);
     assert.deepEqual(both, { code: 0, stdout: 'out\n', stderr: 'err\n' });
-    const failed = await bramble(['exec', 'pod/shell', '-c', 'main', '--', 'sh', '-c', 'exit 3']);
+    const failed = await cli(['exec', 'pod/shell', '-c', 'main', '--', 'sh', '-c', 'exit 3']);
     assert.equal(failed.code, 3, 'the exit code is the command\'s');
-    const piped = await bramble(['exec', '-i', 'shell', '--', 'sh', '-c', 'tr a-z A-Z; echo done'], {}, 'hello from stdin\n');
+    const piped = await cli(['exec', '-i', 'shell', '--', 'sh', '-c', 'tr a-z A-Z; echo done'], {}, 'hello from stdin\n');
     assert.equal(piped.stdout, 'HELLO FROM STDIN\ndone\n');
-    const tty = await bramble(['exec', '-t', 'shell', '--', 'sh', '-c', 'test -t 1 && echo tty; echo err >&2']);
+    const tty = await cli(['exec', '-t', 'shell', '--', 'sh', '-c', 'test -t 1 && echo tty; echo err >&2']);
     assert.equal(tty.code, 0, tty.stderr);
     assert.equal(tty.stdout.replace(/\r/g, ''), 'tty\nerr\n', 'a TTY merges stderr into stdout');
-    const wrong = await bramble(['exec', 'shell', '-c', 'nope', '--', 'true']);
+    const wrong = await cli(['exec', 'shell', '-c', 'nope', '--', 'true']);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^Error from server \(BadRequest\): .*nope/);
-    const missing = await bramble(['exec', 'ghost', '--', 'true']);
+    const missing = await cli(['exec', 'ghost', '--', 'true']);
     assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
     assert.deepEqual((await ok(['logs', 'shell'])).split('\n').filter(Boolean).sort(), ['started', 'warn']);
     assert.equal(await ok(['logs', 'shell', '--tail', '1']), 'warn\n');
