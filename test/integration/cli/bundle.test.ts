@@ -3,42 +3,29 @@
 // kubectl with the bundle's kubeconfig), a lone `bramble up` making its own bundle, and the
 // mistakes a user can make with bundles and tokens.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { certificateFingerprint, issuedBy } from '../../../src/identity/certs.ts';
 import { parseJoinToken } from '../../../src/identity/token.ts';
+import { bramble, type CommandRun } from '../../lib/commands.ts';
+import { kubectl, type KubectlRun } from '../../lib/kubectl.ts';
 import { freePort } from '../../lib/ports.ts';
-import { brambleBin, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bramble-bundle-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd: tmp, env: { ...process.env, HOME: '/nonexistent' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-    child.stdin?.end(input);
-  });
-}
-
-const bramble = (...args: string[]) => run(process.execPath, [brambleBin, ...args]);
+/** The CLI run from the scratch directory, so nothing it writes lands in the repository. */
+const cli = (...args: string[]): Promise<CommandRun> => bramble(args, { cwd: tmp, env: { HOME: '/nonexistent' } });
 
 describe('cluster bundle', { timeout: 240_000 }, () => {
   const bundle = join(tmp, 'cluster');
   let token = '';
 
   test('cluster init writes CA, token pinning the CA, Secret keys and an admin kubeconfig; token prints it again; a second init refuses', async () => {
-    const init = await bramble('cluster', 'init', '--out', bundle);
+    const init = await cli('cluster', 'init', '--out', bundle);
     assert.equal(init.code, 0, init.stderr);
     token = init.stdout.trim();
     const parsed = parseJoinToken(token);
@@ -49,11 +36,11 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
     for (const secret of ['ca.key', 'token', 'encryption-keys.json', 'admin.key', 'kubeconfig']) assert.equal(statSync(join(bundle, secret)).mode & 0o777, 0o600, `${secret} is 0600`);
     assert.ok(issuedBy(readFileSync(join(bundle, 'admin.crt'), 'utf8'), ca));
 
-    const again = await bramble('token', '--bundle', bundle);
+    const again = await cli('token', '--bundle', bundle);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout.trim(), token);
 
-    const second = await bramble('cluster', 'init', '--out', bundle);
+    const second = await cli('cluster', 'init', '--out', bundle);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /already holds a cluster CA/);
     assert.equal(readFileSync(join(bundle, 'token'), 'utf8').trim(), token, 'the bundle is untouched');
@@ -74,19 +61,19 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
       const clusterId = parseJoinToken(token).clusterId;
       for (const node of nodes) assert.ok(node.log.some((line) => line.includes(`"clusterId":"${clusterId}"`)), `${node.name} says which cluster it is in`);
       const kubeconfig = join(bundle, 'kubeconfig');
-      const kubectl = (api: number, args: string[], input?: string) => run('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, '--server', `https://127.0.0.1:${api}`, ...args], input);
+      const kubectlAt = (api: number, args: string[], input?: string): Promise<KubectlRun> => kubectl(kubeconfig, ['--server', `https://127.0.0.1:${api}`, ...args], input);
       const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: wifi\nstringData:\n  password: hunter2\n';
-      const created = await kubectl(ports.a.api, ['create', '-f', '-'], secret);
+      const created = await kubectlAt(ports.a.api, ['create', '-f', '-'], secret);
       assert.equal(created.code, 0, created.stderr);
-      let read: Run | undefined;
+      let read: KubectlRun | undefined;
       for (let attempt = 0; attempt < 50; attempt++) {
-        read = await kubectl(ports.b.api, ['get', 'secret', 'wifi', '-o', 'jsonpath={.data.password}']);
+        read = await kubectlAt(ports.b.api, ['get', 'secret', 'wifi', '-o', 'jsonpath={.data.password}']);
         if (read.code === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(read?.code, 0, read?.stderr);
       assert.equal(Buffer.from(read!.stdout, 'base64').toString(), 'hunter2');
-      const listed = await kubectl(ports.b.api, ['get', 'nodes', '-o', 'name']);
+      const listed = await kubectlAt(ports.b.api, ['get', 'nodes', '-o', 'name']);
       assert.equal(listed.code, 0, listed.stderr);
       assert.deepEqual(listed.stdout.trim().split('\n').sort(), ['node/a', 'node/b']);
       for (const node of nodes) assert.equal(readFileSync(join(node.dataDir, 'pki', 'ca.crt'), 'utf8'), readFileSync(join(bundle, 'ca.crt'), 'utf8'));
@@ -100,7 +87,7 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
         args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--api-addr', 'off'],
       });
       await node.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
-      const printed = await bramble('token', '--data-dir', node.dataDir);
+      const printed = await cli('token', '--data-dir', node.dataDir);
       assert.equal(printed.code, 0, printed.stderr);
       const own = parseJoinToken(printed.stdout);
       assert.equal(own.caFingerprint, certificateFingerprint(readFileSync(join(node.dataDir, 'bundle', 'ca.crt'), 'utf8')));
@@ -109,38 +96,38 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
       await node.waitForLog(/--- start #2/);
       await new Promise((resolve) => setTimeout(resolve, 100));
       await waitForSecondReady(node.log);
-      const after = await bramble('token', '--data-dir', node.dataDir);
+      const after = await cli('token', '--data-dir', node.dataDir);
       assert.equal(after.stdout.trim(), printed.stdout.trim(), 'the same cluster after a restart');
       await node.stop();
 
-      const other = await bramble('up', '--name', 'solo', '--data-dir', node.dataDir, '--bundle', bundle, '--api-addr', 'off');
+      const other = await cli('up', '--name', 'solo', '--data-dir', node.dataDir, '--bundle', bundle, '--api-addr', 'off');
       assert.equal(other.code, 2);
       assert.match(other.stderr, /belongs to cluster [0-9a-f]{16}, but --bundle .* is cluster [0-9a-f]{16}: a node cannot change clusters/);
     });
   });
 
   test('mistakes with bundles and tokens exit 2 with what to do', async () => {
-    const missing = await bramble('up', '--name', 'x', '--data-dir', join(tmp, 'x'), '--bundle', join(tmp, 'nowhere'));
+    const missing = await cli('up', '--name', 'x', '--data-dir', join(tmp, 'x'), '--bundle', join(tmp, 'nowhere'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--bundle: cluster bundle .*nowhere: does not exist; create one with `bramble cluster init --out DIR`/);
 
-    const noBundle = await bramble('up', '--name', 'a', '--data-dir', join(tmp, 'y'), '--initial-cluster', 'a=127.0.0.1:7380,b=127.0.0.1:7381');
+    const noBundle = await cli('up', '--name', 'a', '--data-dir', join(tmp, 'y'), '--initial-cluster', 'a=127.0.0.1:7380,b=127.0.0.1:7381');
     assert.equal(noBundle.code, 2);
     assert.match(noBundle.stderr, /needs the same cluster bundle on each/);
 
-    const joinBare = await bramble('up', '--name', 'j', '--data-dir', join(tmp, 'z'), '--join', '127.0.0.1:7379');
+    const joinBare = await cli('up', '--name', 'j', '--data-dir', join(tmp, 'z'), '--join', '127.0.0.1:7379');
     assert.equal(joinBare.code, 2);
     assert.match(joinBare.stderr, /--join needs the cluster credentials: --token TOKEN/);
 
-    const badToken = await bramble('up', '--name', 'j', '--token', 'BRAMBLE-1-abc-def', '--join', '127.0.0.1:7379');
+    const badToken = await cli('up', '--name', 'j', '--token', 'BRAMBLE-1-abc-def', '--join', '127.0.0.1:7379');
     assert.equal(badToken.code, 2);
     assert.match(badToken.stderr, /--token: the join token is not of the form BRAMBLE-1-<64 hex digits>-<32 hex digits> \(it looks cut short or altered\)/);
 
-    const both = await bramble('up', '--name', 'j', '--token', token, '--bundle', bundle, '--join', '127.0.0.1:7379');
+    const both = await cli('up', '--name', 'j', '--token', token, '--bundle', bundle, '--join', '127.0.0.1:7379');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--bundle and --token exclude each other/);
 
-    const noData = await bramble('token', '--data-dir', join(tmp, 'never'));
+    const noData = await cli('token', '--data-dir', join(tmp, 'never'));
     assert.equal(noData.code, 2);
     assert.match(noData.stderr, /no Bramble node data in/);
   });
