@@ -2,20 +2,18 @@
 // the configuration through any member (and says it hears no leader when it comes back), the leader itself can be removed (it hands over), and the
 // mistakes (unknown member, the only voter, no name) are refused with what to do.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { type BrambleNode, joinBrambleNode, startBrambleCluster, statusOf, waitForLeader } from '../../lib/bramble-cluster.ts';
-import { brambleBin, withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { bramble, type CommandRun } from '../../lib/commands.ts';
+import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { StoreClient } from '../../../src/store/client.ts';
 import { waitFor } from '../../lib/wait.ts';
 
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 
-function bramble(...args: string[]) {
-  const result = spawnSync(process.execPath, [brambleBin, ...args], { encoding: 'utf8', cwd: projectDir });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** The CLI run from the project directory. */
+const cli = (...args: string[]): Promise<CommandRun> => bramble(args, { cwd: projectDir });
 
 async function configuration(nodes: BrambleNode[]): Promise<string | null> {
   const statuses = await Promise.all(nodes.map((node) => statusOf(node)));
@@ -36,7 +34,7 @@ test('cluster remove: a dead board, then the leader itself; the rest keep writin
     await fourth.process.kill('SIGKILL');
     const leader = await waitForLeader(nodes);
     const follower = nodes.find((node) => node !== leader)!;
-    const removed = bramble('cluster', 'remove', 'node4', '--bundle', bundle, '--endpoints', follower.clientAddress);
+    const removed = await cli('cluster', 'remove', 'node4', '--bundle', bundle, '--endpoints', follower.clientAddress);
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stdout, /^removed node4 from the cluster: voters node1,node2,node3, learners <none>$/m);
     assert.match(removed.stdout, /If node4 still runs, stop it: it is no longer a member/);
@@ -49,15 +47,15 @@ test('cluster remove: a dead board, then the leader itself; the rest keep writin
     await fourth.process.stop();
 
     // Mistakes: an unknown name, no name.
-    const unknown = bramble('cluster', 'remove', 'nope', '--bundle', bundle, '--endpoints', endpoints);
+    const unknown = await cli('cluster', 'remove', 'nope', '--bundle', bundle, '--endpoints', endpoints);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /could not remove nope: nope is not a member of this cluster \(voters: node1, node2, node3; learners: none\)/);
-    const noName = bramble('cluster', 'remove', '--bundle', bundle);
+    const noName = await cli('cluster', 'remove', '--bundle', bundle);
     assert.equal(noName.code, 2);
     assert.match(noName.stderr, /missing required argument 'name'/);
 
     // The leader itself: it hands over to one of the two others, which keep a quorum and write.
-    const removedLeader = bramble('cluster', 'remove', leader.name, '--bundle', bundle, '--endpoints', leader.clientAddress);
+    const removedLeader = await cli('cluster', 'remove', leader.name, '--bundle', bundle, '--endpoints', leader.clientAddress);
     assert.equal(removedLeader.code, 0, removedLeader.stderr);
     const rest = nodes.filter((node) => node !== leader);
     const expected = `${rest.map((node) => node.name).sort().join(',')}|`;
@@ -81,7 +79,7 @@ test('cluster remove refuses to remove the only voter', async () => {
       args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--api-addr', 'off', '--runtime', 'none'],
     });
     await solo.waitForLog(/leader elected/, STARTUP_TIMEOUT_MS);
-    const result = bramble('cluster', 'remove', 'solo', '--data-dir', solo.dataDir, '--endpoints', `127.0.0.1:${solo.ports.client}`);
+    const result = await cli('cluster', 'remove', 'solo', '--data-dir', solo.dataDir, '--endpoints', `127.0.0.1:${solo.ports.client}`);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /could not remove solo: solo is the only voter: removing it would leave the cluster without anyone to agree on anything/);
     assert.ok(solo.running);
