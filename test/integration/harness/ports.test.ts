@@ -2,7 +2,7 @@
 // suites at the same time), so a port handed to one must not be handed to another while it lives.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
@@ -21,6 +21,25 @@ function runNode(code: string): Promise<string> {
   });
 }
 
+/** Starts `code` in a fresh Node process (with tsx): its first line of stdout, and its exit (code 0). */
+function startNode(code: string): { process: ChildProcess; firstLine: Promise<string>; exited: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const firstLine = new Promise<string>((resolvePromise, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const newline = out.indexOf('\n');
+      if (newline >= 0) resolvePromise(out.slice(0, newline));
+    });
+    child.on('exit', (exitCode) => reject(new Error(`child exited with ${exitCode} before printing a line`)));
+  });
+  const exited = new Promise<void>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('exit', (exitCode) => (exitCode === 0 ? resolvePromise() : reject(new Error(`child exited with ${exitCode}`))));
+  });
+  return { process: child, firstLine, exited };
+}
+
 /** A pid that belonged to a process that has exited. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -30,14 +49,21 @@ async function deadPid(): Promise<number> {
 
 describe('freePort across processes', () => {
   test('four processes drawing 25 ports each at once get 100 different ports, released when they exit', async () => {
+    // Each child holds its claims until every child has drawn (its stdin closes): uniqueness is
+    // promised among live claimants, and a child that exited early rightly gives its ports back.
     const draw = `import { freePort } from ${JSON.stringify(portsModule)};
       const ports = [];
       for (let i = 0; i < 25; i++) ports.push(await freePort());
-      console.log(JSON.stringify(ports));`;
-    const outputs = await Promise.all([0, 1, 2, 3].map(() => runNode(draw)));
+      console.log(JSON.stringify(ports));
+      process.stdin.resume();
+      await new Promise((done) => process.stdin.on('end', done));`;
+    const children = [0, 1, 2, 3].map(() => startNode(draw));
+    const outputs = await Promise.all(children.map((child) => child.firstLine));
+    for (const child of children) child.process.stdin!.end();
+    await Promise.all(children.map((child) => child.exited));
     const all = outputs.flatMap((out) => JSON.parse(out) as number[]);
     assert.equal(all.length, 100);
-    assert.equal(new Set(all).size, 100, 'no port was handed to two processes');
+    assert.equal(new Set(all).size, 100, 'no port was handed to two live processes');
     const stillClaimed = all.filter((port) => existsSync(claimPath(port)));
     assert.deepEqual(stillClaimed, [], 'each process gave its claims back when it exited');
   });
