@@ -8,34 +8,15 @@ import { readdirSync, readFileSync, statSync, writeFileSync, appendFileSync } fr
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { brambleBin, ProcessGroup, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../lib/processes.ts';
+import { ProcessGroup, type ManagedProcess, STARTUP_TIMEOUT_MS } from '../lib/processes.ts';
 import { CONFIGMAP, NGINX_DEPLOYMENT, PI_JOB, SERVICE } from '../lib/docs-manifests.ts';
 import { KUBECTL_PROTOBUF_BODIES } from '../lib/kubectl-protobuf-bodies.ts';
-import { testImages } from '../lib/images.ts';
+import { KUBECTL, kubectl, kubectlOk } from '../lib/kubectl.ts';
+import { bramble } from '../lib/commands.ts';
+import { waitFor } from '../lib/wait.ts';
+import { SLEEPER_COMMAND, testImages } from '../lib/images.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(kubeconfig: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000, env: { ...process.env, HOME: '/nonexistent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    // Always close stdin: on a 401 kubectl would otherwise wait for a typed user name.
-    child.stdin?.end(input ?? '');
-  });
-}
-
-async function ok(kubeconfig: string, args: string[], input?: string): Promise<string> {
-  const run = await kubectl(kubeconfig, args, input);
-  assert.equal(run.code, 0, `kubectl ${args.join(' ')} failed: ${run.stderr}`);
-  return run.stdout;
-}
+const ok = kubectlOk;
 
 /** Files under dir whose bytes contain any of the needles. */
 function filesContaining(dir: string, needles: string[]): string[] {
@@ -78,31 +59,35 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
   });
 
   test('bramble kubeconfig --data-dir prints the same kubeconfig, and kubectl works with it', async () => {
-    const printed = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [brambleBin, 'kubeconfig', '--data-dir', node.dataDir], { timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
-    });
+    const printedRun = await bramble(['kubeconfig', '--data-dir', node.dataDir]);
+    assert.equal(printedRun.code, 0, printedRun.stderr);
+    const printed = printedRun.stdout;
     assert.equal(printed, readFileSync(kc, 'utf8'));
     const copy = join(node.dataDir, 'printed-kubeconfig');
     writeFileSync(copy, printed, { mode: 0o600 });
     assert.match(await ok(copy, ['get', 'nodes', '-o', 'name']), /^node\/pi1$/m);
-    const missing = await new Promise<string>((resolve) => {
-      execFile(process.execPath, [brambleBin, 'kubeconfig', '--data-dir', join(node.dataDir, 'nope')], { timeout: 60_000 }, (_error, _stdout, stderr) => resolve(stderr));
-    });
+    const missingRun = await bramble(['kubeconfig', '--data-dir', join(node.dataDir, 'nope')]);
+    assert.notEqual(missingRun.code, 0);
+    const missing = missingRun.stderr;
     assert.match(missing, /no kubeconfig in .*nope: start the node first/);
   });
 
   test('watch: kubectl get -w streams a change made after it started', async () => {
+    // One ConfigMap before the watch: kubectl prints its list (header and row) once the list is
+    // read, so the test knows the watch began before the change it waits for.
+    await ok(kc, ['create', 'configmap', 'before-watch']);
     const child = execFile(KUBECTL, ['--kubeconfig', kc, 'get', 'configmaps', '-w', '--request-timeout=60s'], { timeout: 60_000 });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stdin?.end();
     try {
-      for (let i = 0; i < 40 && !/NAME/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('kubectl get -w to print the list it starts from', () => /\nbefore-watch\s/.test(out), 20_000);
+      assert.doesNotMatch(out, /watched/);
       await ok(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: "1"\n');
-      for (let i = 0; i < 100 && !/\nwatched\s+1\s/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.match(out, /\nwatched\s+1\s/);
+      await waitFor('kubectl get -w to print the new ConfigMap', () => /\nwatched\s+1\s/.test(out), 20_000);
     } finally {
       child.kill('SIGTERM');
+      await ok(kc, ['delete', 'configmap', 'before-watch']);
     }
   });
 
@@ -145,7 +130,7 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
   });
 
   test('a ReplicaSet adopts a bare pod kubectl ran (3 wanted: 2 created); `kubectl label pod bare app-` releases it and a replacement comes', async () => {
-    const keepRunning = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"];
+    const keepRunning = SLEEPER_COMMAND;
     await ok(kc, ['run', 'bare', `--image=${testImages.amd64}`, '--image-pull-policy=Never', '--labels=app=adopt', '--', ...keepRunning]);
     const rs = JSON.stringify({
       apiVersion: 'apps/v1',
@@ -161,18 +146,14 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
         .filter((l) => l !== '' && !/ \S/.test(l))
         .map((l) => l.trim())
         .sort();
-    const settle = async (what: string, probe: (lines: string[]) => boolean): Promise<string[]> => {
-      for (let i = 0; i < 200; i++) {
-        const lines = await owners();
-        if (probe(lines)) {
-          await new Promise((r) => setTimeout(r, 500));
-          const again = await owners();
-          if (probe(again)) return again;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.fail(`${what}: ${(await owners()).join(', ')}`);
-    };
+    // The same answer twice, half a second apart: the controllers have settled, not passed through.
+    const settle = (what: string, probe: (lines: string[]) => boolean): Promise<string[]> =>
+      waitFor(what, async () => {
+        if (!probe(await owners())) return null;
+        await new Promise((r) => setTimeout(r, 500));
+        const again = await owners();
+        return probe(again) ? again : null;
+      }, 60_000, 100);
     const adopted = await settle('3 pods, all the ReplicaSet\'s, bare among them', (l) => l.length === 3 && l.every((x) => x.endsWith('=adopt')) && l.includes('bare=adopt'));
     assert.equal(adopted.filter((x) => x.startsWith('adopt-')).length, 2);
     assert.match(await ok(kc, ['label', 'pod', 'bare', 'app-']), /pod\/bare unlabeled/);
@@ -267,11 +248,10 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
     const ca = /certificate-authority-data: (\S+)/.exec(full)?.[1] ?? '';
     writeFileSync(alice, `apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: https://127.0.0.1:${apiPort}\n    certificate-authority-data: ${ca}\nusers:\n- name: alice\n  user: {token: alice-token-0123456789}\ncontexts:\n- name: b\n  context: {cluster: b, user: alice, namespace: alice}\ncurrent-context: b\n`);
     // The token file is re-read within about a second; RBAC follows the binding by watch.
-    let own: Run = { code: 1, stdout: '', stderr: '' };
-    for (let attempt = 0; attempt < 40 && own.code !== 0; attempt++) {
-      own = await kubectl(alice, ['get', 'pods']);
-      if (own.code !== 0) await new Promise((r) => setTimeout(r, 250));
-    }
+    const own = await waitFor('alice to list the pods of her namespace', async () => {
+      const run = await kubectl(alice, ['get', 'pods']);
+      return run.code === 0 ? run : null;
+    }, 20_000, 250);
     assert.equal(own.code, 0, own.stderr);
     const other = await kubectl(alice, ['get', 'pods', '-n', 'default']);
     assert.match(other.stderr, /Error from server \(Forbidden\): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"/);

@@ -6,7 +6,7 @@ import { waitFor } from './wait.ts';
 import { freePort } from './ports.ts';
 import type { ProcessGroup } from './processes.ts';
 import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
-import { testImages } from './images.ts';
+import { SLEEPER_COMMAND, testImages } from './images.ts';
 import { STARTUP_TIMEOUT_MS } from './processes.ts';
 
 /** Raft timing of the test clusters: a 500 ms election timeout, so failovers are quick. */
@@ -75,7 +75,7 @@ export function sleeperDeployment(name: string, replicas: number, image: string 
         metadata: { labels: { app: name } },
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'main', image, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
+          containers: [{ name: 'main', image, imagePullPolicy: 'Never', command: SLEEPER_COMMAND }],
         },
       },
     },

@@ -4,6 +4,9 @@ export const testImages = {
   arm64: 'bramble-test/busybox:arm64',
 } as const;
 
+/** A container command that runs until SIGTERM and then exits 0 at once: the tests' long-lived pod. */
+export const SLEEPER_COMMAND = ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"];
+
 /** Where test-host.sh extracts Debian's busybox-static for each architecture (<dir>/<arch>/bin/busybox). */
 export function busyboxCacheDir(): string {
   return process.env.BRAMBLE_TEST_CACHE ? `${process.env.BRAMBLE_TEST_CACHE}/busybox` : '/var/cache/bramble-test/busybox';

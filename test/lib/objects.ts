@@ -1,5 +1,5 @@
 // The one builder of Pod objects for tests, typed by the client's views (src/client/kinds.ts).
-import type { ObjectMeta, OwnerReference, Pod, PodPhase, PodSpec } from '../../src/client/index.ts';
+import type { KubeObject, ObjectMeta, OwnerReference, Pod, PodPhase, PodSpec } from '../../src/client/index.ts';
 
 /** The fixed instants the built objects carry, so plans computed "now" are reproducible. */
 export const CREATED_AT = '2026-12-01T11:00:00Z';
@@ -55,4 +55,11 @@ export function pod(name: string, o: PodOptions = {}): Pod {
       conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True', lastTransitionTime: created }],
     },
   };
+}
+
+/** The same Pod as a user would create it: no uid, creation time or status (the API assigns them). */
+export function podManifest(name: string, o: PodOptions = {}): KubeObject {
+  const { metadata, spec } = pod(name, o);
+  const { uid: _uid, creationTimestamp: _created, ...userMetadata } = metadata;
+  return { apiVersion: 'v1', kind: 'Pod', metadata: userMetadata, spec };
 }

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { findResource, type KubeObject, type ResourceInfo } from '../../../src/api/resources/index.ts';
-import { ClientError, type HttpClient } from '../../../src/client/index.ts';
+import { ClientError, type HttpClient, type Toleration } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
 import { groupBundle } from '../../lib/bramble-cluster.ts';
 import { docker } from '../../lib/docker.ts';
-import { testImages } from '../../lib/images.ts';
+import { SLEEPER_COMMAND, testImages } from '../../lib/images.ts';
+import { podManifest } from '../../lib/objects.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { waitFor } from '../../lib/wait.ts';
@@ -30,23 +31,22 @@ interface NodeView extends KubeObject {
   status?: { capacity?: Record<string, string>; nodeInfo?: { containerRuntimeVersion?: string; architecture?: string }; conditions?: Array<{ type: string; status: string; reason: string }> };
 }
 
-function pod(name: string, nodeName: string): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default' },
+// The node lifecycle controller evicts pods of a node that stops answering; these must stay while
+// the test restarts their node.
+const staysWhileNodeRestarts: Toleration[] = [
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+];
+
+function pod(name: string, node: string): KubeObject {
+  return podManifest(name, {
+    node,
     spec: {
-      nodeName,
       terminationGracePeriodSeconds: 2,
-      // The node lifecycle controller evicts pods of a node that stops answering; these must stay
-      // while the test restarts their node.
-      tolerations: [
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
-      ],
-      containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
+      tolerations: staysWhileNodeRestarts,
+      containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: SLEEPER_COMMAND }],
     },
-  } as KubeObject;
+  });
 }
 
 async function containersOf(dataDir: string, podUid: string): Promise<string[]> {

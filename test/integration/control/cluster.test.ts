@@ -3,7 +3,6 @@
 // maxUnavailable, rolls back, and survives kill -9 of a board and of the leader; driven with the
 // real kubectl where the issue asks for it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, type HttpClient } from '../../../src/client/index.ts';
@@ -11,9 +10,10 @@ import { adminClient } from '../../lib/api-node.ts';
 import { type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { controlArgs, isReadyPod, leaderOf, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
 import { docker } from '../../lib/docker.ts';
-import { testImages } from '../../lib/images.ts';
+import { SLEEPER_COMMAND, testImages } from '../../lib/images.ts';
 import { kubectl, kubectlOk } from '../../lib/kubectl.ts';
-import { brambleBin, ProcessGroup } from '../../lib/processes.ts';
+import { bramble } from '../../lib/commands.ts';
+import { ProcessGroup } from '../../lib/processes.ts';
 import { waitFor } from '../../lib/wait.ts';
 
 const V2 = 'bramble-test/busybox:control-v2';
@@ -112,7 +112,7 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name: 'agent', namespace: 'default' },
-      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"] }] } } },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command: SLEEPER_COMMAND }] } } },
     });
     const daemonPods = async (): Promise<PodView[]> => ((await clientOf(anyLive()).list(Kinds.pods, { namespace: 'default', labelSelector: 'app=agent' })).items as PodView[]).filter(ready);
     const placed = await waitFor('a daemon pod on each of the three nodes', async () => {
@@ -158,11 +158,7 @@ describe('control plane on a 3-node cluster (real processes, real Docker, real k
     const viaKubectl = await kubectl(kubeconfigOf(anyLive()), ['rollout', 'status', 'deployment/stuck', '--timeout=30s'], undefined, 40_000);
     assert.equal(viaKubectl.code, 1, viaKubectl.stdout + viaKubectl.stderr);
     assert.match(viaKubectl.stderr, /error: deployment "stuck" exceeded its progress deadline/);
-    const viaBramble = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [brambleBin, 'rollout', 'status', 'deployment/stuck'], { timeout: 40_000, env: { ...process.env, HOME: '/nonexistent', KUBECONFIG: kubeconfigOf(anyLive()) } }, (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-      });
-    });
+    const viaBramble = await bramble(['rollout', 'status', 'deployment/stuck'], { timeoutMs: 40_000, env: { HOME: '/nonexistent', KUBECONFIG: kubeconfigOf(anyLive()) } });
     assert.equal(viaBramble.code, 1, viaBramble.stdout + viaBramble.stderr);
     assert.equal(viaBramble.stderr, 'error: deployment "stuck" exceeded its progress deadline\n');
     assert.equal(viaBramble.stdout, '');

@@ -5,20 +5,17 @@ import type { AutopilotReport } from '../../../src/discovery/autopilot.ts';
 import { clusterView, startFormingNodes } from '../../lib/formation.ts';
 import { withNetnsLab } from '../../lib/netns.ts';
 import { withProcesses, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
-import { brambleBin } from '../../lib/processes.ts';
+import { bramble } from '../../lib/commands.ts';
 import { StoreClient } from '../../../src/store/client.ts';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { BrambleNode } from '../../lib/bramble-cluster.ts';
 import { fastFormationArgs } from '../../lib/formation.ts';
 import { readBundle } from '../../../src/identity/bundle.ts';
 import { formatJoinToken } from '../../../src/identity/token.ts';
 import { waitFor } from '../../lib/wait.ts';
 
-const execFileAsync = promisify(execFile);
 // A one-second election timeout (not the 200 ms of fastFormationArgs): on a loaded test machine a
 // shorter one lets a busy leader lose its lease, and the point here is a voter's death, not an election.
 const autopilotArgs = ['--voters', '3', '--autopilot-stable-ms', '1000', '--autopilot-dead-ms', '2000', '--tick-ms', '50', '--election-ticks', '20'];
@@ -139,7 +136,9 @@ test('a sixth board with only the token (no bundle, no --join) finds a member by
       assert.ok(writes > 20);
 
       // bramble cluster status: roles, last contact and health from the leader's view.
-      const { stdout } = await execFileAsync(process.execPath, [brambleBin, 'cluster', 'status', '--bundle', survivors[0]!.bundleDir, '--endpoints', survivors.map((node) => node.clientAddress).join(',')], { encoding: 'utf8' });
+      const statusRun = await bramble(['cluster', 'status', '--bundle', survivors[0]!.bundleDir, '--endpoints', survivors.map((node) => node.clientAddress).join(',')]);
+      assert.equal(statusRun.code, 0, statusRun.stderr);
+      const { stdout } = statusRun;
       assert.match(stdout, /As seen by the leader \S+ \(autopilot keeps 3 voters; last change: demote /);
       const memberLines = stdout.split('\n').filter((line) => /^node\d\s+(leader|voter|learner)\s/.test(line));
       assert.equal(memberLines.length, 6, stdout);
