@@ -20,6 +20,7 @@ import {
   findResource,
   groupVersions,
   PatchError,
+  qualifiedResource,
   resourcesIn,
   SelectorError,
   success,
@@ -42,6 +43,7 @@ import { ApiError, type Registry } from './registry.ts';
 import type { PodStreamRouter } from './pod-stream-router.ts';
 import { METRICS_GROUP, type MetricsRouter } from './metrics.ts';
 import { rejectUpgrade } from './pod-streams.ts';
+import { storeFailureStatus } from './store-unavailable.ts';
 import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, readBoundedBody, sendWhole } from '../store/http-body.ts';
 
@@ -77,7 +79,10 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   sendWhole(res.req, res, code, { 'content-type': 'application/json', 'content-length': bytes.length }, bytes);
 }
 
+/** Retry-After from the Status's details, as Kubernetes' ErrorNegotiated sets it. */
 function sendStatus(res: ServerResponse, status: Status): void {
+  const retryAfter = status.details?.retryAfterSeconds;
+  if (retryAfter !== undefined && retryAfter > 0 && !res.headersSent) res.setHeader('retry-after', String(retryAfter));
   send(res, status.code ?? 500, status);
 }
 
@@ -423,6 +428,9 @@ export class ApiServer {
       if (error instanceof SelectorError) return sendStatus(res, badRequest(error.message));
       if (error instanceof PatchError) return sendStatus(res, failure(error.code, error.code === 422 ? 'Invalid' : 'BadRequest', error.message));
       if (error instanceof AdmissionError) return sendStatus(res, error.toStatus());
+      const sub = target.subresource ? `/${target.subresource}` : '';
+      const unavailable = storeFailureStatus(error, { verb: gate.attrs.verb, resource: qualifiedResource(target.info) + sub, ...(target.name !== undefined ? { name: target.name } : {}) });
+      if (unavailable) return sendStatus(res, unavailable);
       throw error;
     }
   }

@@ -59,12 +59,34 @@ export interface SnapshotTransfer {
   fetch(ticket: SnapshotTicket): Promise<Uint8Array>;
 }
 
-/** A write's outcome is unknown (it may still be applied later); a read changed nothing and may be retried. */
+/**
+ * A request with no answer within the request timeout. `handedOver` says whether it ever left this
+ * node's hands: a write that was appended here or forwarded to a leader may still be applied
+ * later (its outcome is unknown); one that never found a leader (dropped by the core before any
+ * append) was not applied and can be retried as is. A read changes nothing either way.
+ */
 export class RequestTimeoutError extends Error {
-  constructor(what: string, timeoutMs: number) {
-    const outcome = what === 'read' ? 'it changed nothing and may be retried' : 'its outcome is unknown';
-    super(`${what} got no answer within ${timeoutMs} ms (no leader, or the leader is unreachable); ${outcome}`);
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly handedOver = true,
+  ) {
+    super(RequestTimeoutError.describe(what, timeoutMs, handedOver));
     this.name = 'RequestTimeoutError';
+  }
+
+  /** True when nothing can have changed: a read, or a write no leader ever received. */
+  get notApplied(): boolean {
+    return this.what === 'read' || !this.handedOver;
+  }
+
+  private static describe(what: string, timeoutMs: number, handedOver: boolean): string {
+    if (!handedOver) {
+      const effect = what === 'read' ? 'it changed nothing' : 'it was not applied (nothing was proposed)';
+      return `${what} found no leader within ${timeoutMs} ms (quorum lost, or an election in progress); ${effect} and may be retried`;
+    }
+    const outcome = what === 'read' ? 'it changed nothing and may be retried' : 'its outcome is unknown: it may still be applied';
+    return `${what} got no answer within ${timeoutMs} ms (the leader is unreachable or lost quorum); ${outcome}`;
   }
 }
 
@@ -300,6 +322,33 @@ export class RaftNode<Result> {
   /** When a message from each peer last arrived (ms since the epoch); peers never heard from are absent. */
   lastContact(): ReadonlyMap<NodeId, number> {
     return this.lastHeardMs;
+  }
+
+  /** The election timeout in milliseconds (ticks times the tick interval). */
+  get electionTimeoutMs(): number {
+    return this.o.electionTimeoutTicks * this.o.tickIntervalMs;
+  }
+
+  /**
+   * Whether this node can reach a leader that holds quorum, from what it already knows (no
+   * message, no disk write: cheap enough for every health probe). A follower or learner must
+   * know the leader and have heard from it within `maxSilenceMs`; the leader must have heard from
+   * a quorum of voters (itself included) within it. Returns null when it can, else the reason.
+   */
+  leaderProblem(maxSilenceMs: number, now = Date.now()): string | null {
+    if (this.stopped) return 'the Raft node has stopped';
+    const status = this.raw.status();
+    if (status.leader === null) return `no leader is known (term ${status.term}, this node is ${status.role})`;
+    const fresh = (id: NodeId) => id === this.o.id || now - (this.lastHeardMs.get(id) ?? -Infinity) <= maxSilenceMs;
+    if (status.role !== 'leader') {
+      if (fresh(status.leader)) return null;
+      const heard = this.lastHeardMs.get(status.leader);
+      return heard === undefined ? `leader ${status.leader} has never been heard from` : `leader ${status.leader} last heard from ${now - heard} ms ago (bound ${maxSilenceMs} ms)`;
+    }
+    const voters = status.confState.voters;
+    const heard = voters.filter(fresh).length;
+    const quorum = Math.floor(voters.length / 2) + 1;
+    return heard >= quorum ? null : `this node leads but heard from only ${heard} of ${voters.length} voters within ${maxSilenceMs} ms (quorum ${quorum})`;
   }
 
   leaderAddress(): string | null {
@@ -586,12 +635,13 @@ export class RaftNode<Result> {
     return `${this.o.id}/${this.requestPrefix}/${this.requestCounter}`;
   }
 
+  /** `timeoutMs` is what is left of the request's time; the error names the whole request timeout. */
   private track<T>(map: Map<string, Pending<T>>, key: string, what: string, timeoutMs: number): Promise<T> {
     if (this.stopped) return Promise.reject(new NodeStoppedError());
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         map.delete(key);
-        reject(new RequestTimeoutError(what, timeoutMs));
+        reject(new RequestTimeoutError(what, this.o.requestTimeoutMs));
       }, timeoutMs);
       map.set(key, { resolve, reject, timer });
     });
@@ -621,7 +671,8 @@ export class RaftNode<Result> {
     for (;;) {
       if (this.stopped) throw new NodeStoppedError();
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) throw new RequestTimeoutError(what, this.o.requestTimeoutMs);
+      // Every attempt so far was dropped by the core for want of a leader: nothing left this node.
+      if (remainingMs <= 0) throw new RequestTimeoutError(what, this.o.requestTimeoutMs, false);
       try {
         return await attempt(remainingMs);
       } catch (error) {

@@ -8,3 +8,6 @@ export { decodeCommand, encodeCommand, MAX_TXN_OPS, parseCommand, parseRangeOpti
 export { compareBytes, fromUtf8, prefixRangeEnd, UNBOUNDED_RANGE_END, utf8 } from './bytes.ts';
 export { ApplyOrderError, CompactedError, FutureRevisionError, InvalidCommandError, SnapshotImageError, StoreClosedError, StoreCorruptError } from './errors.ts';
 export type * from './types.ts';
+// The errors a request through the Raft node can end with, for callers that answer clients (the API).
+export { NodeStoppedError, RequestTimeoutError } from '../raftnode/node.ts';
+export { ProposalDroppedError } from '../raft/errors.ts';

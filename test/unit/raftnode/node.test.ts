@@ -139,16 +139,60 @@ describe('RaftNode driver', () => {
     }, { requestTimeoutMs: 60_000 });
   });
 
-  test('a read that times out says it changed nothing and may be retried; a write says its outcome is unknown', () => {
-    assert.match(new RequestTimeoutError('read', 5000).message, /changed nothing and may be retried/);
-    assert.match(new RequestTimeoutError('proposal', 5000).message, /outcome is unknown/);
+  test('a timed-out request says what it did: a read changed nothing; a write no leader received was not applied; a handed-over write has an unknown outcome', () => {
+    assert.equal(new RequestTimeoutError('read', 5000).message, 'read got no answer within 5000 ms (the leader is unreachable or lost quorum); it changed nothing and may be retried');
+    assert.equal(new RequestTimeoutError('read', 5000, false).message, 'read found no leader within 5000 ms (quorum lost, or an election in progress); it changed nothing and may be retried');
+    assert.equal(new RequestTimeoutError('proposal', 5000, false).message, 'proposal found no leader within 5000 ms (quorum lost, or an election in progress); it was not applied (nothing was proposed) and may be retried');
+    assert.equal(new RequestTimeoutError('proposal', 5000).message, 'proposal got no answer within 5000 ms (the leader is unreachable or lost quorum); its outcome is unknown: it may still be applied');
+    assert.equal(new RequestTimeoutError('proposal', 5000).notApplied, false);
+    assert.equal(new RequestTimeoutError('proposal', 5000, false).notApplied, true);
+    assert.equal(new RequestTimeoutError('read', 5000).notApplied, true);
   });
 
-  test('without a quorum a proposal times out instead of hanging', async () => {
+  test('without a quorum a proposal on the leader times out instead of hanging, its outcome unknown (it was appended)', async () => {
     await withCluster(3, async (hub, members) => {
       const leader = await waitFor('a leader', () => leaderOf(members));
       for (const member of members) if (member !== leader) hub.isolated.add(member.id);
-      await assert.rejects(leader.node.propose(encodeKv({ op: 'put', key: 'lost', value: '1' })), RequestTimeoutError);
+      const error = await leader.node.propose(encodeKv({ op: 'put', key: 'lost', value: '1' })).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof RequestTimeoutError, String(error));
+      assert.equal(error.handedOver, true);
+      assert.equal(error.timeoutMs, 3_000, 'the error names the whole request timeout');
+    });
+  });
+
+  test('a proposal on a node that knows no leader is not applied, and the error says so', async () => {
+    await withCluster(3, async (hub, members) => {
+      const leader = await waitFor('a leader', () => leaderOf(members));
+      const follower = members.find((member) => member !== leader)!;
+      hub.isolated.add(follower.id);
+      await waitFor('the cut-off follower knows no leader', () => follower.node.status().leader === null, 20_000);
+      const error = await follower.node.propose(encodeKv({ op: 'put', key: 'never', value: '1' })).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof RequestTimeoutError, String(error));
+      assert.equal(error.handedOver, false);
+      assert.equal(error.notApplied, true);
+      hub.isolated.delete(follower.id);
+      await waitFor('the follower rejoins a leader', () => follower.node.status().leader !== null, 20_000);
+      await waitFor('the follower has applied what the leader has', () => follower.machine.appliedIndex() >= leader.machine.appliedIndex(), 20_000);
+      assert.equal(follower.machine.data.get('never'), undefined, 'nothing was written');
+    });
+  });
+
+  test('leaderProblem: null while a leader with quorum is heard from; names the problem once quorum is lost', async () => {
+    await withCluster(3, async (hub, members) => {
+      const leader = await waitFor('a leader', () => leaderOf(members));
+      const bound = 5 * leader.node.electionTimeoutMs;
+      for (const member of members) await waitFor(`${member.id} sees a healthy leader`, () => member.node.leaderProblem(bound) === null, 20_000);
+      const [follower, other] = members.filter((member) => member !== leader) as [Member, Member];
+      hub.isolated.add(leader.id);
+      hub.isolated.add(other.id);
+      // The follower alone: its leader goes silent, then it campaigns and knows none.
+      const followerProblem = await waitFor('the lone follower reports a problem', () => follower.node.leaderProblem(bound) ?? undefined, 20_000);
+      assert.match(followerProblem, /^(no leader is known \(term \d+, this node is (follower|preCandidate|candidate)\)|leader n\d last heard from \d+ ms ago \(bound \d+ ms\))$/);
+      // The leader alone: it hears from no other voter.
+      const leaderProblem = await waitFor('the lone leader reports a problem', () => leader.node.leaderProblem(bound) ?? undefined, 20_000);
+      assert.match(leaderProblem, /^(this node leads but heard from only 1 of 3 voters within \d+ ms \(quorum 2\)|no leader is known .*)$/);
+      hub.isolated.clear();
+      for (const member of members) await waitFor(`${member.id} sees a healthy leader again`, () => member.node.leaderProblem(bound) === null, 20_000);
     });
   });
 
