@@ -38,6 +38,7 @@ import {
   type Status,
 } from './resources/index.ts';
 import { openApi } from './openapi.ts';
+import { checkTypeMeta } from './type-meta.ts';
 import { decodeProtobufObject, ProtobufError } from './protobuf.ts';
 import { ApiError, type Registry } from './registry.ts';
 import type { PodStreamRouter } from './pod-stream-router.ts';
@@ -319,9 +320,7 @@ function paginate(all: KubeObject[], url: URL, resourceVersion: string): { items
 /** The body of a create or replace: of the resource's kind (stamped with it), fields checked as fieldValidation asks. */
 async function readTypedBody(req: IncomingMessage, url: URL, info: ResourceInfo): Promise<KubeObject> {
   const obj = await readObjectBody(req);
-  if (obj.kind !== undefined && obj.kind !== info.kind) throw new ApiError(badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${info.resource} (kind ${info.kind})`));
-  obj.kind = info.kind;
-  obj.apiVersion = info.apiVersion;
+  checkTypeMeta(obj, info);
   checkFields(url, info, obj);
   return obj;
 }
