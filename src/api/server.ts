@@ -47,6 +47,7 @@ import { rejectUpgrade } from './pod-streams.ts';
 import { storeFailureStatus } from './store-unavailable.ts';
 import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, readBoundedBody, sendWhole } from '../store/http-body.ts';
+import { answerClientError, MAX_HEADER_BYTES } from '../store/client-error.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // client-go's reflector resumes from the last bookmark after a reconnect; Kubernetes' watch cache
@@ -351,13 +352,13 @@ export class ApiServer {
 
   async start(): Promise<AddressInfo> {
     const { tls } = this.options;
-    const server = createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const server = createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false, maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         const status = error instanceof ApiError ? error.status : failure(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
         sendStatus(res, status);
       });
     });
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', answerClientError);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       this.upgrade(req, socket, head).catch((error: unknown) => rejectUpgrade(socket, failure(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`)));

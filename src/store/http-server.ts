@@ -7,6 +7,7 @@ import { ProposalDroppedError } from '../raft/errors.ts';
 import { type NodeStatus, RequestTimeoutError } from '../raftnode/node.ts';
 import { CompactedError, FutureRevisionError, InvalidCommandError } from './errors.ts';
 import { BodyTooLargeError, readBoundedBody, sendWhole } from './http-body.ts';
+import { answerClientError, MAX_HEADER_BYTES } from './client-error.ts';
 import { type ReplicatedStore, StoreRequestError } from './replicated-store.ts';
 import { cborContentType, joinPathPrefix, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
 
@@ -97,7 +98,8 @@ export class StoreServer {
 
   async start(): Promise<string> {
     const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
-    const server = this.options.tls ? createTlsServer(this.options.tls, handler) : createServer(handler);
+    const server = this.options.tls ? createTlsServer({ ...this.options.tls, maxHeaderSize: MAX_HEADER_BYTES }, handler) : createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
+    server.on('clientError', answerClientError);
     server.keepAliveTimeout = 30_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
