@@ -10,6 +10,7 @@ import {
   conflict,
   failure,
   fenced,
+  gone,
   invalidStatus,
   matchesFields,
   matchesLabels,
@@ -27,7 +28,8 @@ import {
   type ResourceInfo,
   type Status,
 } from './resources/index.ts';
-import { MAX_TXN_OPS, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
+import { decodeContinue, encodeContinue, expiredContinue, InvalidContinueError, type ContinuePoint } from './list-continue.ts';
+import { CompactedError, MAX_TXN_OPS, prefixRangeEnd, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
 
 /** What the registry needs of the store: ReplicatedStore satisfies it. */
 export interface RegistryStore {
@@ -69,8 +71,45 @@ export interface ListQuery {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** serve from this node's state (resourceVersion=0) */
+  /** serve from this node's state (resourceVersion=0), whole (no paging) unless continued */
   local?: boolean;
+  /** At most this many objects (0 or absent: all); the rest through `continue`. */
+  limit?: number;
+  /** The token of the previous page (ListResult.continue). */
+  continue?: string;
+  /** Read at exactly this revision (resourceVersionMatch=Exact); ignored with `continue`. */
+  revision?: number;
+}
+
+/** One list or page: `continue` (and `remainingItemCount` when no selector) only when more items remain. */
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+/** How many keys one read of a filtered page asks for at most (Kubernetes' maxLimit). */
+const MAX_LIST_FETCH = 10_000;
+
+const everything = (): boolean => true;
+
+/** The label and field selectors of a query as one predicate (`everything` when there are none). */
+function selectorMatcher(info: ResourceInfo, query: ListQuery): (obj: KubeObject) => boolean {
+  const labels = query.labelSelector ? parseLabelSelector(query.labelSelector) : undefined;
+  const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, info) : undefined;
+  if (!labels && !fields) return everything;
+  return (o) => (labels ? matchesLabels(labels, o.metadata.labels) : true) && (fields ? matchesFields(fields, o) : true);
+}
+
+/** Where a continued list resumes; 400 with Kubernetes' message for a token this server cannot use. */
+function continuePoint(token: string, prefix: string): ContinuePoint {
+  try {
+    return decodeContinue(token, prefix);
+  } catch (error) {
+    if (error instanceof InvalidContinueError) throw new ApiError(badRequest(`invalid continue token: ${error.message}`));
+    throw error;
+  }
 }
 
 export interface WriteOptions {
@@ -172,14 +211,64 @@ export class Registry {
     return this.decode(info, kv);
   }
 
-  async list(info: ResourceInfo, query: ListQuery): Promise<{ items: KubeObject[]; resourceVersion: string }> {
-    const labels = query.labelSelector ? parseLabelSelector(query.labelSelector) : undefined;
-    const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, info) : undefined;
-    const res = await this.store.range({ prefix: enc.encode(registryPrefix(info, query.namespace)) }, { serializable: query.local ?? false });
-    const items = res.kvs
-      .map((kv) => this.decode(info, kv))
-      .filter((o) => (labels ? matchesLabels(labels, o.metadata.labels) : true) && (fields ? matchesFields(fields, o) : true));
-    return { items, resourceVersion: String(res.header.revision) };
+  /**
+   * One list, or one page of it, as Kubernetes' etcd3 GetList: every page is read at the
+   * revision of the first (carried in the continue token), so the pages together are one
+   * snapshot; `limit` counts matching objects (more keys are read while selectors drop some).
+   * ApiError 400 for a malformed token, 410 once its revision is compacted.
+   */
+  async list(info: ResourceInfo, query: ListQuery): Promise<ListResult> {
+    const matches = selectorMatcher(info, query);
+    const prefix = registryPrefix(info, query.namespace);
+    const point = query.continue ? continuePoint(query.continue, prefix) : undefined;
+    // resourceVersion=0 is served from this node's state, whole: Kubernetes' watch cache ignores limit for it.
+    const local = point === undefined && query.local === true;
+    const limit = local ? 0 : (query.limit ?? 0);
+    const rangeEnd = prefixRangeEnd(enc.encode(prefix));
+    let revision = point ? Math.max(point.revision, 0) : (query.revision ?? 0);
+    let start = point?.startKey ?? prefix;
+    let fetch = limit;
+    const items: KubeObject[] = [];
+    let lastKey = '';
+    let more: boolean;
+    let count: number;
+    for (;;) {
+      const res = await this.readAt({ key: enc.encode(start), rangeEnd, limit: fetch, ...(revision > 0 ? { revision } : {}) }, local, point ? { startKey: start, prefix } : undefined);
+      if (revision === 0) revision = res.header.revision;
+      count = res.count;
+      more = res.kvs.length < res.count;
+      for (const kv of res.kvs) {
+        if (limit > 0 && items.length >= limit) {
+          more = true;
+          break;
+        }
+        lastKey = dec.decode(kv.key);
+        const obj = this.decode(info, kv);
+        if (matches(obj)) items.push(obj);
+      }
+      if (!more || limit === 0 || items.length >= limit) break;
+      // Selectors dropped some: read on from the last key, in bigger steps, as Kubernetes does.
+      fetch = Math.min(fetch * 2, Math.max(fetch, MAX_LIST_FETCH));
+      start = `${lastKey}\u0000`;
+    }
+    const result: ListResult = { items, resourceVersion: String(revision) };
+    if (more) {
+      result.continue = encodeContinue(`${lastKey}\u0000`, prefix, revision);
+      // The store counts keys, not matches: with selectors the remainder is unknown (omitted, as in Kubernetes).
+      if (matches === everything) result.remainingItemCount = count - limit;
+    }
+    return result;
+  }
+
+  /** A range read; a continued page whose revision was compacted is Kubernetes' 410 with an inconsistent-continue token. */
+  private async readAt(options: RangeOptions, local: boolean, continued: { startKey: string; prefix: string } | undefined): Promise<RangeResponse> {
+    try {
+      return await this.store.range(options, { serializable: local });
+    } catch (error) {
+      if (!(error instanceof CompactedError)) throw error;
+      if (continued) throw new ApiError(expiredContinue({ startKey: continued.startKey, revision: -1 }, continued.prefix));
+      throw new ApiError(gone('The resourceVersion for the provided list is too old.'));
+    }
   }
 
   /** The object a create stores (namespace, defaults, uid, name from generateName), validated: ApiError 400/422 otherwise. */
@@ -363,9 +452,7 @@ export class Registry {
    * gets the revision reached after each batch, including events the selectors filtered out.
    */
   watch(info: ResourceInfo, query: ListQuery & { fromRevision: number }, onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void, onGone: (status: Status) => void, onProgress?: (revision: number) => void): Watch {
-    const labels = query.labelSelector ? parseLabelSelector(query.labelSelector) : undefined;
-    const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, info) : undefined;
-    const matches = (o: KubeObject) => (labels ? matchesLabels(labels, o.metadata.labels) : true) && (fields ? matchesFields(fields, o) : true);
+    const matches = selectorMatcher(info, query);
     return this.store.watch({ prefix: enc.encode(registryPrefix(info, query.namespace)), startRevision: query.fromRevision + 1, prevKv: true }, (response) => {
       if (response.type === 'compacted') {
         onGone(failure(410, 'Expired', `too old resource version: ${query.fromRevision} (${response.compactRevision})`));

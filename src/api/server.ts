@@ -37,6 +37,7 @@ import {
   type ResourceInfo,
   type Status,
 } from './resources/index.ts';
+import { listPaging } from './list-options.ts';
 import { openApi } from './openapi.ts';
 import { checkTypeMeta } from './type-meta.ts';
 import { decodeProtobufObject, ProtobufError } from './protobuf.ts';
@@ -299,25 +300,6 @@ function listSelectors(url: URL, namespace: string | undefined): { namespace?: s
   };
 }
 
-/** One page of a sorted list: `continue` is the last key returned (base64url), `limit` the page size. */
-function paginate(all: KubeObject[], url: URL, resourceVersion: string): { items: KubeObject[]; metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } } {
-  const limit = parseIntParam(url, 'limit');
-  const cont = url.searchParams.get('continue');
-  let items = all;
-  if (cont) {
-    const after = Buffer.from(cont, 'base64url').toString('utf8');
-    items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}` > after);
-  }
-  const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion };
-  if (limit !== undefined && limit > 0 && items.length > limit) {
-    const last = items[limit - 1];
-    metadata.continue = Buffer.from(`${last?.metadata.namespace ?? ''}/${last?.metadata.name ?? ''}`).toString('base64url');
-    metadata.remainingItemCount = items.length - limit;
-    items = items.slice(0, limit);
-  }
-  return { items, metadata };
-}
-
 /** The body of a create or replace: of the resource's kind (stamped with it), fields checked as fieldValidation asks. */
 async function readTypedBody(req: IncomingMessage, url: URL, info: ResourceInfo): Promise<KubeObject> {
   const obj = await readObjectBody(req);
@@ -520,8 +502,7 @@ export class ApiServer {
   /** A list, paged by limit/continue, as a List or a Table. */
   private async list(req: IncomingMessage, res: ServerResponse, url: URL, target: Target): Promise<void> {
     const { info } = target;
-    const list = await this.options.registry.list(info, { ...listSelectors(url, target.namespace), local: url.searchParams.get('resourceVersion') === '0' });
-    const { items, metadata } = paginate(list.items, url, list.resourceVersion);
+    const { items, ...metadata } = await this.options.registry.list(info, { ...listSelectors(url, target.namespace), ...listPaging(url, parseIntParam(url, 'limit')) });
     if (wantsTable(req)) {
       const table = toTable(info, items, { now: new Date(), listMeta: metadata, includeObject: (url.searchParams.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata' });
       return send(res, 200, table);

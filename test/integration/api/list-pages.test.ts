@@ -1,0 +1,260 @@
+// Paged lists are one snapshot, as Kubernetes serves them: every page is read at the first page's
+// resourceVersion, so objects created, changed or deleted between pages neither appear, change nor
+// vanish; a token the server did not make is a 400 with Kubernetes' message, a token whose revision
+// was compacted a 410 Expired (with the inconsistent-continue token), and real kubectl's
+// --chunk-size walks the pages. The real API server (HTTPS) over a real single-member Raft node
+// with its LevelDB store; expected answers are written from Kubernetes' behaviour.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { type RunningApi, startApi } from '../../../src/api/start.ts';
+import { apiFeeds } from '../../../src/client/cache/index.ts';
+import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
+import { kubectl } from '../../lib/kubectl.ts';
+
+interface ConfigMap {
+  metadata: { name: string; resourceVersion: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+interface ListBody {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  status?: string;
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  items?: ConfigMap[];
+}
+
+let node: InProcessNode;
+let api: RunningApi;
+let dataDir: string;
+let credentials: { ca: Buffer; cert: Buffer; key: Buffer };
+
+before(async () => {
+  node = await startInProcessNode('api-pages');
+  dataDir = mkdtempSync(join(tmpdir(), 'bramble-api-pages-'));
+  api = await startApi({ dataDir, store: node.store, host: '127.0.0.1', port: 0, nodeName: 'api-pages', gitVersion: 'v0.0.0-test', feeds: apiFeeds(pino({ level: 'silent' })) });
+  const kubeconfig = parseYaml(readFileSync(api.kubeconfigPath, 'utf8')) as {
+    clusters: { cluster: { 'certificate-authority-data': string } }[];
+    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const b64 = (value: string | undefined) => Buffer.from(value ?? '', 'base64');
+  credentials = { ca: b64(kubeconfig.clusters[0]?.cluster['certificate-authority-data']), cert: b64(kubeconfig.users[0]?.user['client-certificate-data']), key: b64(kubeconfig.users[0]?.user['client-key-data']) };
+});
+
+after(async () => {
+  await api.stop();
+  await node.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: ListBody }> {
+  const url = new URL(api.url);
+  const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = bytes ? { 'content-type': 'application/json', 'content-length': bytes.length } : {};
+    const outgoing = request({ ...credentials, host: url.hostname, port: Number(url.port), method, path, agent: false, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ListBody }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(bytes);
+  });
+}
+
+async function ok(method: string, path: string, body?: unknown): Promise<ListBody> {
+  const answer = await call(method, path, body);
+  assert.ok(answer.status >= 200 && answer.status < 300, `${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+const collection = (ns: string) => `/api/v1/namespaces/${ns}/configmaps`;
+
+async function makeNamespace(ns: string, count: number, labels: (i: number) => Record<string, string> = () => ({})): Promise<void> {
+  await ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (let i = 0; i < count; i++) await putConfigMap(ns, `cm-${String(i).padStart(2, '0')}`, labels(i));
+}
+
+function putConfigMap(ns: string, name: string, labels: Record<string, string> = {}): Promise<ListBody> {
+  return ok('POST', collection(ns), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { v: 'first' } });
+}
+
+/** The pages after `first`, each fetched with its predecessor's token; every page's own metadata kept. */
+async function remainingPages(path: string, first: ListBody, query = ''): Promise<ListBody[]> {
+  const pages: ListBody[] = [];
+  let token = first.metadata.continue;
+  while (token !== undefined) {
+    const page = await ok('GET', `${path}?limit=3${query}&continue=${encodeURIComponent(token)}`);
+    pages.push(page);
+    token = page.metadata.continue;
+  }
+  return pages;
+}
+
+const summary = (items: ConfigMap[] | undefined) => (items ?? []).map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}:${o.data?.['v'] ?? ''}`);
+
+describe('a paged list is one snapshot', () => {
+  test('creates, updates and deletes between pages: the pages equal the list taken with the first page', async () => {
+    const ns = 'pages-snapshot';
+    await makeNamespace(ns, 10);
+    const whole = await ok('GET', collection(ns));
+    const first = await ok('GET', `${collection(ns)}?limit=3`);
+    // Nothing was written between the two reads, so `whole` is the list at the first page's revision.
+    assert.equal(first.metadata.resourceVersion, whole.metadata.resourceVersion);
+    assert.equal(first.items?.length, 3);
+    assert.equal(first.metadata.remainingItemCount, 7);
+    assert.ok(first.metadata.continue, 'a first page of 3 out of 10 has a continue token');
+
+    // Between the pages: one object created inside the rest of the range and one after it, two
+    // not yet returned deleted, one not yet returned changed.
+    await putConfigMap(ns, 'cm-03a');
+    await putConfigMap(ns, 'cm-99');
+    await ok('DELETE', `${collection(ns)}/cm-05`);
+    await ok('DELETE', `${collection(ns)}/cm-08`);
+    const changed = await ok('GET', `${collection(ns)}/cm-07`) as unknown as ConfigMap;
+    await ok('PUT', `${collection(ns)}/cm-07`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: changed.metadata, data: { v: 'second' } });
+
+    const rest = await remainingPages(collection(ns), first);
+    assert.deepEqual(rest.map((p) => p.items?.length), [3, 3, 1]);
+    for (const page of rest) assert.equal(page.metadata.resourceVersion, first.metadata.resourceVersion, 'every page is served at the first page\'s revision');
+    assert.deepEqual(rest.map((p) => p.metadata.remainingItemCount), [4, 1, undefined]);
+    assert.equal(rest.at(-1)?.metadata.continue, undefined, 'the last page has no token');
+
+    const union = [...summary(first.items), ...rest.flatMap((p) => summary(p.items))];
+    assert.equal(new Set(union).size, union.length, 'no object twice');
+    assert.deepEqual(union, summary(whole.items));
+
+    // The writes did happen: a list now sees them.
+    const now = (await ok('GET', collection(ns))).items?.map((o) => o.metadata.name);
+    assert.deepEqual(now, ['cm-00', 'cm-01', 'cm-02', 'cm-03', 'cm-03a', 'cm-04', 'cm-06', 'cm-07', 'cm-09', 'cm-99']);
+  });
+
+  test('a label selector applies per page: limit counts matches, pages may be short, no remainingItemCount', async () => {
+    const ns = 'pages-selector';
+    await makeNamespace(ns, 12, (i) => ({ parity: i % 2 === 0 ? 'even' : 'odd' }));
+    const query = '&labelSelector=parity%3Deven';
+    const whole = await ok('GET', `${collection(ns)}?labelSelector=parity%3Deven`);
+    const first = await ok('GET', `${collection(ns)}?limit=3${query}`);
+    assert.equal(first.metadata.resourceVersion, whole.metadata.resourceVersion);
+    assert.deepEqual(first.items?.map((o) => o.metadata.name), ['cm-00', 'cm-02', 'cm-04']);
+    assert.equal(first.metadata.remainingItemCount, undefined, 'with a selector the remainder is unknown, as in Kubernetes');
+    await ok('DELETE', `${collection(ns)}/cm-06`);
+    await putConfigMap(ns, 'cm-07a', { parity: 'even' });
+    const rest = await remainingPages(collection(ns), first, query);
+    const union = [...summary(first.items), ...rest.flatMap((p) => summary(p.items))];
+    assert.deepEqual(union, summary(whole.items));
+  });
+
+  test('resourceVersionMatch=Exact lists the state at that revision', async () => {
+    const ns = 'pages-exact';
+    await makeNamespace(ns, 3);
+    const before = await ok('GET', collection(ns));
+    await ok('DELETE', `${collection(ns)}/cm-01`);
+    await putConfigMap(ns, 'cm-05');
+    const exact = await ok('GET', `${collection(ns)}?resourceVersion=${before.metadata.resourceVersion ?? ''}&resourceVersionMatch=Exact`);
+    assert.equal(exact.metadata.resourceVersion, before.metadata.resourceVersion);
+    assert.deepEqual(summary(exact.items), summary(before.items));
+  });
+});
+
+/** A token as Kubernetes encodes one: base64url (no padding) of its JSON. */
+const token = (fields: unknown) => Buffer.from(JSON.stringify(fields)).toString('base64url');
+
+describe('a continue token the server did not make: 400 BadRequest with Kubernetes\' message', () => {
+  const cases: [string, string, string][] = [
+    ['not base64', 'garbage!', 'invalid continue token: continue key is not valid: illegal base64 data at input byte 7'],
+    ['base64 of a length no encoder makes', 'abcde', 'invalid continue token: continue key is not valid: illegal base64 data at input byte 4'],
+    ['base64 of text that is not JSON', Buffer.from('hello').toString('base64url'), "invalid continue token: continue key is not valid: invalid character 'h' looking for beginning of value"],
+    ['a revision of 0', token({ v: 'meta.k8s.io/v1', rv: 0, start: 'cm-01\u0000' }), 'invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'],
+    ['an empty start key', token({ v: 'meta.k8s.io/v1', rv: 5, start: '' }), 'invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)'],
+    ['an unknown version', token({ v: 'meta.k8s.io/v2', rv: 5, start: 'cm-01' }), 'invalid continue token: continue key is not valid: server does not recognize this encoded version meta.k8s.io/v2'],
+    ['a revision that is a string', token({ v: 'meta.k8s.io/v1', rv: '5', start: 'cm-01' }), 'invalid continue token: continue key is not valid: json: cannot unmarshal string into Go struct field continueToken.rv of type int64'],
+    ['a start key that walks out of the namespace into Secrets', token({ v: 'meta.k8s.io/v1', rv: 5, start: '../../secrets/default/a' }), 'invalid continue token: continue key is not valid: ../../secrets/default/a'],
+  ];
+  for (const [what, value, message] of cases) {
+    test(what, async () => {
+      const answer = await call('GET', `${collection('default')}?limit=2&continue=${encodeURIComponent(value)}`);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 });
+    });
+  }
+
+  test('a token together with a resourceVersion', async () => {
+    const first = await ok('GET', '/api/v1/namespaces?limit=1');
+    const answer = await call('GET', `/api/v1/namespaces?limit=1&resourceVersion=${first.metadata.resourceVersion ?? ''}&continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.equal(answer.body.reason, 'BadRequest');
+    assert.equal(answer.body.message, 'specifying resource version is not allowed when using continue');
+  });
+
+  test('resourceVersionMatch without a resourceVersion: 422 on ListOptions', async () => {
+    const answer = await call('GET', `${collection('default')}?resourceVersionMatch=Exact`);
+    assert.equal(answer.status, 422, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body, {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Invalid', code: 422,
+      message: 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+      details: { group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided', field: 'resourceVersionMatch' }] },
+    });
+  });
+});
+
+describe('a token whose revision was compacted', () => {
+  test('410 Expired with Kubernetes\' message and a token that lists the rest at the current revision', async () => {
+    const ns = 'pages-compacted';
+    await makeNamespace(ns, 6);
+    const first = await ok('GET', `${collection(ns)}?limit=3`);
+    await ok('DELETE', `${collection(ns)}/cm-04`);
+    await putConfigMap(ns, 'cm-04a');
+    const current = node.store.local.revision();
+    await node.store.compact(current);
+
+    const answer = await call('GET', `${collection(ns)}?limit=3&continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
+    assert.equal(answer.status, 410, JSON.stringify(answer.body));
+    assert.equal(answer.body.kind, 'Status');
+    assert.equal(answer.body.status, 'Failure');
+    assert.equal(answer.body.reason, 'Expired');
+    assert.equal(answer.body.code, 410);
+    assert.equal(
+      answer.body.message,
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+    );
+    const inconsistent = answer.body.metadata.continue;
+    assert.ok(inconsistent, 'the 410 carries a token for the rest');
+    // That token continues after the first page, in the current state (which has cm-04a, not cm-04).
+    const rest = await ok('GET', `${collection(ns)}?limit=3&continue=${encodeURIComponent(inconsistent)}`);
+    assert.deepEqual(rest.items?.map((o) => o.metadata.name), ['cm-03', 'cm-04a', 'cm-05']);
+    assert.equal(Number(rest.metadata.resourceVersion) >= current, true, `read at the current revision (${rest.metadata.resourceVersion} >= ${current})`);
+
+    const exact = await call('GET', `${collection(ns)}?resourceVersion=${first.metadata.resourceVersion ?? ''}&resourceVersionMatch=Exact`);
+    assert.equal(exact.status, 410, JSON.stringify(exact.body));
+    assert.equal(exact.body.reason, 'Expired');
+    assert.equal(exact.body.message, 'The resourceVersion for the provided list is too old.');
+  });
+});
+
+describe('real kubectl', () => {
+  test('get --chunk-size=2 walks every page (limit and continue on the wire) and prints each object once', async () => {
+    const ns = 'pages-kubectl';
+    await makeNamespace(ns, 7);
+    const run = await kubectl(api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=2', '-v=6']);
+    assert.equal(run.code, 0, run.stderr);
+    const names = run.stdout.split('\n').slice(1).map((line) => line.split(/\s+/)[0]).filter((name) => name);
+    assert.deepEqual(names, ['cm-00', 'cm-01', 'cm-02', 'cm-03', 'cm-04', 'cm-05', 'cm-06']);
+    assert.equal(run.stdout.split('\n').filter((line) => line.startsWith('NAME')).length, 1, 'one header for all pages');
+    const requests = run.stderr.split('\n').filter((line) => line.includes(`/namespaces/${ns}/configmaps?`));
+    assert.equal(requests.length, 4, `four pages of at most 2:\n${requests.join('\n')}`);
+    assert.equal(requests.filter((line) => line.includes('limit=2') && line.includes('continue=')).length, 3);
+
+    const named = await kubectl(api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=3', '-o', 'name']);
+    assert.equal(named.code, 0, named.stderr);
+    assert.deepEqual(named.stdout.trim().split('\n'), ['cm-00', 'cm-01', 'cm-02', 'cm-03', 'cm-04', 'cm-05', 'cm-06'].map((n) => `configmap/${n}`));
+  });
+});
