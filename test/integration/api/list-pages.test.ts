@@ -5,16 +5,8 @@
 // --chunk-size walks the pages. The real API server (HTTPS) over a real single-member Raft node
 // with its LevelDB store; expected answers are written from Kubernetes' behaviour.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { parse as parseYaml } from 'yaml';
-import { type RunningApi, startApi } from '../../../src/api/start.ts';
-import { apiFeeds } from '../../../src/client/cache/index.ts';
-import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
+import { startTestApi, type TestApi } from '../../lib/api-server.ts';
 import { kubectl } from '../../lib/kubectl.ts';
 
 interface ConfigMap {
@@ -32,42 +24,19 @@ interface ListBody {
   items?: ConfigMap[];
 }
 
-let node: InProcessNode;
-let api: RunningApi;
-let dataDir: string;
-let credentials: { ca: Buffer; cert: Buffer; key: Buffer };
+let server: TestApi;
 
 before(async () => {
-  node = await startInProcessNode('api-pages');
-  dataDir = mkdtempSync(join(tmpdir(), 'bramble-api-pages-'));
-  api = await startApi({ dataDir, store: node.store, host: '127.0.0.1', port: 0, nodeName: 'api-pages', gitVersion: 'v0.0.0-test', feeds: apiFeeds(pino({ level: 'silent' })) });
-  const kubeconfig = parseYaml(readFileSync(api.kubeconfigPath, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b64 = (value: string | undefined) => Buffer.from(value ?? '', 'base64');
-  credentials = { ca: b64(kubeconfig.clusters[0]?.cluster['certificate-authority-data']), cert: b64(kubeconfig.users[0]?.user['client-certificate-data']), key: b64(kubeconfig.users[0]?.user['client-key-data']) };
+  server = await startTestApi('api-pages');
 });
 
 after(async () => {
-  await api.stop();
-  await node.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await server.stop();
 });
 
-function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: ListBody }> {
-  const url = new URL(api.url);
-  const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = bytes ? { 'content-type': 'application/json', 'content-length': bytes.length } : {};
-    const outgoing = request({ ...credentials, host: url.hostname, port: Number(url.port), method, path, agent: false, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ListBody }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(bytes);
-  });
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: ListBody }> {
+  const answer = await server.call(method, path, body);
+  return { status: answer.status, body: answer.body as unknown as ListBody };
 }
 
 async function ok(method: string, path: string, body?: unknown): Promise<ListBody> {
@@ -213,8 +182,8 @@ describe('a token whose revision was compacted', () => {
     const first = await ok('GET', `${collection(ns)}?limit=3`);
     await ok('DELETE', `${collection(ns)}/cm-04`);
     await putConfigMap(ns, 'cm-04a');
-    const current = node.store.local.revision();
-    await node.store.compact(current);
+    const current = server.node.store.local.revision();
+    await server.node.store.compact(current);
 
     const answer = await call('GET', `${collection(ns)}?limit=3&continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
     assert.equal(answer.status, 410, JSON.stringify(answer.body));
@@ -244,7 +213,7 @@ describe('real kubectl', () => {
   test('get --chunk-size=2 walks every page (limit and continue on the wire) and prints each object once', async () => {
     const ns = 'pages-kubectl';
     await makeNamespace(ns, 7);
-    const run = await kubectl(api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=2', '-v=6']);
+    const run = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=2', '-v=6']);
     assert.equal(run.code, 0, run.stderr);
     const names = run.stdout.split('\n').slice(1).map((line) => line.split(/\s+/)[0]).filter((name) => name);
     assert.deepEqual(names, ['cm-00', 'cm-01', 'cm-02', 'cm-03', 'cm-04', 'cm-05', 'cm-06']);
@@ -253,7 +222,7 @@ describe('real kubectl', () => {
     assert.equal(requests.length, 4, `four pages of at most 2:\n${requests.join('\n')}`);
     assert.equal(requests.filter((line) => line.includes('limit=2') && line.includes('continue=')).length, 3);
 
-    const named = await kubectl(api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=3', '-o', 'name']);
+    const named = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=3', '-o', 'name']);
     assert.equal(named.code, 0, named.stderr);
     assert.deepEqual(named.stdout.trim().split('\n'), ['cm-00', 'cm-01', 'cm-02', 'cm-03', 'cm-04', 'cm-05', 'cm-06'].map((n) => `configmap/${n}`));
   });
