@@ -46,6 +46,7 @@ import type { PodStreamRouter } from './pod-stream-router.ts';
 import { METRICS_GROUP, type MetricsRouter } from './metrics.ts';
 import { rejectUpgrade } from './pod-streams.ts';
 import { storeFailureStatus } from './store-unavailable.ts';
+import { Health } from './health.ts';
 import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, readBoundedBody, sendWhole } from '../store/http-body.ts';
 import { answerClientError, MAX_HEADER_BYTES } from '../store/client-error.ts';
@@ -73,6 +74,8 @@ export interface ApiServerOptions {
   podStreams?: PodStreamRouter;
   /** Serves metrics.k8s.io from the nodes' memory; without it its lists are empty. */
   metrics?: MetricsRouter;
+  /** /livez, /readyz, /healthz and their checks; without it each has only `ping`. */
+  health?: Health;
 }
 
 /** An answer given before the body was read (401, 403, 413, 415) still reaches a client that is sending it. */
@@ -330,7 +333,11 @@ export class ApiServer {
   /** The finish of each open watch: stop() ends them and their store watches together. */
   private readonly openWatches = new Set<() => void>();
 
-  constructor(private readonly options: ApiServerOptions) {}
+  private readonly health: Health;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.health = options.health ?? new Health({ livez: [], readyz: [], healthz: [] });
+  }
 
   async start(): Promise<AddressInfo> {
     const { tls } = this.options;
@@ -386,9 +393,10 @@ export class ApiServer {
     const gate = await this.options.gate.check(req);
     if (!gate.ok) return sendStatus(res, gate.status);
     const path = url.pathname;
-    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
+    const health = await this.health.answer(path, url.searchParams);
+    if (health) {
+      res.writeHead(health.code, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+      res.end(health.body);
       return;
     }
     if (path === '/version') {

@@ -17,6 +17,7 @@ import { PodStreamRouter } from './pod-stream-router.ts';
 import type { PodStreams } from './pod-streams.ts';
 import { MetricsRouter, type MetricsSource } from './metrics.ts';
 import type { ApiFeeds } from './feeds.ts';
+import { eventLoopCheck, Health, HEALTH_PATH_PREFIXES, pingCheck, type HealthCheck, type HealthEndpoint } from './health.ts';
 
 export interface ApiOptions {
   dataDir: string;
@@ -27,6 +28,8 @@ export interface ApiOptions {
   gitVersion: string;
   /** How the RBAC cache and the peer CAs follow the store (the node assembly passes client/cache's apiFeeds). */
   feeds: ApiFeeds;
+  /** Checks of the layers above (the store's leader, shutdown), after ping and event-loop on each endpoint. */
+  healthChecks?: Partial<Record<HealthEndpoint, readonly HealthCheck[]>>;
 }
 
 export interface RunningApi {
@@ -94,7 +97,14 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   });
   const podStreams = new PodStreamRouter({ registry, nodeName: options.nodeName, forwarder });
   const metrics = new MetricsRouter({ registry, nodeName: options.nodeName, forwarder });
-  const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), authorizer);
+  const gate = createRequestGate(createAuthenticator({ adminToken: auth.adminToken, tokenFile: auth.tokenFilePath }), authorizer, { anonymousPaths: HEALTH_PATH_PREFIXES });
+  const eventLoop = eventLoopCheck();
+  const extra = options.healthChecks ?? {};
+  const health = new Health({
+    livez: [pingCheck, eventLoop, ...(extra.livez ?? [])],
+    readyz: [pingCheck, eventLoop, ...(extra.readyz ?? [])],
+    healthz: [pingCheck, eventLoop, ...(extra.healthz ?? [])],
+  });
   const server = new ApiServer({
     registry,
     gate,
@@ -106,6 +116,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     authorizer,
     podStreams,
     metrics,
+    health,
   });
   const address = await server.start();
   trusted.server = server;
@@ -123,6 +134,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     stop: async () => {
       forwarder.stop();
       rbacFeed.stop();
+      eventLoop.stop();
       await server.stop();
     },
   };

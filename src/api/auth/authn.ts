@@ -1,7 +1,8 @@
 // Authentication: who sent this request? Client certificates signed by the cluster CA (the TLS
 // layer has verified them: CN -> user name, O -> groups, as Kubernetes' x509 authenticator does),
 // then bearer tokens (the admin token and the token file). `null` means no valid credentials and
-// the server answers 401; there is no anonymous user.
+// the server answers 401. The anonymous user exists only where the gate allows it (the health
+// paths, see gate.ts), and only for a request that presents no credentials at all.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { formatTokenLine, generateToken, parseCsvLine, parseTokenFile, TokenFile, TokenTable } from './token-file.ts';
 import type { TokenFileOptions } from './token-file.ts';
-import { GROUP_MASTERS, withAuthenticatedGroup } from './user.ts';
+import { GROUP_MASTERS, GROUP_UNAUTHENTICATED, withAuthenticatedGroup } from './user.ts';
 import type { UserInfo } from './user.ts';
 
 export interface Authenticator {
@@ -69,6 +70,21 @@ export function certificateUser(req: IncomingMessage): UserInfo | undefined {
   const cn = asList(subject['CN'])[0];
   if (cn === undefined || cn === '') return undefined;
   return { username: cn, groups: asList(subject['O']) };
+}
+
+/** Kubernetes' anonymous user: what a request without any credentials is, where anonymous requests are allowed. */
+export const ANONYMOUS_USER: UserInfo = { username: 'system:anonymous', groups: [GROUP_UNAUTHENTICATED] };
+
+/**
+ * Whether the request carries any credential, valid or not: a bearer token or a client
+ * certificate. A wrong one is a 401 even where anonymous requests are allowed, as in Kubernetes.
+ */
+export function presentsCredentials(req: IncomingMessage): boolean {
+  if (bearerToken(req) !== undefined || req.headers.authorization !== undefined) return true;
+  const socket = req.socket;
+  if (!(socket instanceof TLSSocket)) return false;
+  const cert = socket.getPeerCertificate();
+  return cert !== null && Object.keys(cert).length > 0;
 }
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {

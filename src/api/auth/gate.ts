@@ -5,7 +5,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Status } from '../resources/types.ts';
-import type { Authenticator } from './authn.ts';
+import { ANONYMOUS_USER, presentsCredentials, type Authenticator } from './authn.ts';
 import { forbiddenStatus, unauthorizedStatus } from './rbac.ts';
 import type { Authorizer, RequestAttributes } from './rbac.ts';
 import { requestAttributes } from './request-info.ts';
@@ -49,10 +49,31 @@ export interface RequestGate {
   check(req: IncomingMessage): Promise<GateResult>;
 }
 
-export function createRequestGate(authn: Authenticator, authz: Authorizer): RequestGate {
+export interface GateOptions {
+  /**
+   * Paths (and everything under them) where a request without any credentials is the anonymous
+   * user and RBAC decides, like Kubernetes' anonymous authentication restricted to the health
+   * endpoints: anywhere else no credentials is a 401.
+   */
+  anonymousPaths?: readonly string[];
+}
+
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+function anonymousAllowed(req: IncomingMessage, paths: readonly string[]): boolean {
+  if (paths.length === 0) return false;
+  const path = pathOf(req.url ?? '/');
+  return paths.some((p) => path === p || path.startsWith(`${p}/`)) && !presentsCredentials(req);
+}
+
+export function createRequestGate(authn: Authenticator, authz: Authorizer, options: GateOptions = {}): RequestGate {
+  const anonymousPaths = options.anonymousPaths ?? [];
   return {
     async check(req) {
-      const authenticated = await authn.authenticate(req);
+      const authenticated = (await authn.authenticate(req)) ?? (anonymousAllowed(req, anonymousPaths) ? ANONYMOUS_USER : null);
       if (authenticated === null) return { ok: false, status: unauthorizedStatus() };
       const impersonated = await impersonate(authenticated, req, authz);
       if ('status' in impersonated) return { ok: false, status: impersonated.status };

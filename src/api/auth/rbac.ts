@@ -286,6 +286,9 @@ const ADMIN_RULES: PolicyRule[] = [
 
 const DISCOVERY_URLS = ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'];
 const PUBLIC_INFO_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
+// One check each (/readyz/<check>) tells its reason: only monitoring users (and admins) may ask.
+const MONITORING_URLS = ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'];
+const GROUP_MONITORING = 'system:monitoring';
 
 /** The ClusterRoles and ClusterRoleBindings the server creates at first start (Kubernetes' defaults). */
 export function bootstrapRbacObjects(): (Role | RoleBinding)[] {
@@ -299,6 +302,7 @@ export function bootstrapRbacObjects(): (Role | RoleBinding)[] {
     clusterRole('view', VIEW_RULES),
     clusterRole('system:discovery', [{ nonResourceURLs: DISCOVERY_URLS, verbs: ['get'] }]),
     clusterRole('system:public-info-viewer', [{ nonResourceURLs: PUBLIC_INFO_URLS, verbs: ['get'] }]),
+    clusterRole('system:monitoring', [{ nonResourceURLs: MONITORING_URLS, verbs: ['get'] }]),
     clusterRole('system:basic-user', [
       { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
       { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
@@ -307,6 +311,7 @@ export function bootstrapRbacObjects(): (Role | RoleBinding)[] {
     clusterRoleBinding('system:discovery', 'system:discovery', [group(GROUP_AUTHENTICATED)]),
     clusterRoleBinding('system:basic-user', 'system:basic-user', [group(GROUP_AUTHENTICATED)]),
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [group(GROUP_AUTHENTICATED), group(GROUP_UNAUTHENTICATED)]),
+    clusterRoleBinding('system:monitoring', 'system:monitoring', [group(GROUP_MONITORING)]),
   ];
 }
 

@@ -15,7 +15,7 @@ describe('RbacCache: the authorizer follows watch events', () => {
   test('a binding added, changed to another role, deleted; a role deleted under its binding', async () => {
     const cache = new RbacCache();
     cache.reset(bootstrapRbacObjects());
-    assert.equal(cache.size, 11);
+    assert.equal(cache.size, 13);
     const authz = createRbacAuthorizer(cache);
     assert.equal((await authz.authorize(alicePods)).allowed, false);
 

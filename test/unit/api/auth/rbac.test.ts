@@ -160,8 +160,12 @@ describe('bootstrap roles and the 403 message', () => {
     const objs = bootstrapRbacObjects();
     assert.deepEqual(
       objs.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name),
-      ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:public-info-viewer', 'system:basic-user'],
+      ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:public-info-viewer', 'system:monitoring', 'system:basic-user'],
     );
+    const monitoring = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'system:monitoring') as { rules: unknown };
+    assert.deepEqual(monitoring.rules, [{ nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'], verbs: ['get'] }]);
+    const monitoringBinding = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'system:monitoring') as RoleBinding;
+    assert.deepEqual(monitoringBinding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:monitoring' }]);
     const crb = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'cluster-admin') as RoleBinding;
     assert.deepEqual(crb.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:masters' }]);
     for (const o of objs) assert.equal(o.metadata.labels?.['kubernetes.io/bootstrapping'], 'rbac-defaults');
