@@ -3,6 +3,7 @@
 // Every page of one list is read at the first page's revision `rv`, so the pages are one snapshot.
 // The decoder fails with Kubernetes' messages (DecodeContinue's), and keeps a token inside the
 // listed prefix: a token cannot walk (`..`) from one namespace's or resource's keys into another's.
+import { goJsonSyntaxError } from './go-json-syntax.ts';
 import { gone, type Status } from './resources/index.ts';
 
 const TOKEN_VERSION = 'meta.k8s.io/v1';
@@ -65,12 +66,10 @@ interface TokenFields {
 /** base64url, then JSON into {v, rv, start} with Go's zero values for what is absent or null. */
 function parseToken(token: string): TokenFields {
   const bytes = decodeRawBase64Url(token);
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw invalid(`${INVALID}: ${jsonSyntaxMessage(bytes, error as Error)}`);
-  }
+  // Go checks the syntax of the whole input first, with its own words; JSON.parse accepts exactly what passes.
+  const syntax = goJsonSyntaxError(bytes);
+  if (syntax !== undefined) throw invalid(`${INVALID}: ${syntax}`);
+  const value: unknown = JSON.parse(bytes.toString('utf8'));
   if (value === null) return { v: '', rv: 0, start: '' };
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${INVALID}: json: cannot unmarshal ${jsonType(value)} into Go value of type storage.continueToken`);
   const fields: TokenFields = { v: '', rv: 0, start: '' };
@@ -110,31 +109,6 @@ function decodeRawBase64Url(token: string): Buffer {
   }
   if (digits % 4 === 1) throw invalid(`${INVALID}: illegal base64 data at input byte ${token.length - 1}`);
   return Buffer.from(token.replace(/[\r\n]/g, ''), 'base64url');
-}
-
-/**
- * Go's encoding/json message for the two syntax errors a damaged token shows first (nothing
- * usable, or a first byte that starts no value); other syntax errors keep the parser's own text.
- */
-function jsonSyntaxMessage(bytes: Buffer, error: Error): string {
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
-  const first = bytes[i];
-  if (first === undefined) return 'unexpected end of JSON input';
-  if (!VALUE_STARTS.has(first)) return `invalid character ${goQuoteByte(first)} looking for beginning of value`;
-  return error.message;
-}
-
-const VALUE_STARTS = new Set([...'{["-0123456789tfn'].map((c) => c.charCodeAt(0)));
-
-/** Go's quoteChar(byte): the byte as a Latin-1 character in single quotes, escaped as strconv.Quote would. */
-function goQuoteByte(b: number): string {
-  const named: Record<number, string> = { 0x27: "\\'", 0x22: '"', 0x07: '\\a', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x0b: '\\v', 0x5c: '\\\\' };
-  if (named[b] !== undefined) return `'${named[b]}'`;
-  if (b < 0x20 || b === 0x7f) return `'\\x${b.toString(16).padStart(2, '0')}'`;
-  // Latin-1 that Go's unicode.IsPrint rejects: the C1 controls, no-break space and soft hyphen.
-  if ((b >= 0x80 && b <= 0xa0) || b === 0xad) return `'\\u${b.toString(16).padStart(4, '0')}'`;
-  return `'${String.fromCharCode(b)}'`;
 }
 
 /** Go's path.Clean(p) === p for a path that starts with '/': no empty, '.' or '..' segment, no trailing '/'. */

@@ -156,6 +156,14 @@ describe('a continue token the server did not make: 400 BadRequest with Kubernet
     });
   }
 
+  test('a real token cut short (as a bad copy and paste does): Go\'s "unexpected end of JSON input"', async () => {
+    const first = await ok('GET', '/api/v1/namespaces?limit=1');
+    const cut = (first.metadata.continue ?? '').slice(0, 20); // 15 bytes: {"v":"meta.k8s.
+    const answer = await call('GET', `/api/v1/namespaces?limit=1&continue=${cut}`);
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.equal(answer.body.message, 'invalid continue token: continue key is not valid: unexpected end of JSON input');
+  });
+
   test('a token together with a resourceVersion', async () => {
     const first = await ok('GET', '/api/v1/namespaces?limit=1');
     const answer = await call('GET', `/api/v1/namespaces?limit=1&resourceVersion=${first.metadata.resourceVersion ?? ''}&continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
