@@ -29,7 +29,7 @@ import {
   type Status,
 } from './resources/index.ts';
 import { decodeContinue, encodeContinue, expiredContinue, InvalidContinueError, type ContinuePoint } from './list-continue.ts';
-import { CompactedError, MAX_TXN_OPS, prefixRangeEnd, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
+import { CompactedError, FutureRevisionError, MAX_TXN_OPS, prefixRangeEnd, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
 
 /** What the registry needs of the store: ReplicatedStore satisfies it. */
 export interface RegistryStore {
@@ -260,11 +260,16 @@ export class Registry {
     return result;
   }
 
-  /** A range read; a continued page whose revision was compacted is Kubernetes' 410 with an inconsistent-continue token. */
+  /**
+   * A range read; a continued page whose revision was compacted is Kubernetes' 410 with an
+   * inconsistent-continue token. A revision beyond the store's (only a forged token or an exact
+   * resourceVersion from nowhere: the read is linearizable) is the 500 Kubernetes passes on from etcd.
+   */
   private async readAt(options: RangeOptions, local: boolean, continued: { startKey: string; prefix: string } | undefined): Promise<RangeResponse> {
     try {
       return await this.store.range(options, { serializable: local });
     } catch (error) {
+      if (error instanceof FutureRevisionError) throw new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'etcdserver: mvcc: required revision is a future revision', code: 500 });
       if (!(error instanceof CompactedError)) throw error;
       if (continued) throw new ApiError(expiredContinue({ startKey: continued.startKey, revision: -1 }, continued.prefix));
       throw new ApiError(gone('The resourceVersion for the provided list is too old.'));

@@ -164,6 +164,24 @@ describe('a continue token the server did not make: 400 BadRequest with Kubernet
     assert.equal(answer.body.message, 'invalid continue token: continue key is not valid: unexpected end of JSON input');
   });
 
+  test('a revision the store has not reached (a forged token, an exact resourceVersion from nowhere): the 500 Kubernetes passes on from etcd', async () => {
+    const future = server.node.store.local.revision() + 1_000_000;
+    const forged = await call('GET', `/api/v1/namespaces?limit=1&continue=${token({ v: 'meta.k8s.io/v1', rv: future, start: 'default\u0000' })}`);
+    const exact = await call('GET', `/api/v1/namespaces?resourceVersion=${future}&resourceVersionMatch=Exact`);
+    for (const answer of [forged, exact]) {
+      assert.equal(answer.status, 500, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'etcdserver: mvcc: required revision is a future revision', code: 500 });
+    }
+  });
+
+  test('an exact resourceVersion that is not a number: the etcd3 store\'s 400', async () => {
+    for (const query of ['resourceVersion=abc&resourceVersionMatch=Exact', 'resourceVersion=abc&limit=2']) {
+      const answer = await call('GET', `/api/v1/namespaces?${query}`);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'BadRequest', code: 400, message: 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax' });
+    }
+  });
+
   test('a token together with a resourceVersion', async () => {
     const first = await ok('GET', '/api/v1/namespaces?limit=1');
     const answer = await call('GET', `/api/v1/namespaces?limit=1&resourceVersion=${first.metadata.resourceVersion ?? ''}&continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
