@@ -53,7 +53,8 @@ function toHttpError(error: unknown): HttpError {
   }
   if (error instanceof CompactedError) return new HttpError(410, 'compacted', error.message);
   if (error instanceof FutureRevisionError) return new HttpError(400, 'future-revision', error.message);
-  if (error instanceof RequestTimeoutError) return new HttpError(503, 'timeout', error.message);
+  // 'no-leader': nothing was proposed, so retrying is safe; 'timeout': a write's outcome is unknown.
+  if (error instanceof RequestTimeoutError) return new HttpError(503, error.handedOver ? 'timeout' : 'no-leader', error.message);
   if (error instanceof Error && error.name === 'NodeStoppedError') return new HttpError(503, 'stopping', error.message);
   if (error instanceof ProposalDroppedError) {
     return error.reason === 'invalidConfChange' ? new HttpError(409, 'conflict', error.message) : new HttpError(503, 'unavailable', error.message);

@@ -20,7 +20,11 @@ export const wire = new Encoder({ useRecords: false, mapsAsObjects: true });
 /** Why a client API request failed, as the server says it (HTTP status + this body). */
 export interface WireError {
   error: {
-    /** Stable machine-readable reason, e.g. 'invalid-request', 'compacted', 'timeout'. */
+    /**
+     * Stable machine-readable reason, e.g. 'invalid-request', 'compacted', 'no-leader' (503: no
+     * leader took the request, nothing changed), 'timeout' (503: a leader took it, a write's
+     * outcome is unknown).
+     */
     code: string;
     message: string;
   };

@@ -5,7 +5,8 @@
 // create succeeds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupBundle } from '../../lib/bramble-cluster.ts';
+import { StoreClient, StoreClientError } from '../../../src/store/client.ts';
+import { clientTls, groupBundle } from '../../lib/bramble-cluster.ts';
 import { quickRaftTiming } from '../../lib/control-cluster.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, STARTUP_TIMEOUT_MS, withProcesses } from '../../lib/processes.ts';
@@ -92,6 +93,16 @@ test('a board that lost quorum is not ready (raft-leader named), stays live, ref
       details: { retryAfterSeconds: 2 },
       code: 503,
     });
+    // The store's client port says the same in its own terms: 503 no-leader, not applied.
+    const store = new StoreClient({ endpoints: [`127.0.0.1:${survivor.process.ports['client']!}`], timeoutMs: 30_000, tls: clientTls(bundle) });
+    try {
+      const error = await store.put(new TextEncoder().encode('/health/during-quorum-loss'), new TextEncoder().encode('x')).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof StoreClientError, String(error));
+      assert.deepEqual([error.status, error.code], [503, 'no-leader']);
+      assert.match(error.message, /proposal found no leader within 5000 ms \(quorum lost, or an election in progress\); it was not applied \(nothing was proposed\) and may be retried/);
+    } finally {
+      store.close();
+    }
     assert.equal((await ask(survivor, '/livez'))?.status, 200, 'still live after serving requests without quorum');
 
     for (const other of others) other.process.start();
