@@ -6,6 +6,8 @@
 // with its LevelDB store; expected answers are written from Kubernetes' behaviour.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { MAX_WRITES_PER_TXN, type RegistryWrite } from '../../../src/api/registry.ts';
+import { findResource } from '../../../src/api/resources/index.ts';
 import { startTestApi, type TestApi } from '../../lib/api-server.ts';
 import { kubectl } from '../../lib/kubectl.ts';
 
@@ -236,6 +238,26 @@ describe('a token whose revision was compacted', () => {
 });
 
 describe('real kubectl', () => {
+  test('get without --chunk-size pages by 500, its default: 503 objects in two pages, each once', async () => {
+    const ns = 'pages-default-chunk';
+    await ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const names = Array.from({ length: 503 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
+    // Stored through the registry in transactions of its maximum size: 503 API round trips would only add time.
+    const info = findResource('', 'v1', 'configmaps');
+    assert.ok(info);
+    for (let i = 0; i < names.length; i += MAX_WRITES_PER_TXN) {
+      const writes: RegistryWrite[] = names.slice(i, i + MAX_WRITES_PER_TXN).map((name) => ({ op: 'create', info, namespace: ns, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: 'first' } } }));
+      assert.equal(await server.api.registry.writeAll(writes), true);
+    }
+    const run = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '-o', 'name', '-v=6'], undefined, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), names.map((n) => `configmap/${n}`));
+    const requests = run.stderr.split('\n').filter((line) => line.includes(`/namespaces/${ns}/configmaps?`));
+    assert.equal(requests.length, 2, requests.join('\n'));
+    assert.ok(requests[0]?.includes('limit=500') && !requests[0].includes('continue='), requests[0]);
+    assert.ok(requests[1]?.includes('limit=500') && requests[1].includes('continue='), requests[1]);
+  });
+
   test('get --chunk-size=2 walks every page (limit and continue on the wire) and prints each object once', async () => {
     const ns = 'pages-kubectl';
     await makeNamespace(ns, 7);
