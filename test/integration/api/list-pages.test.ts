@@ -273,5 +273,14 @@ describe('real kubectl', () => {
     const named = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '--chunk-size=3', '-o', 'name']);
     assert.equal(named.code, 0, named.stderr);
     assert.deepEqual(named.stdout.trim().split('\n'), ['cm-00', 'cm-01', 'cm-02', 'cm-03', 'cm-04', 'cm-05', 'cm-06'].map((n) => `configmap/${n}`));
+
+    // Across namespaces (-A): the tokens carry namespace/name; pages of 4 give what one unpaged list gives.
+    const whole = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-A', '--chunk-size=0', '--no-headers']);
+    const paged = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-A', '--chunk-size=4', '--no-headers']);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(paged.code, 0, paged.stderr);
+    const rows = (out: string) => out.trim().split('\n').map((line) => line.split(/\s+/).slice(0, 2).join('/'));
+    assert.ok(rows(whole.stdout).length > 8, whole.stdout);
+    assert.deepEqual(rows(paged.stdout), rows(whole.stdout));
   });
 });
