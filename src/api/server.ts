@@ -38,6 +38,7 @@ import {
   type Status,
 } from './resources/index.ts';
 import { listPaging } from './list-options.ts';
+import type { Fairness } from './fairness.ts';
 import { openApi } from './openapi.ts';
 import { checkTypeMeta } from './type-meta.ts';
 import { decodeProtobufObject, ProtobufError } from './protobuf.ts';
@@ -76,6 +77,8 @@ export interface ApiServerOptions {
   metrics?: MetricsRouter;
   /** /livez, /readyz, /healthz and their checks; without it each has only `ping`. */
   health?: Health;
+  /** Per-user rate and in-flight limits (429 + Retry-After); without it none. */
+  fairness?: Fairness;
 }
 
 /** An answer given before the body was read (401, 403, 413, 415) still reaches a client that is sending it. */
@@ -379,6 +382,17 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'https://bramble.invalid');
     const gate = await this.options.gate.check(req);
     if (!gate.ok) return rejectUpgrade(socket, gate.status);
+    // Holds a seat only until the upgrade is answered (src/api/fairness.ts: long-running requests).
+    const release = this.options.fairness ? this.options.fairness.admitUpgrade(socket, gate.user) : () => {};
+    if (release === null) return;
+    try {
+      await this.routeUpgrade(req, socket, head, url);
+    } finally {
+      release();
+    }
+  }
+
+  private async routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const target = parseResourcePath(url.pathname.split('/').filter((s) => s !== ''));
     if (typeof target !== 'object' || target.info.resource !== 'pods' || target.info.group !== '' || target.subresource !== 'exec' || target.name === undefined) {
       return rejectUpgrade(socket, badRequest(`${url.pathname} does not accept a connection upgrade: only pods/NAME/exec does (WebSocket)`));
@@ -392,6 +406,7 @@ export class ApiServer {
     const segments = url.pathname.split('/').filter((s) => s !== '');
     const gate = await this.options.gate.check(req);
     if (!gate.ok) return sendStatus(res, gate.status);
+    if (this.options.fairness && !this.options.fairness.admit(req, res, gate.user, gate.attrs)) return;
     const path = url.pathname;
     const health = await this.health.answer(path, url.searchParams);
     if (health) {

@@ -18,6 +18,7 @@ import type { PodStreams } from './pod-streams.ts';
 import { MetricsRouter, type MetricsSource } from './metrics.ts';
 import type { ApiFeeds } from './feeds.ts';
 import { eventLoopCheck, Health, HEALTH_PATH_PREFIXES, pingCheck, type HealthCheck, type HealthEndpoint } from './health.ts';
+import { DEFAULT_FAIRNESS, Fairness, type FairnessOptions } from './fairness.ts';
 
 export interface ApiOptions {
   dataDir: string;
@@ -30,6 +31,8 @@ export interface ApiOptions {
   feeds: ApiFeeds;
   /** Checks of the layers above (the store's leader, shutdown), after ping and event-loop on each endpoint. */
   healthChecks?: Partial<Record<HealthEndpoint, readonly HealthCheck[]>>;
+  /** Per-user rate and in-flight limits (default DEFAULT_FAIRNESS). */
+  fairness?: FairnessOptions;
 }
 
 export interface RunningApi {
@@ -117,6 +120,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     podStreams,
     metrics,
     health,
+    fairness: new Fairness(options.fairness ?? DEFAULT_FAIRNESS),
   });
   const address = await server.start();
   trusted.server = server;

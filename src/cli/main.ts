@@ -12,6 +12,7 @@ import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
 import { registerTokenCommand } from './token.ts';
 import { runUp } from './up.ts';
 import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
+import { DEFAULT_FAIRNESS } from '../api/fairness.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -76,6 +77,9 @@ function buildProgram(io: Io): Command {
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--node-grace-ms <ms>', 'the Raft leader marks a board it has not heard from for this long unreachable and moves its pods to other boards (default: 4000)')
+    .option('--api-user-qps <n>', `requests per second each API user may send, sustained; more get 429 with Retry-After (the nodes and the admin have their own, larger allowance: ${DEFAULT_FAIRNESS.system.qps}/s) (default: ${DEFAULT_FAIRNESS.user.qps})`)
+    .option('--api-user-burst <n>', `requests an API user may send at once above that rate (default: ${DEFAULT_FAIRNESS.user.burst})`)
+    .option('--api-user-max-inflight <n>', `requests of one API user served at once; a watch, log or exec counts only while it starts (default: ${DEFAULT_FAIRNESS.user.maxInflight}; all users together: ${DEFAULT_FAIRNESS.usersMaxInflight})`)
     .option('--compact-interval-ms <ms>', 'the Raft leader drops store history older than this, once per interval; a watch can resume from anything newer (default: 300000, as the Kubernetes API server)')
     .option('--bundle <dir>', 'the cluster bundle from `bramble cluster init` (CA, token, Secret keys); copied into the data dir at first start')
     .option('--token <token>', 'join with only the join token (BRAMBLE-1-...; `bramble token` prints it): finds a member of its cluster by mDNS, or asks the one given with --join')

@@ -3,6 +3,7 @@ import { parseJoinToken } from '../identity/token.ts';
 import { UsageError } from './output.ts';
 import { type FormationFlags, parseFormationOptions } from './up-formation.ts';
 import type { NodeOptions } from '../node/options.ts';
+import { DEFAULT_FAIRNESS, type FairnessOptions } from '../api/fairness.ts';
 
 export { formatHostPort, type HostPort };
 
@@ -28,12 +29,15 @@ export interface RawUpFlags extends FormationFlags {
   nodeStatusMs?: string;
   nodeGraceMs?: string;
   compactIntervalMs?: string;
+  apiUserQps?: string;
+  apiUserBurst?: string;
+  apiUserMaxInflight?: string;
 }
 
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -64,6 +68,26 @@ function positiveInteger(text: string | undefined, flag: string, fallback: numbe
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number, got "${text}"`);
   return value;
+}
+
+function positiveNumber(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number, got "${text}"`);
+  return value;
+}
+
+/** The API's per-user limits: the three flags over DEFAULT_FAIRNESS (the nodes' and the admin's allowance is fixed). */
+function parseApiFairness(flags: RawUpFlags): FairnessOptions {
+  const { user } = DEFAULT_FAIRNESS;
+  return {
+    ...DEFAULT_FAIRNESS,
+    user: {
+      qps: positiveNumber(flags.apiUserQps, '--api-user-qps', user.qps),
+      burst: positiveInteger(flags.apiUserBurst, '--api-user-burst', user.burst),
+      maxInflight: positiveInteger(flags.apiUserMaxInflight, '--api-user-max-inflight', user.maxInflight),
+    },
+  };
 }
 
 function checkName(name: string, what: string): void {
@@ -142,5 +166,6 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
     compactIntervalMs: positiveInteger(flags.compactIntervalMs, '--compact-interval-ms', 300_000),
     formation: parseFormationOptions(flags),
+    apiFairness: parseApiFairness(flags),
   };
 }

@@ -1,6 +1,7 @@
 // What a node is started with, apart from how it was asked for: cli/ turns `bramble up`'s flags
 // (and BRAMBLE_* variables) into a NodeOptions; tests and other programs may build one directly.
 import { randomInt } from 'node:crypto';
+import type { FairnessOptions } from '../api/fairness.ts';
 import { formatHostPort, type HostPort } from '../raftnode/transport/index.ts';
 
 export { formatHostPort, type HostPort };
@@ -39,6 +40,8 @@ export interface NodeOptions {
   nodeGraceMs: number;
   /** The leader compacts the store's history to the revision of one interval ago (watches resume from newer ones). */
   compactIntervalMs: number;
+  /** The API's per-user limits (`--api-user-qps`, `--api-user-burst`, `--api-user-max-inflight`); absent: the defaults. */
+  apiFairness?: FairnessOptions;
   /** Zero-config formation by mDNS (src/discovery); null without it. */
   formation: FormationOptions | null;
   /**
