@@ -38,6 +38,8 @@ export class ManagedProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null });
   private logWaiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  /** Index in `log` of the current start's first line: waitForLog never answers from an earlier life. */
+  private currentStartLine = 0;
   starts = 0;
 
   constructor(
@@ -68,6 +70,7 @@ export class ManagedProcess {
     });
     this.starts++;
     this.child = child;
+    this.currentStartLine = this.log.length;
     this.record(`--- start #${this.starts}: pid ${child.pid} ---`);
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';
@@ -103,9 +106,12 @@ export class ManagedProcess {
     });
   }
 
-  /** Resolves with the first log line (already seen or future) matching the pattern. */
+  /**
+   * Resolves with the first log line of the current start (already seen or future) matching the
+   * pattern. Lines of earlier starts do not count: after a restart, "ready" means ready again.
+   */
   waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-    const seen = this.log.find((line) => pattern.test(line));
+    const seen = this.log.slice(this.currentStartLine).find((line) => pattern.test(line));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolveLine, reject) => {
       const timer = setTimeout(() => {

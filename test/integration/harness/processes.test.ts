@@ -39,7 +39,7 @@ describe('process harness', () => {
       await assert.rejects(readGreeting('127.0.0.1', victim.ports.main!), /ECONNREFUSED/);
 
       victim.start();
-      await victim.waitForLog(/start=2/);
+      assert.match(await victim.waitForLog(/listening on/), /start=2/, 'the earlier start\'s "listening" line does not answer for this one');
       const greeting = await readGreeting('127.0.0.1', victim.ports.main!);
       assert.match(greeting, /^start=2 /, 'the restarted process found its data dir');
       assert.notEqual(victim.pid, oldPid);
