@@ -2,6 +2,7 @@
 // and bodies (what an HttpClient would turn into an error): as the admin of a data dir's
 // kubeconfig, with a bearer token, or with no credentials at all.
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -27,7 +28,7 @@ export function kubeconfigCredentials(dataDir: string, path = join(dataDir, 'kub
 
 export interface RawAnswer {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
@@ -36,8 +37,11 @@ export interface RawRequest {
   /** Send no client certificate (and no token unless `token` is given). */
   anonymous?: boolean;
   token?: string;
-  body?: string;
+  body?: string | Buffer;
+  /** Of the body; default application/json. */
   contentType?: string;
+  /** More headers (they win over the ones set from the options above). */
+  headers?: OutgoingHttpHeaders;
   /** The server to call instead of the kubeconfig's (a port chosen by the test). */
   server?: string;
 }
@@ -46,12 +50,13 @@ export interface RawRequest {
 export function rawRequest(credentials: KubeconfigCredentials, path: string, options: RawRequest = {}): Promise<RawAnswer> {
   const url = new URL(options.server ?? credentials.server);
   const tls = options.anonymous || options.token !== undefined ? { ca: credentials.ca } : { ca: credentials.ca, cert: credentials.cert, key: credentials.key };
-  const headers: Record<string, string | number> = {};
+  const headers: OutgoingHttpHeaders = {};
   if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
   if (options.body !== undefined) {
     headers['content-type'] = options.contentType ?? 'application/json';
     headers['content-length'] = Buffer.byteLength(options.body);
   }
+  Object.assign(headers, options.headers);
   return new Promise((resolve, reject) => {
     const outgoing = request({ ...tls, host: url.hostname, port: Number(url.port), method: options.method ?? 'GET', path, agent: false, headers }, (response) => {
       const chunks: Buffer[] = [];

@@ -3,46 +3,34 @@
 // ?exclude, an unknown check, and who may ask without credentials (system:public-info-viewer
 // for the three roots, system:monitoring for one check's reason).
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningApi, startApi } from '../../../src/api/start.ts';
-import { apiFeeds } from '../../../src/client/cache/index.ts';
 import { raftLeaderCheck, shutdownCheck } from '../../../src/node/health.ts';
-import { type InProcessNode, startInProcessNode } from '../../lib/inprocess-node.ts';
-import { kubeconfigCredentials, rawRequest, type KubeconfigCredentials, type RawAnswer } from '../../lib/raw-https.ts';
+import { type Answer, startTestApi, type TestApi } from '../../lib/api-server.ts';
 import { waitFor } from '../../lib/wait.ts';
 
-let node: InProcessNode;
-let api: RunningApi;
-let dataDir: string;
-let credentials: KubeconfigCredentials;
+let server: TestApi;
 let stopping = false;
 
 before(async () => {
-  node = await startInProcessNode('api-health');
-  dataDir = mkdtempSync(join(tmpdir(), 'bramble-api-health-'));
-  const leader = raftLeaderCheck(node.node);
-  const shutdown = shutdownCheck(() => stopping);
-  api = await startApi({ dataDir, store: node.store, host: '127.0.0.1', port: 0, nodeName: 'api-health', gitVersion: 'v0.0.0-test', feeds: apiFeeds(pino({ level: 'silent' })), healthChecks: { readyz: [leader, shutdown], healthz: [leader] } });
-  credentials = kubeconfigCredentials(dataDir, api.kubeconfigPath);
-  appendFileSync(join(dataDir, 'auth', 'tokens.csv'), 'bob-token,bob,1002\nmon-token,prometheus,1003,"system:monitoring"\n');
+  server = await startTestApi('api-health', (node) => {
+    const leader = raftLeaderCheck(node.node);
+    return { healthChecks: { readyz: [leader, shutdownCheck(() => stopping)], healthz: [leader] } };
+  });
+  appendFileSync(join(server.dataDir, 'auth', 'tokens.csv'), 'bob-token,bob,1002\nmon-token,prometheus,1003,"system:monitoring"\n');
   // The token file is re-read when it changes; wait until both users are known.
   await waitFor('the token users are known', async () => ((await get('/readyz', { token: 'mon-token' })).status === 200 && (await get('/readyz', { token: 'bob-token' })).status === 200 ? true : undefined), 30_000);
   await waitFor('the raft-leader check passes', async () => ((await get('/readyz/raft-leader')).status === 200 ? true : undefined), 30_000);
 });
 
-after(async () => {
-  await api.stop();
-  await node.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => server.stop());
 
-/** A GET as the admin (client certificate), with a token, or with no credentials at all. */
-function get(path: string, who: { anonymous?: boolean; token?: string; method?: string } = {}): Promise<RawAnswer> {
-  return rawRequest(credentials, path, who);
+/** A request as the admin (client certificate), with a token, or with no credentials at all; `body` is the text. */
+async function get(path: string, who: { anonymous?: boolean; token?: string; method?: string } = {}): Promise<Omit<Answer, 'body' | 'text'> & { body: string }> {
+  const { method = 'GET', ...options } = who;
+  const answer = await server.call(method, path, undefined, options);
+  return { status: answer.status, headers: answer.headers, body: answer.text };
 }
 
 describe('health endpoints answer as Kubernetes', () => {

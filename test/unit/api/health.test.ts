@@ -40,15 +40,16 @@ test('a check that recovers is run afresh by the next probe; an endpoint without
 
 test('event-loop: passes while the loop runs, fails after a real stall beyond the bound, then passes again', async () => {
   const check = eventLoopCheck({ boundMs: 200, intervalMs: 20, holdMs: 1_000 });
+  const passes = () => {
+    try {
+      check.check();
+      return true;
+    } catch {
+      return undefined;
+    }
+  };
   try {
-    await waitFor('the sampler runs and the check passes', () => {
-      try {
-        check.check();
-        return true;
-      } catch {
-        return undefined;
-      }
-    }, 30_000);
+    await waitFor('the sampler runs and the check passes', passes, 30_000);
     // A synchronous stall of 600 ms: while it lasts nothing runs, which is what a wedged process looks like.
     const until = Date.now() + 600;
     while (Date.now() < until) {
@@ -59,14 +60,7 @@ test('event-loop: passes while the loop runs, fails after a real stall beyond th
     // After the sampler has run, the stall is remembered for holdMs.
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.throws(() => check.check(), /^Error: the event loop was blocked for \d+ ms \d+ ms ago \(bound 200 ms\)$/);
-    await waitFor('the stall is forgotten after holdMs', () => {
-      try {
-        check.check();
-        return true;
-      } catch {
-        return undefined;
-      }
-    }, 30_000);
+    await waitFor('the stall is forgotten after holdMs', passes, 30_000);
   } finally {
     check.stop();
   }
