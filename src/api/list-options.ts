@@ -7,13 +7,15 @@ import { badRequest, forbidden, notSupported, type FieldError, type Status } fro
 type Paging = Pick<ListQuery, 'limit' | 'continue' | 'revision' | 'local'>;
 
 const MAX_UINT64 = 18446744073709551615n;
+const INT64 = { min: -9223372036854775808n, max: 9223372036854775807n };
 
 /**
- * The paging of a list: `limit` as the caller parsed it; `continue` as given; `revision` for an
+ * The paging of a list: `limit` (0 or negative: none, as Kubernetes reads it); `continue` as given; `revision` for an
  * exact read (resourceVersionMatch=Exact, or Kubernetes' legacy rule: a limited list with a
  * resourceVersion other than 0); `local` for resourceVersion=0.
  */
-export function listPaging(url: URL, limit: number | undefined): Paging {
+export function listPaging(url: URL): Paging {
+  const limit = parseLimit(url.searchParams.get('limit') ?? '');
   const token = url.searchParams.get('continue') ?? '';
   const rv = url.searchParams.get('resourceVersion') ?? '';
   const match = url.searchParams.get('resourceVersionMatch') ?? '';
@@ -53,6 +55,17 @@ function listOptionsInvalid(errors: readonly FieldError[]): Status {
     details: { group: 'meta.k8s.io', kind: 'ListOptions', causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })) },
     code: 422,
   };
+}
+
+/** The limit as apimachinery's query conversion reads it (strconv.ParseInt, its words in the 400); absent or empty: none. */
+function parseLimit(raw: string): number | undefined {
+  if (raw === '') return undefined;
+  const syntax = /^[+-]?[0-9]+$/.test(raw);
+  if (!syntax || BigInt(raw) < INT64.min || BigInt(raw) > INT64.max) {
+    throw new ApiError(badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: ${syntax ? 'value out of range' : 'invalid syntax'}`));
+  }
+  // Past any store's size, so a limit beyond 2^53 is as good as none.
+  return Math.min(Number(raw), Number.MAX_SAFE_INTEGER);
 }
 
 /** The etcd3 store's parse of a resourceVersion to read at (Go's strconv.ParseUint wording in the 400). */

@@ -525,7 +525,7 @@ export class ApiServer {
   /** A list, paged by limit/continue, as a List or a Table. */
   private async list(req: IncomingMessage, res: ServerResponse, url: URL, target: Target): Promise<void> {
     const { info } = target;
-    const { items, ...metadata } = await this.options.registry.list(info, { ...listSelectors(url, target.namespace), ...listPaging(url, parseIntParam(url, 'limit')) });
+    const { items, ...metadata } = await this.options.registry.list(info, { ...listSelectors(url, target.namespace), ...listPaging(url) });
     if (wantsTable(req)) {
       const table = toTable(info, items, { now: new Date(), listMeta: metadata, includeObject: (url.searchParams.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata' });
       return send(res, 200, table);

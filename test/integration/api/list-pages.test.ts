@@ -184,6 +184,22 @@ describe('a continue token the server did not make: 400 BadRequest with Kubernet
     }
   });
 
+  test('limit as Kubernetes reads it: negative is no limit; not an int64 is strconv.ParseInt\'s 400', async () => {
+    const all = await ok('GET', '/api/v1/namespaces');
+    const negative = await ok('GET', '/api/v1/namespaces?limit=-1');
+    assert.deepEqual(negative.items?.map((o) => o.metadata.name), all.items?.map((o) => o.metadata.name));
+    assert.equal(negative.metadata.continue, undefined);
+    const cases: [string, string][] = [
+      ['abc', 'strconv.ParseInt: parsing "abc": invalid syntax'],
+      ['1.5', 'strconv.ParseInt: parsing "1.5": invalid syntax'],
+      ['99999999999999999999', 'strconv.ParseInt: parsing "99999999999999999999": value out of range'],
+    ];
+    for (const [limit, message] of cases) {
+      const answer = await call('GET', `/api/v1/namespaces?limit=${limit}`);
+      assert.deepEqual({ status: answer.status, body: answer.body }, { status: 400, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'BadRequest', code: 400, message } });
+    }
+  });
+
   test('a token together with a resourceVersion', async () => {
     const first = await ok('GET', '/api/v1/namespaces?limit=1');
     const answer = await call('GET', `/api/v1/namespaces?limit=1&resourceVersion=${first.metadata.resourceVersion ?? ''}&continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
