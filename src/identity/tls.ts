@@ -18,12 +18,41 @@ export interface ClusterCredentials {
 }
 
 export const NODE_CN_PREFIX = 'system:node:';
+/** The Organization every node certificate carries (bundle.ts nodeSubject), as Kubernetes' kubelets do. */
+export const NODE_ORGANIZATION = 'system:nodes';
 
-/** The node name in a peer certificate's CN, or undefined when it is not a node certificate. */
+function subjectField(cert: PeerCertificate | undefined, field: 'CN' | 'O'): string[] {
+  const value = (cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined)?.[field];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * The node name of a node certificate (CN system:node:<name> and O system:nodes), or undefined
+ * for any other certificate of the CA: the admin's (O system:masters) or a user's.
+ */
 export function nodeNameOf(cert: PeerCertificate | undefined): string | undefined {
-  const cn = (cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined)?.['CN'];
-  const first = Array.isArray(cn) ? cn[0] : cn;
-  return first?.startsWith(NODE_CN_PREFIX) ? first.slice(NODE_CN_PREFIX.length) : undefined;
+  const cn = subjectField(cert, 'CN')[0];
+  if (cn === undefined || !cn.startsWith(NODE_CN_PREFIX) || cn.length === NODE_CN_PREFIX.length) return undefined;
+  return subjectField(cert, 'O').includes(NODE_ORGANIZATION) ? cn.slice(NODE_CN_PREFIX.length) : undefined;
+}
+
+/** "CN=admin, O=system:masters": how a refusal names a certificate. */
+function describeSubject(cert: PeerCertificate | undefined): string {
+  const parts = [...subjectField(cert, 'CN').map((v) => `CN=${v}`), ...subjectField(cert, 'O').map((v) => `O=${v}`)];
+  return parts.length === 0 ? 'no subject' : parts.join(', ');
+}
+
+/**
+ * For the peer transport's verifyCertificate, as soon as the TLS handshake is done and before
+ * any hello: the peer port takes node certificates only. The admin's or a user's certificate
+ * of the same CA is refused at once, not kept open until it says who it is.
+ */
+export function verifyPeerCertificate(socket: Socket): string | null {
+  if (!(socket instanceof TLSSocket)) return 'the peer connection is not TLS';
+  if (!socket.authorized) return `the peer's certificate was not verified (${String(socket.authorizationError ?? 'none sent')})`;
+  const cert = socket.getPeerCertificate();
+  if (nodeNameOf(cert) !== undefined) return null;
+  return `the peer's certificate (${describeSubject(cert)}) is not a Bramble node certificate (CN=system:node:<name>, O=${NODE_ORGANIZATION}); the peer port takes only nodes`;
 }
 
 /**

@@ -2,7 +2,7 @@
 // over the node's log and store, and the replicated store on top of it.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { peerTls, verifyPeerIdentity, type ClusterCredentials } from '../identity/tls.ts';
+import { peerTls, verifyPeerCertificate, verifyPeerIdentity, type ClusterCredentials } from '../identity/tls.ts';
 import { RaftNode } from '../raftnode/node.ts';
 import { TcpTransport } from '../raftnode/transport/index.ts';
 import type { ApplyResult } from '../store/index.ts';
@@ -39,7 +39,7 @@ export interface RunningRaft extends Stoppable {
 export async function startRaft(options: RaftOptions, deps: RaftDeps): Promise<RunningRaft> {
   const { storage, credentials, logger } = deps;
   const peerAddress = formatHostPort(options.peerAddress);
-  const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger, ...(credentials ? { clusterId: credentials.clusterId, tls: peerTls(credentials), verifyPeer: verifyPeerIdentity } : {}) });
+  const transport = new TcpTransport({ id: options.name, listenAddress: peerAddress, logger, ...(credentials ? { clusterId: credentials.clusterId, tls: peerTls(credentials), verifyPeer: verifyPeerIdentity, verifyCertificate: verifyPeerCertificate } : {}) });
   const seed = electionSeed(options.electionSeed);
   logger.debug({ seed }, 'raft election seed');
   const node = new RaftNode<ApplyResult>({

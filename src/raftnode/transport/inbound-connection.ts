@@ -24,6 +24,8 @@ export interface InboundConnectionOptions {
   closed: (connection: InboundConnection) => void;
   /** Why a peer claiming `claimed` may not use this socket (its certificate names another node), or null. */
   verifyPeer?: (claimed: NodeId, socket: Socket) => string | null;
+  /** Why this socket may not be a peer at all (its certificate is not a node's), or null: asked before any hello. */
+  verifyCertificate?: (socket: Socket) => string | null;
 }
 
 /**
@@ -62,6 +64,8 @@ export class InboundConnection {
       this.#o.logger.debug({ remote: this.#remote, peer: this.#peer, err: error.message }, 'inbound peer connection failed');
     });
     socket.on('close', () => this.#closed());
+    const refusal = options.verifyCertificate?.(socket) ?? null;
+    if (refusal !== null) this.#refuse(refusal, null);
   }
 
   get peer(): NodeId | null {
@@ -117,11 +121,7 @@ export class InboundConnection {
   #onHello(hello: Hello): void {
     const refusal = this.#refusalOf(hello);
     if (refusal !== null) {
-      this.#o.logger.warn({ remote: this.#remote, from: hello.from, reason: 'handshakeRefused', err: refusal }, `refused a peer connection: ${refusal}`);
-      this.#o.stats.rejectedConnections++;
-      this.#done = true;
-      // The handshake timer still bounds a peer that never reads.
-      this.#endTelling(refusal);
+      this.#refuse(refusal, hello.from);
       return;
     }
     this.#clearHandshakeTimer();
@@ -129,6 +129,18 @@ export class InboundConnection {
     this.#socket.write(encodeFrame([encodeHelloReply({ kind: 'welcome', nodeId: this.#o.self })]));
     this.#o.logger.debug({ remote: this.#remote, peer: hello.from }, 'accepted a peer connection');
     this.#o.accepted(this, hello.from);
+  }
+
+  /** Refuses the connection, logged with the reason; the dialer is told, then the socket closes. */
+  #refuse(refusal: string, from: NodeId | null): void {
+    this.#o.logger.warn({ remote: this.#remote, from, reason: 'handshakeRefused', err: refusal }, `refused a peer connection: ${refusal}`);
+    this.#o.stats.rejectedConnections++;
+    this.#done = true;
+    this.#clearHandshakeTimer();
+    this.#endTelling(refusal);
+    // A dialer that never closes its side is cut after the linger.
+    const linger = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+    this.#socket.once('close', () => clearTimeout(linger));
   }
 
   #refusalOf(hello: Hello): string | null {

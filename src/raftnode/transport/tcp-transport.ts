@@ -28,6 +28,11 @@ export interface TcpTransportOptions extends Partial<TransportLimits> {
    * certificate names another node), or null. Checked at the handshake; a refusal closes it.
    */
   verifyPeer?: (claimed: NodeId, socket: Socket) => string | null;
+  /**
+   * With TLS: why the authenticated socket may not be a peer at all (e.g. its certificate is not
+   * a node's), or null. Checked as soon as it is accepted, before any hello; a refusal closes it.
+   */
+  verifyCertificate?: (socket: Socket) => string | null;
   /** First reconnect delay. Default 100. */
   reconnectBackoffBaseMs?: number;
   /** Reconnect delays never exceed this. Default 5000. */
@@ -220,6 +225,7 @@ export class TcpTransport implements Transport {
       logger: this.#logger,
       stats: this.#inboundStats,
       ...(this.#o.verifyPeer ? { verifyPeer: this.#o.verifyPeer } : {}),
+      ...(this.#o.verifyCertificate ? { verifyCertificate: this.#o.verifyCertificate } : {}),
       deliver: (messages, from) => this.#deliver(messages, from),
       accepted: (accepted, from) => {
         // A peer keeps one outbound connection to us; a new one means the old one is dead on its
