@@ -24,9 +24,15 @@ function describe(request: StoreRequest): string {
   return `${request.verb} ${request.resource}${request.name ? ` ${JSON.stringify(request.name)}` : ''}`;
 }
 
+/** What the failed step means for the whole request: a deletecollection is many writes, and those before the failure stay done. */
+function effect(request: StoreRequest, cause: string): string {
+  if (request.verb === 'deletecollection') return `${describe(request)} did not finish: ${cause}; the objects it deleted before stay deleted, and retrying it is safe`;
+  if (WRITE_VERBS.has(request.verb)) return `${describe(request)} was not applied: ${cause}; nothing was proposed, so it is safe to retry`;
+  return `${describe(request)} could not be served: ${cause}; it changed nothing, so it is safe to retry`;
+}
+
 function unavailable(request: StoreRequest, cause: string): Status {
-  const what = WRITE_VERBS.has(request.verb) ? `${describe(request)} was not applied: ${cause}; nothing was proposed, so it is safe to retry` : `${describe(request)} could not be served: ${cause}; it changed nothing, so it is safe to retry`;
-  return failure(503, 'ServiceUnavailable', what, { retryAfterSeconds: NO_LEADER_RETRY_AFTER_SECONDS });
+  return failure(503, 'ServiceUnavailable', effect(request, cause), { retryAfterSeconds: NO_LEADER_RETRY_AFTER_SECONDS });
 }
 
 /** The Status for a store failure of `request`, or undefined when `error` is not one (the caller answers it as before). */

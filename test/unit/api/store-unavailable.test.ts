@@ -42,6 +42,13 @@ test('a write that reached the leader and got no result: 504 Timeout, outcome un
   );
 });
 
+test('a deletecollection that stops midway says the deletes before stay done (it is many writes)', () => {
+  assert.deepEqual(
+    storeFailureStatus(new RequestTimeoutError('read', 5000, false), { verb: 'deletecollection', resource: 'configmaps' }),
+    status(503, 'ServiceUnavailable', 'deletecollection configmaps did not finish: the cluster store found no leader within 5000 ms (quorum lost, or an election in progress); the objects it deleted before stay deleted, and retrying it is safe', { retryAfterSeconds: 2 }),
+  );
+});
+
 test('other errors are not store failures', () => {
   assert.equal(storeFailureStatus(new Error('boom'), { verb: 'create', resource: 'configmaps' }), undefined);
   assert.equal(storeFailureStatus(new ProposalDroppedError('invalidConfChange'), { verb: 'create', resource: 'configmaps' }), undefined);
