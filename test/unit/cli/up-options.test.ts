@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../../src/cli/output.ts';
-import { parseHostPort, parseUpOptions } from '../../../src/cli/up-options.ts';
+import { DEFAULT_FAIRNESS } from '../../../src/api/fairness.ts';
+import { parseHostPort, parseUpOptions, withEnvFlags } from '../../../src/cli/up-options.ts';
 
 const defaults = { hostname: 'Pi-Kitchen.local' };
 
@@ -39,6 +40,14 @@ describe('bramble up options', () => {
     }
   });
 
+  test('API limits: the defaults, the three flags (a rate may be fractional), and BRAMBLE_API_USER_* variables', () => {
+    assert.deepEqual(parseUpOptions({}, defaults).apiFairness, DEFAULT_FAIRNESS);
+    const given = parseUpOptions({ apiUserQps: '0.5', apiUserBurst: '7', apiUserMaxInflight: '3' }, defaults).apiFairness;
+    assert.deepEqual(given, { ...DEFAULT_FAIRNESS, user: { qps: 0.5, burst: 7, maxInflight: 3 } });
+    const fromEnv = parseUpOptions(withEnvFlags({ apiUserBurst: '9' }, { BRAMBLE_API_USER_QPS: '4', BRAMBLE_API_USER_BURST: '99', BRAMBLE_API_USER_MAX_INFLIGHT: '2' }), defaults).apiFairness;
+    assert.deepEqual(fromEnv?.user, { qps: 4, burst: 9, maxInflight: 2 });
+  });
+
   const refusals: [string, Parameters<typeof parseUpOptions>[0], RegExp][] = [
     ['bad node name', { name: 'Bad_Name' }, /"Bad_Name" is not a valid node name/],
     ['both bootstrap and join', { name: 'a', initialCluster: 'a=127.0.0.1:7380', join: '127.0.0.1:7379' }, /exclude each other/],
@@ -52,6 +61,9 @@ describe('bramble up options', () => {
     ['unknown container runtime', { name: 'a', runtime: 'podman' }, /--runtime must be docker or none, got "podman"/],
     ['node status interval not a number', { name: 'a', nodeStatusMs: '0' }, /--node-status-ms must be a positive whole number/],
     ['compaction interval not a number', { name: 'a', compactIntervalMs: '5m' }, /--compact-interval-ms must be a positive whole number, got "5m"/],
+    ['API user rate of zero', { name: 'a', apiUserQps: '0' }, /--api-user-qps must be a positive number, got "0"/],
+    ['API user burst not whole', { name: 'a', apiUserBurst: '2.5' }, /--api-user-burst must be a positive whole number, got "2.5"/],
+    ['API user in-flight cap empty', { name: 'a', apiUserMaxInflight: '' }, /--api-user-max-inflight must be a positive whole number, got ""/],
   ];
   for (const [what, flags, message] of refusals) {
     test(`refuses ${what} with a message saying what to do`, () => {
