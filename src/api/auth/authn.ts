@@ -76,11 +76,12 @@ export function certificateUser(req: IncomingMessage): UserInfo | undefined {
 export const ANONYMOUS_USER: UserInfo = { username: 'system:anonymous', groups: [GROUP_UNAUTHENTICATED] };
 
 /**
- * Whether the request carries any credential, valid or not: a bearer token or a client
- * certificate. A wrong one is a 401 even where anonymous requests are allowed, as in Kubernetes.
+ * Whether the request carries a credential, valid or not: a bearer token or a client certificate.
+ * A wrong one is a 401 even where anonymous requests are allowed, as in Kubernetes; an
+ * Authorization header of another scheme (Basic) is no credential to it either.
  */
 export function presentsCredentials(req: IncomingMessage): boolean {
-  if (bearerToken(req) !== undefined || req.headers.authorization !== undefined) return true;
+  if (bearerToken(req) !== undefined) return true;
   const socket = req.socket;
   if (!(socket instanceof TLSSocket)) return false;
   const cert = socket.getPeerCertificate();

@@ -108,10 +108,14 @@ describe('who may ask, as Kubernetes bootstrap RBAC and anonymous authentication
     }
   });
 
-  test('a wrong token is 401 even on /readyz, as in Kubernetes (anonymous means no credentials at all)', async () => {
+  test('a wrong token is 401 even on /readyz, as in Kubernetes (anonymous means no credentials at all); a Basic header is no credential', async () => {
     const answer = await get('/readyz', { token: 'wrong-token' });
     assert.equal(answer.status, 401);
     assert.equal(JSON.parse(answer.body).reason, 'Unauthorized');
+    const basic = await server.call('GET', '/readyz', undefined, { anonymous: true, headers: { authorization: 'Basic YWxpY2U6c2VjcmV0' } });
+    assert.deepEqual([basic.status, basic.text], [200, 'ok']);
+    const basicElsewhere = await server.call('GET', '/api', undefined, { anonymous: true, headers: { authorization: 'Basic YWxpY2U6c2VjcmV0' } });
+    assert.equal(basicElsewhere.status, 401);
   });
 
   test('an authenticated user: the roots yes, one check no; a system:monitoring user: both', async () => {
