@@ -4,7 +4,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import type { AdmissionChain } from './admission/index.ts';
 import { AdmissionError } from './admission/index.ts';
 import type { RequestGate } from './auth/index.ts';
@@ -37,6 +36,7 @@ import {
   type ResourceInfo,
   type Status,
 } from './resources/index.ts';
+import { decodeBody } from './body-decoder.ts';
 import { listPaging } from './list-options.ts';
 import type { Fairness } from './fairness.ts';
 import { openApi } from './openapi.ts';
@@ -56,8 +56,6 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // client-go's reflector resumes from the last bookmark after a reconnect; Kubernetes' watch cache
 // sends one about every minute. Bramble's are cheap (one line), so more often keeps resumes short.
 const DEFAULT_BOOKMARK_INTERVAL_MS = 10_000;
-const MAX_DEPTH = 100;
-const MAX_YAML_ALIASES = 100;
 
 export interface ApiServerOptions {
   registry: Registry;
@@ -95,14 +93,6 @@ function sendStatus(res: ServerResponse, status: Status): void {
   send(res, status.code ?? 500, status);
 }
 
-function depthOf(value: unknown, depth = 0): number {
-  if (depth > MAX_DEPTH) return depth;
-  if (value === null || typeof value !== 'object') return depth;
-  let max = depth;
-  for (const v of Object.values(value)) max = Math.max(max, depthOf(v, depth + 1));
-  return max;
-}
-
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   try {
     return await readBoundedBody(req, MAX_BODY_BYTES);
@@ -110,23 +100,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     if (error instanceof BodyTooLargeError) throw new ApiError(failure(413, 'RequestEntityTooLarge', `${error.message} (3 MiB)`));
     throw error;
   }
-}
-
-/** Decodes a JSON or YAML body, with depth and alias limits, into an object. */
-export function decodeBody(body: Buffer, contentType: string): unknown {
-  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  let value: unknown;
-  try {
-    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
-      value = parseYaml(body.toString('utf8'), { maxAliasCount: MAX_YAML_ALIASES });
-    } else {
-      value = JSON.parse(body.toString('utf8'));
-    }
-  } catch (error) {
-    throw new ApiError(badRequest(`the request body is not valid ${type.includes('yaml') ? 'YAML' : 'JSON'}: ${(error as Error).message}`));
-  }
-  if (depthOf(value) > MAX_DEPTH) throw new ApiError(badRequest(`the request body nests deeper than ${MAX_DEPTH} levels`));
-  return value;
 }
 
 const BODY_TYPES = new Set(['application/json', 'application/yaml']);
@@ -158,7 +131,7 @@ async function readObjectBody(req: IncomingMessage): Promise<KubeObject> {
     }
   }
   if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, [...BODY_TYPES, PROTOBUF]);
-  return asObject(decodeBody(await readBody(req), type));
+  return asObject(await decodeBody(await readBody(req), type));
 }
 
 function asObject(value: unknown): KubeObject {
@@ -320,7 +293,7 @@ async function readDeleteOptions(req: IncomingMessage, url: URL): Promise<{ grac
   let propagation: unknown = url.searchParams.get('propagationPolicy') ?? undefined;
   const raw = await readBody(req);
   if (raw.length > 0) {
-    const opts = decodeBody(raw, contentTypeOf(req)) as { gracePeriodSeconds?: unknown; dryRun?: unknown; propagationPolicy?: unknown } | null;
+    const opts = (await decodeBody(raw, contentTypeOf(req))) as { gracePeriodSeconds?: unknown; dryRun?: unknown; propagationPolicy?: unknown } | null;
     if (opts && typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
     if (opts && opts.propagationPolicy !== undefined) propagation = opts.propagationPolicy;
   }
@@ -583,7 +556,7 @@ export class ApiServer {
     const { info, namespace, name } = target;
     const type = contentTypeOf(req);
     if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
-    const patch = decodeBody(await readBody(req), 'application/json');
+    const patch = await decodeBody(await readBody(req), 'application/json');
     const kind = type === 'application/json-patch+json' ? 'json' : type === 'application/merge-patch+json' ? 'merge' : 'strategic';
     return this.options.registry.updateFrom(
       info,
@@ -631,7 +604,7 @@ export class ApiServer {
     const { registry } = this.options;
     const type = contentTypeOf(req);
     if (!BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
-    const binding = asObject(decodeBody(await readBody(req), type));
+    const binding = asObject(await decodeBody(await readBody(req), type));
     const pod = await registry.get(target.info, target.namespace, name);
     const bound = bindPod(target.info, pod, binding, new Date());
     if (bound.kind === 'Status') throw new ApiError(bound as Status);
@@ -650,7 +623,7 @@ export class ApiServer {
       const type = contentTypeOf(req);
       if (method === 'PUT' && !BODY_TYPES.has(type)) throw unsupportedMediaType(type, BODY_TYPES);
       if (method === 'PATCH' && !PATCH_TYPES.has(type)) throw unsupportedMediaType(type, PATCH_TYPES);
-      body = { type, value: decodeBody(await readBody(req), method === 'PUT' ? type : 'application/json') };
+      body = { type, value: await decodeBody(await readBody(req), method === 'PUT' ? type : 'application/json') };
     } else throw new ApiError(failure(405, 'MethodNotAllowed', `${method} is not supported on ${info.resource}/scale`));
     // `kubectl scale` sends no resourceVersion: a controller's write meanwhile is not a conflict.
     const updated = await retryConflicts(async () => {
