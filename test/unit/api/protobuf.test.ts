@@ -139,4 +139,24 @@ describe('protobuf bodies we cannot or must not decode', () => {
       }
     }
   });
+  test('3 MB of repeated fields is refused past 20 000 values, not decoded into 1.5 million items', () => {
+    // A Namespace whose spec holds 1 500 000 empty finalizers (two bytes each: tag 0x0a, length 0).
+    const spec = Buffer.alloc(3_000_000);
+    for (let i = 0; i < spec.length; i += 2) spec[i] = 0x0a;
+    const raw = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(spec).finish();
+    assert.throws(() => decodeProtobufObject(envelope('v1', 'Namespace', raw)), { name: 'ProtobufError', code: 400, message: 'the protobuf body has more than 20000 values' });
+    // A ConfigMap of 440 000 data entries with distinct three-letter keys.
+    const w = protobuf.Writer.create();
+    for (let i = 0; i < 440_000; i++) w.uint32((2 << 3) | 2).bytes(Buffer.from([0x0a, 0x03, 0x61 + (i % 26), 0x61 + (Math.floor(i / 26) % 26), 0x61 + (Math.floor(i / 676) % 26)]));
+    assert.throws(() => decodeProtobufObject(envelope('v1', 'ConfigMap', w.finish())), { name: 'ProtobufError', code: 400, message: 'the protobuf body has more than 20000 values' });
+  });
+  test('19 990 finalizers are within the limit, and the next body starts with a fresh budget', () => {
+    const spec = Buffer.alloc(19_990 * 2);
+    for (let i = 0; i < spec.length; i += 2) spec[i] = 0x0a;
+    const raw = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(spec).finish();
+    for (let round = 0; round < 2; round++) {
+      const { object } = decodeProtobufObject(envelope('v1', 'Namespace', raw));
+      assert.equal((object['spec'] as { finalizers: string[] }).finalizers.length, 19_990);
+    }
+  });
 });
