@@ -7,6 +7,7 @@ import { ProposalDroppedError } from '../raft/errors.ts';
 import { type NodeStatus, RequestTimeoutError } from '../raftnode/node.ts';
 import { CompactedError, FutureRevisionError, InvalidCommandError } from './errors.ts';
 import { BodyTooLargeError, readBoundedBody, sendWhole } from './http-body.ts';
+import { CborLimitError, checkCborShape } from './cbor-limits.ts';
 import { answerClientError, MAX_HEADER_BYTES } from './client-error.ts';
 import { type ReplicatedStore, StoreRequestError } from './replicated-store.ts';
 import { cborContentType, joinPathPrefix, maxRequestBodyBytes, storePaths, type WireError, wire } from './wire.ts';
@@ -34,6 +35,12 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 function decodeBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   let value: unknown;
+  try {
+    checkCborShape(body);
+  } catch (error) {
+    if (error instanceof CborLimitError) throw new HttpError(400, 'invalid-request', error.message);
+    throw error;
+  }
   try {
     value = wire.decode(body);
   } catch {
