@@ -404,7 +404,7 @@ export class ApiServer {
     } catch (error) {
       if (error instanceof ApiError) return sendStatus(res, error.status);
       if (error instanceof SelectorError) return sendStatus(res, badRequest(error.message));
-      if (error instanceof PatchError) return sendStatus(res, failure(error.code, error.code === 422 ? 'Invalid' : 'BadRequest', error.message));
+      if (error instanceof PatchError) return sendStatus(res, failure(error.code, error.code === 422 ? 'Invalid' : error.code === 413 ? 'RequestEntityTooLarge' : 'BadRequest', error.message));
       if (error instanceof AdmissionError) return sendStatus(res, error.toStatus());
       const sub = target.subresource ? `/${target.subresource}` : '';
       const unavailable = storeFailureStatus(error, { verb: gate.attrs.verb, resource: qualifiedResource(target.info) + sub, ...(target.name !== undefined ? { name: target.name } : {}) });

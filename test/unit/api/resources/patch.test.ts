@@ -138,3 +138,34 @@ test('strategic merge: list strategies of our types', () => {
   assert.equal(listStrategy(POD, ['spec', 'tolerations']), undefined);
   assert.equal(listStrategy(SVC, ['spec', 'containers']), undefined);
 });
+
+test('json patch: 22 copies that each double a 1 kB value are refused once they have added 3 MiB (they reached 4 GB and killed the process)', () => {
+  const doc = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'x'.repeat(1000) } };
+  const ops = Array.from({ length: 22 }, (_, i) => ({ op: 'copy', path: `/data/c${i}`, from: '/data' }));
+  assert.throws(() => applyJsonPatch(doc, ops), (error: unknown) => error instanceof PatchError && error.code === 422 && error.message === 'Unable to complete the copy, the accumulated size increase of copy is 4152259, exceeding the limit 3145728');
+  // Copies that add less than that apply.
+  const patched = applyJsonPatch(doc, ops.slice(0, 5)) as unknown as { data: Record<string, unknown> };
+  assert.equal(Object.keys(patched.data).length, 6);
+});
+
+test('json patch: more than 10 000 operations is a 413, as in Kubernetes', () => {
+  const doc = { kind: 'ConfigMap', metadata: { name: 'x' } };
+  const ops = Array.from({ length: 10_001 }, () => ({ op: 'test', path: '/kind', value: 'ConfigMap' }));
+  assert.throws(() => applyJsonPatch(doc, ops), (error: unknown) => error instanceof PatchError && error.code === 413 && error.message === 'The allowed maximum operations in a JSON patch is 10000, got 10001');
+  assert.deepEqual(applyJsonPatch(doc, ops.slice(0, 10_000)), doc);
+});
+
+test('strategic merge: 33 000 containers and 33 000 finalizers (what fits in a body) merge by key, each found through an index', () => {
+  const current = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', finalizers: ['f7', 'keep'] }, spec: { template: { spec: { containers: [{ name: 'c5', image: 'old' }, { name: 'server-only', image: 's' }] } } } } as unknown as KubeObject;
+  const containers = Array.from({ length: 33_000 }, (_, i) => ({ name: `c${i}`, image: `i${i}` }));
+  const finalizers = Array.from({ length: 33_000 }, (_, i) => `f${i}`);
+  const merged = applyStrategicMergePatch(DEPLOY, current, { metadata: { finalizers }, spec: { template: { spec: { containers } } } }) as unknown as { metadata: { finalizers: string[] }; spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
+  const names = merged.spec.template.spec.containers.map((c) => c.name);
+  assert.equal(names.length, 33_001);
+  // The patch's order; the server-only container stays after c5, which it followed: here, at the end.
+  assert.deepEqual(names.slice(0, 3), ['c0', 'c1', 'c2']);
+  assert.equal(names[33_000], 'server-only');
+  assert.equal(merged.spec.template.spec.containers[5]?.image, 'i5');
+  assert.equal(merged.metadata.finalizers.length, 33_001);
+  assert.deepEqual(new Set(merged.metadata.finalizers).size, 33_001);
+});
