@@ -17,13 +17,15 @@ export function readGreeting(host: string, port: number, timeoutMs = 5_000): Pro
 }
 
 /**
- * Dials (TLS when options are given), writes `payload` once connected, and resolves with all the
- * server sent until it closed: for answers a parsing client would hide (a raw status line).
+ * Dials (TLS when options are given), writes `payload` (if any) once connected, and resolves with
+ * all the server sent until it closed: for answers a parsing client would hide (a raw status line,
+ * a refused handshake).
  */
-export function exchange(port: number, tls: ConnectionOptions | null, payload: Buffer | string, timeoutMs = 15_000): Promise<string> {
+export function exchange(port: number, tls: ConnectionOptions | null, payload: Buffer | string | null, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = tls ? connectTls({ host: '127.0.0.1', port, ...tls }, () => socket.write(payload)) : connect({ host: '127.0.0.1', port }, () => socket.write(payload));
+    const send = () => void (payload === null || socket.write(payload));
+    const socket = tls ? connectTls({ host: '127.0.0.1', port, ...tls }, send) : connect({ host: '127.0.0.1', port }, send);
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no close from 127.0.0.1:${port} within ${timeoutMs} ms`)));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
