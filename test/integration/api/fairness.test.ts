@@ -12,6 +12,7 @@ import { DEFAULT_FAIRNESS, TOO_MANY_REQUESTS } from '../../../src/api/fairness.t
 import { clusterRoleBinding } from '../../lib/api-node.ts';
 import { type Answer, startTestApi, type TestApi } from '../../lib/api-server.ts';
 import { runKubectl } from '../../lib/kubectl.ts';
+import { exchange } from '../../lib/tcp.ts';
 import { waitFor } from '../../lib/wait.ts';
 
 // A slow refill (one token every 2 s), so a drained bucket stays drained while kubectl starts.
@@ -163,6 +164,29 @@ describe('per-user limits', { timeout: 180_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
     const again = await server.call('GET', configMaps, undefined, { token: tokens.a });
     assert.equal(again.status, 200, `after waiting Retry-After ${retryAfter} s: ${again.text}`);
+  });
+
+  test('an exec (a WebSocket upgrade) over the limit gets the same 429 with Retry-After', async () => {
+    await waitFor('A refused for its rate', async () => ((await server.call('GET', configMaps, undefined, { token: tokens.a })).status === 429 ? true : null), 30_000, 0);
+    const upgrade = [
+      'GET /api/v1/namespaces/default/pods/p/exec?command=sh&stdout=true HTTP/1.1',
+      'Host: 127.0.0.1',
+      `Authorization: Bearer ${tokens.a}`,
+      'Connection: Upgrade',
+      'Upgrade: websocket',
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Protocol: v5.channel.k8s.io',
+      '',
+      '',
+    ].join('\r\n');
+    const answer = await exchange(server.port, { ca: server.credentials.ca }, upgrade);
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
+    const retryAfter = /\r\nretry-after: (\d+)\r\n/.exec(head)?.[1];
+    assert.ok(retryAfter !== undefined && Number(retryAfter) >= 1, head);
+    const status = JSON.parse(body) as { code: number; reason: string; message: string; details: { retryAfterSeconds: number } };
+    assert.deepEqual([status.code, status.reason, status.message, status.details.retryAfterSeconds], [429, 'TooManyRequests', TOO_MANY_REQUESTS, Number(retryAfter)]);
   });
 
   test('real kubectl with an empty bucket waits as Retry-After says and succeeds', async () => {
