@@ -103,7 +103,11 @@ export async function statusOf(node: BrambleNode): Promise<NodeStatusView | null
   }
 }
 
-/** Polls until a running node reports itself leader, and returns it. */
+/**
+ * Polls until a running node reports itself leader, and returns it. That node may be a deposed
+ * leader that has not heard of the newer term yet (its commit index then lags the real one): to
+ * compare members, use agreedAppliedIndex, which needs every member to agree.
+ */
 export async function waitForLeader(nodes: BrambleNode[], timeoutMs = 20_000, except?: BrambleNode): Promise<BrambleNode> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -117,3 +121,18 @@ export async function waitForLeader(nodes: BrambleNode[], timeoutMs = 20_000, ex
   throw new Error(`no leader among ${nodes.map((node) => node.name).join(', ')} within ${timeoutMs} ms`);
 }
 
+
+/**
+ * The index every member has applied when the members agree, else null: every one answers,
+ * names the same leader in the same term, that leader says it leads, and every state machine is
+ * at exactly the leader's commit index. Two calls returning the same index around some reads
+ * prove each member applied nothing in between (applied indexes only grow), so those reads
+ * saw the same point of the log.
+ */
+export function agreedAppliedIndex(statuses: readonly (NodeStatusView | null)[]): number | null {
+  const leader = statuses.find((status) => status?.role === 'leader');
+  if (!leader) return null;
+  const agree = (status: NodeStatusView | null) =>
+    status !== null && status.term === leader.term && status.leader === leader.id && status.stateMachineApplied === leader.commit;
+  return statuses.every(agree) ? leader.commit : null;
+}
