@@ -30,7 +30,8 @@ function startWorker(): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { resourceLimits: { maxOldGenerationSizeMb: 256 } });
 }
 
-class YamlDecoder {
+/** One worker and the bodies sent to it; the module keeps one (`decodeBody`), tests make their own. */
+export class YamlDecoder {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;

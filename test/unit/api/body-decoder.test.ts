@@ -2,7 +2,7 @@
 // refusal is the exact 400 Status the API answers. The worker is real (node:worker_threads).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeBody } from '../../../src/api/body-decoder.ts';
+import { decodeBody, YamlDecoder } from '../../../src/api/body-decoder.ts';
 import { ApiError } from '../../../src/api/registry.ts';
 
 const badRequest = (message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 });
@@ -71,5 +71,16 @@ describe('decodeBody', () => {
     assert.deepEqual(outcomes[0], { status: 'fulfilled', value: { a: 1 } });
     assert.equal(outcomes[1]?.status, 'rejected');
     assert.deepEqual(outcomes[2], { status: 'fulfilled', value: { b: [2] } });
+  });
+
+  test('a body not decoded in time is a 503, and the next body gets a new worker', async () => {
+    const decoder = new YamlDecoder();
+    // A cold worker (loading tsx and yaml) and 90 000 values: far more than 50 ms.
+    await assert.rejects(decoder.decode(Buffer.from(`extra: [${'1,'.repeat(90_000)}]\n`), 50), (error: unknown) => {
+      assert.ok(error instanceof ApiError);
+      assert.deepEqual(error.status, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the YAML body was not decoded within 0.05 s; retry, or send it as JSON', reason: 'ServiceUnavailable', code: 503 });
+      return true;
+    });
+    assert.deepEqual(await decoder.decode(Buffer.from('a: [1]\n')), { a: [1] });
   });
 });
