@@ -251,7 +251,8 @@ function mergeMap(info: ResourceInfo, original: Obj, patch: Obj, path: string[])
       const field = key.slice(DELETE_FROM.length);
       if (!Array.isArray(value)) throw new PatchError(400, `${key} must be a list`);
       const cur = out[field];
-      if (Array.isArray(cur)) put(out, field, cur.filter((x) => !value.some((v) => deepEqual(v, x))));
+      const doomed = new Set(value.map(identity));
+      if (Array.isArray(cur)) put(out, field, cur.filter((x) => !doomed.has(identity(x))));
       continue;
     }
     if (key.startsWith('$')) throw new PatchError(400, `unknown directive ${JSON.stringify(key)} at ${path.join('.') || '<root>'}`);
@@ -276,7 +277,8 @@ function mergeMap(info: ResourceInfo, original: Obj, patch: Obj, path: string[])
   }
   if (retainKeys !== undefined) {
     if (!Array.isArray(retainKeys)) throw new PatchError(400, '$retainKeys must be a list of field names');
-    for (const k of Object.keys(out)) if (!retainKeys.includes(k)) delete out[k];
+    const retained = new Set<unknown>(retainKeys);
+    for (const k of Object.keys(out)) if (!retained.has(k)) delete out[k];
   }
   return out;
 }

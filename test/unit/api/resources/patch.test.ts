@@ -169,3 +169,20 @@ test('strategic merge: 33 000 containers and 33 000 finalizers (what fits in a b
   assert.equal(merged.metadata.finalizers.length, 33_001);
   assert.deepEqual(new Set(merged.metadata.finalizers).size, 33_001);
 });
+
+test('strategic merge: $deleteFromPrimitiveList and $retainKeys of 30 000 entries against 30 000 are found through a Set', () => {
+  const finalizers = Array.from({ length: 30_000 }, (_, i) => `f${i}`);
+  const labels = Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`l${i}`, 'v']));
+  const current = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', finalizers, labels } } as unknown as KubeObject;
+  const patch = {
+    metadata: {
+      '$deleteFromPrimitiveList/finalizers': finalizers.filter((_, i) => i % 2 === 0),
+      labels: { $retainKeys: Object.keys(labels).filter((_, i) => i % 3 === 0) },
+    },
+  };
+  const merged = applyStrategicMergePatch(DEPLOY, current, patch) as unknown as { metadata: { finalizers: string[]; labels: Record<string, string> } };
+  assert.equal(merged.metadata.finalizers.length, 15_000);
+  assert.equal(merged.metadata.finalizers[0], 'f1');
+  assert.equal(Object.keys(merged.metadata.labels).length, 10_000);
+  assert.equal(merged.metadata.labels['l3'], 'v');
+});
