@@ -1,5 +1,6 @@
 // The Client over HTTPS to any node's API (JSON bodies, the cluster CA, a client certificate or a
-// bearer token). Non-2xx answers become ClientError with the server's Status.
+// bearer token). Non-2xx answers become ClientError with the server's Status; 429 and 5xx answers that carry
+// Retry-After are sent again after that wait (at most maxRetries times), as client-go does.
 import { bindOneByOne } from './bind-all.ts';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
@@ -19,6 +20,11 @@ export interface HttpClientOptions {
   /** kubeconfig's insecure-skip-tls-verify: do not check the server's certificate. */
   insecureSkipTlsVerify?: boolean;
   userAgent?: string;
+  /**
+   * How many times an answer that asks to be retried (429, or 5xx with a Retry-After header) is
+   * sent again after waiting the seconds it names, as client-go does. Default 10; 0: never.
+   */
+  maxRetries?: number;
 }
 
 /** A request the typed calls do not cover: Tables, subresources, streamed logs. */
@@ -38,6 +44,21 @@ export interface RawResponse {
   code: number;
   /** The body (empty when streamed to onChunk). */
   text: string;
+  /** The Retry-After header in seconds, when the server sent one. */
+  retryAfterSeconds?: number;
+}
+
+const DEFAULT_MAX_RETRIES = 10;
+
+/** Retry-After as delta-seconds (the API server's form); an HTTP date or garbage counts as absent. */
+function retryAfterOf(res: IncomingMessage): number | undefined {
+  const raw = res.headers['retry-after'];
+  return typeof raw === 'string' && /^\d{1,5}$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
+}
+
+/** client-go's rule: a 429 or a 5xx that carries Retry-After asks to be sent again later. */
+function asksForRetry(answer: RawResponse): answer is RawResponse & { retryAfterSeconds: number } {
+  return answer.retryAfterSeconds !== undefined && (answer.code === 429 || answer.code >= 500);
 }
 
 const PATCH_TYPES = { json: 'application/json-patch+json', merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json' } as const;
@@ -106,8 +127,19 @@ export class HttpClient implements Client {
   /**
    * Any request: answers with the status code and body whatever the code (the caller words the
    * errors). Transport failures reject with Node's error (its `code`: ECONNREFUSED, cert errors...).
+   * An answer that asks to be retried (see maxRetries) is, after the wait it names: a throttled
+   * student or a cluster between leaders gets served instead of an error.
    */
-  request(method: string, path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+  async request(method: string, path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+    const maxRetries = this.options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    for (let retry = 0; ; retry++) {
+      const answer = await this.requestOnce(method, path, options);
+      if (retry >= maxRetries || !asksForRetry(answer)) return answer;
+      await new Promise((resolve) => setTimeout(resolve, answer.retryAfterSeconds * 1000));
+    }
+  }
+
+  private requestOnce(method: string, path: string, options: RawRequestOptions): Promise<RawResponse> {
     const url = new URL(path, this.url);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
@@ -130,7 +162,8 @@ export class HttpClient implements Client {
             req.destroy(err instanceof Error ? err : new Error(String(err)));
           }
         });
-        res.on('end', () => resolve({ code, text: Buffer.concat(chunks).toString('utf8') }));
+        const retryAfterSeconds = retryAfterOf(res);
+        res.on('end', () => resolve({ code, text: Buffer.concat(chunks).toString('utf8'), ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }));
         res.on('error', reject);
       });
       if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutMs / 1000}s`)));
@@ -146,31 +179,10 @@ export class HttpClient implements Client {
     return new WebSocket(url, protocols, this.connectOptions({}));
   }
 
-  private call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.open(
-        method,
-        path,
-        body,
-        contentType,
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const code = res.statusCode ?? 0;
-            if (code < 200 || code >= 300) return reject(new ClientError(statusOf(code, text)));
-            try {
-              resolve(JSON.parse(text) as T);
-            } catch (error) {
-              reject(error as Error);
-            }
-          });
-        },
-        reject,
-      );
-    });
+  private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const answer = await this.request(method, path, { body, contentType });
+    if (answer.code < 200 || answer.code >= 300) throw new ClientError(statusOf(answer.code, answer.text));
+    return JSON.parse(answer.text) as T;
   }
 
   get: Client['get'] = (info, namespace, name) => this.call('GET', resourcePath(info, namespace, name));
