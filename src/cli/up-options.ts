@@ -1,6 +1,7 @@
 import { formatHostPort, type HostPort, parseHostPort as parseAddress } from '../raftnode/transport/index.ts';
 import { parseJoinToken } from '../identity/token.ts';
 import { UsageError } from './output.ts';
+import { DEFAULT_CLUSTER_CIDR, parseClusterCidr } from '../control/index.ts';
 import { type FormationFlags, parseFormationOptions } from './up-formation.ts';
 import type { NodeOptions } from '../node/options.ts';
 import { DEFAULT_FAIRNESS, type FairnessOptions } from '../api/fairness.ts';
@@ -28,6 +29,7 @@ export interface RawUpFlags extends FormationFlags {
   hostRoot?: string;
   nodeStatusMs?: string;
   nodeGraceMs?: string;
+  clusterCidr?: string;
   compactIntervalMs?: string;
   apiUserQps?: string;
   apiUserBurst?: string;
@@ -37,7 +39,7 @@ export interface RawUpFlags extends FormationFlags {
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'clusterCidr', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -97,6 +99,15 @@ function checkName(name: string, what: string): void {
 }
 
 /** Validates `bramble up` flags into a node configuration; every mistake is a UsageError that says what to do. */
+/** The cluster CIDR, normalised, or a usage error that says what is wrong with it. */
+function checkClusterCidr(text: string): string {
+  try {
+    return parseClusterCidr(text).text;
+  } catch (error) {
+    throw new UsageError(`--cluster-cidr: ${(error as Error).message}`);
+  }
+}
+
 export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }): UpOptions {
   const name = flags.name ?? defaults.hostname.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
   checkName(name, '--name');
@@ -164,6 +175,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     hostRoot: flags.hostRoot ?? '/',
     nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
     nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
+    clusterCidr: checkClusterCidr(flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR),
     compactIntervalMs: positiveInteger(flags.compactIntervalMs, '--compact-interval-ms', 300_000),
     formation: parseFormationOptions(flags),
     apiFairness: parseApiFairness(flags),

@@ -11,6 +11,8 @@ import { createJobController } from './controllers/job.ts';
 import { createGarbageCollector } from './controllers/garbage-collector.ts';
 import { createNamespaceController } from './controllers/namespace.ts';
 import { createEndpointsController } from './controllers/endpoints.ts';
+import { createPodCidrController } from './controllers/pod-cidr.ts';
+export { DEFAULT_CLUSTER_CIDR, parseClusterCidr } from './controllers/pod-cidr.ts';
 
 /** Every loop the leader runs. */
 export function defaultControllers(): ControllerFactory[] {
@@ -24,5 +26,6 @@ export function defaultControllers(): ControllerFactory[] {
     createGarbageCollector,
     createNamespaceController,
     createEndpointsController,
+    createPodCidrController,
   ];
 }

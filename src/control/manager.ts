@@ -19,9 +19,11 @@ export interface ControlConfig {
   nodeGraceMs: number;
   /** How often node liveness is checked. */
   nodeCheckIntervalMs: number;
+  /** The range the leader cuts one /24 pod subnet per Node from (`bramble up --cluster-cidr`). */
+  clusterCidr: string;
 }
 
-export const DEFAULT_CONTROL_CONFIG: ControlConfig = { nodeGraceMs: 4_000, nodeCheckIntervalMs: 500 };
+export const DEFAULT_CONTROL_CONFIG: ControlConfig = { nodeGraceMs: 4_000, nodeCheckIntervalMs: 500, clusterCidr: '10.42.0.0/16' };
 
 export interface ControlContext {
   client: Client;

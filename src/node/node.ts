@@ -194,7 +194,7 @@ async function startServices(options: NodeOptions, apiAddress: HostPort, store: 
       connect: (term) => InProcessClient.fenced(api.registry, term, options.name),
       controllers: defaultControllers(),
       logger,
-      config: { nodeGraceMs: options.nodeGraceMs },
+      config: { nodeGraceMs: options.nodeGraceMs, clusterCidr: options.clusterCidr },
     });
     control.start();
     return control;

@@ -38,6 +38,8 @@ export interface NodeOptions {
   nodeStatusIntervalMs: number;
   /** The leader marks a node not heard from for this long unreachable and moves its pods. */
   nodeGraceMs: number;
+  /** The range the leader cuts one /24 pod subnet per Node from (checked by parseClusterCidr). */
+  clusterCidr: string;
   /** The leader compacts the store's history to the revision of one interval ago (watches resume from newer ones). */
   compactIntervalMs: number;
   /** The API's per-user limits (`--api-user-qps`, `--api-user-burst`, `--api-user-max-inflight`); absent: the defaults. */

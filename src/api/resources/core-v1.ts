@@ -253,6 +253,7 @@ export interface NodeSpec {
   unschedulable?: boolean;
   taints?: Taint[];
   podCIDR?: string;
+  podCIDRs?: string[];
 }
 
 export interface NodeAddress {

@@ -33,6 +33,22 @@ describe('bramble up options', () => {
     });
   });
 
+  test('--cluster-cidr: 10.42.0.0/16 by default, normalised, refused at start with a precise message', () => {
+    assert.equal(parseUpOptions({}, defaults).clusterCidr, '10.42.0.0/16');
+    assert.equal(parseUpOptions({ clusterCidr: ' 192.168.0.0/20 ' }, defaults).clusterCidr, '192.168.0.0/20');
+    const refusals: [string, string][] = [
+      ['10.42.0.0', '--cluster-cidr: "10.42.0.0" is not an IPv4 CIDR (a.b.c.d/n), e.g. 10.42.0.0/16'],
+      ['10.420.0.0/16', '--cluster-cidr: "10.420.0.0/16" is not an IPv4 CIDR (a.b.c.d/n), e.g. 10.42.0.0/16'],
+      ['fd00::/64', '--cluster-cidr: "fd00::/64" is not an IPv4 CIDR (a.b.c.d/n), e.g. 10.42.0.0/16'],
+      ['10.42.0.0/33', '--cluster-cidr: "10.42.0.0/33" is not an IPv4 CIDR (a.b.c.d/n), e.g. 10.42.0.0/16'],
+      ['10.42.0.0/25', '--cluster-cidr: 10.42.0.0/25 is too small: each board gets a /24, so the prefix must be /24 or shorter (e.g. 10.42.0.0/16: 256 boards)'],
+      ['10.42.1.0/16', '--cluster-cidr: 10.42.1.0/16 has host bits set: the network is 10.42.0.0/16'],
+    ];
+    for (const [clusterCidr, message] of refusals) {
+      assert.throws(() => parseUpOptions({ clusterCidr }, defaults), (error: Error) => error instanceof UsageError && error.message === message);
+    }
+  });
+
   test('parses host:port including IPv6 in brackets, and refuses the rest', () => {
     assert.deepEqual(parseHostPort('[::1]:80', '--x'), { host: '::1', port: 80 });
     for (const bad of ['nohost', 'host:0', 'host:70000', ':80', 'a b:80']) {
