@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { SnapshotTicket } from '../raftnode/envelope.ts';
 import { type StoreClientTls, storePaths } from './wire.ts';
@@ -29,6 +29,7 @@ function downloadFrom(ticket: SnapshotTicket, file: string, offset: number, tls:
   const host = ticket.source.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(ticket.source.slice(separator + 1));
   return new Promise<void>((resolve, reject) => {
+    let answered = false;
     const req = (tls ? httpsRequest : httpRequest)(
       {
         ...tls,
@@ -40,16 +41,35 @@ function downloadFrom(ticket: SnapshotTicket, file: string, offset: number, tls:
         timeout: 30_000,
       },
       (response) => {
+        answered = true;
         if (response.statusCode !== 206 && !(response.statusCode === 200 && offset === 0)) {
           response.resume();
           reject(new Error(`${ticket.source} answered ${response.statusCode} for snapshot ${ticket.index} (it may have a newer one)`));
           return;
         }
-        pipeline(response, createWriteStream(file, { flags: 'a' })).then(resolve, reject);
+        // Every chunk goes to the file stream as it arrives, never paused: on a cut, Node drops
+        // what a paused response still buffers (and pipeline() what the file stream buffers), and
+        // the resume would ask again for bytes that had arrived. The memory this may hold is at
+        // most the snapshot, which is read whole once complete anyway.
+        const out = createWriteStream(file, { flags: 'a' });
+        response.on('data', (chunk: Buffer) => out.write(chunk));
+        finished(response).then(
+          () => {
+            out.end();
+            finished(out).then(resolve, reject);
+          },
+          (cut: unknown) => {
+            out.end();
+            finished(out).then(() => reject(cut), reject);
+          },
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error(`${ticket.source} stopped sending the snapshot`)));
-    req.on('error', reject);
+    // Once answered, the response's end decides, after the file has its bytes.
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
     req.end();
   });
 }
