@@ -47,6 +47,8 @@ export interface AgentOptions {
   podRelistPeriodMs?: number;
   /** How often an unreachable Docker engine is tried again. */
   runtimeRetryIntervalMs?: number;
+  /** The Docker network new pod sandboxes join, once the board's pod bridge exists (`--pod-network host-gw`). */
+  podNetwork?: () => string | undefined;
   /** Static busybox for the pause image (default /bin/busybox, Debian's busybox-static). */
   pauseBusyboxPath?: string;
   maxPods?: number;
@@ -195,6 +197,7 @@ async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnrea
       docker,
       nodeName: options.nodeName,
       scope: options.dataDir,
+      ...(options.podNetwork ? { podNetwork: options.podNetwork } : {}),
       ...(options.pauseBusyboxPath ? { pauseBusyboxPath: options.pauseBusyboxPath } : {}),
     });
   } catch (error) {

@@ -30,6 +30,7 @@ export interface RawUpFlags extends FormationFlags {
   nodeStatusMs?: string;
   nodeGraceMs?: string;
   clusterCidr?: string;
+  podNetwork?: string;
   compactIntervalMs?: string;
   apiUserQps?: string;
   apiUserBurst?: string;
@@ -39,7 +40,7 @@ export interface RawUpFlags extends FormationFlags {
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'clusterCidr', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'clusterCidr', 'podNetwork', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -149,6 +150,9 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   const runtime = flags.runtime ?? 'docker';
   if (runtime !== 'docker' && runtime !== 'none') throw new UsageError(`--runtime must be docker or none, got "${runtime}"`);
+  const podNetwork = flags.podNetwork ?? 'off';
+  if (podNetwork !== 'host-gw' && podNetwork !== 'off') throw new UsageError(`--pod-network must be host-gw or off, got "${podNetwork}"`);
+  if (podNetwork === 'host-gw' && runtime !== 'docker') throw new UsageError('--pod-network host-gw needs --runtime docker: the pod bridge is a Docker network');
   const tickIntervalMs = positiveInteger(flags.tickMs, '--tick-ms', 100);
   const electionTimeoutTicks = positiveInteger(flags.electionTicks, '--election-ticks', 10);
   const heartbeatIntervalTicks = positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks', 1);
@@ -176,6 +180,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
     nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
     clusterCidr: checkClusterCidr(flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR),
+    podNetwork,
     compactIntervalMs: positiveInteger(flags.compactIntervalMs, '--compact-interval-ms', 300_000),
     formation: parseFormationOptions(flags),
     apiFairness: parseApiFairness(flags),

@@ -10,7 +10,7 @@ import { InProcessClient } from '../client/index.ts';
 import type { HostPort, NodeOptions } from './options.ts';
 import type { Stoppable } from './stages.ts';
 
-export type AgentStageOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'hostRoot' | 'runtime' | 'nodeStatusIntervalMs'> & { apiAddress: HostPort };
+export type AgentStageOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'hostRoot' | 'runtime' | 'nodeStatusIntervalMs'> & { apiAddress: HostPort; podBridge?: () => string | undefined };
 
 /** A node whose agent does not start still serves the store and the API: the failure is logged, not thrown. */
 export async function startAgentStage(options: AgentStageOptions, api: RunningApi, logger: Logger): Promise<Stoppable> {
@@ -24,6 +24,7 @@ export async function startAgentStage(options: AgentStageOptions, api: RunningAp
       internalIP: internalAddress(options.apiAddress.host),
       apiPort: options.apiAddress.port,
       nodeStatusIntervalMs: options.nodeStatusIntervalMs,
+      ...(options.podBridge ? { podNetwork: options.podBridge } : {}),
       // Samples live in memory only; a fast status check (tests) samples as often, within reason.
       metricsIntervalMs: Math.min(10_000, Math.max(1000, options.nodeStatusIntervalMs)),
       logger: logger.child({ component: 'agent' }),

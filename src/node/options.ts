@@ -40,6 +40,8 @@ export interface NodeOptions {
   nodeGraceMs: number;
   /** The range the leader cuts one /24 pod subnet per Node from (checked by parseClusterCidr). */
   clusterCidr: string;
+  /** "host-gw": this board runs the pod network (src/net); "off" (default for now): pods on the engine's default bridge. */
+  podNetwork: 'host-gw' | 'off';
   /** The leader compacts the store's history to the revision of one interval ago (watches resume from newer ones). */
   compactIntervalMs: number;
   /** The API's per-user limits (`--api-user-qps`, `--api-user-burst`, `--api-user-max-inflight`); absent: the defaults. */

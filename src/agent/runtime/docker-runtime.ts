@@ -47,6 +47,8 @@ export interface DockerRuntimeOptions {
    * only containers carrying it are this node's.
    */
   scope?: string;
+  /** The Docker network new pod sandboxes join (the board's pod bridge, src/net); undefined: the engine's default bridge. */
+  podNetwork?: () => string | undefined;
 }
 
 interface DockerApiError {
@@ -158,6 +160,7 @@ export class DockerRuntime implements Runtime {
     private readonly scope: string | undefined,
     /** Whether the engine takes an exec's initial console size (API 1.42, Docker 23+). */
     private readonly consoleSizeAtStart: boolean,
+    private readonly podNetwork: () => string | undefined,
   ) {}
 
   static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
@@ -176,6 +179,7 @@ export class DockerRuntime implements Runtime {
       options.pauseImageLabels ?? {},
       options.scope,
       apiAtLeast(version.ApiVersion, 1, 42),
+      options.podNetwork ?? (() => undefined),
     );
   }
 
@@ -331,13 +335,15 @@ export class DockerRuntime implements Runtime {
       exposed[key] = {};
       (bindings[key] ??= []).push({ HostPort: String(port.hostPort), HostIp: port.hostIP ?? '' });
     }
+    // Sandboxes made before the pod bridge existed stay on the default bridge until replaced.
+    const network = this.podNetwork();
     const container = await this.docker.createContainer({
       name: containerName(this.nodeName, config.pod, 'POD', config.attempt),
       Image: image,
       Hostname: config.hostname,
       Labels: { ...podLabels(this.nodeName, 'sandbox', config.pod), ...this.scopeLabel(), [labels.attempt]: String(config.attempt) },
       ExposedPorts: exposed,
-      HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
+      HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' }, ...(network ? { NetworkMode: network } : {}) },
     });
     try {
       await container.start();

@@ -49,6 +49,16 @@ describe('bramble up options', () => {
     }
   });
 
+  test('--pod-network: off by default, host-gw only with the Docker runtime', () => {
+    assert.equal(parseUpOptions({}, defaults).podNetwork, 'off');
+    assert.equal(parseUpOptions({ podNetwork: 'host-gw' }, defaults).podNetwork, 'host-gw');
+    assert.throws(() => parseUpOptions({ podNetwork: 'vxlan' }, defaults), (error: Error) => error instanceof UsageError && error.message === '--pod-network must be host-gw or off, got "vxlan"');
+    assert.throws(
+      () => parseUpOptions({ podNetwork: 'host-gw', runtime: 'none' }, defaults),
+      (error: Error) => error instanceof UsageError && error.message === '--pod-network host-gw needs --runtime docker: the pod bridge is a Docker network',
+    );
+  });
+
   test('parses host:port including IPv6 in brackets, and refuses the rest', () => {
     assert.deepEqual(parseHostPort('[::1]:80', '--x'), { host: '::1', port: 80 });
     for (const bad of ['nohost', 'host:0', 'host:70000', ':80', 'a b:80']) {

@@ -1,6 +1,8 @@
 // The host-gw route plan from given states: add, keep, move, remove, and leave others' routes alone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { KubeObject } from '../../../src/client/index.ts';
+import { peerSubnets } from '../../../src/net/pod-network.ts';
 import { planRoutes } from '../../../src/net/routes.ts';
 
 const peer = (node: string, podCIDR: string, via: string) => ({ node, podCIDR, via });
@@ -40,4 +42,19 @@ test('a subnet another route already covers is reported and left alone; others a
     remove: [],
     foreign: [{ node: 'pi3', dst: '10.42.3.0/24' }],
   });
+});
+
+test('peers: every other Node with a podCIDR and an InternalIP, by name; this board and the incomplete ones left out', () => {
+  const node = (name: string, podCIDR?: string, internalIP?: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name },
+    spec: podCIDR ? { podCIDR } : {},
+    status: { addresses: [{ type: 'Hostname', address: name }, ...(internalIP ? [{ type: 'InternalIP', address: internalIP }] : [])] },
+  });
+  const nodes = [node('pi3', '10.42.3.0/24', '192.168.1.13'), node('pi0', '10.42.0.0/24', '192.168.1.10'), node('new', undefined, '192.168.1.20'), node('pi1', '10.42.1.0/24', '192.168.1.11'), node('noaddr', '10.42.4.0/24')];
+  assert.deepEqual(peerSubnets(nodes, 'pi0'), [
+    { node: 'pi1', podCIDR: '10.42.1.0/24', via: '192.168.1.11' },
+    { node: 'pi3', podCIDR: '10.42.3.0/24', via: '192.168.1.13' },
+  ]);
 });

@@ -1,0 +1,99 @@
+// The board's side of the pod network (host-gw), driven by the Node watch: once the leader gave
+// this board's Node a podCIDR, the pod bridge is made (or adopted) and new pod sandboxes join it;
+// the DOCKER-USER rule accepts the cluster CIDR; every other Node with a podCIDR and an InternalIP
+// gets a route. A pass runs on every Node change and every `resyncMs` (which re-asserts the rule
+// after an engine restart); passes never overlap. Routes stay when the process stops: the next
+// start adopts them (same proto, same values: nothing is rewritten).
+import type Dockerode from 'dockerode';
+import { asNode, type Client, Kinds, type KubeObject } from '../client/index.ts';
+import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
+import { ensureForwardAccept, hostIptables, type IptablesCommand } from './forward.ts';
+import { ensurePodNetwork, POD_NETWORK_NAME } from './pod-bridge.ts';
+import { hostIp, type IpCommand, type PeerSubnet, reconcileRoutes } from './routes.ts';
+
+export interface PodNetworkOptions {
+  client: Client;
+  docker: Dockerode;
+  nodeName: string;
+  clusterCidr: string;
+  logger: CacheLogger;
+  /** Called once the pod bridge is in place: new sandboxes join this Docker network. */
+  onBridge(networkName: string): void;
+  ip?: IpCommand;
+  iptables?: IptablesCommand;
+  /** A full pass this often even without Node changes (default 10 s). */
+  resyncMs?: number;
+}
+
+export interface RunningPodNetwork {
+  stop(): void;
+}
+
+/** Pure: the other Nodes' subnets and addresses, for the routes. */
+export function peerSubnets(nodes: readonly KubeObject[], self: string): PeerSubnet[] {
+  const peers: PeerSubnet[] = [];
+  for (const node of nodes) {
+    const name = node.metadata.name ?? '';
+    const podCIDR = asNode(node).spec?.podCIDR;
+    const via = asNode(node).status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (name !== self && podCIDR && via) peers.push({ node: name, podCIDR, via });
+  }
+  return peers.sort((a, b) => a.node.localeCompare(b.node));
+}
+
+export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodNetwork> {
+  const ip = o.ip ?? hostIp;
+  const iptables = o.iptables ?? hostIptables;
+  const nodes = new ObjectInformer(o.client, Kinds.nodes, { logger: o.logger });
+  let bridgeFor: string | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  const pass = async (): Promise<void> => {
+    const own = nodes.get(o.nodeName);
+    const podCIDR = own ? asNode(own).spec?.podCIDR : undefined;
+    if (podCIDR && bridgeFor !== podCIDR) {
+      const made = await ensurePodNetwork(o.docker, { podCIDR });
+      bridgeFor = podCIDR;
+      o.onBridge(POD_NETWORK_NAME);
+      o.logger.info({ podCIDR, action: made.action }, 'pod network in place');
+    }
+    if (bridgeFor) await ensureForwardAccept(iptables, o.clusterCidr);
+    const plan = await reconcileRoutes(ip, peerSubnets(nodes.list(), o.nodeName));
+    for (const route of plan.set) o.logger.info(route, 'route to a board\'s pods set');
+    for (const route of plan.remove) o.logger.info(route, 'route to a gone board\'s pods removed');
+    for (const foreign of plan.foreign) o.logger.warn(foreign, 'another route already covers this board\'s pod subnet: left alone, its pods are not reachable from here');
+  };
+
+  // One pass at a time; a change during a pass runs one more after it.
+  const schedule = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .catch((error: unknown) => o.logger.warn({ err: error }, 'pod network pass failed; tried again at the next change or resync'))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          schedule();
+        }
+      });
+  };
+
+  nodes.on(() => schedule());
+  await nodes.start();
+  schedule();
+  const timer = setInterval(schedule, o.resyncMs ?? 10_000);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      nodes.stop();
+    },
+  };
+}
