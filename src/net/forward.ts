@@ -45,3 +45,18 @@ export async function ensureForwardAccept(iptables: IptablesCommand, clusterCidr
   }
   return added;
 }
+
+export const EGRESS_COMMENT = 'bramble pod egress';
+
+/**
+ * Masquerades what this board's pods send outside the cluster CIDR (the LAN, the internet): the
+ * other end answers the board's address. Pod-to-pod traffic is not masqueraded, so a receiver sees
+ * the real pod IP. Docker's own masquerade is off on the pod bridge (pod-bridge.ts). Returns 1 when
+ * it added the rule, 0 when it was there.
+ */
+export async function ensureEgressMasquerade(iptables: IptablesCommand, podCIDR: string, clusterCidr: string): Promise<number> {
+  const rule = ['POSTROUTING', '-s', podCIDR, '!', '-d', clusterCidr, '-m', 'comment', '--comment', EGRESS_COMMENT, '-j', 'MASQUERADE'];
+  if ((await iptables(['-t', 'nat', '-C', ...rule])) === 0) return 0;
+  if ((await iptables(['-t', 'nat', '-A', ...rule])) !== 0) throw new Error(`iptables -t nat -A ${rule.join(' ')} failed`);
+  return 1;
+}

@@ -1,13 +1,13 @@
 // The board's side of the pod network (host-gw), driven by the Node watch: once the leader gave
 // this board's Node a podCIDR, the pod bridge is made (or adopted) and new pod sandboxes join it;
-// the DOCKER-USER rule accepts the cluster CIDR; every other Node with a podCIDR and an InternalIP
+// the DOCKER-USER rule accepts the cluster CIDR, what pods send outside it is masqueraded; every other Node with a podCIDR and an InternalIP
 // gets a route. A pass runs on every Node change and every `resyncMs` (which re-asserts the rule
 // after an engine restart); passes never overlap. Routes stay when the process stops: the next
 // start adopts them (same proto, same values: nothing is rewritten).
 import type Dockerode from 'dockerode';
 import { asNode, type Client, Kinds, type KubeObject } from '../client/index.ts';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
-import { ensureForwardAccept, hostIptables, type IptablesCommand } from './forward.ts';
+import { ensureEgressMasquerade, ensureForwardAccept, hostIptables, type IptablesCommand } from './forward.ts';
 import { ensurePodNetwork, POD_NETWORK_NAME } from './pod-bridge.ts';
 import { hostIp, type IpCommand, type PeerSubnet, reconcileRoutes } from './routes.ts';
 
@@ -59,7 +59,10 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
       o.onBridge(POD_NETWORK_NAME);
       o.logger.info({ podCIDR, action: made.action }, 'pod network in place');
     }
-    if (bridgeFor) await ensureForwardAccept(iptables, o.clusterCidr);
+    if (bridgeFor) {
+      await ensureForwardAccept(iptables, o.clusterCidr);
+      await ensureEgressMasquerade(iptables, bridgeFor, o.clusterCidr);
+    }
     const plan = await reconcileRoutes(ip, peerSubnets(nodes.list(), o.nodeName));
     for (const route of plan.set) o.logger.info(route, 'route to a board\'s pods set');
     for (const route of plan.remove) o.logger.info(route, 'route to a gone board\'s pods removed');

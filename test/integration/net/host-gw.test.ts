@@ -1,9 +1,11 @@
 // Host-gw on two boards of the test bed (own namespaces, own Docker engines, own routes and
 // iptables): Bramble's routes are made, moved and removed without touching anyone else's, and with
 // the pod networks, the routes and the DOCKER-USER rule a pod on board 0 reaches a pod on board 1
-// by its pod IP, and the server sees the client's pod IP (no masquerade between pods).
+// by its pod IP, and the server sees the client's pod IP (no masquerade between pods), while what a
+// pod sends outside the cluster CIDR leaves with its board's address.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
@@ -11,7 +13,7 @@ import Dockerode from 'dockerode';
 import { type Board, BoardBed } from '../../lib/boards.ts';
 import { testImages } from '../../lib/images.ts';
 import { waitFor } from '../../lib/wait.ts';
-import { ensureForwardAccept, type IptablesCommand } from '../../../src/net/forward.ts';
+import { ensureEgressMasquerade, ensureForwardAccept, type IptablesCommand } from '../../../src/net/forward.ts';
 import { ensurePodNetwork, POD_NETWORK_NAME } from '../../../src/net/pod-bridge.ts';
 import { type IpCommand, readRoutes, reconcileRoutes, ROUTE_PROTOCOL } from '../../../src/net/routes.ts';
 
@@ -72,6 +74,8 @@ test('a pod on board 0 reaches a pod on board 1 by pod IP, and the server sees t
     await reconcileRoutes(ipOn(board), [{ node: `board${other}`, podCIDR: subnets[other]!, via: boards[other]!.host.ip }]);
     assert.equal(await ensureForwardAccept(iptablesOn(board), '10.42.0.0/16'), 2);
     assert.equal(await ensureForwardAccept(iptablesOn(board), '10.42.0.0/16'), 0, 'idempotent');
+    assert.equal(await ensureEgressMasquerade(iptablesOn(board), subnets[i]!, '10.42.0.0/16'), 1);
+    assert.equal(await ensureEgressMasquerade(iptablesOn(board), subnets[i]!, '10.42.0.0/16'), 0, 'idempotent');
   }
   const [client, server] = boards as [Board, Board];
   const serverId = (
@@ -96,4 +100,21 @@ test('a pod on board 0 reaches a pod on board 1 by pod IP, and the server sees t
     return stderr.includes(clientIp) ? stderr : null;
   }, 30_000, 200);
   assert.ok(!log.includes(client.host.ip), `the server saw the board's address:\n${log}`);
+
+  // Egress: the lab's own address is outside the cluster and has no route to the pod subnets, so
+  // it can answer only when the pod's traffic leaves with board 0's address.
+  const seen: string[] = [];
+  const outside = createServer((socket) => {
+    seen.push(socket.remoteAddress ?? '');
+    socket.end('outside\n');
+  });
+  await new Promise<void>((resolve) => outside.listen(0, bed.lab.bridgeIp, resolve));
+  try {
+    const port = (outside.address() as AddressInfo).port;
+    const reply = await waitFor('an answer from the server outside the cluster', () => bed.docker(client, ['exec', clientId, 'sh', '-c', `echo hi | nc -w 3 ${bed.lab.bridgeIp} ${port}`]).catch(() => ''), 60_000, 500);
+    assert.equal(reply.trim(), 'outside');
+    assert.ok(seen.length > 0 && seen.every((address) => address.endsWith(client.host.ip)), `the outside server saw ${seen.join(', ')}`);
+  } finally {
+    outside.close();
+  }
 });
