@@ -55,7 +55,7 @@ test('RBAC: a watch end whose relist fails (no leader) is retried; the API keeps
   const api: RunningApi = await startApi({ dataDir, store: faulty.store, host: '127.0.0.1', port: await freePort(), nodeName: 'feeds', gitVersion: 'v0.0.0-test', feeds: apiFeeds(logger) });
   try {
     appendFileSync(join(dataDir, 'auth', 'tokens.csv'), 'bob-token,bob,1002\n');
-    const bob = new HttpClient({ server: api.url, token: 'bob-token', insecureSkipTlsVerify: true });
+    const bob = new HttpClient({ server: api.url, token: 'bob-token', insecureSkipTlsVerify: true, maxRetries: 0 });
     await waitFor('bob authenticated and refused', async () => ((await status(bob)) === 403 ? true : undefined));
 
     faulty.failReads(3);

@@ -49,7 +49,7 @@ test('a node without quorum for longer than the read timeout keeps running and s
     const admin = adminClient(apiNode.dataDir);
     const url = `https://127.0.0.1:${apiPort}`;
     appendFileSync(join(apiNode.dataDir, 'auth', 'tokens.csv'), 'bob-token,bob,1002\n');
-    const bob = new HttpClient({ server: url, token: 'bob-token', insecureSkipTlsVerify: true, requestTimeoutMs: 15_000 });
+    const bob = new HttpClient({ server: url, token: 'bob-token', insecureSkipTlsVerify: true, requestTimeoutMs: 15_000, maxRetries: 0 });
     await waitFor('bob is known and refused', async () => ((await status(bob)) === 403 ? true : undefined), 30_000);
 
     // Quorum lost: a read now fails after the read timeout (5 s), the node runs on.
