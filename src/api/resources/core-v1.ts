@@ -306,6 +306,8 @@ export interface ServiceSpec {
   ports?: ServicePort[];
   clusterIP?: string;
   clusterIPs?: string[];
+  /** For type ExternalName: the DNS name the Service's name is a CNAME of. */
+  externalName?: string;
 }
 
 export interface Service extends KubeObject {

@@ -1,0 +1,57 @@
+// Names outside the cluster go to the board's own resolvers (the nameservers of its
+// /etc/resolv.conf), one after the other, each over a connected UDP socket: on an offline site a
+// missing route or a closed port fails at once (ENETUNREACH, ECONNREFUSED from the ICMP answer),
+// so the pod gets SERVFAIL in milliseconds instead of waiting out its resolver's 5 s timeout.
+import dgram from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
+
+export interface UpstreamOptions {
+  /** "ip" (port 53) or "ip:port". */
+  servers: readonly string[];
+  /** Per server; the whole forward takes at most servers × this. */
+  timeoutMs?: number;
+}
+
+/** The IPv4 nameservers of a resolv.conf text, minus the given addresses (this board's own DNS server). */
+export function nameserversOf(resolvConf: string, exclude: readonly string[] = []): string[] {
+  const servers: string[] = [];
+  for (const line of resolvConf.split('\n')) {
+    const match = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (match?.[1] && isIPv4(match[1]) && !exclude.includes(match[1]) && !servers.includes(match[1])) servers.push(match[1]);
+  }
+  return servers;
+}
+
+export async function hostNameservers(exclude: readonly string[] = [], path = '/etc/resolv.conf'): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return nameserversOf(text, exclude);
+}
+
+/** The upstream's answer to `query` (same id), or undefined when none answered. */
+export async function forwardQuery(query: Buffer, o: UpstreamOptions): Promise<Buffer | undefined> {
+  for (const server of o.servers) {
+    const answer = await askOne(query, server, o.timeoutMs ?? 1_500).catch(() => undefined);
+    if (answer) return answer;
+  }
+  return undefined;
+}
+
+function askOne(query: Buffer, server: string, timeoutMs: number): Promise<Buffer | undefined> {
+  const [host = server, port = '53'] = server.split(':');
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    const done = (error: Error | undefined, answer?: Buffer): void => {
+      clearTimeout(timer);
+      socket.close();
+      if (error) reject(error);
+      else resolve(answer);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    socket.on('error', (error) => done(error));
+    socket.on('message', (message) => {
+      if (message.length >= 2 && message.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, message);
+    });
+    socket.connect(Number(port), host, () => socket.send(query, (error) => error && done(error)));
+  });
+}
