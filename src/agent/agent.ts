@@ -24,8 +24,11 @@ export interface AgentOptions {
   /** "/" on a board; tests pass a fake Pi tree (see NodeFactsOptions.hostRoot). */
   hostRoot: string;
   runtime: RuntimeKind;
-  /** The node's address for other nodes (Node InternalIP, pods' hostIP). */
-  internalIP: string;
+  /**
+   * The node's address for other nodes (Node InternalIP, pods' hostIP): fixed, or derived again at
+   * every status check (a board whose DHCP lease moves it); the Node is written only when it changed.
+   */
+  internalIP: string | (() => Promise<string>);
   apiPort: number;
   logger: Logger;
   /** How often node conditions are read (a write happens only when one changes). */
@@ -86,15 +89,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const docker = options.runtime === 'docker' ? new Dockerode() : null;
   let onEngine: OnEngine | null = null;
   let stopped = false;
+  const address = new BoardAddress(options.internalIP);
+  await address.refresh();
   const registration = new NodeRegistration({
-    ...pick(options, 'client', 'nodeName', 'internalIP', 'apiPort'),
+    ...pick(options, 'client', 'nodeName', 'apiPort'),
+    internalIP: address.current,
     ...(options.healthMinIntervalMs !== undefined ? { healthMinIntervalMs: options.healthMinIntervalMs } : {}),
   });
 
   let nodeLabels: Record<string, string> = {};
   const nodeSync = new Coalescer(
     async () => {
-      nodeLabels = await syncNodeObject(options, registration, docker, onEngine);
+      await address.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not derive this board\'s address; the last one stands'));
+      nodeLabels = await syncNodeObject(options, registration, docker, onEngine, address.current);
     },
     (error) => {
       if (!stopped) logger.warn({ err: error }, 'could not update this node\'s Node object; trying again at the next check');
@@ -111,7 +118,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const warnOnce = onceLogger(logger);
   const connecting = retryUntilDone(async () => {
     if (!docker) return true;
-    const started = await startOnEngine(options, docker, warnOnce, syncNode);
+    const started = await startOnEngine(options, docker, warnOnce, syncNode, address.get);
     if (started && stopped) await started.stop(); // stop() ran meanwhile: nothing may outlive it
     else if (started) {
       onEngine = started;
@@ -135,6 +142,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await nodeSync.stop();
     },
   };
+}
+
+/** The board's address: fixed, or derived again on refresh(); `current` is the last one derived. */
+class BoardAddress {
+  current = '127.0.0.1';
+  constructor(private readonly source: string | (() => Promise<string>)) {
+    if (typeof source === 'string') this.current = source;
+  }
+  readonly get = (): string => this.current;
+  async refresh(): Promise<void> {
+    if (typeof this.source !== 'string') this.current = await this.source();
+  }
 }
 
 /** metrics.k8s.io samples of the node and of the pods on the engine, once it answers. */
@@ -189,7 +208,7 @@ function onceLogger(logger: Logger): (error: unknown) => void {
 }
 
 /** The runtime, the pod loop and the image watch on a reachable engine; null (logged) when it is not ready yet. */
-async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnreachable: (error: unknown) => void, syncNode: () => Promise<void>): Promise<OnEngine | null> {
+async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnreachable: (error: unknown) => void, syncNode: () => Promise<void>, hostIP: () => string): Promise<OnEngine | null> {
   const { logger } = options;
   let runtime: DockerRuntime;
   try {
@@ -204,7 +223,7 @@ async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnrea
     warnUnreachable(error);
     return null;
   }
-  const pods = podLoop(options, runtime);
+  const pods = podLoop(options, runtime, hostIP);
   try {
     await pods.start();
   } catch (error) {
@@ -232,9 +251,9 @@ async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnrea
 }
 
 /** The pod reconcile loop over the node's own client. */
-function podLoop(options: AgentOptions, runtime: DockerRuntime): PodReconciler {
+function podLoop(options: AgentOptions, runtime: DockerRuntime, hostIP: () => string): PodReconciler {
   const { logger } = options;
-  const worker = new PodWorker({ runtime, hostIP: options.internalIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client) });
+  const worker = new PodWorker({ runtime, hostIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client) });
   return new PodReconciler({
     worker,
     api: new ClientPodApi(options.client, { logger }),
@@ -245,7 +264,7 @@ function podLoop(options: AgentOptions, runtime: DockerRuntime): PodReconciler {
 }
 
 /** Reads the node's facts, conditions and health and writes its Node when something changed; returns the node's labels. */
-async function syncNodeObject(options: AgentOptions, registration: NodeRegistration, docker: Dockerode | null, onEngine: OnEngine | null): Promise<Record<string, string>> {
+async function syncNodeObject(options: AgentOptions, registration: NodeRegistration, docker: Dockerode | null, onEngine: OnEngine | null, internalIP: string): Promise<Record<string, string>> {
   const runtime: RuntimeVersion = onEngine ? await onEngine.runtime.version() : { runtimeName: options.runtime, runtimeVersion: 'unavailable', platform: processPlatform() };
   const reachable = docker && onEngine ? await docker.ping().then(() => true, () => false) : false;
   const [facts, conditions] = await Promise.all([
@@ -256,7 +275,7 @@ async function syncNodeObject(options: AgentOptions, registration: NodeRegistrat
   const health = await readNodeHealth(options.hostRoot, Number(facts.capacity.cpu));
   const imageAnnotations = onEngine?.images.annotations();
   const annotations = imageAnnotations ? { owned: IMAGE_ANNOTATIONS, values: imageAnnotations } : undefined;
-  const result = await registration.sync({ facts, conditions: shown, health, ...(annotations ? { annotations } : {}) });
+  const result = await registration.sync({ facts, conditions: shown, health, internalIP, ...(annotations ? { annotations } : {}) });
   if (result !== 'unchanged') options.logger.info({ result, ready: shown.find((c) => c.type === 'Ready')?.status }, 'node object written');
   return facts.labels;
 }

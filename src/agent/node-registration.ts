@@ -35,6 +35,8 @@ export interface NodeReading {
    * (the engine is unreachable, so what it last said still stands).
    */
   annotations?: { owned: readonly string[]; values: Record<string, string> };
+  /** The board's address now, when it is derived at each check (DHCP); absent: the options' one. */
+  internalIP?: string;
 }
 
 export interface NodeRegistrationOptions {
@@ -80,7 +82,7 @@ export class NodeRegistration {
       nodeName: this.options.nodeName,
       facts: reading.facts,
       conditions: reading.conditions,
-      internalIP: this.options.internalIP,
+      internalIP: reading.internalIP ?? this.options.internalIP,
       nowMs: this.now(),
       previous: { status: { conditions: storedConditions } } as NodeObject,
     });

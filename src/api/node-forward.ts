@@ -6,17 +6,64 @@
 // --bundle or --token, or alone on an empty data dir) all of them publish the one cluster CA;
 // distinct CAs remain only for data dirs made before bundles, each with a CA of its own.
 import { request as httpsRequest } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Status } from './resources/index.ts';
 import { failure, findResource } from './resources/index.ts';
 import type { ApiFeeds, Feed } from './feeds.ts';
+import { isLoopback, isWildcard } from './host-address.ts';
 import type { Registry, RegistryStore } from './registry.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const PREFIX = '/bramble/nodes/';
 const caKey = (nodeName: string) => `${PREFIX}${nodeName}/ca.crt`;
+/** Where a node's API listens, as `bramble up --api-addr` says (JSON {host, port}). */
+const apiKey = (nodeName: string) => `${PREFIX}${nodeName}/api`;
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Pure: where to reach a node's API. Its published listen address when it has one: a concrete
+ * host as it is, a wildcard at the Node's InternalIP (it listens on every address); a loopback
+ * API on a board with a LAN address is refused with what to do (dialling 127.0.0.1 here would
+ * reach this machine). A node that published nothing (an older version): InternalIP and the
+ * daemonEndpoints port, as before.
+ */
+export function forwardTarget(nodeName: string, published: ListenAddress | undefined, internalIP: string | undefined, daemonPort: number | undefined): ListenAddress | Status {
+  const notYet = failure(503, 'ServiceUnavailable', `node ${nodeName} has not published its address yet (its agent has not registered): try again once it shows Ready`);
+  if (!published) return internalIP && daemonPort ? { host: internalIP, port: daemonPort } : notYet;
+  if (isWildcard(published.host)) return internalIP ? { host: internalIP, port: published.port } : notYet;
+  if (isLoopback(published.host) && internalIP && !isLoopback(internalIP)) {
+    return failure(503, 'ServiceUnavailable', `node ${nodeName}'s API listens on ${published.host}:${published.port} only, so no other board reaches it for logs, exec or metrics: restart it with --api-addr 0.0.0.0:${published.port} or --api-addr ${internalIP}:${published.port}`);
+  }
+  return published;
+}
+
+function parseListen(text: string): ListenAddress | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<ListenAddress>;
+    return typeof value.host === 'string' && typeof value.port === 'number' ? { host: value.host, port: value.port } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The peer's serving certificate must name the address dialled (the default check) or the
+ * node's name (every node's API certificate lists it, pki.ts): an API on all addresses, or a
+ * board whose address moved, is still the node meant.
+ */
+function identityOf(nodeName: string) {
+  return (host: string, cert: PeerCertificate): Error | undefined => {
+    const byHost = checkServerIdentity(host, cert);
+    return byHost && checkServerIdentity(nodeName, cert) ? byHost : undefined;
+  };
+}
 
 /** Set on forwarded requests: a node never forwards a request it received forwarded (no loops). */
 export const FORWARDED_HEADER = 'x-bramble-forwarded-by';
@@ -36,6 +83,7 @@ export interface NodeForwarderOptions {
 }
 
 interface Endpoint {
+  node: string;
   host: string;
   port: number;
   ca: string;
@@ -50,20 +98,19 @@ export class ForwardError extends Error {
 
 export class NodeForwarder {
   private readonly peerCas = new Map<string, string>();
+  private readonly peerApis = new Map<string, ListenAddress>();
   private feed: Feed | null = null;
   private stopped = false;
 
   constructor(private readonly options: NodeForwarderOptions) {}
 
-  /** Publishes this node's CA (a write only when it changed) and follows the others'. */
-  async start(): Promise<void> {
-    const key = enc.encode(caKey(this.options.nodeName));
-    const current = await this.options.store.range({ key });
-    if (current.kvs[0] === undefined || dec.decode(current.kvs[0].value) !== this.options.caCertPem) {
-      await this.options.store.txn({ compare: [], success: [{ op: 'put', key, value: enc.encode(this.options.caCertPem) }], failure: [] });
-    }
+  /** Publishes this node's CA and where its API listens (a write only when one changed) and follows the others'. */
+  async start(listen: ListenAddress): Promise<void> {
+    await this.publish(caKey(this.options.nodeName), this.options.caCertPem);
+    await this.publish(apiKey(this.options.nodeName), JSON.stringify({ host: listen.host, port: listen.port }));
     const feed = await this.options.follow(this.options.store, PREFIX, (entries) => {
       this.peerCas.clear();
+      this.peerApis.clear();
       for (const [name, pem] of entries) this.record(name, pem);
       this.publishTrust();
     });
@@ -76,28 +123,38 @@ export class NodeForwarder {
     this.feed?.stop();
   }
 
+  private async publish(keyText: string, value: string): Promise<void> {
+    const key = enc.encode(keyText);
+    const current = await this.options.store.range({ key });
+    if (current.kvs[0] !== undefined && dec.decode(current.kvs[0].value) === value) return;
+    await this.options.store.txn({ compare: [], success: [{ op: 'put', key, value: enc.encode(value) }], failure: [] });
+  }
+
   private record(key: string, value: string): void {
-    const match = /^\/bramble\/nodes\/([^/]+)\/ca\.crt$/.exec(key);
-    if (match?.[1] !== undefined) this.peerCas.set(match[1], value);
+    const match = /^\/bramble\/nodes\/([^/]+)\/(ca\.crt|api)$/.exec(key);
+    if (match?.[1] === undefined) return;
+    if (match[2] === 'ca.crt') this.peerCas.set(match[1], value);
+    const listen = match[2] === 'api' ? parseListen(value) : undefined;
+    if (listen) this.peerApis.set(match[1], listen);
   }
 
   private publishTrust(): void {
     this.options.onPeerCas([...this.peerCas].filter(([name]) => name !== this.options.nodeName).map(([, pem]) => pem));
   }
 
-  /** Where the node's API listens (its Node's InternalIP and daemonEndpoints port) and its CA. */
+  /** Where the node's API listens (forwardTarget) and its CA. */
   private async endpoint(nodeName: string): Promise<Endpoint> {
     const nodes = findResource('', 'v1', 'nodes');
     if (!nodes) throw new Error('core/v1 nodes missing from the catalog');
     const node = (await this.options.registry.get(nodes, undefined, nodeName).catch(() => null)) as {
       status?: { addresses?: Array<{ type: string; address: string }>; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
     } | null;
-    const host = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-    const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (!host || !port) throw new ForwardError(failure(503, 'ServiceUnavailable', `node ${nodeName} has not published its address yet (its agent has not registered): try again once it shows Ready`));
+    const internalIP = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const target = forwardTarget(nodeName, this.peerApis.get(nodeName), internalIP, node?.status?.daemonEndpoints?.kubeletEndpoint?.Port);
+    if (!('host' in target)) throw new ForwardError(target);
     const ca = this.peerCas.get(nodeName);
     if (!ca) throw new ForwardError(failure(503, 'ServiceUnavailable', `node ${nodeName} has not published its CA certificate: it must run this Bramble version to serve logs and exec`));
-    return { host, port, ca };
+    return { node: nodeName, host: target.host, port: target.port, ca };
   }
 
   private requestTo(endpoint: Endpoint, req: IncomingMessage) {
@@ -117,6 +174,7 @@ export class NodeForwarder {
       path: req.url ?? '/',
       headers,
       ca: endpoint.ca,
+      checkServerIdentity: identityOf(endpoint.node),
       cert: this.options.clientCertPem,
       key: this.options.clientKeyPem,
       timeout: 10_000,
@@ -138,6 +196,7 @@ export class NodeForwarder {
         path,
         headers: { accept: 'application/json', [FORWARDED_HEADER]: this.options.nodeName },
         ca: endpoint.ca,
+        checkServerIdentity: identityOf(nodeName),
         cert: this.options.clientCertPem,
         key: this.options.clientKeyPem,
         timeout: timeoutMs,

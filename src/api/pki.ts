@@ -4,9 +4,10 @@
 // reused, so kubeconfigs stay valid across restarts. The X.509 work is src/identity/certs.ts; a node
 // started with a cluster bundle finds the cluster's CA already in <dataDir>/pki (src/node/identity.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCertificate, loadCa } from '../identity/certs.ts';
+import { isWildcard } from './host-address.ts';
 
 export interface Pki {
   dir: string;
@@ -17,10 +18,15 @@ export interface Pki {
   adminKeyPem: string;
 }
 
-/** Hosts the serving certificate names: loopback, this machine, and the API address's host. */
-export function servingHosts(apiHost: string): string[] {
+/** Hosts the serving certificate names: loopback, this machine, the API address's host (every address of the board for a wildcard), the node's name. */
+export function servingHosts(apiHost: string, nodeName?: string): string[] {
   const hosts = ['127.0.0.1', 'localhost', '::1', hostname()];
-  if (apiHost !== '' && apiHost !== '0.0.0.0' && apiHost !== '::') hosts.push(apiHost);
+  if (!isWildcard(apiHost)) hosts.push(apiHost);
+  // On all addresses: every address of the board, so `--server https://<LAN address>:6443` verifies.
+  else for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) if (!a.internal) hosts.push(a.address.replace(/%.*$/, ''));
+  // The node's name too: the other nodes' forwarders check it, whatever address they dialled
+  // (an API on all addresses, a board whose DHCP address moved since the certificate was made).
+  if (nodeName) hosts.push(nodeName);
   return [...new Set(hosts)];
 }
 

@@ -75,7 +75,7 @@ async function ensureObjects(registry: Registry, objects: readonly KubeObject[])
 }
 
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
-  const pki = await ensurePki(options.dataDir, servingHosts(options.host));
+  const pki = await ensurePki(options.dataDir, servingHosts(options.host, options.nodeName));
   const auth = ensureAuthFiles(options.dataDir);
   const { cipher } = loadSecretCipher(options.dataDir);
   const registry = new Registry(options.store, cipher);
@@ -124,7 +124,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   });
   const address = await server.start();
   trusted.server = server;
-  await forwarder.start();
+  await forwarder.start({ host: options.host, port: address.port });
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host;
   const url = `https://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
   const kubeconfigPath = join(options.dataDir, 'kubeconfig');

@@ -1,16 +1,23 @@
 // Stage "agent": the board's kubelet (src/agent) over an in-process client of the API, plugged
 // back into the API for what only it can serve (pods' logs/exec, metrics.k8s.io samples).
-import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { startAgent } from '../agent/agent.ts';
 import { agentPodStreams } from '../agent/pod-streams.ts';
 import type { RunningApi } from '../api/start.ts';
 import { InProcessClient } from '../client/index.ts';
+import { boardAddress, hostBoardAddressDeps } from '../net/board-address.ts';
+import { hostIp } from '../net/routes.ts';
+import { parseHostPort } from '../raftnode/transport/index.ts';
 import type { HostPort, NodeOptions } from './options.ts';
 import type { Stoppable } from './stages.ts';
 
-export type AgentStageOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'hostRoot' | 'runtime' | 'nodeStatusIntervalMs'> & { apiAddress: HostPort; podBridge?: () => string | undefined };
+export type AgentStageOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'hostRoot' | 'runtime' | 'nodeStatusIntervalMs' | 'peerAddress'> & {
+  apiAddress: HostPort;
+  /** The Raft members' peer addresses now ("host:port", this node's included). */
+  members: () => Record<string, string>;
+  podBridge?: () => string | undefined;
+};
 
 /** A node whose agent does not start still serves the store and the API: the failure is logged, not thrown. */
 export async function startAgentStage(options: AgentStageOptions, api: RunningApi, logger: Logger): Promise<Stoppable> {
@@ -21,7 +28,7 @@ export async function startAgentStage(options: AgentStageOptions, api: RunningAp
       dataDir: resolve(options.dataDir),
       hostRoot: options.hostRoot,
       runtime: options.runtime,
-      internalIP: internalAddress(options.apiAddress.host),
+      internalIP: () => boardAddress(addressInputs(options), hostBoardAddressDeps(hostIp)),
       apiPort: options.apiAddress.port,
       nodeStatusIntervalMs: options.nodeStatusIntervalMs,
       ...(options.podBridge ? { podNetwork: options.podBridge } : {}),
@@ -38,12 +45,11 @@ export async function startAgentStage(options: AgentStageOptions, api: RunningAp
   }
 }
 
-/** The address other nodes reach this one at: the API's own, or the first external IPv4 when it listens on all. */
-function internalAddress(apiHost: string): string {
-  if (apiHost !== '0.0.0.0' && apiHost !== '::') return apiHost;
-  for (const addresses of Object.values(networkInterfaces())) {
-    const external = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (external) return external.address;
-  }
-  return '127.0.0.1';
+/** What the board's address is derived from (src/net/board-address.ts), read again at each status check. */
+function addressInputs(options: AgentStageOptions) {
+  const peerHosts = Object.entries(options.members())
+    .filter(([name]) => name !== options.name)
+    .map(([, address]) => parseHostPort(address)?.host)
+    .filter((host): host is string => host !== undefined);
+  return { peerHost: options.peerAddress.host, apiHost: options.apiAddress.host, peerHosts };
 }

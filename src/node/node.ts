@@ -203,6 +203,6 @@ async function startServices(options: NodeOptions, apiAddress: HostPort, store: 
   process.stderr.write(`Kubernetes API: ${api.url}\nkubeconfig:     ${api.kubeconfigPath}\n  kubectl --kubeconfig ${api.kubeconfigPath} get nodes\n`);
   const bridge = new PodBridgeSlot();
   const podBridge = options.podNetwork === 'host-gw' ? { podBridge: bridge.get } : {};
-  await stages.start('agent', () => startAgentStage({ ...options, apiAddress, ...podBridge }, api, logger));
+  await stages.start('agent', () => startAgentStage({ ...options, apiAddress, members: () => node.status().members, ...podBridge }, api, logger));
   if (options.podNetwork === 'host-gw') await stages.start('net', () => startNetStage(options, api, bridge, logger));
 }

@@ -13,8 +13,8 @@ export type ReportedPodStatus = PodStatus & Required<Pick<PodStatus, 'phase' | '
 
 export interface PodWorkerOptions {
   runtime: Runtime;
-  /** The node's address as other nodes reach it (status.hostIP). */
-  hostIP: string;
+  /** The node's address as other nodes reach it (status.hostIP); a function when it can move (DHCP). */
+  hostIP: string | (() => string);
   /** Where pod volumes live on the node (<dataDir>/pods/<uid>). */
   dataDir: string;
   configSource: ConfigSource;
@@ -80,6 +80,11 @@ export class PodWorker {
     this.backoff = options.backoff ?? new RestartBackoff();
     this.now = options.now ?? Date.now;
     this.probes = new ProbeTracker(this.now);
+  }
+
+  private hostIP(): string {
+    const { hostIP } = this.options;
+    return typeof hostIP === 'string' ? hostIP : hostIP();
   }
 
   /**
@@ -310,7 +315,7 @@ export class PodWorker {
       await this.runtime.ensureImage(spec.image, pullPolicy, signal);
       signal?.throwIfAborted();
       this.pullFailedAtMs.delete(key);
-      const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.options.hostIP, nodeName: this.runtime.nodeName });
+      const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.hostIP(), nodeName: this.runtime.nodeName });
       const limits = spec.resources?.limits ?? {};
       const id = await this.runtime.createContainer(sandbox.id, {
         name: spec.name,
@@ -435,7 +440,7 @@ export class PodWorker {
       containerStatuses: appStatuses,
       initContainerStatuses: initStatuses,
       ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
-      hostIP: this.options.hostIP,
+      hostIP: this.hostIP(),
       startTime: pod.status?.startTime ?? iso(new Date(this.now())),
     };
   }

@@ -85,7 +85,7 @@ test('forwarder: after a failed relist it tries again, so a CA published later i
     clientKeyPem: 'unused',
     onPeerCas: (cas) => void (trusted = cas),
   });
-  await forwarder.start();
+  await forwarder.start({ host: '127.0.0.1', port: 1 });
   try {
     await n.store.txn({ compare: [], success: [{ op: 'put', key: enc.encode('/bramble/nodes/peer1/ca.crt'), value: enc.encode('CA OF peer1') }], failure: [] });
     await waitFor('peer1 trusted', () => (trusted.includes('CA OF peer1') ? true : undefined));
