@@ -102,6 +102,9 @@ export function drift(plan: RulesPlan, current: CurrentRules): string[] {
   return found;
 }
 
+/** A plan's text without its jump repairs: what two plans compare by. */
+const ownChains = (text: string): string => text.replace(/^-[ID] .*\n/gm, '');
+
 export async function startServiceProxy(o: ServiceProxyOptions): Promise<RunningServiceProxy> {
   const io = o.iptables ?? iptablesIo();
   const conntrack = o.conntrack ?? conntrackCommand();
@@ -134,7 +137,9 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
       current,
     });
     // The first pass after a restart finds the rules of the last run in place: nothing written.
-    const reasons = applied !== undefined && plan.text !== applied.text ? ['changed'] : [...plan.jumpsRepaired.map((j) => `jump ${j}`), ...drift(plan, current)];
+    const reasons = plan.jumpsRepaired.map((j) => `jump ${j}`);
+    if (applied !== undefined && ownChains(plan.text) !== ownChains(applied.text)) reasons.push('changed');
+    else reasons.push(...drift(plan, current));
     let flushedFlows = 0;
     if (reasons.length > 0) {
       await io.restore(plan.text);
