@@ -1,9 +1,11 @@
 // The pod network end to end: two boards of the test bed (own namespace, own Docker engine), each
 // running `bramble up --pod-network host-gw` against its own engine. Each Node gets a /24, pods get
 // their IPs from it, a pod on board 0 reaches a pod on board 1 by pod IP and the server sees the
-// client's pod IP; after a kill -9 and restart the board adopts its bridge and routes.
+// client's pod IP; after a kill -9 and restart the board adopts its bridge and routes. The Service
+// proxy started by the same net stage: a ClusterIP from a pod, a NodePort on both boards from outside.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { Kinds, type KubeObject } from '../../../src/client/index.ts';
@@ -128,4 +130,34 @@ test('board 1 killed -9 and restarted adopts its bridge and routes; its pod keep
   const after = await running('server');
   assert.equal(after.status?.podIP, server.status?.podIP);
   assert.match(await fetchFrom(b0, client, server.status?.podIP ?? ''), /200 OK[\s\S]*hello-from-b1/);
+});
+
+/** The body of GET / from the lab host (outside the cluster), or null on any failure. */
+function getFromLab(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const request = httpGet({ host, port, path: '/', agent: false, timeout: 3_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(null));
+  });
+}
+
+test('the Service proxy of bramble up: a ClusterIP from a pod on the other board, the NodePort on both boards from outside', { timeout: 300_000 }, async () => {
+  const [b0, b1] = [bed.board(0), bed.board(1)];
+  const server = await running('server');
+  const client = await running('client');
+  // No selector: the Endpoints are written here, so this test does not wait for the endpoints controller.
+  await api().create(Kinds.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'NodePort', clusterIP: '10.43.0.80', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } });
+  await api().create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: server.status?.podIP ?? '' }], ports: [{ port: 8080 }] }] });
+  const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.43.0.80 80`;
+  await waitFor('the server through its ClusterIP from the pod on board 0', async () => {
+    const reply = await bed.docker(b0, ['exec', containerOf(client), 'sh', '-c', request]).catch(() => '');
+    return reply.includes('hello-from-b1');
+  }, 60_000, 500);
+  for (const board of [b0, b1]) {
+    await waitFor(`the NodePort on ${board.host.ip} from the lab host`, async () => (await getFromLab(board.host.ip, 30080))?.includes('hello-from-b1'), 60_000, 500);
+  }
 });
