@@ -10,6 +10,7 @@ import {
   conflict,
   failure,
   fenced,
+  findResource,
   gone,
   invalidStatus,
   matchesFields,
@@ -29,6 +30,7 @@ import {
   type Status,
 } from './resources/index.ts';
 import { decodeContinue, encodeContinue, expiredContinue, InvalidContinueError, type ContinuePoint } from './list-continue.ts';
+import { allocateService, allocationsOf, DEFAULT_SERVICE_CIDR, parseServiceCidr, takesAllocations, type ServiceCidr } from './service-alloc.ts';
 import { CompactedError, FutureRevisionError, MAX_TXN_OPS, prefixRangeEnd, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
 
 /** What the registry needs of the store: ReplicatedStore satisfies it. */
@@ -138,20 +140,92 @@ export const MAX_WRITES_PER_TXN = MAX_TXN_OPS - 1;
 /** Outside /registry/: not an API object, never listed or watched through the API. */
 export const FENCE_KEY = '/bramble/control/leader';
 
+/**
+ * Every Service write that takes a ClusterIP or node port also rewrites this key, and commits only
+ * if it did not move since the Services were read: two concurrent allocations cannot both commit.
+ */
+export const SERVICE_ALLOCATION_KEY = '/bramble/services/allocations';
+
+export interface RegistryOptions {
+  /** Where ClusterIPs come from (`bramble up --service-cidr`, default 10.43.0.0/16). */
+  serviceCidr?: string;
+  /** Where dynamic allocation starts scanning (tests pass a fixed one). */
+  random?: () => number;
+}
+
+/** Extra conditions and writes of one store transaction. */
+interface TxnExtra {
+  compare: TxnRequest['compare'];
+  success: TxnRequest['success'];
+}
+
+const NO_EXTRA: TxnExtra = { compare: [], success: [] };
+
+const SERVICES = findResource('', 'v1', 'services')!;
+
+/**
+ * Allocations of one API server take turns (SerialLock); those of other servers each move the guard:
+ * a create or update then allocates again, this often at most, then answers 409.
+ */
+const ALLOCATION_ATTEMPTS = 16;
+
+/** Runs tasks one at a time, in call order. */
+class SerialLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+const ALLOCATION_RACE = 'other Services took cluster IPs or node ports at the same time; please try again';
+
 export class Registry {
   private fence: Fence | undefined;
+  readonly serviceCidr: ServiceCidr;
+  /** Shared with the fenced views: this server's Service allocations never race each other. */
+  private allocationLock = new SerialLock();
 
   constructor(
     private readonly store: RegistryStore,
     private readonly cipher: SecretCipher | undefined,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    private readonly options: RegistryOptions = {},
+  ) {
+    this.serviceCidr = parseServiceCidr(options.serviceCidr ?? DEFAULT_SERVICE_CIDR);
+  }
 
   /** A view of this registry whose writes carry `fence` (see Fence). */
   fenced(fence: Fence): Registry {
-    const view = new Registry(this.store, this.cipher, this.now);
+    const view = new Registry(this.store, this.cipher, this.now, this.options);
     view.fence = fence;
+    view.allocationLock = this.allocationLock;
     return view;
+  }
+
+  /**
+   * A Service with its ClusterIP and node ports allocated against the Services stored now, and the
+   * transaction parts that make the write fail if another allocation committed meanwhile (`old`:
+   * the stored Service of an update, whose own IP and ports stay its).
+   */
+  private async allocateServiceFor(obj: KubeObject, old: KubeObject | undefined): Promise<{ obj: KubeObject; extra: TxnExtra }> {
+    const guard = enc.encode(SERVICE_ALLOCATION_KEY);
+    // The guard is read before the Services: any allocation committed after this read moves it.
+    const guardRevision = (await this.store.range({ key: guard })).kvs[0]?.modRevision ?? 0;
+    const prefix = enc.encode(registryPrefix(SERVICES));
+    const stored = await this.store.range({ key: prefix, rangeEnd: prefixRangeEnd(prefix) });
+    const self = registryKey(SERVICES, obj.metadata.namespace, obj.metadata.name ?? '');
+    const others = stored.kvs.filter((kv) => dec.decode(kv.key) !== self).map((kv) => this.decode(SERVICES, kv));
+    const result = allocateService(obj, old, allocationsOf(others, this.serviceCidr), this.serviceCidr, this.options.random);
+    if (!result.ok) throw new ApiError('status' in result ? result.status : invalidStatus(SERVICES, obj.metadata.name ?? '', result.errors));
+    if (!takesAllocations(result.service, old)) return { obj: result.service, extra: NO_EXTRA };
+    return {
+      obj: result.service,
+      extra: {
+        compare: [{ key: guard, target: 'modRevision', result: '=', value: guardRevision }],
+        success: [{ op: 'put', key: guard, value: enc.encode(String(guardRevision)) }],
+      },
+    };
   }
 
   /**
@@ -292,24 +366,32 @@ export class Registry {
   }
 
   async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const { obj, key } = this.prepareCreate(info, namespace, input);
-    const name = obj.metadata.name ?? '';
-    if (opts.dryRun) {
-      const existing = await this.store.range({ key: enc.encode(key) });
-      if (existing.kvs.length > 0) throw new ApiError(alreadyExists(info, name));
-      return obj;
-    }
-    const k = enc.encode(key);
-    const res = await this.store.txn({
-      compare: [{ key: k, target: 'createRevision', result: '=', value: 0 }, ...this.fenceCompare()],
-      success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }],
-      failure: [],
-    });
-    if (!res.succeeded) {
+    if (info.kind === 'Service' && !opts.dryRun) return this.allocationLock.run(() => this.createOnce(info, namespace, input, opts));
+    return this.createOnce(info, namespace, input, opts);
+  }
+
+  private async createOnce(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions): Promise<KubeObject> {
+    const prepared = this.prepareCreate(info, namespace, input);
+    const name = prepared.obj.metadata.name ?? '';
+    const k = enc.encode(prepared.key);
+    for (let attempt = 1; ; attempt++) {
+      const { obj, extra } = info.kind === 'Service' ? await this.allocateServiceFor(prepared.obj, undefined) : { obj: prepared.obj, extra: NO_EXTRA };
+      if (opts.dryRun) {
+        const existing = await this.store.range({ key: k });
+        if (existing.kvs.length > 0) throw new ApiError(alreadyExists(info, name));
+        return obj;
+      }
+      const res = await this.store.txn({
+        compare: [{ key: k, target: 'createRevision', result: '=', value: 0 }, ...this.fenceCompare(), ...extra.compare],
+        success: [{ op: 'put', key: k, value: this.encode(info, prepared.key, obj) }, ...extra.success],
+        failure: [],
+      });
+      if (res.succeeded) return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
       await this.checkFence();
-      throw new ApiError(alreadyExists(info, name));
+      // The name is taken, or another allocation committed first (then allocate again).
+      if (extra === NO_EXTRA || (await this.store.range({ key: k })).kvs.length > 0) throw new ApiError(alreadyExists(info, name));
+      if (attempt >= ALLOCATION_ATTEMPTS) throw new ApiError(conflict(info, name, ALLOCATION_RACE));
     }
-    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
   }
 
   /** Replaces the object; a resourceVersion in `input` must match the stored one (409 otherwise). */
@@ -324,10 +406,29 @@ export class Registry {
     const obj = foldStringData(info, prepareForUpdate(info, applyDefaults(info, withNs), old, opts.subresource));
     const errors = validateUpdate(info, obj, old);
     if (errors.length > 0) throw new ApiError(invalidStatus(info, name, errors));
-    if (opts.dryRun) return obj;
     // The last finalizer gone from an object marked for deletion: it goes now, as in Kubernetes.
-    if (readyToRemove(info, obj)) return this.removeIfUnchanged(info, old, obj);
+    if (!opts.dryRun && readyToRemove(info, obj)) return this.removeIfUnchanged(info, old, obj);
+    if (info.kind === 'Service' && opts.subresource !== 'status') return this.allocationLock.run(() => this.updateService(old, obj, opts.dryRun === true));
+    if (opts.dryRun) return obj;
     return this.writeIfUnchanged(info, old, obj);
+  }
+
+  /** A Service update: new node ports (a type change, a port added) allocated in the write's txn. */
+  private async updateService(old: KubeObject, next: KubeObject, dryRun: boolean): Promise<KubeObject> {
+    const name = old.metadata.name ?? '';
+    const k = enc.encode(registryKey(SERVICES, old.metadata.namespace, name));
+    for (let attempt = 1; ; attempt++) {
+      const { obj, extra } = await this.allocateServiceFor(next, old);
+      if (dryRun) return obj;
+      try {
+        return await this.writeIfUnchanged(SERVICES, old, obj, extra);
+      } catch (error) {
+        const current = (await this.store.range({ key: k })).kvs[0];
+        const moved = current?.modRevision !== Number(old.metadata.resourceVersion);
+        if (extra === NO_EXTRA || moved || !(error instanceof ApiError && error.status.reason === 'Conflict')) throw error;
+        if (attempt >= ALLOCATION_ATTEMPTS) throw new ApiError(conflict(SERVICES, name, ALLOCATION_RACE));
+      }
+    }
   }
 
   /**
@@ -362,13 +463,13 @@ export class Registry {
    * strategy: for writes that are themselves a server-side rule, such as a pod binding setting the
    * otherwise immutable spec.nodeName.
    */
-  async writeIfUnchanged(info: ResourceInfo, old: KubeObject, obj: KubeObject): Promise<KubeObject> {
+  async writeIfUnchanged(info: ResourceInfo, old: KubeObject, obj: KubeObject, extra: TxnExtra = NO_EXTRA): Promise<KubeObject> {
     const name = old.metadata.name ?? '';
     const key = registryKey(info, old.metadata.namespace, name);
     const k = enc.encode(key);
     const res = await this.store.txn({
-      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }, ...this.fenceCompare()],
-      success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }],
+      compare: [{ key: k, target: 'modRevision', result: '=', value: Number(old.metadata.resourceVersion) }, ...this.fenceCompare(), ...extra.compare],
+      success: [{ op: 'put', key: k, value: this.encode(info, key, obj) }, ...extra.success],
       failure: [],
     });
     if (!res.succeeded) {
@@ -398,6 +499,8 @@ export class Registry {
         compare.push({ key: k, target: 'modRevision', result: '=', value: Number(w.old.metadata.resourceVersion) });
         success.push({ op: 'put', key: k, value: this.encode(w.info, key, w.obj) });
       } else {
+        // A Service's create allocates an IP and ports under the allocation guard: Registry.create only.
+        if (w.info.kind === 'Service') throw new Error('writeAll does not create Services: use create (it allocates their cluster IP)');
         const { obj, key } = this.prepareCreate(w.info, w.namespace, w.obj);
         const k = enc.encode(key);
         compare.push({ key: k, target: 'createRevision', result: '=', value: 0 });

@@ -19,6 +19,7 @@ import { MetricsRouter, type MetricsSource } from './metrics.ts';
 import type { ApiFeeds } from './feeds.ts';
 import { eventLoopCheck, Health, HEALTH_PATH_PREFIXES, pingCheck, type HealthCheck, type HealthEndpoint } from './health.ts';
 import { DEFAULT_FAIRNESS, Fairness, type FairnessOptions } from './fairness.ts';
+import { wellKnownServices } from './well-known-services.ts';
 
 export interface ApiOptions {
   dataDir: string;
@@ -33,6 +34,8 @@ export interface ApiOptions {
   healthChecks?: Partial<Record<HealthEndpoint, readonly HealthCheck[]>>;
   /** Per-user rate and in-flight limits (default DEFAULT_FAIRNESS). */
   fairness?: FairnessOptions;
+  /** The range Services get their cluster IP from (default 10.43.0.0/16). */
+  serviceCidr?: string;
 }
 
 export interface RunningApi {
@@ -62,14 +65,15 @@ function bootstrapObjects(nodeName: string): KubeObject[] {
   return [...namespaces, ...bootstrapRbacObjects(), node];
 }
 
-async function ensureObjects(registry: Registry, objects: readonly KubeObject[]): Promise<void> {
+/** Creates what is missing; `tolerated` are the other answers that leave an object alone (besides 409: it exists). */
+async function ensureObjects(registry: Registry, objects: readonly KubeObject[], tolerated: readonly number[] = []): Promise<void> {
   for (const obj of objects) {
     const info = findByKind(obj.apiVersion, obj.kind);
     if (!info) throw new Error(`bootstrap: ${obj.apiVersion} ${obj.kind} is not in the catalog`);
     try {
       await registry.create(info, obj.metadata.namespace, obj);
     } catch (error) {
-      if (!(error instanceof ApiError && error.status.code === 409)) throw error;
+      if (!(error instanceof ApiError && (error.status.code === 409 || tolerated.includes(error.status.code ?? 0)))) throw error;
     }
   }
 }
@@ -78,8 +82,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const pki = await ensurePki(options.dataDir, servingHosts(options.host, options.nodeName));
   const auth = ensureAuthFiles(options.dataDir);
   const { cipher } = loadSecretCipher(options.dataDir);
-  const registry = new Registry(options.store, cipher);
+  const registry = new Registry(options.store, cipher, undefined, options.serviceCidr ? { serviceCidr: options.serviceCidr } : {});
   await ensureObjects(registry, bootstrapObjects(options.nodeName));
+  // A 422 leaves them alone: a user's Service already holds the well-known address (the API still serves).
+  // The target port is cosmetic (each board's endpoint names its own API port); 0 is a test's "any port".
+  await ensureObjects(registry, wellKnownServices(registry.serviceCidr, options.port === 0 ? 6443 : options.port), [422]);
 
   const rbac = new RbacCache();
   // Followed by the injected feed (list, watch, relist with backoff on any end or failure), so

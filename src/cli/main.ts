@@ -77,6 +77,7 @@ function buildProgram(io: Io): Command {
     .option('--initial-cluster <list>', 'bootstrap a new cluster: name=host:port of every first member, comma-separated')
     .option('--join <host:port>', 'join a running cluster through the client address of any member (added as a learner, promoted once caught up)')
     .option('--cluster-cidr <cidr>', 'the IPv4 range the Raft leader gives each board a /24 pod subnet from (at most 2^(24-prefix) boards) (default: 10.42.0.0/16)')
+    .option('--service-cidr <cidr>', 'the IPv4 range Services get their cluster IP from; its 1st address is the kubernetes Service, its 10th the cluster DNS (a /12 to a /28, apart from --cluster-cidr) (default: 10.43.0.0/16)')
     .option('--pod-network <mode>', 'host-gw: pods get addresses from this board\'s pod subnet and reach the other boards\' pods through routes via their LAN addresses (needs root, iptables, and all boards on one LAN subnet); off: pods on the engine\'s default bridge (default: off)')
     .option('--node-grace-ms <ms>', 'the Raft leader marks a board it has not heard from for this long unreachable and moves its pods to other boards (default: 4000)')
     .option('--api-user-qps <n>', `requests per second each API user may send, sustained; more get 429 with Retry-After (the nodes and the admin have their own, larger allowance: ${DEFAULT_FAIRNESS.system.qps}/s) (default: ${DEFAULT_FAIRNESS.user.qps})`)

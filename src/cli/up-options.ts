@@ -5,6 +5,7 @@ import { DEFAULT_CLUSTER_CIDR, parseClusterCidr } from '../control/index.ts';
 import { type FormationFlags, parseFormationOptions } from './up-formation.ts';
 import type { NodeOptions } from '../node/options.ts';
 import { DEFAULT_FAIRNESS, type FairnessOptions } from '../api/fairness.ts';
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from '../api/service-alloc.ts';
 
 export { formatHostPort, type HostPort };
 
@@ -30,6 +31,7 @@ export interface RawUpFlags extends FormationFlags {
   nodeStatusMs?: string;
   nodeGraceMs?: string;
   clusterCidr?: string;
+  serviceCidr?: string;
   podNetwork?: string;
   compactIntervalMs?: string;
   apiUserQps?: string;
@@ -40,7 +42,7 @@ export interface RawUpFlags extends FormationFlags {
 export const defaultPeerPort = 7380;
 export const defaultApiPort = 6443;
 
-const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'clusterCidr', 'podNetwork', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
+const RAW_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['name', 'dataDir', 'peerAddr', 'clientAddr', 'apiAddr', 'initialCluster', 'join', 'tickMs', 'electionTicks', 'heartbeatTicks', 'snapshotEntries', 'snapshotInlineBytes', 'logLevel', 'runtime', 'hostRoot', 'nodeStatusMs', 'nodeGraceMs', 'clusterCidr', 'serviceCidr', 'podNetwork', 'compactIntervalMs', 'bootstrapExpect', 'bootstrapSettleMs', 'mdnsIntervalMs', 'voters', 'autopilotStableMs', 'autopilotDeadMs', 'memberSearchMs', 'autopilotRemoveDeadMs', 'apiUserQps', 'apiUserBurst', 'apiUserMaxInflight'];
 const IDENTITY_FLAG_NAMES: readonly (keyof RawUpFlags)[] = ['bundle', 'token'];
 
 /** Every `bramble up` flag may come from BRAMBLE_<FLAG> (systemd units, first-boot files); a flag on the command line wins. */
@@ -107,6 +109,23 @@ function checkClusterCidr(text: string): string {
   } catch (error) {
     throw new UsageError(`--cluster-cidr: ${(error as Error).message}`);
   }
+}
+
+/** The service CIDR, normalised, or a usage error; it may not overlap the pods' range (a packet could not tell them apart). */
+function checkServiceCidr(text: string, clusterCidr: string): string {
+  let range;
+  try {
+    range = parseServiceCidr(text);
+  } catch (error) {
+    throw new UsageError(`--service-cidr: ${(error as Error).message}`);
+  }
+  const pods = parseClusterCidr(clusterCidr);
+  const shorter = Math.min(range.prefix, pods.prefix);
+  const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0;
+  if (((range.base & mask) >>> 0) === ((pods.base & mask) >>> 0)) {
+    throw new UsageError(`--service-cidr: ${range.text} overlaps the cluster CIDR ${pods.text} (the pods' addresses): choose a range apart from it, e.g. ${DEFAULT_SERVICE_CIDR}`);
+  }
+  return range.text;
 }
 
 export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }): UpOptions {
@@ -180,6 +199,7 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
     nodeStatusIntervalMs: positiveInteger(flags.nodeStatusMs, '--node-status-ms', 10_000),
     nodeGraceMs: positiveInteger(flags.nodeGraceMs, '--node-grace-ms', 4_000),
     clusterCidr: checkClusterCidr(flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR),
+    serviceCidr: checkServiceCidr(flags.serviceCidr ?? DEFAULT_SERVICE_CIDR, checkClusterCidr(flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR)),
     podNetwork,
     compactIntervalMs: positiveInteger(flags.compactIntervalMs, '--compact-interval-ms', 300_000),
     formation: parseFormationOptions(flags),

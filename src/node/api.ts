@@ -9,7 +9,7 @@ import type { ReplicatedStore } from '../store/replicated-store.ts';
 import { nodeHealthChecks } from './health.ts';
 import { formatHostPort, type HostPort, type NodeOptions } from './options.ts';
 
-export type ApiStageOptions = Pick<NodeOptions, 'dataDir' | 'name' | 'version' | 'apiFairness'> & { apiAddress: HostPort };
+export type ApiStageOptions = Pick<NodeOptions, 'dataDir' | 'name' | 'version' | 'apiFairness' | 'serviceCidr'> & { apiAddress: HostPort };
 
 const attempts = 5;
 
@@ -17,7 +17,7 @@ const attempts = 5;
 export async function startApiStage(options: ApiStageOptions, store: ReplicatedStore, stopping: () => boolean, logger: Logger): Promise<RunningApi> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const started = await startApi({ dataDir: options.dataDir, store, host: options.apiAddress.host, port: options.apiAddress.port, nodeName: options.name, gitVersion: `v${options.version}`, feeds: apiFeeds(logger.child({ component: 'api' })), healthChecks: nodeHealthChecks(store.node, stopping), ...(options.apiFairness ? { fairness: options.apiFairness } : {}) });
+      const started = await startApi({ dataDir: options.dataDir, store, host: options.apiAddress.host, port: options.apiAddress.port, nodeName: options.name, gitVersion: `v${options.version}`, feeds: apiFeeds(logger.child({ component: 'api' })), healthChecks: nodeHealthChecks(store.node, stopping), ...(options.apiFairness ? { fairness: options.apiFairness } : {}), ...(options.serviceCidr ? { serviceCidr: options.serviceCidr } : {}) });
       logger.info({ api: started.url, kubeconfig: started.kubeconfigPath }, 'kubernetes API ready');
       return started;
     } catch (error) {

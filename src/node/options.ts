@@ -40,6 +40,8 @@ export interface NodeOptions {
   nodeGraceMs: number;
   /** The range the leader cuts one /24 pod subnet per Node from (checked by parseClusterCidr). */
   clusterCidr: string;
+  /** The range Services get their cluster IP from (checked by parseServiceCidr; absent: 10.43.0.0/16). */
+  serviceCidr?: string;
   /** "host-gw": this board runs the pod network (src/net); "off" (default for now): pods on the engine's default bridge. */
   podNetwork: 'host-gw' | 'off';
   /** The leader compacts the store's history to the revision of one interval ago (watches resume from newer ones). */

@@ -106,6 +106,7 @@ const DEFAULTERS: Record<string, Defaulter> = {
       def(spec, 'ipFamilies', ['IPv4']);
     }
     if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') def(spec, 'externalTrafficPolicy', 'Cluster');
+    if (spec.type === 'LoadBalancer') def(spec, 'allocateLoadBalancerNodePorts', true);
   },
   Endpoints: (o) => {
     for (const ss of arr(o.subsets)) for (const p of arr(obj(ss)?.ports)) if (isObj(p)) def(p, 'protocol', 'TCP');

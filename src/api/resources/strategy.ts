@@ -160,7 +160,11 @@ export function prepareForUpdate(info: ResourceInfo, input: KubeObject, old: Kub
   return o;
 }
 
-/** A replace that omits the cluster IP or node ports keeps the allocated ones, as in Kubernetes. */
+/**
+ * A replace that omits the cluster IP or node ports keeps the allocated ones, as in Kubernetes; a
+ * type change away from NodePort/LoadBalancer drops the node ports the client left unchanged
+ * (Kubernetes' dropTypeDependentFields), so `kubectl edit` of the type alone is valid.
+ */
 function keepAllocatedServiceFields(o: KubeObject, old: KubeObject): void {
   const spec = obj(o.spec);
   const oldSpec = obj(old.spec);
@@ -168,9 +172,15 @@ function keepAllocatedServiceFields(o: KubeObject, old: KubeObject): void {
   if ((spec.clusterIP === undefined || spec.clusterIP === '') && oldSpec.clusterIP !== undefined) spec.clusterIP = oldSpec.clusterIP;
   if (spec.clusterIPs === undefined && oldSpec.clusterIPs !== undefined) spec.clusterIPs = clone(oldSpec.clusterIPs);
   const oldPorts = arr(oldSpec.ports).map((p) => obj(p) ?? {});
+  const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
   for (const p of arr(spec.ports)) {
-    if (!isObj(p) || (p.nodePort !== undefined && p.nodePort !== 0)) continue;
+    if (!isObj(p)) continue;
     const match = oldPorts.find((q) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
-    if (match?.nodePort !== undefined && (spec.type === 'NodePort' || spec.type === 'LoadBalancer')) p.nodePort = match.nodePort;
+    if (!nodePorts) {
+      if (p.nodePort !== undefined && oldPorts.some((q) => q.nodePort === p.nodePort)) delete p.nodePort;
+      continue;
+    }
+    if (p.nodePort !== undefined && p.nodePort !== 0) continue;
+    if (match?.nodePort !== undefined) p.nodePort = match.nodePort;
   }
 }

@@ -49,6 +49,22 @@ describe('bramble up options', () => {
     }
   });
 
+  test('--service-cidr: 10.43.0.0/16 by default, normalised, refused at start with a precise message', () => {
+    assert.equal(parseUpOptions({}, defaults).serviceCidr, '10.43.0.0/16');
+    assert.equal(parseUpOptions({ serviceCidr: ' 10.96.0.0/12 ' }, defaults).serviceCidr, '10.96.0.0/12');
+    const refusals: [Record<string, string>, string][] = [
+      [{ serviceCidr: '10.43.0.0' }, '--service-cidr: "10.43.0.0" is not an IPv4 CIDR (a.b.c.d/n), e.g. 10.43.0.0/16'],
+      [{ serviceCidr: '10.43.0.0/29' }, "--service-cidr: 10.43.0.0/29 is too small: the DNS Service takes the range's 10th address, so the prefix must be /28 or shorter (e.g. 10.43.0.0/16)"],
+      [{ serviceCidr: '10.0.0.0/8' }, '--service-cidr: 10.0.0.0/8 is too large: at most a /12 (1,048,576 addresses), as Kubernetes allows (e.g. 10.43.0.0/16)'],
+      [{ serviceCidr: '10.43.0.1/16' }, '--service-cidr: 10.43.0.1/16 has host bits set: the network is 10.43.0.0/16'],
+      [{ serviceCidr: '10.42.128.0/20' }, '--service-cidr: 10.42.128.0/20 overlaps the cluster CIDR 10.42.0.0/16 (the pods\' addresses): choose a range apart from it, e.g. 10.43.0.0/16'],
+      [{ serviceCidr: '10.40.0.0/14', clusterCidr: '10.42.0.0/16' }, '--service-cidr: 10.40.0.0/14 overlaps the cluster CIDR 10.42.0.0/16 (the pods\' addresses): choose a range apart from it, e.g. 10.43.0.0/16'],
+    ];
+    for (const [flags, message] of refusals) {
+      assert.throws(() => parseUpOptions(flags, defaults), (error: Error) => error instanceof UsageError && error.message === message);
+    }
+  });
+
   test('--pod-network: off by default, host-gw only with the Docker runtime', () => {
     assert.equal(parseUpOptions({}, defaults).podNetwork, 'off');
     assert.equal(parseUpOptions({ podNetwork: 'host-gw' }, defaults).podNetwork, 'host-gw');

@@ -1,0 +1,92 @@
+// Service allocation through the Registry over a real single-member Raft node and store: concurrent
+// creates never share an IP or port, requested ones are checked against what is stored, delete
+// releases, updates keep what was allocated, and allocation rides the control-plane fence.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ApiError, Registry } from '../../../src/api/registry.ts';
+import { findResource, type KubeObject } from '../../../src/api/resources/index.ts';
+import { startInProcessNode, type InProcessNode } from '../../lib/inprocess-node.ts';
+
+const SERVICES = findResource('', 'v1', 'services')!;
+let node: InProcessNode;
+
+before(async () => {
+  node = await startInProcessNode();
+});
+after(async () => {
+  await node.stop();
+});
+
+function svc(name: string, spec: Record<string, unknown> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }], ...spec } };
+}
+
+const spec = (o: KubeObject): { clusterIP?: string; ports?: Array<{ nodePort?: number }>; type?: string } => o['spec'] as never;
+
+async function rejection(p: Promise<unknown>): Promise<{ code?: number; message?: string; reason?: string }> {
+  try {
+    await p;
+  } catch (error) {
+    assert.ok(error instanceof ApiError, String(error));
+    return { code: error.status.code, message: error.status.message, reason: error.status.reason ?? '' };
+  }
+  assert.fail('expected a rejection');
+}
+
+test('concurrent creates through two API servers\' registries: 40 distinct IPs and 40 distinct node ports', async () => {
+  // Two registries over one store, as two boards' API servers: only the store transaction keeps them apart.
+  const servers = [new Registry(node.store, undefined), new Registry(node.store, undefined)];
+  const created = await Promise.all(Array.from({ length: 40 }, (_, i) => servers[i % 2]!.create(SERVICES, 'race', svc(`s${i}`, { type: 'NodePort' }))));
+  assert.equal(new Set(created.map((o) => spec(o).clusterIP)).size, 40);
+  assert.equal(new Set(created.map((o) => spec(o).ports?.[0]?.nodePort)).size, 40);
+  // What was answered is what is stored.
+  const listed = await node.registry.list(SERVICES, { namespace: 'race' });
+  assert.deepEqual(new Set(listed.items.map((o) => spec(o).clusterIP)), new Set(created.map((o) => spec(o).clusterIP)));
+});
+
+test('a requested IP or node port held by another Service is 422; free again once that Service is deleted', async () => {
+  const first = await node.registry.create(SERVICES, 'default', svc('first', { type: 'NodePort', clusterIP: '10.43.7.7', ports: [{ port: 80, nodePort: 31000 }] }));
+  assert.equal(spec(first).clusterIP, '10.43.7.7');
+  assert.deepEqual(await rejection(node.registry.create(SERVICES, 'default', svc('second', { clusterIP: '10.43.7.7' }))), {
+    code: 422,
+    reason: 'Invalid',
+    message: 'Service "second" is invalid: spec.clusterIPs: Invalid value: ["10.43.7.7"]: failed to allocate IP 10.43.7.7: provided IP is already allocated',
+  });
+  assert.deepEqual(await rejection(node.registry.create(SERVICES, 'default', svc('second', { type: 'NodePort', ports: [{ port: 80, nodePort: 31000 }] }))), {
+    code: 422,
+    reason: 'Invalid',
+    message: 'Service "second" is invalid: spec.ports[0].nodePort: Invalid value: 31000: provided port is already allocated',
+  });
+  await node.registry.delete(SERVICES, 'default', 'first');
+  const second = await node.registry.create(SERVICES, 'default', svc('second', { type: 'NodePort', clusterIP: '10.43.7.7', ports: [{ port: 80, nodePort: 31000 }] }));
+  assert.equal(spec(second).ports?.[0]?.nodePort, 31000);
+});
+
+test('updates keep the IP (a change is immutable: 422); type changes allocate and release node ports', async () => {
+  const web = await node.registry.create(SERVICES, 'default', svc('web'));
+  const ip = spec(web).clusterIP;
+  assert.match(ip ?? '', /^10\.43\./);
+  const noIp = await node.registry.update(SERVICES, 'default', 'web', svc('web', { type: 'NodePort' }));
+  assert.equal(spec(noIp).clusterIP, ip);
+  const port = spec(noIp).ports?.[0]?.nodePort ?? 0;
+  assert.ok(port >= 30000 && port <= 32767, String(port));
+  const again = await node.registry.update(SERVICES, 'default', 'web', { ...noIp, metadata: { ...noIp.metadata, labels: { a: 'b' } } });
+  assert.equal(spec(again).ports?.[0]?.nodePort, port);
+  assert.deepEqual(await rejection(node.registry.update(SERVICES, 'default', 'web', svc('web', { clusterIP: '10.43.9.9', type: 'NodePort' }))), {
+    code: 422,
+    reason: 'Invalid',
+    message: 'Service "web" is invalid: spec.clusterIP: Invalid value: "10.43.9.9": field is immutable',
+  });
+  // Back to ClusterIP with the node port still in the body (kubectl edit of the type alone): released.
+  const back = await node.registry.update(SERVICES, 'default', 'web', { ...again, spec: { ...(again['spec'] as object), type: 'ClusterIP' } });
+  assert.equal(spec(back).ports?.[0]?.nodePort, undefined);
+  const other = await node.registry.create(SERVICES, 'default', svc('other', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }));
+  assert.equal(spec(other).ports?.[0]?.nodePort, port);
+});
+
+test('a deposed leader\'s fenced registry allocates nothing once a newer term holds the fence', async () => {
+  const old = node.registry.fenced(await node.registry.acquireFence(5, 'old'));
+  await node.registry.acquireFence(6, 'new');
+  assert.equal((await rejection(old.create(SERVICES, 'default', svc('late')))).reason, 'Fenced');
+  assert.equal((await rejection(node.registry.get(SERVICES, 'default', 'late'))).code, 404);
+});
