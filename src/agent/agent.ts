@@ -3,7 +3,8 @@
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_PODS, type Client } from '../client/index.ts';
-import { ClientPodApi, clientConfigSource } from './client-adapters.ts';
+import { ClientPodApi, clientConfigSource, clientServiceLister } from './client-adapters.ts';
+import type { ServiceLister } from './pods/service-env.ts';
 import { Coalescer } from './coalescer.ts';
 import { IMAGE_ANNOTATIONS, type ImagePlatformsLimits } from './image-platforms.ts';
 import { watchImagePlatforms, type ImageWatch } from './image-watch.ts';
@@ -223,12 +224,14 @@ async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnrea
     warnUnreachable(error);
     return null;
   }
-  const pods = podLoop(options, runtime, hostIP);
+  const services = clientServiceLister(options.client, logger);
+  const pods = podLoop(options, runtime, hostIP, services);
   try {
     await pods.start();
   } catch (error) {
     logger.warn({ err: error }, 'the pod loop could not start (listing this node\'s pods failed); trying again');
     await pods.stop().catch(() => undefined);
+    services.stop();
     return null;
   }
   const images = await watchImagePlatforms(runtime, {
@@ -246,14 +249,15 @@ async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnrea
     stop: async () => {
       await images.stop();
       await pods.stop();
+      services.stop();
     },
   };
 }
 
 /** The pod reconcile loop over the node's own client. */
-function podLoop(options: AgentOptions, runtime: DockerRuntime, hostIP: () => string): PodReconciler {
+function podLoop(options: AgentOptions, runtime: DockerRuntime, hostIP: () => string, services: ServiceLister): PodReconciler {
   const { logger } = options;
-  const worker = new PodWorker({ runtime, hostIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client) });
+  const worker = new PodWorker({ runtime, hostIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client), services });
   return new PodReconciler({
     worker,
     api: new ClientPodApi(options.client, { logger }),

@@ -2,7 +2,8 @@
 // InProcessClient on the node's own registry, so the agent never goes through HTTP or RBAC.
 import { findResource, type KubeObject, type ResourceInfo } from '../api/resources/index.ts';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
-import { asPod, ClientError, type Client } from '../client/index.ts';
+import { asPod, asService, ClientError, type Client } from '../client/index.ts';
+import type { ServiceLister } from './pods/service-env.ts';
 import type { ConfigSource } from './pods/config-sources.ts';
 import type { Pod, PodStatus } from '../client/index.ts';
 import type { PodApi, PodEvent } from './pods/reconciler.ts';
@@ -68,6 +69,16 @@ export class ClientPodApi implements PodApi {
       if (!isNotFound(error)) throw error;
     }
   }
+}
+
+/**
+ * The cluster's Services for the containers' Service variables, through the one list-and-watch
+ * cache (it relists with backoff by itself); `list()` is undefined until its first list arrived.
+ */
+export function clientServiceLister(client: Client, logger: CacheLogger): ServiceLister & { stop(): void } {
+  const informer = new ObjectInformer(client, core('services'), { logger });
+  informer.start().catch(() => undefined);
+  return { list: () => (informer.hasSynced() ? informer.list().map(asService) : undefined), stop: () => informer.stop() };
 }
 
 /** ConfigMaps and Secrets read through the Client (null when the object does not exist). */

@@ -33,10 +33,12 @@ function fieldValue(pod: Pod, fieldPath: string, context: FieldContext): string 
 
 /**
  * The container's environment as Kubernetes builds it: envFrom first (later sources win), then
- * env in order, where $(NAME) refers to a variable defined before it. A missing ConfigMap, Secret
- * or key that is not optional is a CreateContainerConfigError naming the object.
+ * env in order, where $(NAME) refers to a variable defined before it or to a Service variable;
+ * then the Service variables (`serviceEnv`, service-env.ts) the container does not define itself.
+ * A missing ConfigMap, Secret or key that is not optional is a CreateContainerConfigError naming the object.
  */
-export async function resolveEnv(pod: Pod, container: Container, source: ConfigSource, context: FieldContext): Promise<Array<{ name: string; value: string }>> {
+export async function resolveEnv(pod: Pod, container: Container, source: ConfigSource, context: FieldContext, serviceEnv: ReadonlyArray<{ name: string; value: string }> = []): Promise<Array<{ name: string; value: string }>> {
+  const services = new Map(serviceEnv.map((e) => [e.name, e.value]));
   const namespace = pod.metadata.namespace;
   const values = new Map<string, string>();
   for (const from of container.envFrom ?? []) {
@@ -77,10 +79,11 @@ export async function resolveEnv(pod: Pod, container: Container, source: ConfigS
     } else {
       // $(VAR) expands to a variable defined earlier; $$(VAR) is a literal $(VAR); unknown stays as written.
       const expanded = (variable.value ?? '').replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole: string, name: string | undefined) =>
-        whole === '$$' ? '$' : (values.get(name ?? '') ?? whole),
+        whole === '$$' ? '$' : (values.get(name ?? '') ?? services.get(name ?? '') ?? whole),
       );
       values.set(variable.name, expanded);
     }
   }
+  for (const [name, value] of services) if (!values.has(name)) values.set(name, value);
   return [...values].map(([name, value]) => ({ name, value }));
 }

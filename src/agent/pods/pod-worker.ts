@@ -3,6 +3,7 @@ import { RestartBackoff } from './backoff.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
 import { collectPodGarbage } from './container-gc.ts';
 import { resolveEnv } from './env.ts';
+import { serviceEnvVars, servicesForPod, type ServiceLister } from './service-env.ts';
 import type { Container, ContainerState as ContainerStateK8s, ContainerStatus as ContainerStatusK8s, Pod, PodCondition, PodStatus } from '../../client/index.ts';
 import { ProbeTracker, validateProbes } from './probes.ts';
 import { cpuMillicores, memoryBytes } from './quantities.ts';
@@ -18,6 +19,8 @@ export interface PodWorkerOptions {
   /** Where pod volumes live on the node (<dataDir>/pods/<uid>). */
   dataDir: string;
   configSource: ConfigSource;
+  /** The cluster's Services, for the containers' Service variables (none when absent). */
+  services?: ServiceLister;
   backoff?: RestartBackoff;
   now?: () => number;
   /** A pod not yet running (creating, waiting on config or an image) is synced again this soon. */
@@ -298,6 +301,14 @@ export class PodWorker {
     return true;
   }
 
+  /** The Service variables of `pod`; the kubelet's error when the Services were never listed yet. */
+  private serviceEnv(pod: Pod): Array<{ name: string; value: string }> {
+    if (!this.options.services) return [];
+    const services = this.options.services.list();
+    if (!services) throw new PodConfigError('CreateContainerConfigError', 'services have not yet been read at least once, cannot construct envvars');
+    return serviceEnvVars(servicesForPod(pod, services));
+  }
+
   private key(pod: Pod, spec: Container): string {
     return `${pod.metadata.uid}/${spec.name}`;
   }
@@ -315,7 +326,7 @@ export class PodWorker {
       await this.runtime.ensureImage(spec.image, pullPolicy, signal);
       signal?.throwIfAborted();
       this.pullFailedAtMs.delete(key);
-      const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.hostIP(), nodeName: this.runtime.nodeName });
+      const env = await resolveEnv(pod, spec, this.options.configSource, { podIP: sandbox.podIP, hostIP: this.hostIP(), nodeName: this.runtime.nodeName }, this.serviceEnv(pod));
       const limits = spec.resources?.limits ?? {};
       const id = await this.runtime.createContainer(sandbox.id, {
         name: spec.name,

@@ -182,6 +182,8 @@ export interface PodSpec {
   schedulerName?: string;
   hostname?: string;
   serviceAccountName?: string;
+  /** Defaulted to true: the pod's containers get its namespace's Service variables. */
+  enableServiceLinks?: boolean;
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
   affinity?: Affinity;
