@@ -20,6 +20,7 @@ export {
 } from '../api/resources/index.ts';
 export type * from '../api/resources/core-v1.ts';
 export type * from '../api/resources/apps-v1.ts';
+export type * from '../api/resources/discovery-v1.ts';
 export * from '../api/resources/views.ts';
 
 function kind(group: string, version: string, plural: string): ResourceInfo {
@@ -35,6 +36,7 @@ export const Kinds = {
   namespaces: kind('', 'v1', 'namespaces'),
   services: kind('', 'v1', 'services'),
   endpoints: kind('', 'v1', 'endpoints'),
+  endpointslices: kind('discovery.k8s.io', 'v1', 'endpointslices'),
   events: kind('', 'v1', 'events'),
   replicasets: kind('apps', 'v1', 'replicasets'),
   deployments: kind('apps', 'v1', 'deployments'),

@@ -12,6 +12,9 @@ import { createGarbageCollector } from './controllers/garbage-collector.ts';
 import { createNamespaceController } from './controllers/namespace.ts';
 import { createEndpointsController } from './controllers/endpoints.ts';
 import { createPodCidrController } from './controllers/pod-cidr.ts';
+import { createEndpointSliceController } from './controllers/endpointslices.ts';
+import { createApiEndpointsController } from './controllers/api-endpoints.ts';
+import { createLoadBalancerStatusController } from './controllers/service-lb.ts';
 export { DEFAULT_CLUSTER_CIDR, parseClusterCidr } from './controllers/pod-cidr.ts';
 
 /** Every loop the leader runs. */
@@ -26,6 +29,9 @@ export function defaultControllers(): ControllerFactory[] {
     createGarbageCollector,
     createNamespaceController,
     createEndpointsController,
+    createEndpointSliceController,
+    createApiEndpointsController,
+    createLoadBalancerStatusController,
     createPodCidrController,
   ];
 }

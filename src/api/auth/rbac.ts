@@ -267,6 +267,7 @@ const VIEW_RULES: PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs', 'jobs/status', 'cronjobs'], verbs: READ },
   { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: READ },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
 ];
 
 const EDIT_RULES: PolicyRule[] = [
@@ -276,6 +277,7 @@ const EDIT_RULES: PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs', 'jobs/status', 'cronjobs'], verbs: [...READ, ...WRITE] },
   { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: READ },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
 ];
 
 const ADMIN_RULES: PolicyRule[] = [

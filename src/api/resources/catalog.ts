@@ -68,6 +68,7 @@ const APPS = 'apps';
 const BATCH = 'batch';
 const RBAC = 'rbac.authorization.k8s.io';
 const METRICS = 'metrics.k8s.io';
+const DISCOVERY = 'discovery.k8s.io';
 
 /**
  * Core group first: an unqualified name that exists in several groups ("nodes", "pods") resolves
@@ -94,6 +95,7 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
   info({ group: APPS, version: 'v1', kind: 'DaemonSet', resource: 'daemonsets', namespaced: true, shortNames: ['ds'],
     categories: ['all'], subresources: ['status'] }),
   info({ group: BATCH, version: 'v1', kind: 'Job', resource: 'jobs', namespaced: true, categories: ['all'], subresources: ['status'] }),
+  info({ group: DISCOVERY, version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true }),
   info({ group: RBAC, version: 'v1', kind: 'Role', resource: 'roles', namespaced: true }),
   info({ group: RBAC, version: 'v1', kind: 'RoleBinding', resource: 'rolebindings', namespaced: true }),
   info({ group: RBAC, version: 'v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false }),

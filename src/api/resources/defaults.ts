@@ -111,6 +111,9 @@ const DEFAULTERS: Record<string, Defaulter> = {
   Endpoints: (o) => {
     for (const ss of arr(o.subsets)) for (const p of arr(obj(ss)?.ports)) if (isObj(p)) def(p, 'protocol', 'TCP');
   },
+  EndpointSlice: (o) => {
+    for (const p of arr(o.ports)) if (isObj(p)) def(p, 'protocol', 'TCP');
+  },
   Secret: (o) => def(o, 'type', 'Opaque'),
   Namespace: (o) => {
     const spec = sub(o, 'spec');

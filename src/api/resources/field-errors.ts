@@ -35,6 +35,10 @@ export function tooLong(field: string, maxBytes: number): FieldError {
   return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${maxBytes} bytes` };
 }
 
+export function tooMany(field: string, actual: number, max: number): FieldError {
+  return { type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` };
+}
+
 /** Kubernetes' wording for a change to a field that is set once. */
 export function immutable(field: string, value: unknown): FieldError {
   return invalid(field, value, 'field is immutable');

@@ -16,4 +16,5 @@ export { applyScale, bindPod, toScale, validateScale, type Scale } from './subre
 export { DEFAULT_POD_GRACE_SECONDS, planDeletion, readyToRemove, type DeleteOptions, type DeletionPlan, type PropagationPolicy } from './deletion.ts';
 export * from './core-v1.ts';
 export * from './apps-v1.ts';
+export * from './discovery-v1.ts';
 export * from './views.ts';

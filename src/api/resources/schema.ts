@@ -126,6 +126,11 @@ const BODIES: Record<string, Record<string, Schema>> = {
     status: ANY,
   },
   Endpoints: { subsets: l(o({ addresses: l(ENDPOINT_ADDRESS), notReadyAddresses: l(ENDPOINT_ADDRESS), ports: l(o(scalars('name', 'port', 'protocol', 'appProtocol'))) })) },
+  EndpointSlice: {
+    addressType: S,
+    endpoints: l(o({ addresses: l(S), conditions: o(scalars('ready', 'serving', 'terminating')), ...scalars('hostname', 'nodeName', 'zone'), targetRef: ANY, hints: ANY, deprecatedTopology: m(S) })),
+    ports: l(o(scalars('name', 'port', 'protocol', 'appProtocol'))),
+  },
   ConfigMap: { data: m(S), binaryData: m(S), immutable: S },
   Secret: { data: m(S), stringData: m(S), type: S, immutable: S },
   Event: {

@@ -264,6 +264,21 @@ function endpointsString(o: KubeObject): string {
   return all.length > MAX_ENDPOINTS_SHOWN ? `${shown} + ${all.length - MAX_ENDPOINTS_SHOWN} more...` : shown;
 }
 
+/** Kubernetes' printer for EndpointSlices: at most three values, then how many more; none is `<unset>`. */
+function firstThree(values: readonly string[]): string {
+  if (values.length === 0) return '<unset>';
+  const shown = values.slice(0, MAX_ENDPOINTS_SHOWN).join(',');
+  return values.length > MAX_ENDPOINTS_SHOWN ? `${shown} + ${values.length - MAX_ENDPOINTS_SHOWN} more...` : shown;
+}
+
+const ENDPOINTSLICE_COLUMNS: Column[] = [
+  NAME,
+  { name: 'AddressType', description: 'The type of addresses in this EndpointSlice.', cell: (o) => str(o.addressType) ?? '' },
+  { name: 'Ports', description: 'The ports of the EndpointSlice.', cell: (o) => firstThree(arr(o.ports).map((p) => num(obj(p)?.port)).filter((p) => p !== undefined).map(String)) },
+  { name: 'Endpoints', description: 'The addresses of the EndpointSlice.', cell: (o) => firstThree(arr(o.endpoints).flatMap((e) => arr(obj(e)?.addresses).map(String))) },
+  AGE,
+];
+
 // ---- workloads ----
 
 const int = (v: unknown): number => num(v) ?? 0;
@@ -383,6 +398,7 @@ const COLUMNS: Record<string, Column[]> = {
   Namespace: [NAME, { name: 'Status', description: 'The status of the namespace.', cell: (o) => str(status(o).phase) ?? '' }, AGE],
   Service: SERVICE_COLUMNS,
   Endpoints: [NAME, { name: 'Endpoints', description: 'Endpoints of the service.', cell: endpointsString }, AGE],
+  EndpointSlice: ENDPOINTSLICE_COLUMNS,
   ConfigMap: [NAME, { name: 'Data', type: 'integer', description: 'Number of keys.', cell: (o) => Object.keys(obj(o.data) ?? {}).length + Object.keys(obj(o.binaryData) ?? {}).length }, AGE],
   Secret: [NAME,
     { name: 'Type', description: 'The type of the secret.', cell: (o) => str(o.type) ?? '' },

@@ -1,6 +1,6 @@
 // Per-kind validation of everything but the PodSpec: Services, ConfigMaps, Secrets, workloads,
 // RBAC, Endpoints, Events, Nodes. Each function gets the whole object and returns its field errors.
-import { duplicate, FieldPath, forbidden, invalid, notSupported, required, root } from './field-errors.ts';
+import { duplicate, FieldPath, forbidden, invalid, notSupported, required, root, tooMany } from './field-errors.ts';
 import { arr, isObj, num, obj, own, str, strMap, type Obj } from './json.ts';
 import { isConfigMapKey, isDns1123Label, isDns1123Subdomain, isQualifiedName, isValidIp, isValidPortNum } from './names.ts';
 import { labelSelectorFromObject, matchesLabels, SelectorError } from './selectors.ts';
@@ -350,6 +350,53 @@ export function validateEndpoints(o: KubeObject): FieldError[] {
       else errs.push(...isValidPortNum(port.port).map((m) => invalid(pp.child('port').path, port.port, m)));
       if (port.protocol !== undefined && (typeof port.protocol !== 'string' || !PROTOCOLS.includes(port.protocol))) errs.push(notSupported(pp.child('protocol').path, port.protocol, PROTOCOLS));
     });
+  });
+  return errs;
+}
+
+const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
+/** Kubernetes' caps on one EndpointSlice. */
+const MAX_SLICE_ENDPOINTS = 1000;
+const MAX_SLICE_PORTS = 20000;
+const MAX_ENDPOINT_ADDRESSES = 100;
+
+export function validateEndpointSlice(o: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const type = o.addressType;
+  if (type === undefined || type === '') errs.push(required('addressType'));
+  else if (typeof type !== 'string' || !ADDRESS_TYPES.includes(type)) errs.push(notSupported('addressType', type, ADDRESS_TYPES));
+  const endpoints = arr(o.endpoints);
+  if (endpoints.length > MAX_SLICE_ENDPOINTS) errs.push(tooMany('endpoints', endpoints.length, MAX_SLICE_ENDPOINTS));
+  endpoints.forEach((raw, i) => {
+    const ep = obj(raw) ?? {};
+    const p = root('endpoints').index(i);
+    const addresses = arr(ep.addresses);
+    if (addresses.length === 0) errs.push(required(p.child('addresses').path, 'must contain at least 1 address'));
+    else if (addresses.length > MAX_ENDPOINT_ADDRESSES) errs.push(tooMany(p.child('addresses').path, addresses.length, MAX_ENDPOINT_ADDRESSES));
+    addresses.forEach((a, j) => {
+      const ap = p.child('addresses').index(j);
+      if (typeof a !== 'string') errs.push(invalid(ap.path, a, 'must be a string'));
+      else if (type === 'IPv4' || type === 'IPv6') errs.push(...nameErrors(ap, a, isValidIp));
+      else if (type === 'FQDN') errs.push(...nameErrors(ap, a, isDns1123Subdomain));
+    });
+    const nodeName = str(ep.nodeName);
+    if (nodeName) errs.push(...nameErrors(p.child('nodeName'), nodeName, isDns1123Subdomain));
+  });
+  const ports = arr(o.ports);
+  if (ports.length > MAX_SLICE_PORTS) errs.push(tooMany('ports', ports.length, MAX_SLICE_PORTS));
+  const names = new Set<string>();
+  ports.forEach((raw, i) => {
+    const port = obj(raw) ?? {};
+    const pp = root('ports').index(i);
+    const name = str(port.name) ?? '';
+    if (name) errs.push(...nameErrors(pp.child('name'), name, isDns1123Label));
+    if (names.has(name)) errs.push(duplicate(pp.child('name').path, name));
+    names.add(name);
+    if (port.port !== undefined && port.port !== null) {
+      if (typeof port.port !== 'number') errs.push(invalid(pp.child('port').path, port.port, 'must be an integer'));
+      else errs.push(...isValidPortNum(port.port).map((m) => invalid(pp.child('port').path, port.port, m)));
+    }
+    if (port.protocol !== undefined && (typeof port.protocol !== 'string' || !PROTOCOLS.includes(port.protocol))) errs.push(notSupported(pp.child('protocol').path, port.protocol, PROTOCOLS));
   });
   return errs;
 }

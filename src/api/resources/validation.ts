@@ -122,6 +122,7 @@ const KIND_VALIDATORS: Record<string, KindValidator> = {
   RoleBinding: kinds.validateRoleBinding,
   ClusterRoleBinding: kinds.validateClusterRoleBinding,
   Endpoints: kinds.validateEndpoints,
+  EndpointSlice: kinds.validateEndpointSlice,
   Event: kinds.validateEvent,
   Node: kinds.validateNode,
   Namespace: kinds.validateNamespace,

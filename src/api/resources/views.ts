@@ -8,6 +8,7 @@
 // another kind, or a hand-built object that skipped the API), so it throws rather than guessing.
 import type { DaemonSet, Deployment, Job, ReplicaSet } from './apps-v1.ts';
 import type { Endpoints, Event, Namespace, Node, Pod, Service } from './core-v1.ts';
+import type { EndpointSlice } from './discovery-v1.ts';
 import { isObj } from './json.ts';
 import type { KubeObject } from './types.ts';
 
@@ -52,6 +53,7 @@ export const asNode = viewOf<Node>('Node');
 export const asNamespace = viewOf<Namespace>('Namespace');
 export const asService = viewOf<Service>('Service');
 export const asEndpoints = viewOf<Endpoints>('Endpoints');
+export const asEndpointSlice = viewOf<EndpointSlice>('EndpointSlice');
 export const asReplicaSet = viewOf<ReplicaSet>('ReplicaSet');
 export const asDeployment = viewOf<Deployment>('Deployment');
 export const asDaemonSet = viewOf<DaemonSet>('DaemonSet');

@@ -11,7 +11,7 @@ const FOREGROUND = 'foregroundDeletion';
 const OWNER_UIDS = 'owner-uids';
 
 /** The kinds whose objects may own or be owned (what this collector watches). */
-export const GC_KINDS: readonly ResourceInfo[] = [Kinds.pods, Kinds.replicasets, Kinds.deployments, Kinds.daemonsets, Kinds.jobs, Kinds.services, Kinds.endpoints];
+export const GC_KINDS: readonly ResourceInfo[] = [Kinds.pods, Kinds.replicasets, Kinds.deployments, Kinds.daemonsets, Kinds.jobs, Kinds.services, Kinds.endpoints, Kinds.endpointslices];
 
 export type DependentVerdict =
   | { action: 'keep' }

@@ -84,6 +84,14 @@ const KINDS: KindCase[] = [
     columns: ['Name', 'Endpoints', 'Age'],
   },
   {
+    kind: 'EndpointSlice', path: `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
+    make: (name, labels) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta(name, labels), addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }], ports: [{ name: 'http', port: 80 }] }),
+    defaults: { 'ports[0].protocol': 'TCP' },
+    invalid: (name) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name }, addressType: 'IPv4', endpoints: [{ addresses: ['not-an-ip'] }] }),
+    message: /endpoints\[0\].addresses\[0\]: Invalid value: "not-an-ip": must be a valid IP address/,
+    columns: ['Name', 'AddressType', 'Ports', 'Endpoints', 'Age'],
+  },
+  {
     kind: 'Pod', path: `/api/v1/namespaces/${NS}/pods`,
     make: (name, labels) => ({ apiVersion: 'v1', kind: 'Pod', metadata: meta(name, labels), spec: podSpec() }),
     defaults: { 'spec.dnsPolicy': 'ClusterFirst', 'spec.terminationGracePeriodSeconds': 30, 'spec.containers[0].imagePullPolicy': 'IfNotPresent', 'spec.containers[0].terminationMessagePath': '/dev/termination-log', 'status.phase': 'Pending' },

@@ -5,7 +5,7 @@ import { RESOURCES, findByKind, findResource, groupVersions, parseApiVersion, re
 test('catalog: every kind of the issue is served with a unique group/version/plural', () => {
   const kinds = RESOURCES.map((r) => `${r.apiVersion}/${r.kind}`).sort();
   assert.deepEqual(kinds, [
-    'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'batch/v1/Job',
+    'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'batch/v1/Job', 'discovery.k8s.io/v1/EndpointSlice',
     'metrics.k8s.io/v1beta1/NodeMetrics', 'metrics.k8s.io/v1beta1/PodMetrics',
     'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
     'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
@@ -54,7 +54,7 @@ test('catalog: resolveResourceArg accepts what kubectl accepts', () => {
 
 test('catalog: group versions in discovery order and subresource discovery', () => {
   assert.deepEqual(groupVersions().map((g) => `${g.group}/${g.version}`),
-    ['/v1', 'apps/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1', 'metrics.k8s.io/v1beta1']);
+    ['/v1', 'apps/v1', 'batch/v1', 'discovery.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'metrics.k8s.io/v1beta1']);
   assert.deepEqual(parseApiVersion('apps/v1'), { group: 'apps', version: 'v1' });
   assert.deepEqual(parseApiVersion('v1'), { group: '', version: 'v1' });
   const deploy = findByKind('apps/v1', 'Deployment');

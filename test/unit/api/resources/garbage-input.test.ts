@@ -56,6 +56,7 @@ const RBAC: KubeObject[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
     subjects: [{ kind: 'User', name: 'alice' }] },
   { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'e', namespace: 'a' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }] },
+  { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'e', namespace: 'a' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true }, nodeName: 'n' }], ports: [{ name: 'http', port: 80 }] },
   { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e', namespace: 'a' }, involvedObject: { kind: 'Pod', name: 'p' }, type: 'Normal' },
   { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'a' }, data: { a: 'eA==' }, type: 'kubernetes.io/tls' },
   { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints: [{ key: 'a', effect: 'NoSchedule' }] }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
