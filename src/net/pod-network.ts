@@ -1,13 +1,16 @@
 // The board's side of the pod network (host-gw), driven by the Node watch: once the leader gave
 // this board's Node a podCIDR, the pod bridge is made (or adopted) and new pod sandboxes join it;
 // the DOCKER-USER rule accepts the cluster CIDR, what pods send outside it is masqueraded; every other Node with a podCIDR and an InternalIP
-// gets a route. A pass runs on every Node change and every `resyncMs` (which re-asserts the rule
+// on a subnet this board is directly connected to gets a route. What keeps host-gw from working
+// (network-checks.ts) becomes the Node's NetworkUnavailable condition (node-condition.ts). A pass runs on every Node change and every `resyncMs` (which re-asserts the rule
 // after an engine restart); passes never overlap. Routes stay when the process stops: the next
 // start adopts them (same proto, same values: nothing is rewritten).
 import type Dockerode from 'dockerode';
 import { asNode, type Client, Kinds, type KubeObject } from '../client/index.ts';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
 import { ensureEgressMasquerade, ensureForwardAccept, hostIptables, type IptablesCommand } from './forward.ts';
+import { checkIpForward, checkIptables, type CommandRunner, hostIpForward, hostRun, networkCondition, offSubnetProblem, splitPeers } from './network-checks.ts';
+import { setNetworkCondition } from './node-condition.ts';
 import { ensurePodNetwork, POD_NETWORK_NAME } from './pod-bridge.ts';
 import { hostIp, type IpCommand, type PeerSubnet, reconcileRoutes } from './routes.ts';
 
@@ -21,6 +24,10 @@ export interface PodNetworkOptions {
   onBridge(networkName: string): void;
   ip?: IpCommand;
   iptables?: IptablesCommand;
+  /** Runs the checks' commands (`iptables --version`, `iptables-nft`...); default: on this host. */
+  run?: CommandRunner;
+  /** net.ipv4.ip_forward as this board's namespace has it. */
+  readIpForward?: () => Promise<string | undefined>;
   /** A full pass this often even without Node changes (default 10 s). */
   resyncMs?: number;
 }
@@ -50,20 +57,44 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
   let again = false;
   let stopped = false;
 
+  let lastReason = '';
+
+  // Checks first: their findings become the Node's NetworkUnavailable, also when a later step fails.
   const pass = async (): Promise<void> => {
     const own = nodes.get(o.nodeName);
     const podCIDR = own ? asNode(own).spec?.podCIDR : undefined;
+    const iptablesProblem = await checkIptables(o.run ?? hostRun);
+    const forwardProblem = checkIpForward(await (o.readIpForward ?? hostIpForward)());
+    const { direct, offSubnet } = await splitPeers(ip, peerSubnets(nodes.list(), o.nodeName));
+    const condition = networkCondition([iptablesProblem, forwardProblem, offSubnetProblem(offSubnet)]);
+    let failed: unknown;
+    try {
+      await apply(podCIDR, !iptablesProblem, direct);
+    } catch (error) {
+      failed = error;
+    }
+    // Without a subnet the leader's NoCIDRAvailable stands; "all is well" only after a whole pass.
+    if (podCIDR && (condition.status === 'True' || failed === undefined) && (await setNetworkCondition(o.client, o.nodeName, condition))) {
+      if (condition.status === 'True') o.logger.warn({ reason: condition.reason }, `NetworkUnavailable: ${condition.message}`);
+      else if (lastReason) o.logger.info({ was: lastReason }, 'NetworkUnavailable cleared: the pod network is in place');
+      lastReason = condition.status === 'True' ? condition.reason : '';
+    }
+    if (failed !== undefined) throw failed;
+  };
+
+  const apply = async (podCIDR: string | undefined, iptablesUsable: boolean, direct: PeerSubnet[]): Promise<void> => {
     if (podCIDR && bridgeFor !== podCIDR) {
       const made = await ensurePodNetwork(o.docker, { podCIDR });
       bridgeFor = podCIDR;
       o.onBridge(POD_NETWORK_NAME);
       o.logger.info({ podCIDR, action: made.action }, 'pod network in place');
     }
-    if (bridgeFor) {
+    if (bridgeFor && iptablesUsable) {
       await ensureForwardAccept(iptables, o.clusterCidr);
       await ensureEgressMasquerade(iptables, bridgeFor, o.clusterCidr);
     }
-    const plan = await reconcileRoutes(ip, peerSubnets(nodes.list(), o.nodeName));
+    // Peers off this board's subnets get no route (the kernel refuses a next hop it cannot reach).
+    const plan = await reconcileRoutes(ip, direct);
     for (const route of plan.set) o.logger.info(route, 'route to a board\'s pods set');
     for (const route of plan.remove) o.logger.info(route, 'route to a gone board\'s pods removed');
     for (const foreign of plan.foreign) o.logger.warn(foreign, 'another route already covers this board\'s pod subnet: left alone, its pods are not reachable from here');

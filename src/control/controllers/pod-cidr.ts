@@ -4,7 +4,9 @@
 // after it claimed the write fence, sees every subnet its predecessor handed out (a deposed
 // leader's later writes fail on the fence). One worker: two Nodes are never given the same /24 by
 // one leader. A full range leaves the Node without a subnet, with NetworkUnavailable=True
-// (NoCIDRAvailable) and a CIDRNotAvailable Event saying what to do.
+// (NoCIDRAvailable) and a CIDRNotAvailable Event saying what to do. These two reasons are this
+// controller's; once a Node has its subnet, the board's pod network writes the others
+// (RouteCreated, or what keeps host-gw from working: src/net/node-condition.ts).
 import { asNode, Kinds, type KubeObject } from '../../client/index.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { DEFAULT_CONTROL_CONFIG, type ControlContext, type Controller } from '../manager.ts';
