@@ -183,9 +183,14 @@ export function validateUpdate(info: ResourceInfo, o: KubeObject, old: KubeObjec
       errs.push(...podSpecUpdate(s(o), s(old), root('spec')));
       break;
     case 'Service': {
-      const oldIP = str(s(old).clusterIP);
-      if (oldIP && oldIP !== '' && s(o).clusterIP !== oldIP && s(old).type !== 'ExternalName' && s(o).type !== 'ExternalName') {
-        errs.push(invalid('spec.clusterIP', s(o).clusterIP ?? '', 'field is immutable'));
+      // As Kubernetes: a changed clusterIP with clusterIPs left as they were stands for clusterIPs
+      // [clusterIP], and the first cluster IP may not change (ExternalName has none).
+      const oldIPs = arr(s(old).clusterIPs);
+      let ips = arr(s(o).clusterIPs);
+      if ((s(o).clusterIP !== s(old).clusterIP && deepEqual(ips, oldIPs)) || ips.length === 0) ips = str(s(o).clusterIP) ? [s(o).clusterIP] : [];
+      const oldIP = str(s(old).clusterIP) ?? str(oldIPs[0]);
+      if (oldIP && s(old).type !== 'ExternalName' && s(o).type !== 'ExternalName' && ips[0] !== oldIP) {
+        errs.push(invalid('spec.clusterIPs[0]', ips, 'may not change once set'));
       }
       break;
     }

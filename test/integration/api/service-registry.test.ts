@@ -75,7 +75,7 @@ test('updates keep the IP (a change is immutable: 422); type changes allocate an
   assert.deepEqual(await rejection(node.registry.update(SERVICES, 'default', 'web', svc('web', { clusterIP: '10.43.9.9', type: 'NodePort' }))), {
     code: 422,
     reason: 'Invalid',
-    message: 'Service "web" is invalid: spec.clusterIP: Invalid value: "10.43.9.9": field is immutable',
+    message: 'Service "web" is invalid: spec.clusterIPs[0]: Invalid value: ["10.43.9.9"]: may not change once set',
   });
   // Back to ClusterIP with the node port still in the body (kubectl edit of the type alone): released.
   const back = await node.registry.update(SERVICES, 'default', 'web', { ...again, spec: { ...(again['spec'] as object), type: 'ClusterIP' } });
