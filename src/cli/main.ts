@@ -10,7 +10,6 @@ import { clusterStatus } from './cluster-status.ts';
 import { registerKubeCommands } from './kube/verbs.ts';
 import { registerKubeconfigCommand } from './kubeconfig-cmd.ts';
 import { registerTokenCommand } from './token.ts';
-import { runUp } from './up.ts';
 import { defaultApiPort, defaultClientPort, defaultPeerPort, parseUpOptions, type RawUpFlags } from './up-options.ts';
 import { DEFAULT_FAIRNESS } from '../api/fairness.ts';
 import { formatStructured, parseOutputFormat, UsageError } from './output.ts';
@@ -129,6 +128,9 @@ Restarting a node with the same --data-dir resumes it: membership then comes fro
 Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     )
     .action(async (flags: RawUpFlags) => {
+      // Loaded only for `up`: the node's assembly is most of the program, and every other verb
+      // (kube verbs, token, cluster status) would otherwise pay for loading it at each run.
+      const { runUp } = await import('./up.ts');
       await runUp(flags);
     });
 
