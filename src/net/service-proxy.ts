@@ -1,10 +1,11 @@
 // The Service proxy on a board (kube-proxy's job): watches Services and their endpoints through the
 // one list-and-watch cache and keeps Bramble's nat/filter chains equal to the plan
-// (service-rules.ts). A pass reads `iptables-save`, plans, and runs `iptables-restore --noflush`
-// only when the plan differs from the last one applied or iptables drifted from it (a jump gone
-// after a Docker engine restart, an own chain flushed or deleted by hand): an idle board writes
-// nothing. Passes never overlap; a burst of changes costs at most one more pass. Every `resyncMs`
-// a pass runs anyway, which is what finds drift nobody announced. After an apply, UDP flows to
+// (service-rules.ts). A pass plans and runs `iptables-restore --noflush` only when the plan
+// differs from the last one applied or iptables drifted from it (a jump gone after a Docker
+// engine restart, an own chain flushed or deleted by hand): an idle board writes nothing. A pass
+// for a change plans against what the last apply left; every `resyncMs` (and after a failure) a
+// full pass reads `iptables-save` and compares, which is what finds drift nobody announced.
+// Passes never overlap; a burst of changes costs at most one more pass. After an apply, UDP flows to
 // endpoints that went away are forgotten (`conntrack -D`).
 import { networkInterfaces } from 'node:os';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
@@ -12,7 +13,7 @@ import { type Client, type KubeObject, Kinds, kindOf, type ResourceInfo } from '
 import { serialPass } from './serial-pass.ts';
 import { type ConntrackCommand, conntrackCommand, type IptablesIo, iptablesIo, readCurrent, staleUdpFlows } from './service-iptables.ts';
 import { type EndpointGroup, groupsOfEndpoints, groupsOfEndpointSlice, type ProxyService, proxyServiceOf } from './service-model.ts';
-import { type CurrentRules, planServiceRules, type PlannedPort, type RulesPlan } from './service-rules.ts';
+import { type CurrentRules, planServiceRules, type PlannedPort, type RulesPlan, stateAfter } from './service-rules.ts';
 
 /** Where a Service's endpoints are read from: the kind to watch and how to read one object. */
 export interface EndpointSource {
@@ -52,6 +53,8 @@ export interface ServiceProxyOptions {
 
 export interface PassResult {
   applied: boolean;
+  /** Read iptables-save (the first pass, a resync, a pass after a failure) rather than planned against the last apply. */
+  full: boolean;
   /** Why it applied: 'changed', or the drift it found. */
   reasons: string[];
   ports: number;
@@ -113,6 +116,11 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
   const services = new ObjectInformer(o.client, Kinds.services, { logger: o.logger });
   const endpoints = new ObjectInformer(o.client, source.info(), { logger: o.logger });
   let applied: { text: string; ports: PlannedPort[] } | undefined;
+  // What iptables holds after the last apply, when this process is sure of it; a pass for a
+  // change plans against it, without an iptables-save. The timer's passes (and any pass after a
+  // failure) read iptables-save instead, and find what others changed meanwhile.
+  let known: CurrentRules | undefined;
+  let resyncDue = false;
   let conntrackMissing = false;
 
   const flush = async (before: readonly PlannedPort[], after: readonly PlannedPort[]): Promise<number> => {
@@ -128,7 +136,10 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
   };
 
   const pass = async (): Promise<void> => {
-    const current = await readCurrent(io);
+    const full = resyncDue || known === undefined;
+    resyncDue = false;
+    const current = (!full && known) || (await readCurrent(io));
+    known = undefined; // until this pass has ended well
     const plan = planServiceRules({
       services: services.list().map(proxyServiceOf).filter((s): s is ProxyService => s !== undefined),
       groups: endpoints.list().flatMap((e) => source.groups(e)),
@@ -139,7 +150,7 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
     // The first pass after a restart finds the rules of the last run in place: nothing written.
     const reasons = plan.jumpsRepaired.map((j) => `jump ${j}`);
     if (applied !== undefined && ownChains(plan.text) !== ownChains(applied.text)) reasons.push('changed');
-    else reasons.push(...drift(plan, current));
+    else if (full) reasons.push(...drift(plan, current));
     let flushedFlows = 0;
     if (reasons.length > 0) {
       await io.restore(plan.text);
@@ -147,7 +158,8 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
       o.logger.info({ reasons, ports: plan.ports.length, flushedFlows }, 'service rules applied');
     }
     applied = { text: plan.text, ports: plan.ports };
-    o.onPass?.({ applied: reasons.length > 0, reasons, ports: plan.ports.length, flushedFlows });
+    known = stateAfter(plan);
+    o.onPass?.({ applied: reasons.length > 0, full, reasons, ports: plan.ports.length, flushedFlows });
   };
 
   const passes = serialPass(pass, (error) => o.logger.warn({ err: error }, 'service proxy pass failed; tried again at the next change or resync'));
@@ -157,7 +169,10 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
   services.on(() => passes.request());
   endpoints.on(() => passes.request());
   passes.request();
-  const timer = setInterval(() => passes.request(), o.resyncMs ?? 30_000);
+  const timer = setInterval(() => {
+    resyncDue = true;
+    passes.request();
+  }, o.resyncMs ?? 30_000);
   timer.unref();
   return {
     stop: () => {

@@ -272,3 +272,32 @@ export function planServiceRules(input: RulesInput): RulesPlan {
   const text = [...table('filter', filter), ...table('nat', nat), ''].join('\n');
   return { text, ports, jumpsRepaired };
 }
+
+/**
+ * What iptables holds once `plan` is applied, as far as the planner looks at it: the own chains
+ * with the planned rules (the stale ones gone) and the jumps at the top of the built-in chains.
+ * The runner plans the next change against it instead of reading iptables-save again (the save
+ * is the slow half of a pass); a periodic full pass still reads the real thing.
+ */
+export function stateAfter(plan: RulesPlan): CurrentRules {
+  const state: CurrentRules = { nat: emptyTable(), filter: emptyTable() };
+  for (const jump of JUMPS) {
+    const table = state[jump.table];
+    table.chains.add(jump.chain);
+    table.rules.set(jump.chain, [...(table.rules.get(jump.chain) ?? []), `-A ${jump.chain} ${jump.spec}`]);
+  }
+  let table = state.filter;
+  for (const line of plan.text.split('\n')) {
+    if (line === '*nat' || line === '*filter') table = state[line === '*nat' ? 'nat' : 'filter'];
+    else if (line.startsWith(':')) {
+      const chain = line.slice(1).split(' ')[0] ?? '';
+      table.chains.add(chain);
+      table.rules.set(chain, []);
+    } else if (line.startsWith('-A ')) table.rules.get(line.split(' ')[1] ?? '')?.push(line);
+    else if (line.startsWith('-X ')) {
+      table.chains.delete(line.slice(3));
+      table.rules.delete(line.slice(3));
+    }
+  }
+  return state;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../../src/client/index.ts';
 import { type EndpointGroup, groupsOfEndpoints, groupsOfEndpointSlice, proxyServiceOf, type ProxyService, usableEndpoints } from '../../../src/net/service-model.ts';
-import { type CurrentRules, emptyTable, parseSave, planServiceRules } from '../../../src/net/service-rules.ts';
+import { type CurrentRules, emptyTable, parseSave, planServiceRules, stateAfter } from '../../../src/net/service-rules.ts';
 
 const svc = (name: string, spec: object): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec });
 const ep = (name: string, subsets: object[]): KubeObject => ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { namespace: 'default', name }, subsets });
@@ -273,4 +273,20 @@ test('chains of Services and endpoints that went away are flushed and deleted; f
   }
   assert.ok(lines.indexOf(`-X ${oldChains[0]}`) > lines.findLastIndex((l) => l.startsWith('-A ')), 'deleted after the rules that referred to them are gone');
   for (const foreign of ['DOCKER', 'KUBE-SVC-AAAAAAAAAAAAAAAA', 'BRAMBLE-DNS', 'PREROUTING']) assert.ok(!now.text.includes(`:${foreign} `) && !now.text.includes(`-X ${foreign}`), foreign);
+});
+
+test('stateAfter: planned against what an apply left, the next plan repairs no jump, and a Service removed later has its chains deleted', () => {
+  const first = plan([web], [webEndpoints]);
+  const again = plan([web], [webEndpoints], stateAfter(first));
+  assert.deepEqual(again.jumpsRepaired, []);
+  assert.equal(again.text, first.text.split('\n').filter((line) => !line.startsWith('-I ')).join('\n'));
+  const after = stateAfter(first);
+  assert.deepEqual(after.filter.rules.get('FORWARD'), [
+    '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "bramble service portals" -j BRAMBLE-SERVICES',
+    '-A FORWARD -m comment --comment "bramble service forwarding" -j BRAMBLE-FORWARD',
+  ]);
+  const emptied = plan([], [], after);
+  const deleted = emptied.text.split('\n').filter((l) => l.startsWith('-X '));
+  assert.equal(deleted.length, 4, emptied.text);
+  assert.deepEqual(stateAfter(emptied).nat.chains, new Set(['PREROUTING', 'OUTPUT', 'POSTROUTING', 'BRAMBLE-SERVICES', 'BRAMBLE-NODEPORTS', 'BRAMBLE-POSTROUTING', 'BRAMBLE-MARK-MASQ']));
 });
