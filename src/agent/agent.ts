@@ -13,6 +13,7 @@ import { NodeRegistration } from './node-registration.ts';
 import { MetricsSampler } from './metrics-sampler.ts';
 import { PodReconciler } from './pods/reconciler.ts';
 import { PodWorker } from './pods/pod-worker.ts';
+import { type ClusterDnsSettings, readHostResolvConf } from './pods/dns-config.ts';
 import { DockerRuntime } from './runtime/docker-runtime.ts';
 import type { Runtime, RuntimeVersion } from './runtime/runtime.ts';
 
@@ -53,6 +54,8 @@ export interface AgentOptions {
   runtimeRetryIntervalMs?: number;
   /** The Docker network new pod sandboxes join, once the board's pod bridge exists (`--pod-network host-gw`). */
   podNetwork?: () => string | undefined;
+  /** The board's cluster DNS once it answers: pods with dnsPolicy ClusterFirst name it in their resolv.conf. */
+  clusterDns?: () => ClusterDnsSettings | undefined;
   /** Static busybox for the pause image (default /bin/busybox, Debian's busybox-static). */
   pauseBusyboxPath?: string;
   maxPods?: number;
@@ -257,7 +260,8 @@ async function startOnEngine(options: AgentOptions, docker: Dockerode, warnUnrea
 /** The pod reconcile loop over the node's own client. */
 function podLoop(options: AgentOptions, runtime: DockerRuntime, hostIP: () => string, services: ServiceLister): PodReconciler {
   const { logger } = options;
-  const worker = new PodWorker({ runtime, hostIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client), services });
+  const dns = { cluster: options.clusterDns ?? (() => undefined), host: () => readHostResolvConf() };
+  const worker = new PodWorker({ runtime, hostIP, dataDir: options.dataDir, configSource: clientConfigSource(options.client), services, dns });
   return new PodReconciler({
     worker,
     api: new ClientPodApi(options.client, { logger }),

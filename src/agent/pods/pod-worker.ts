@@ -2,6 +2,7 @@ import { ImageError, type ContainerStatus, type Runtime, type PortMapping, type 
 import { RestartBackoff } from './backoff.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
 import { collectPodGarbage } from './container-gc.ts';
+import { type ClusterDnsSettings, formatResolvConf, podResolvConf, type ResolvConf } from './dns-config.ts';
 import { resolveEnv } from './env.ts';
 import { serviceEnvVars, servicesForPod, type ServiceLister } from './service-env.ts';
 import type { Container, ContainerState as ContainerStateK8s, ContainerStatus as ContainerStatusK8s, Pod, PodCondition, PodStatus } from '../../client/index.ts';
@@ -12,6 +13,13 @@ import { mountsFor, prepareVolumes, removePodData } from './volumes.ts';
 /** The status the agent reports: every field it owns is set (the API's PodStatus leaves them optional, as a read may find them absent). */
 export type ReportedPodStatus = PodStatus & Required<Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses' | 'initContainerStatuses'>>;
 
+export interface PodDnsSource {
+  /** The board's cluster DNS, once it answers (with the pod network). */
+  cluster(): ClusterDnsSettings | undefined;
+  /** The board's own resolvers, read at each sandbox start (DHCP may change them). */
+  host(): Promise<ResolvConf>;
+}
+
 export interface PodWorkerOptions {
   runtime: Runtime;
   /** The node's address as other nodes reach it (status.hostIP); a function when it can move (DHCP). */
@@ -21,6 +29,8 @@ export interface PodWorkerOptions {
   configSource: ConfigSource;
   /** The cluster's Services, for the containers' Service variables (none when absent). */
   services?: ServiceLister;
+  /** Where pods' resolv.conf comes from; unset: the engine's own file. */
+  dns?: PodDnsSource;
   backoff?: RestartBackoff;
   now?: () => number;
   /** A pod not yet running (creating, waiting on config or an image) is synced again this soon. */
@@ -105,6 +115,13 @@ export class PodWorker {
     return status;
   }
 
+  /** Written only when it names a resolver: an empty file would leave the pod with none at all. */
+  private async resolvConfOf(pod: Pod): Promise<{ resolvConf?: string }> {
+    if (!this.options.dns) return {};
+    const conf = podResolvConf(pod, this.options.dns.cluster(), await this.options.dns.host());
+    return conf.nameservers.length ? { resolvConf: formatResolvConf(conf) } : {};
+  }
+
   private async syncOnce(pod: Pod, signal: AbortSignal | undefined): Promise<ReportedPodStatus> {
     const uid = pod.metadata.uid;
     const policy = pod.spec.restartPolicy ?? 'Always';
@@ -125,6 +142,7 @@ export class PodWorker {
           hostname: pod.spec.hostname ?? pod.metadata.name,
           ports: this.portsOf(pod),
           attempt: Math.max(-1, ...sandboxes.map((s) => s.attempt)) + 1,
+          ...(await this.resolvConfOf(pod)),
         });
         sandbox = (await this.runtime.listPodSandboxes({ podUid: uid })).find((s) => s.id === id) ?? null;
       } catch (error) {

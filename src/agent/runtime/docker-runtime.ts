@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ensureImageLoaded, formatPlatform, type ImagePlatform } from '../../image/index.ts';
@@ -59,6 +59,20 @@ interface DockerApiError {
 
 function statusOf(error: unknown): number | undefined {
   return (error as DockerApiError).statusCode;
+}
+
+/**
+ * The pod's resolv.conf replaces the one Docker made for the sandbox (its containers share that
+ * file). Docker keeps 127.0.0.11, its own resolver, on user-defined networks whatever `--dns` says,
+ * so the file is written, as dockershim did; Docker leaves a file it did not write alone.
+ */
+async function writeResolvConf(container: Dockerode.Container, text: string): Promise<void> {
+  const path = (await container.inspect()).ResolvConfPath;
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    throw new Error(`cannot write the pod's resolv.conf at ${path} (${(error as Error).message}): the Docker engine must run on this board, with its data root readable by Bramble`);
+  }
 }
 
 function engineMessage(error: unknown): string {
@@ -347,6 +361,7 @@ export class DockerRuntime implements Runtime {
     });
     try {
       await container.start();
+      if (config.resolvConf !== undefined) await writeResolvConf(container, config.resolvConf);
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       const message = engineMessage(error);

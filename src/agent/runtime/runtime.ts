@@ -118,6 +118,8 @@ export interface PodSandboxConfig {
   ports: PortMapping[];
   /** A sandbox recreated for the same pod (its pause container died) gets the next attempt. */
   attempt: number;
+  /** The pod's /etc/resolv.conf (CRI's DNSConfig); the engine's own when unset. */
+  resolvConf?: string;
 }
 
 export interface Mount {

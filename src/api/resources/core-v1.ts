@@ -181,6 +181,12 @@ export interface PodSpec {
   /** Defaulted to default-scheduler. */
   schedulerName?: string;
   hostname?: string;
+  /** With hostname: the pod is <hostname>.<subdomain>.<ns>.svc.<domain> through a headless Service of that name. */
+  subdomain?: string;
+  /** Defaulted to ClusterFirst. */
+  dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  dnsConfig?: PodDNSConfig;
+  hostNetwork?: boolean;
   serviceAccountName?: string;
   /** Defaulted to true: the pod's containers get its namespace's Service variables. */
   enableServiceLinks?: boolean;
@@ -287,6 +293,12 @@ export interface Namespace extends KubeObject {
   spec?: { finalizers?: string[] };
   /** The server sets Active at creation; deletion sets Terminating. */
   status?: { phase?: 'Active' | 'Terminating'; conditions?: Condition[] };
+}
+
+export interface PodDNSConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: Array<{ name: string; value?: string }>;
 }
 
 // ---- Service and Endpoints ---------------------------------------------------------------------

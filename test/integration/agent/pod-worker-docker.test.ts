@@ -73,11 +73,12 @@ const idOf = (status: ReportedPodStatus, name: string) => (status.containerStatu
 const sleeper = (name: string): Container => ({ name, image: testImages.amd64, command: ['sleep', '3600'] });
 
 describe('PodWorker on the real Docker engine', () => {
-  test('a two-container pod: localhost between them, env and files from a ConfigMap and a Secret, updates reach the files', async () => {
+  test('a two-container pod: localhost between them, env and files from a ConfigMap and a Secret, updates reach the files; both containers see the pod\'s resolv.conf', async () => {
     const runtime = await newRuntime('config');
     const configMaps: Record<string, Record<string, string>> = { 'default/settings': { GREETING: 'hello', 'app.conf': 'level=1\n' } };
     const secrets = { 'default/credentials': { password: Buffer.from('s3cret') } };
-    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({ configMaps, secrets }) });
+    const dns = { cluster: () => ({ nameserver: '10.43.0.10', domain: 'cluster.local' }), host: () => Promise.resolve({ nameservers: ['192.0.2.53'], searches: ['lan'], options: [] }) };
+    const worker = new PodWorker({ runtime, hostIP: '127.0.0.1', dataDir: await newDataDir(), configSource: staticConfigSource({ configMaps, secrets }), dns });
     const pod = podOf(
       'web',
       [
@@ -90,7 +91,8 @@ describe('PodWorker on the real Docker engine', () => {
           env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'credentials', key: 'password' } } }],
           volumeMounts: [{ name: 'config', mountPath: '/etc/app' }, { name: 'secret', mountPath: '/etc/secret' }] },
       ],
-      { volumes: [{ name: 'config', configMap: { name: 'settings' } }, { name: 'secret', secret: { secretName: 'credentials' } }] },
+      { volumes: [{ name: 'config', configMap: { name: 'settings' } }, { name: 'secret', secret: { secretName: 'credentials' } }],
+        dnsConfig: { searches: ['example.test'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } },
     );
     const status = await syncUntil(worker, pod, 'both containers running', (s) => s.phase === 'Running' && s.containerStatuses.every((c) => c.ready));
     assert.deepEqual(status.conditions.map((c) => [c.type, c.status]), [['PodScheduled', 'True'], ['Initialized', 'True'], ['ContainersReady', 'True'], ['Ready', 'True']]);
@@ -107,6 +109,9 @@ describe('PodWorker on the real Docker engine', () => {
     assert.equal(await execText(runtime, client, ['cat', '/etc/secret/password']), 's3cret');
     assert.equal((await execText(runtime, client, ['stat', '-L', '-c', '%a', '/etc/secret/password'])).trim(), '400');
     assert.equal((await execText(runtime, client, ['stat', '-L', '-c', '%a', '/etc/app/app.conf'])).trim(), '644');
+    const resolvConf = 'nameserver 10.43.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local lan example.test\noptions ndots:2 edns0\n';
+    assert.equal(await execText(runtime, client, ['cat', '/etc/resolv.conf']), resolvConf, 'ClusterFirst with the pod\'s dnsConfig merged');
+    assert.equal(await execText(runtime, idOf(status, 'server'), ['cat', '/etc/resolv.conf']), resolvConf, 'the pod\'s containers share it');
 
     configMaps['default/settings'] = { GREETING: 'hello', 'app.conf': 'level=2\n' };
     await worker.sync(pod);
