@@ -100,14 +100,18 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
     for (const foreign of plan.foreign) o.logger.warn(foreign, 'another route already covers this board\'s pod subnet: left alone, its pods are not reachable from here');
   };
 
-  // One pass at a time; a change during a pass runs one more after it.
+  // One pass at a time; a change during a pass runs one more after it. A pass starts on the next
+  // turn of the event loop, never inside the informer's event: a list fills the cache one Node at a
+  // time, emitting each, and a pass started at the first would see a partial cluster and remove the
+  // routes of the Nodes not yet added (seen after a restart of a board of three).
   const schedule = (): void => {
     if (stopped) return;
     if (running) {
       again = true;
       return;
     }
-    running = pass()
+    running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => (stopped ? undefined : pass()))
       .catch((error: unknown) => o.logger.warn({ err: error }, 'pod network pass failed; tried again at the next change or resync'))
       .finally(() => {
         running = undefined;
