@@ -103,14 +103,18 @@ export class BoardBed {
 
   private constructor(readonly lab: NetnsLab) {}
 
-  static async create(count: number, images: string[] = [testImages.amd64]): Promise<BoardBed> {
-    if (count < 1 || count > 50) throw new Error(`BoardBed: count must be 1..50, got ${count}`);
-    const bed = new BoardBed(await NetnsLab.create(count));
+  /**
+   * `plainHosts` more lab hosts without an engine come after the boards (`bed.plainHost(i)`): a
+   * machine on the LAN outside the cluster, with no route to the pod subnets.
+   */
+  static async create(count: number, images: string[] = [testImages.amd64], plainHosts = 0): Promise<BoardBed> {
+    if (count < 1 || count + plainHosts > 50) throw new Error(`BoardBed: count must be 1..50 with the plain hosts, got ${count} + ${plainHosts}`);
+    const bed = new BoardBed(await NetnsLab.create(count + plainHosts));
     liveBeds.add(bed);
     try {
       const archive = await bed.saveImages(images);
       // Engines start and load in parallel: the start of a bed costs about one engine's start.
-      const boards = await Promise.all(bed.lab.hosts.map((host, index) => bed.startBoard(index, host, archive)));
+      const boards = await Promise.all(bed.lab.hosts.slice(0, count).map((host, index) => bed.startBoard(index, host, archive)));
       bed.boards.push(...boards);
     } catch (error) {
       await bed.destroy().catch(() => undefined);
@@ -123,6 +127,13 @@ export class BoardBed {
     const board = this.boards[index];
     if (!board) throw new Error(`BoardBed has no board ${index} (it has ${this.boards.length})`);
     return board;
+  }
+
+  /** The i-th lab host without an engine (create's `plainHosts`). */
+  plainHost(index: number): NetnsHost {
+    const host = this.lab.hosts[this.boards.length + index];
+    if (!host || index < 0) throw new Error(`BoardBed has no plain host ${index}`);
+    return host;
   }
 
   /** Runs the docker CLI against one board's engine. */
@@ -161,7 +172,15 @@ export class BoardBed {
   private async startBoard(index: number, host: NetnsHost, archive: string): Promise<Board> {
     const dir = await this.newDir('brb-');
     const labOctet = this.lab.bridgeIp.split('.')[2];
-    const bridgeCidr = `10.${150 + index}.${labOctet}.0/24`;
+    const board: Board = { index, host, dir, dockerHost: `unix://${join(dir, 'docker.sock')}`, bridgeCidr: `10.${150 + index}.${labOctet}.0/24`, pid: 0, startMs: 0 };
+    await this.runEngine(board);
+    await this.docker(board, ['load', '--input', archive]);
+    return board;
+  }
+
+  /** Spawns the board's dockerd (on its dir, as at the bed's start) and waits for its first answer. */
+  private async runEngine(board: Board): Promise<void> {
+    const { index, dir } = board;
     const socket = join(dir, 'docker.sock');
     const log = openSync(join(dir, 'dockerd.log'), 'a');
     const started = Date.now();
@@ -169,20 +188,20 @@ export class BoardBed {
     const child = spawn(
       'nsenter',
       [
-        `--net=/var/run/netns/${host.netns}`,
+        `--net=/var/run/netns/${board.host.netns}`,
         'dockerd',
         `--data-root=${join(dir, 'data')}`,
         `--exec-root=${join(dir, 'exec')}`,
         `--pidfile=${join(dir, 'docker.pid')}`,
         `--host=unix://${socket}`,
-        `--bip=10.${150 + index}.${labOctet}.1/24`,
+        `--bip=${board.bridgeCidr.replace(/0\/24$/, '1/24')}`,
       ],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
     if (child.pid === undefined) throw new Error(`board ${index}: nsenter dockerd did not start`);
     this.children.set(child.pid, { child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) });
-    const board: Board = { index, host, dir, dockerHost: `unix://${socket}`, bridgeCidr, pid: child.pid, startMs: 0 };
+    board.pid = child.pid;
     await waitFor(
       `board ${index}'s engine answering on ${socket}`,
       async () => {
@@ -196,8 +215,29 @@ export class BoardBed {
       100,
     );
     board.startMs = Date.now() - started;
-    await this.docker(board, ['load', '--input', archive]);
-    return board;
+  }
+
+  /**
+   * Restarts one board's engine as an upgrade or `systemctl restart docker` would: SIGTERM (its
+   * containers stop, they are kept), then a new dockerd on the same dirs. `whileDown` runs between
+   * the two (a test changes the board's iptables as a firewall reload would).
+   */
+  async restartEngine(board: Board, whileDown?: () => Promise<void>): Promise<void> {
+    const engine = this.children.get(board.pid);
+    if (!engine) throw new Error(`board ${board.index}: no engine of pid ${board.pid}`);
+    await this.terminate(engine);
+    this.children.delete(board.pid);
+    await whileDown?.();
+    await this.runEngine(board);
+  }
+
+  /** SIGTERM, SIGKILL after the grace; resolves once the engine exited. */
+  private async terminate({ child, exited }: { child: ChildProcess; exited: Promise<void> }): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), ENGINE_STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   /** Stops one engine gracefully: its containers first, then SIGTERM, SIGKILL after the grace. */
@@ -205,14 +245,10 @@ export class BoardBed {
     const errors: string[] = [];
     const engine = this.children.get(board.pid);
     if (!engine || engine.child.exitCode !== null || engine.child.signalCode !== null) return errors;
-    const { child, exited } = engine;
     // The engine is this board's alone: all of its containers are the test's.
     const ids = (await this.docker(board, ['ps', '--all', '--quiet']).catch(() => '')).split('\n').filter(Boolean);
     if (ids.length > 0) await this.docker(board, ['rm', '--force', ...ids]).catch((error: Error) => errors.push(error.message));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), ENGINE_STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+    await this.terminate(engine);
     return errors;
   }
 
