@@ -1,50 +1,73 @@
-// The pod network end to end: two boards of the test bed (own namespace, own Docker engine), each
-// running `bramble up --pod-network host-gw` against its own engine. Each Node gets a /24, pods get
-// their IPs from it, a pod on board 0 reaches a pod on board 1 by pod IP and the server sees the
-// client's pod IP; after a kill -9 and restart the board adopts its bridge and routes. The Service
-// proxy started by the same net stage: a ClusterIP from a pod, a NodePort on both boards from outside.
+// The pod network end to end on one bed of three boards (own namespace, own Docker engine each),
+// every board running `bramble up --pod-network host-gw` against its own engine, plus a plain lab
+// host outside the cluster. The tests run in order on the same cluster and pods: pod-to-pod across
+// boards with the real pod IPs (kubectl shows them), egress masquerade to the LAN, kill -9 and
+// restart adoption, an engine restart that loses the DOCKER-USER chain, a board removed from the
+// cluster; someone else's routes and rules on board 0 stay as they were through all of it. The
+// Service proxy started by the same net stage: a ClusterIP from a pod, a NodePort on two boards from
+// outside.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { get as httpGet } from 'node:http';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { Kinds, type KubeObject } from '../../../src/client/index.ts';
+import { Kinds } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
+import { type BoardCluster, boardPod, containerOf, type PodView, runningPod, startBoardCluster } from '../../lib/board-cluster.ts';
 import { type Board, BoardBed } from '../../lib/boards.ts';
-import { groupBundle } from '../../lib/bramble-cluster.ts';
-import { quickRaftTiming } from '../../lib/control-cluster.ts';
+import { bramble } from '../../lib/commands.ts';
 import { SLEEPER_COMMAND, testImages } from '../../lib/images.ts';
+import { kubectlOk } from '../../lib/kubectl.ts';
 import { freePort } from '../../lib/ports.ts';
-import { type ManagedProcess, ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
+import { ProcessGroup, STARTUP_TIMEOUT_MS } from '../../lib/processes.ts';
 import { waitFor } from '../../lib/wait.ts';
+import { FORWARD_COMMENT } from '../../../src/net/forward.ts';
 import { POD_NETWORK_NAME } from '../../../src/net/pod-bridge.ts';
 import { ROUTE_PROTOCOL } from '../../../src/net/routes.ts';
 
 const execFileAsync = promisify(execFile);
+const CLUSTER_CIDR = '10.42.0.0/16';
 let bed: BoardBed;
+let cluster: BoardCluster;
 const group = new ProcessGroup();
-const members: ManagedProcess[] = [];
+
+// Someone else's routes and rules on board 0, planted before Bramble starts: a static route to a
+// subnet of the cluster CIDR no Node gets, an unrelated route, a DOCKER-USER rule and a nat rule.
+const FOREIGN_ROUTES = [['10.42.200.0/24', 'proto', 'static'], ['192.0.2.0/24']];
+const FOREIGN_RULES = [
+  ['DOCKER-USER', '-s', '198.51.100.0/24', '-m', 'comment', '--comment', 'someone else', '-j', 'RETURN'],
+  ['-t', 'nat', 'POSTROUTING', '-s', '10.42.200.0/24', '-m', 'comment', '--comment', 'someone else', '-j', 'MASQUERADE'],
+];
+let foreignBefore: string;
+
+const inBoard = async (board: Board, command: string, args: string[]): Promise<string> => {
+  const run = await bed.lab.exec(board.host, command, args);
+  if (run.code !== 0) throw new Error(`${command} ${args.join(' ')} on board ${board.index}: ${run.stderr}`);
+  return run.stdout;
+};
+
+/** Board 0's routes and rules that name the foreign subnets and comment, as text. */
+async function foreignState(board: Board): Promise<string> {
+  const routes = (await inBoard(board, 'ip', ['-4', 'route', 'show'])).split('\n').filter((l) => /10\.42\.200\.0|192\.0\.2\.0/.test(l));
+  const rules = [...(await inBoard(board, 'iptables', ['-w', '-S', 'DOCKER-USER'])).split('\n'), ...(await inBoard(board, 'iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')];
+  return [...routes, ...rules.filter((l) => l.includes('someone else'))].join('\n');
+}
 
 before(async () => {
-  bed = await BoardBed.create(2);
-  const bundleDir = await groupBundle(group);
-  const ports = await Promise.all(bed.boards.map(async () => ({ peer: await freePort(), client: await freePort(), api: await freePort() })));
-  const initialCluster = bed.boards.map((board, i) => `b${i}=${board.host.ip}:${ports[i]!.peer}`).join(',');
-  for (const [i, board] of bed.boards.entries()) {
-    const own = ports[i]!;
-    members.push(
-      await group.spawn(`b${i}`, {
-        netns: board.host.netns,
-        env: { DOCKER_HOST: board.dockerHost },
-        args: ({ dataDir }) => [
-          'up', '--name', `b${i}`, '--data-dir', dataDir, '--peer-addr', `${board.host.ip}:${own.peer}`, '--client-addr', `${board.host.ip}:${own.client}`,
-          '--api-addr', `${board.host.ip}:${own.api}`, '--initial-cluster', initialCluster, '--bundle', bundleDir,
-          ...quickRaftTiming, '--runtime', 'docker', '--node-status-ms', '500', '--pod-network', 'host-gw', '--log-level', 'info',
-        ],
-      }),
-    );
+  bed = await BoardBed.create(3, [testImages.amd64], 1);
+  const b0 = bed.board(0);
+  const via = bed.plainHost(0).ip;
+  for (const route of FOREIGN_ROUTES) await inBoard(b0, 'ip', ['route', 'add', route[0]!, 'via', via, ...route.slice(1)]);
+  for (const rule of FOREIGN_RULES) {
+    const table = rule[0] === '-t' ? rule.slice(0, 2) : [];
+    await inBoard(b0, 'iptables', ['-w', ...table, '-A', ...rule.slice(table.length)]);
   }
-  await Promise.all(members.map((member) => member.waitForLog(/pod network in place/, STARTUP_TIMEOUT_MS)));
+  foreignBefore = await foreignState(b0);
+  assert.equal(foreignBefore.split('\n').length, 4, foreignBefore);
+
+  // A board restarted on a busy machine may take longer than the default 4 s grace: its pods stay.
+  cluster = await startBoardCluster(group, bed, CLUSTER_CIDR, ['--node-grace-ms', '300000']);
 });
 after(async () => {
   if (process.exitCode) process.stderr.write(group.logs());
@@ -52,28 +75,19 @@ after(async () => {
   await bed.destroy();
 });
 
-interface PodView extends KubeObject {
-  status?: { phase?: string; podIP?: string; containerStatuses?: { containerID?: string }[] };
-}
-
-const api = () => adminClient(members[0]!.dataDir);
-
-function podSpec(name: string, nodeName: string, command: string[]): KubeObject {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName, containers: [{ name: 'main', image: testImages.amd64, imagePullPolicy: 'Never', command }] } };
-}
-
-async function running(name: string): Promise<PodView> {
-  return waitFor(`pod ${name} running with an IP`, async () => {
-    const pod = (await api().get(Kinds.pods, 'default', name).catch(() => null)) as PodView | null;
-    return pod?.status?.phase === 'Running' && pod.status.podIP && pod.status.containerStatuses?.[0]?.containerID ? pod : null;
-  }, STARTUP_TIMEOUT_MS, 200);
-}
-
-const containerOf = (pod: PodView): string => (pod.status?.containerStatuses?.[0]?.containerID ?? '').replace('docker://', '');
+const dataDir0 = () => cluster.members[0]!.process.dataDir;
+const api = () => adminClient(dataDir0());
+const kubectl = (...args: string[]) => kubectlOk(join(dataDir0(), 'kubeconfig'), args);
+const re = (text: string) => new RegExp(text.replaceAll('.', '\\.'));
+const running = (name: string, notContainer?: string) => runningPod(dataDir0(), name, notContainer);
+const podSpec = (name: string, nodeName: string, command: string[]) => boardPod(name, nodeName, testImages.amd64, command);
+const ipOf = (pod: PodView): string => pod.status?.podIP ?? '';
 
 async function podCidrOf(name: string): Promise<string> {
   return ((await api().get(Kinds.nodes, undefined, name))['spec'] as { podCIDR: string }).podCIDR;
 }
+
+const ourRoutes = (board: Board) => inBoard(board, 'ip', ['-4', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)]);
 
 /** A container's output, both streams (httpd -vv logs its clients to stderr). */
 async function engineLogs(board: Board, id: string): Promise<string> {
@@ -81,55 +95,91 @@ async function engineLogs(board: Board, id: string): Promise<string> {
   return stdout + stderr;
 }
 
-/**
- * An HTTP GET from a pod by its container (busybox nc: the static busybox's wget crashes in a pod,
- * in its name-service lookup, before it sends anything).
- */
-async function fetchFrom(client: Board, clientPod: PodView, ip: string): Promise<string> {
+/** An httpd pod answering its name (busybox httpd -vv logs each client's address). */
+const httpd = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -vv -p 8080 -h /www`];
+
+/** An HTTP GET over TCP from a pod with busybox nc (busybox wget segfaults in these pods). */
+async function fetchFrom(board: Board, clientPod: PodView, ip: string, expect: string): Promise<string> {
   const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 8080`;
   return waitFor(`http://${ip}:8080/ from ${clientPod.metadata.name}`, async () => {
-    const reply = await bed.docker(client, ['exec', containerOf(clientPod), 'sh', '-c', request]).catch(() => '');
-    return reply.includes('hello-from-b1') ? reply : null;
-  }, 60_000, 500);
+    const reply = await bed.docker(board, ['exec', containerOf(clientPod), 'sh', '-c', request]).catch(() => '');
+    return reply.includes(expect) ? reply : null;
+  }, 120_000, 500);
 }
 
-test('pods get IPs from their board\'s subnet and reach each other across boards with their own IPs', { timeout: 300_000 }, async () => {
-  const [b0, b1] = [bed.board(0), bed.board(1)];
-  const [cidr0, cidr1] = [await podCidrOf('b0'), await podCidrOf('b1')];
-  assert.notEqual(cidr0, cidr1);
-  await api().create(Kinds.pods, podSpec('server', 'b1', ['sh', '-c', 'mkdir -p /www && echo hello-from-b1 > /www/index.html && exec httpd -f -vv -p 8080 -h /www']));
+test('pods get IPs from their board\'s subnet, a pod on board 0 reaches a pod on board 2 (TCP, ping) with its own IP; kubectl shows IPs and PodCIDRs', { timeout: 300_000 }, async () => {
+  const [b0, , b2] = bed.boards as [Board, Board, Board];
+  const cidrs = await Promise.all(['b0', 'b1', 'b2'].map(podCidrOf));
+  assert.equal(new Set(cidrs).size, 3, `three distinct subnets: ${cidrs.join(' ')}`);
+  await api().create(Kinds.pods, podSpec('server2', 'b2', httpd('hello-from-b2')));
+  await api().create(Kinds.pods, podSpec('server1', 'b1', httpd('hello-from-b1')));
   await api().create(Kinds.pods, podSpec('client', 'b0', SLEEPER_COMMAND));
-  const [server, client] = [await running('server'), await running('client')];
+  const [server2, server1, client] = [await running('server2'), await running('server1'), await running('client')];
   const prefix = (cidr: string) => cidr.replace(/0\/24$/, '');
-  assert.ok(server.status?.podIP?.startsWith(prefix(cidr1)), `server IP ${server.status?.podIP} not in ${cidr1}`);
-  assert.ok(client.status?.podIP?.startsWith(prefix(cidr0)), `client IP ${client.status?.podIP} not in ${cidr0}`);
+  for (const [pod, cidr] of [[client, cidrs[0]!], [server1, cidrs[1]!], [server2, cidrs[2]!]] as const) {
+    assert.ok(ipOf(pod).startsWith(prefix(cidr)), `${pod.metadata.name} IP ${ipOf(pod)} not in ${cidr}`);
+  }
+  await waitFor('board 0 routes to boards 1 and 2', async () => {
+    const routes = await ourRoutes(b0);
+    return re(`${cidrs[1]} via ${bed.board(1).host.ip}`).test(routes) && re(`${cidrs[2]} via ${b2.host.ip}`).test(routes);
+  }, 60_000, 200);
 
-  const routes = (await bed.lab.exec(b0.host, 'ip', ['-4', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)])).stdout;
-  assert.match(routes, new RegExp(`${cidr1.replaceAll('.', '\\.')} via ${b1.host.ip.replaceAll('.', '\\.')}`));
-
-  assert.match(await fetchFrom(b0, client, server.status?.podIP ?? ''), /200 OK[\s\S]*hello-from-b1/);
+  assert.match(await fetchFrom(b0, client, ipOf(server2), 'hello-from-b2'), /200 OK[\s\S]*hello-from-b2/);
+  const ping = await bed.docker(b0, ['exec', containerOf(client), 'ping', '-c', '1', '-W', '5', ipOf(server2)]);
+  assert.match(ping, /1 packets received/);
   const log = await waitFor('the server log naming the client pod IP', async () => {
-    const logs = await engineLogs(b1, containerOf(server));
-    return logs.includes(client.status?.podIP ?? '?') ? logs : null;
+    const logs = await engineLogs(b2, containerOf(server2));
+    return logs.includes(ipOf(client)) ? logs : null;
   }, 30_000, 200);
   assert.ok(!log.includes(b0.host.ip), `the server saw board 0's address:\n${log}`);
+
+  // Real kubectl: the pod IPs, the boards' addresses, the PodCIDRs.
+  const pods = await kubectl('get', 'pods', '-o', 'wide');
+  for (const [pod, node] of [[client, 'b0'], [server1, 'b1'], [server2, 'b2']] as const) assert.match(pods, new RegExp(`${pod.metadata.name}\\s.*\\s${ipOf(pod).replaceAll('.', '\\.')}\\s+${node}\\s`));
+  const nodes = await kubectl('get', 'nodes', '-o', 'wide');
+  for (const board of bed.boards) assert.match(nodes, new RegExp(`b${board.index}\\s.*\\s${board.host.ip.replaceAll('.', '\\.')}\\s`), nodes);
+  const columns = await kubectl('get', 'nodes', '-o', 'custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR', '--no-headers');
+  assert.deepEqual(columns.trim().split('\n').map((line) => line.split(/\s+/)), cidrs.map((cidr, i) => [`b${i}`, cidr]));
+  const described = await kubectl('describe', 'node', 'b2');
+  assert.match(described, re(`PodCIDR:\\s+${cidrs[2]}`));
+  assert.match(described, re(`PodCIDRs:\\s+${cidrs[2]}`));
+});
+
+test('egress: a pod reaches a lab host outside the cluster, which has no route to the pods and sees board 0\'s address', { timeout: 180_000 }, async () => {
+  const b0 = bed.board(0);
+  const outside = bed.plainHost(0);
+  const client = await running('client');
+  const noRoute = await bed.lab.exec(outside, 'ip', ['route', 'get', ipOf(client)]);
+  assert.notEqual(noRoute.code, 0, `the outside host routes to the pod: ${noRoute.stdout}`);
+  const port = await freePort();
+  const script = `require('node:net').createServer((s) => { console.log('peer ' + s.remoteAddress); s.end('outside\\n'); }).listen(${port}, '${outside.ip}', () => console.log('listening'))`;
+  const server = spawn('ip', ['netns', 'exec', outside.netns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let seen = '';
+  server.stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+  try {
+    await waitFor('the outside server listening', () => seen.includes('listening'), 60_000, 100);
+    const reply = await waitFor('an answer from outside the cluster', () => bed.docker(b0, ['exec', containerOf(client), 'sh', '-c', `echo hi | nc -w 3 ${outside.ip} ${port}`]).catch(() => ''), 60_000, 500);
+    assert.equal(reply.trim(), 'outside');
+    const peers = seen.split('\n').filter((line) => line.startsWith('peer '));
+    assert.ok(peers.length > 0 && peers.every((line) => line.endsWith(b0.host.ip)), `the outside server saw ${peers.join(', ')}`);
+  } finally {
+    server.kill('SIGKILL');
+  }
 });
 
 test('board 1 killed -9 and restarted adopts its bridge and routes; its pod keeps its IP and is reached again', { timeout: 300_000 }, async () => {
   const [b0, b1] = [bed.board(0), bed.board(1)];
-  const server = await running('server');
-  const client = await running('client');
-  const routesBefore = (await bed.lab.exec(b1.host, 'ip', ['-4', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)])).stdout;
-  await members[1]!.kill('SIGKILL');
-  members[1]!.start();
-  const line = await members[1]!.waitForLog(/pod network in place/, STARTUP_TIMEOUT_MS);
+  const [server, client] = [await running('server1'), await running('client')];
+  const routesBefore = await ourRoutes(b1);
+  await cluster.members[1]!.process.kill('SIGKILL');
+  cluster.members[1]!.process.start();
+  const line = await cluster.members[1]!.process.waitForLog(/pod network in place/, STARTUP_TIMEOUT_MS);
   assert.match(line, /"action":"adopted"/);
   const networks = (await bed.docker(b1, ['network', 'ls', '--filter', `name=^${POD_NETWORK_NAME}$`, '--quiet'])).trim().split('\n');
   assert.equal(networks.length, 1);
-  assert.equal((await bed.lab.exec(b1.host, 'ip', ['-4', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)])).stdout, routesBefore, 'the same routes, none doubled');
-  const after = await running('server');
-  assert.equal(after.status?.podIP, server.status?.podIP);
-  assert.match(await fetchFrom(b0, client, server.status?.podIP ?? ''), /200 OK[\s\S]*hello-from-b1/);
+  assert.equal(await ourRoutes(b1), routesBefore, 'the same routes, none doubled');
+  assert.equal(ipOf(await running('server1')), ipOf(server));
+  assert.match(await fetchFrom(b0, client, ipOf(server), 'hello-from-b1'), /200 OK[\s\S]*hello-from-b1/);
 });
 
 /** The body of GET / from the lab host (outside the cluster), or null on any failure. */
@@ -145,13 +195,12 @@ function getFromLab(host: string, port: number): Promise<string | null> {
   });
 }
 
-test('the Service proxy of bramble up: a ClusterIP from a pod on the other board, the NodePort on both boards from outside', { timeout: 300_000 }, async () => {
+test('the Service proxy of bramble up: a ClusterIP from a pod on another board, the NodePort on two boards from outside', { timeout: 300_000 }, async () => {
   const [b0, b1] = [bed.board(0), bed.board(1)];
-  const server = await running('server');
-  const client = await running('client');
+  const [server, client] = [await running('server1'), await running('client')];
   // No selector: the Endpoints are written here, so this test does not wait for the endpoints controller.
   await api().create(Kinds.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'NodePort', clusterIP: '10.43.0.80', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } });
-  await api().create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: server.status?.podIP ?? '' }], ports: [{ port: 8080 }] }] });
+  await api().create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: ipOf(server) }], ports: [{ port: 8080 }] }] });
   const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.43.0.80 80`;
   await waitFor('the server through its ClusterIP from the pod on board 0', async () => {
     const reply = await bed.docker(b0, ['exec', containerOf(client), 'sh', '-c', request]).catch(() => '');
@@ -160,4 +209,33 @@ test('the Service proxy of bramble up: a ClusterIP from a pod on the other board
   for (const board of [b0, b1]) {
     await waitFor(`the NodePort on ${board.host.ip} from the lab host`, async () => (await getFromLab(board.host.ip, 30080))?.includes('hello-from-b1'), 60_000, 500);
   }
+});
+
+test('board 1\'s engine restarts without its DOCKER-USER chain: the accept rules come back and board 0 reaches board 1\'s pod again', { timeout: 300_000 }, async () => {
+  const [b0, b1] = [bed.board(0), bed.board(1)];
+  const [server, client] = [await running('server1'), await running('client')];
+  const accepts = (args: string[]) => ['-w', ...args, 'DOCKER-USER', '-s', CLUSTER_CIDR, '-m', 'comment', '--comment', FORWARD_COMMENT, '-j', 'ACCEPT'];
+  assert.equal((await bed.lab.exec(b1.host, 'iptables', accepts(['-C']))).code, 0);
+  await bed.restartEngine(b1, async () => {
+    // What a firewall reload does to the engine's chains: gone until the engine makes them again.
+    await inBoard(b1, 'iptables', ['-w', '-D', 'FORWARD', '-j', 'DOCKER-USER']);
+    await inBoard(b1, 'iptables', ['-w', '-F', 'DOCKER-USER']);
+    await inBoard(b1, 'iptables', ['-w', '-X', 'DOCKER-USER']);
+  });
+  await waitFor('Bramble\'s accept rules back in board 1\'s DOCKER-USER', async () => (await bed.lab.exec(b1.host, 'iptables', accepts(['-C']))).code === 0, 120_000, 200);
+  const again = await running('server1', containerOf(server));
+  assert.match(await fetchFrom(b0, client, ipOf(again), 'hello-from-b1'), /200 OK[\s\S]*hello-from-b1/);
+});
+
+test('board 2 removed from the cluster and its Node deleted: its route leaves boards 0 and 1; foreign routes and rules on board 0 untouched', { timeout: 300_000 }, async () => {
+  const cidr2 = await podCidrOf('b2');
+  await cluster.members[2]!.process.kill('SIGKILL');
+  const removed = await bramble(['cluster', 'remove', 'b2', '--bundle', cluster.bundleDir, '--endpoints', cluster.members.slice(0, 2).map((m) => m.clientAddr).join(',')], { cwd: resolve(import.meta.dirname, '..', '..', '..') });
+  assert.equal(removed.code, 0, removed.stderr);
+  await kubectl('delete', 'node', 'b2');
+  for (const board of [bed.board(0), bed.board(1)]) {
+    await waitFor(`board ${board.index}'s route to ${cidr2} gone`, async () => !(await ourRoutes(board)).includes(cidr2), 60_000, 200);
+  }
+  assert.match(await ourRoutes(bed.board(0)), re(`${await podCidrOf('b1')} via ${bed.board(1).host.ip}`), 'the route to board 1 stays');
+  assert.equal(await foreignState(bed.board(0)), foreignBefore);
 });
