@@ -108,7 +108,7 @@ export class BoardBed {
    * machine on the LAN outside the cluster, with no route to the pod subnets.
    */
   static async create(count: number, images: string[] = [testImages.amd64], plainHosts = 0): Promise<BoardBed> {
-    if (count < 1 || count + plainHosts > 50) throw new Error(`BoardBed: count must be 1..50 with the plain hosts, got ${count} + ${plainHosts}`);
+    if (count < 1 || count + plainHosts > 50) throw new Error(`BoardBed: count must be 1..50, got ${count}${plainHosts ? ` (and ${plainHosts} plain hosts, 50 in all at most)` : ''}`);
     const bed = new BoardBed(await NetnsLab.create(count + plainHosts));
     liveBeds.add(bed);
     try {
