@@ -254,26 +254,9 @@ describe('a token whose revision was compacted', () => {
 });
 
 describe('real kubectl', () => {
-  test('get without --chunk-size pages by 500, its default: 503 objects in two pages, each once', async () => {
-    const ns = 'pages-default-chunk';
-    await ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const names = Array.from({ length: 503 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
-    // Stored through the registry in transactions of its maximum size: 503 API round trips would only add time.
-    const info = findResource('', 'v1', 'configmaps');
-    assert.ok(info);
-    for (let i = 0; i < names.length; i += MAX_WRITES_PER_TXN) {
-      const writes: RegistryWrite[] = names.slice(i, i + MAX_WRITES_PER_TXN).map((name) => ({ op: 'create', info, namespace: ns, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: 'first' } } }));
-      assert.equal(await server.api.registry.writeAll(writes), true);
-    }
-    const run = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '-o', 'name', '-v=6'], undefined, 120_000);
-    assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.trim().split('\n'), names.map((n) => `configmap/${n}`));
-    const requests = run.stderr.split('\n').filter((line) => line.includes(`/namespaces/${ns}/configmaps?`));
-    assert.equal(requests.length, 2, requests.join('\n'));
-    assert.ok(requests[0]?.includes('limit=500') && !requests[0].includes('continue='), requests[0]);
-    assert.ok(requests[1]?.includes('limit=500') && requests[1].includes('continue='), requests[1]);
-  });
-
+  // This test comes before the 503 objects of the next one: its -A lists would otherwise walk them in
+  // about 135 pages of 4, and kubectl sends at most 5 requests a second (client-side throttling,
+  // 25 s). The pages still cross namespaces: those of the tests above and this test's own.
   test('get --chunk-size=2 walks every page (limit and continue on the wire) and prints each object once', async () => {
     const ns = 'pages-kubectl';
     await makeNamespace(ns, 7);
@@ -298,5 +281,25 @@ describe('real kubectl', () => {
     const rows = (out: string) => out.trim().split('\n').map((line) => line.split(/\s+/).slice(0, 2).join('/'));
     assert.ok(rows(whole.stdout).length > 8, whole.stdout);
     assert.deepEqual(rows(paged.stdout), rows(whole.stdout));
+  });
+
+  test('get without --chunk-size pages by 500, its default: 503 objects in two pages, each once', async () => {
+    const ns = 'pages-default-chunk';
+    await ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const names = Array.from({ length: 503 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
+    // Stored through the registry in transactions of its maximum size: 503 API round trips would only add time.
+    const info = findResource('', 'v1', 'configmaps');
+    assert.ok(info);
+    for (let i = 0; i < names.length; i += MAX_WRITES_PER_TXN) {
+      const writes: RegistryWrite[] = names.slice(i, i + MAX_WRITES_PER_TXN).map((name) => ({ op: 'create', info, namespace: ns, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: 'first' } } }));
+      assert.equal(await server.api.registry.writeAll(writes), true);
+    }
+    const run = await kubectl(server.api.kubeconfigPath, ['get', 'configmaps', '-n', ns, '-o', 'name', '-v=6'], undefined, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), names.map((n) => `configmap/${n}`));
+    const requests = run.stderr.split('\n').filter((line) => line.includes(`/namespaces/${ns}/configmaps?`));
+    assert.equal(requests.length, 2, requests.join('\n'));
+    assert.ok(requests[0]?.includes('limit=500') && !requests[0].includes('continue='), requests[0]);
+    assert.ok(requests[1]?.includes('limit=500') && requests[1].includes('continue='), requests[1]);
   });
 });
