@@ -3,7 +3,7 @@
 // elsewhere, so a deleted Service's IP and ports are free again at once. The Registry reads the
 // Services and writes the allocated one in a single store transaction guarded by one key (see
 // registry.ts), so two concurrent creates never both get the same IP or port.
-import { failure, invalid, type FieldError, type KubeObject, type Status } from './resources/index.ts';
+import { failure, formatIPv4, invalid, ipv4Network, parseIPv4, parseIPv4Cidr, type FieldError, type Ipv4Cidr, type KubeObject, type Status } from './resources/index.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 /** Offsets in the range of the two Services every cluster has (the API's and the DNS one). */
@@ -16,33 +16,16 @@ const NODE_PORT_RANGE_TEXT = `${NODE_PORT_MIN}-${NODE_PORT_MAX}`;
 const MIN_PREFIX = 28;
 
 /** An IPv4 service range; usable addresses exclude the network and broadcast ones, as Kubernetes'. */
-export interface ServiceCidr {
-  /** The network address as a 32-bit unsigned number. */
-  base: number;
-  prefix: number;
-  text: string;
-}
-
-export function formatIPv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
-}
-
-export function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((value, part) => value * 256 + Number(part), 0);
-}
+export type ServiceCidr = Ipv4Cidr;
 
 /** Parses and checks `--service-cidr`; the error message says what is wrong and what would do. */
 export function parseServiceCidr(text: string): ServiceCidr {
-  const match = /^([^/]+)\/(\d{1,2})$/.exec(text.trim());
-  const base = match ? parseIPv4(match[1]!) : undefined;
-  const prefix = match ? Number(match[2]) : NaN;
-  if (!match || base === undefined || prefix > 32) throw new Error(`"${text}" is not an IPv4 CIDR (a.b.c.d/n), e.g. ${DEFAULT_SERVICE_CIDR}`);
+  const cidr = parseIPv4Cidr(text);
+  if (!cidr) throw new Error(`"${text}" is not an IPv4 CIDR (a.b.c.d/n), e.g. ${DEFAULT_SERVICE_CIDR}`);
+  const { base, prefix } = cidr;
   if (prefix > MIN_PREFIX) throw new Error(`${text} is too small: the DNS Service takes the range's 10th address, so the prefix must be /${MIN_PREFIX} or shorter (e.g. ${DEFAULT_SERVICE_CIDR})`);
   if (prefix < 12) throw new Error(`${text} is too large: at most a /12 (1,048,576 addresses), as Kubernetes allows (e.g. ${DEFAULT_SERVICE_CIDR})`);
-  const mask = (0xffffffff << (32 - prefix)) >>> 0;
-  const network = (base & mask) >>> 0;
+  const network = ipv4Network(base, prefix);
   if (network !== base) throw new Error(`${text} has host bits set: the network is ${formatIPv4(network)}/${prefix}`);
   return { base, prefix, text: `${formatIPv4(base)}/${prefix}` };
 }

@@ -6,6 +6,7 @@ import { type FormationFlags, parseFormationOptions } from './up-formation.ts';
 import type { NodeOptions } from '../node/options.ts';
 import { DEFAULT_FAIRNESS, type FairnessOptions } from '../api/fairness.ts';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from '../api/service-alloc.ts';
+import { ipv4Network } from '../api/resources/index.ts';
 
 export { formatHostPort, type HostPort };
 
@@ -121,8 +122,7 @@ function checkServiceCidr(text: string, clusterCidr: string): string {
   }
   const pods = parseClusterCidr(clusterCidr);
   const shorter = Math.min(range.prefix, pods.prefix);
-  const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0;
-  if (((range.base & mask) >>> 0) === ((pods.base & mask) >>> 0)) {
+  if (ipv4Network(range.base, shorter) === ipv4Network(pods.base, shorter)) {
     throw new UsageError(`--service-cidr: ${range.text} overlaps the cluster CIDR ${pods.text} (the pods' addresses): choose a range apart from it, e.g. ${DEFAULT_SERVICE_CIDR}`);
   }
   return range.text;

@@ -4,12 +4,17 @@
 import { findByKind, findResource, RESOURCES, type ResourceInfo } from '../api/resources/index.ts';
 
 export {
+  formatIPv4,
   formatTime,
+  ipv4Network,
+  parseIPv4,
+  parseIPv4Cidr,
   labelSelectorFromObject,
   labelSelectorString,
   matchesLabels,
   parseQuantity,
   SelectorError,
+  type Ipv4Cidr,
   type KubeObject,
   type LabelSelector,
   type LabelSelectorQuery,

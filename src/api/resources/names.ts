@@ -171,3 +171,39 @@ export function validateObjectName(name: string, rule: NameRule): string[] {
     }
   }
 }
+
+// ---- IPv4 numbers and CIDRs (the pod and service ranges) ----
+
+export function formatIPv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
+}
+
+/** A dotted quad as a 32-bit unsigned number; undefined for anything else (no leading zeros). */
+export function parseIPv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((value, part) => value * 256 + Number(part), 0);
+}
+
+/** An IPv4 range: the pods' cluster CIDR, the Services' CIDR. */
+export interface Ipv4Cidr {
+  /** The network address as a 32-bit unsigned number. */
+  base: number;
+  prefix: number;
+  /** `a.b.c.d/n`, normalised. */
+  text: string;
+}
+
+/** `a.b.c.d/n` (surrounding blanks ignored) as numbers; undefined when it is not one. */
+export function parseIPv4Cidr(text: string): { base: number; prefix: number } | undefined {
+  const match = /^([^/]+)\/(\d{1,2})$/.exec(text.trim());
+  const base = match ? parseIPv4(match[1]!) : undefined;
+  const prefix = match ? Number(match[2]) : NaN;
+  return base === undefined || prefix > 32 ? undefined : { base, prefix };
+}
+
+/** The network address of `address`/`prefix`. */
+export function ipv4Network(address: number, prefix: number): number {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return (address & mask) >>> 0;
+}

@@ -7,7 +7,7 @@
 // (NoCIDRAvailable) and a CIDRNotAvailable Event saying what to do. These two reasons are this
 // controller's; once a Node has its subnet, the board's pod network writes the others
 // (RouteCreated, or what keeps host-gw from working: src/net/node-condition.ts).
-import { asNode, Kinds, type KubeObject } from '../../client/index.ts';
+import { asNode, formatIPv4, ipv4Network, Kinds, parseIPv4, parseIPv4Cidr, type Ipv4Cidr, type KubeObject } from '../../client/index.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import { DEFAULT_CONTROL_CONFIG, type ControlContext, type Controller } from '../manager.ts';
 import { nowString, setCondition } from './pods.ts';
@@ -19,32 +19,15 @@ export const NO_CIDR_REASON = 'NoCIDRAvailable';
 export const CIDR_ASSIGNED_REASON = 'CIDRAssigned';
 
 /** An IPv4 range the /24s are cut from. */
-export interface ClusterCidr {
-  /** The network address as a 32-bit unsigned number. */
-  base: number;
-  prefix: number;
-  text: string;
-}
-
-function formatIPv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
-}
-
-function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((value, part) => value * 256 + Number(part), 0);
-}
+export type ClusterCidr = Ipv4Cidr;
 
 /** Parses and checks a cluster CIDR; the error message says what is wrong and what would do. */
 export function parseClusterCidr(text: string): ClusterCidr {
-  const match = /^([^/]+)\/(\d{1,2})$/.exec(text.trim());
-  const base = match ? parseIPv4(match[1]!) : undefined;
-  const prefix = match ? Number(match[2]) : NaN;
-  if (!match || base === undefined || prefix > 32) throw new Error(`"${text}" is not an IPv4 CIDR (a.b.c.d/n), e.g. ${DEFAULT_CLUSTER_CIDR}`);
+  const cidr = parseIPv4Cidr(text);
+  if (!cidr) throw new Error(`"${text}" is not an IPv4 CIDR (a.b.c.d/n), e.g. ${DEFAULT_CLUSTER_CIDR}`);
+  const { base, prefix } = cidr;
   if (prefix > NODE_MASK) throw new Error(`${text} is too small: each board gets a /${NODE_MASK}, so the prefix must be /${NODE_MASK} or shorter (e.g. ${DEFAULT_CLUSTER_CIDR}: 256 boards)`);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const network = (base & mask) >>> 0;
+  const network = ipv4Network(base, prefix);
   if (network !== base) throw new Error(`${text} has host bits set: the network is ${formatIPv4(network)}/${prefix}`);
   return { base, prefix, text: `${formatIPv4(base)}/${prefix}` };
 }
