@@ -122,6 +122,12 @@ describe('kubectl Services against bramble up', { timeout: 420_000 }, () => {
     assert.equal(none.get('KUBERNETES_SERVICE_HOST'), '10.43.0.1');
   });
 
+  test('a headless Service (clusterIP None) takes no address', async () => {
+    assert.equal(await ok(kc, ['create', 'service', 'clusterip', 'db', '--clusterip=None']), 'service/db created\n');
+    assert.match(await ok(kc, ['get', 'svc', 'db', '--no-headers']), /^db\s+ClusterIP\s+None\s+<none>\s+<none>\s+\S+\n$/);
+    assert.equal(await ok(kc, ['get', 'svc', 'db', '-o', 'jsonpath={.spec.clusterIPs}']), '["None"]');
+  });
+
   test('bad input: Kubernetes\' 422 messages for a ClusterIP or node port out of range or taken, an invalid port or protocol', async () => {
     const ip = await ok(kc, ['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
     const nodePort = await ok(kc, ['get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
@@ -159,6 +165,8 @@ describe('kubectl Services against bramble up', { timeout: 420_000 }, () => {
     }, 60_000, 250);
     const internalIP = await ok(kc, ['get', 'node', 'pisvc', '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']);
     assert.match(lb, new RegExp(`^web\\s+LoadBalancer\\s+${ip.replace(/\./g, '\\.')}\\s+${internalIP.replace(/\./g, '\\.')}\\s+80:\\d+/TCP\\s`));
+    await ok(kc, ['patch', 'svc', 'web', '-p', '{"spec":{"type":"ClusterIP"}}']);
+    assert.equal(await ok(kc, ['get', 'svc', 'web', '-o', 'jsonpath={.status.loadBalancer}']), '{}');
     await ok(kc, ['delete', 'svc', 'web']);
     assert.equal(await ok(kc, ['create', 'service', 'clusterip', 'again', '--tcp=80:80', `--clusterip=${ip}`]), 'service/again created\n');
     await waitFor('web\'s EndpointSlice removed with it', async () => (await ok(kc, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'name'])) === '', 60_000, 250);

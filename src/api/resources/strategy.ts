@@ -155,7 +155,11 @@ export function prepareForUpdate(info: ResourceInfo, input: KubeObject, old: Kub
     if (old.status === undefined) delete o.status;
     else o.status = clone(old.status);
   }
-  if (info.kind === 'Service') keepAllocatedServiceFields(o, old);
+  if (info.kind === 'Service') {
+    keepAllocatedServiceFields(o, old);
+    // No longer a LoadBalancer: its ingress goes, as Kubernetes clears it on the type change.
+    if (obj(old.spec)?.type === 'LoadBalancer' && obj(o.spec)?.type !== 'LoadBalancer' && isObj(o.status)) o.status = { ...o.status, loadBalancer: {} };
+  }
   if (GENERATION_KINDS.has(info.kind) && !deepEqual(o.spec, old.spec)) meta.generation = (old.metadata.generation ?? 0) + 1;
   return o;
 }
