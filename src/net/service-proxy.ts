@@ -45,6 +45,8 @@ export interface ServiceProxyOptions {
   iptables?: IptablesIo;
   conntrack?: ConntrackCommand;
   endpointSource?: EndpointSource;
+  /** ClusterIPs the board answers itself (the cluster DNS on every board): no rules for them. */
+  localServiceIPs?: readonly string[];
   /** A pass this often without any change, to find and repair drift (default 30 s). */
   resyncMs?: number;
   /** Told after every pass (tests and the benchmark wait on it). */
@@ -141,7 +143,7 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
     const current = (!full && known) || (await readCurrent(io));
     known = undefined; // until this pass has ended well
     const plan = planServiceRules({
-      services: services.list().map(proxyServiceOf).filter((s): s is ProxyService => s !== undefined),
+      services: services.list().map(proxyServiceOf).filter((s): s is ProxyService => s !== undefined && !o.localServiceIPs?.includes(s.clusterIP)),
       groups: endpoints.list().flatMap((e) => source.groups(e)),
       nodeAddresses: addresses(),
       clusterCidr: o.clusterCidr,

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { startAgent } from '../agent/agent.ts';
 import { agentPodStreams } from '../agent/pod-streams.ts';
+import type { ClusterDnsSettings } from '../agent/pods/dns-config.ts';
 import type { RunningApi } from '../api/start.ts';
 import { InProcessClient } from '../client/index.ts';
 import { boardAddress, hostBoardAddressDeps } from '../net/board-address.ts';
@@ -17,6 +18,7 @@ export type AgentStageOptions = Pick<NodeOptions, 'name' | 'dataDir' | 'hostRoot
   /** The Raft members' peer addresses now ("host:port", this node's included). */
   members: () => Record<string, string>;
   podBridge?: () => string | undefined;
+  clusterDns?: () => ClusterDnsSettings | undefined;
 };
 
 /** A node whose agent does not start still serves the store and the API: the failure is logged, not thrown. */
@@ -32,6 +34,7 @@ export async function startAgentStage(options: AgentStageOptions, api: RunningAp
       apiPort: options.apiAddress.port,
       nodeStatusIntervalMs: options.nodeStatusIntervalMs,
       ...(options.podBridge ? { podNetwork: options.podBridge } : {}),
+      ...(options.clusterDns ? { clusterDns: options.clusterDns } : {}),
       // Samples live in memory only; a fast status check (tests) samples as often, within reason.
       metricsIntervalMs: Math.min(10_000, Math.max(1000, options.nodeStatusIntervalMs)),
       logger: logger.child({ component: 'agent' }),

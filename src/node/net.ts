@@ -4,9 +4,15 @@
 // beside it: a board with its own pod network is a board whose iptables Bramble may program.
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
+import type { ClusterDnsSettings } from '../agent/pods/dns-config.ts';
 import type { RunningApi } from '../api/start.ts';
 import { InProcessClient } from '../client/index.ts';
+import { DNS_SERVICE_OFFSET, DEFAULT_SERVICE_CIDR, parseServiceCidr, serviceIPAt } from '../api/service-alloc.ts';
+import { DEFAULT_CLUSTER_DOMAIN, startClusterDns } from '../net/dns/cluster-dns.ts';
+import { ensureLocalAddress } from '../net/dns/local-address.ts';
+import { hostNameservers } from '../net/dns/upstream.ts';
 import { startPodNetwork } from '../net/pod-network.ts';
+import { hostIp } from '../net/routes.ts';
 import { startServiceProxy } from '../net/service-proxy.ts';
 import type { NodeOptions } from './options.ts';
 import type { Stoppable } from './stages.ts';
@@ -17,22 +23,56 @@ export class PodBridgeSlot {
   readonly get = (): string | undefined => this.network;
 }
 
+/** The board's cluster DNS once it answers, for the pods' resolv.conf. */
+export class ClusterDnsSlot {
+  settings: ClusterDnsSettings | undefined;
+  readonly get = (): ClusterDnsSettings | undefined => this.settings;
+}
+
+type NetStageOptions = Pick<NodeOptions, 'name' | 'clusterCidr' | 'serviceCidr'>;
+
 /** A board whose pod network cannot start still runs its pods on the default bridge: logged, not thrown. */
-export async function startNetStage(options: Pick<NodeOptions, 'name' | 'clusterCidr'>, api: RunningApi, slot: PodBridgeSlot, logger: Logger): Promise<Stoppable> {
-  const proxy = await startServiceProxy({ client: new InProcessClient(api.registry), clusterCidr: options.clusterCidr, logger: logger.child({ component: 'service-proxy' }) }).catch((error: unknown) => {
+export async function startNetStage(options: NetStageOptions, api: RunningApi, slots: { bridge: PodBridgeSlot; dns: ClusterDnsSlot }, logger: Logger): Promise<Stoppable> {
+  const dnsIP = serviceIPAt(parseServiceCidr(options.serviceCidr ?? DEFAULT_SERVICE_CIDR), DNS_SERVICE_OFFSET);
+  const proxy = await startServiceProxy({ client: new InProcessClient(api.registry), clusterCidr: options.clusterCidr, localServiceIPs: [dnsIP], logger: logger.child({ component: 'service-proxy' }) }).catch((error: unknown) => {
     logger.error({ err: error }, 'the Service proxy did not start: ClusterIPs and NodePorts do not answer on this board');
     return { stop: () => undefined };
   });
-  const pods = await startPods(options, api, slot, logger);
+  const dns = await startBoardDns(dnsIP, api, slots.dns, logger);
+  const pods = await startPods(options, api, slots.bridge, logger);
   return {
     stop: async () => {
       proxy.stop();
+      await dns.stop();
       await pods.stop();
     },
   };
 }
 
-async function startPods(options: Pick<NodeOptions, 'name' | 'clusterCidr'>, api: RunningApi, slot: PodBridgeSlot, logger: Logger): Promise<Stoppable> {
+/**
+ * The cluster DNS on this board, at the kube-dns ClusterIP made an address of the board itself.
+ * Without it pods fall back to the board's own resolvers (dnsPolicy ClusterFirst as Default).
+ */
+async function startBoardDns(dnsIP: string, api: RunningApi, slot: ClusterDnsSlot, logger: Logger): Promise<Stoppable> {
+  const log = logger.child({ component: 'dns' });
+  try {
+    const address = await ensureLocalAddress(hostIp, dnsIP);
+    if (address.action === 'foreign') log.warn({ address: dnsIP }, 'the cluster DNS address was already on lo (not put there by Bramble): used as it is');
+    const dns = await startClusterDns({ client: new InProcessClient(api.registry), host: dnsIP, port: 53, upstreams: await hostNameservers([dnsIP]), logger: log });
+    slot.settings = { nameserver: dnsIP, domain: DEFAULT_CLUSTER_DOMAIN };
+    return {
+      stop: async () => {
+        slot.settings = undefined;
+        await dns.stop();
+      },
+    };
+  } catch (error) {
+    log.error({ err: error }, `the cluster DNS did not start on ${dnsIP}:53: pods on this board use the board's own resolvers and cannot resolve Service names`);
+    return { stop: () => undefined };
+  }
+}
+
+async function startPods(options: NetStageOptions, api: RunningApi, slot: PodBridgeSlot, logger: Logger): Promise<Stoppable> {
   try {
     return await startPodNetwork({
       client: new InProcessClient(api.registry),

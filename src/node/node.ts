@@ -18,7 +18,7 @@ import type { RaftNode } from '../raftnode/node.ts';
 import type { ApplyResult } from '../store/index.ts';
 import { startAgentStage } from './agent.ts';
 import { startApiStage } from './api.ts';
-import { PodBridgeSlot, startNetStage } from './net.ts';
+import { ClusterDnsSlot, PodBridgeSlot, startNetStage } from './net.ts';
 import { checkDataDir } from './datadir-check.ts';
 import { type FormationStart, prepareFormationIdentity, startAutopilot, startFormation } from './formation.ts';
 import { type NodeIdentity, nodeBundleDir, prepareIdentity } from './identity.ts';
@@ -201,8 +201,8 @@ async function startServices(options: NodeOptions, apiAddress: HostPort, store: 
     return control;
   });
   process.stderr.write(`Kubernetes API: ${api.url}\nkubeconfig:     ${api.kubeconfigPath}\n  kubectl --kubeconfig ${api.kubeconfigPath} get nodes\n`);
-  const bridge = new PodBridgeSlot();
-  const podBridge = options.podNetwork === 'host-gw' ? { podBridge: bridge.get } : {};
-  await stages.start('agent', () => startAgentStage({ ...options, apiAddress, members: () => node.status().members, ...podBridge }, api, logger));
-  if (options.podNetwork === 'host-gw') await stages.start('net', () => startNetStage(options, api, bridge, logger));
+  const slots = { bridge: new PodBridgeSlot(), dns: new ClusterDnsSlot() };
+  const netSlots = options.podNetwork === 'host-gw' ? { podBridge: slots.bridge.get, clusterDns: slots.dns.get } : {};
+  await stages.start('agent', () => startAgentStage({ ...options, apiAddress, members: () => node.status().members, ...netSlots }, api, logger));
+  if (options.podNetwork === 'host-gw') await stages.start('net', () => startNetStage(options, api, slots, logger));
 }
