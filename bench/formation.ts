@@ -95,7 +95,7 @@ await withNetnsLab(5, async (lab) => {
     for (let trial = 1; trial <= flags.trials!; trial++) {
       const result = await withCluster(`${shape.nodes} nodes, expect ${shape.expect}, trial ${trial}`, async (group) => {
         const extra = ['--bootstrap-settle-ms', String(flags['settle-ms']), '--mdns-interval-ms', String(flags['mdns-interval-ms']), '--tick-ms', '100', '--election-ticks', '10'];
-        const kube = (index: number) => (flags['node-ready'] ? ['--api-addr', `${lab.host(index).ip}:6443`, '--runtime', 'docker', '--node-status-ms', '500'] : []);
+        const kube = (index: number) => (flags['node-ready'] ? ['--api-addr', `${lab.host(index).ip}:6443`, '--runtime', 'docker', '--pod-network', 'off', '--node-status-ms', '500'] : []);
         const poweredOnMs = Date.now();
         const nodes = await startFormingNodes(group, lab, { expect: shape.expect, count: shape.nodes, extraArgs: (index) => [...extra, ...kube(index)] });
         await Promise.all(nodes.map((node) => node.process.waitForLog(/bramble node ready/, limitMs)));

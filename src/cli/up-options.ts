@@ -169,7 +169,8 @@ export function parseUpOptions(flags: RawUpFlags, defaults: { hostname: string }
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   const runtime = flags.runtime ?? 'docker';
   if (runtime !== 'docker' && runtime !== 'none') throw new UsageError(`--runtime must be docker or none, got "${runtime}"`);
-  const podNetwork = flags.podNetwork ?? 'off';
+  // host-gw with Docker (the pod bridge is a Docker network); off without a runtime.
+  const podNetwork = flags.podNetwork ?? (runtime === 'docker' ? 'host-gw' : 'off');
   if (podNetwork !== 'host-gw' && podNetwork !== 'off') throw new UsageError(`--pod-network must be host-gw or off, got "${podNetwork}"`);
   if (podNetwork === 'host-gw' && runtime !== 'docker') throw new UsageError('--pod-network host-gw needs --runtime docker: the pod bridge is a Docker network');
   const tickIntervalMs = positiveInteger(flags.tickMs, '--tick-ms', 100);

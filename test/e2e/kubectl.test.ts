@@ -42,7 +42,7 @@ describe('real kubectl 1.32 against bramble up', { timeout: 300_000 }, () => {
   before(async () => {
     node = await group.spawn('pi1', {
       portNames: ['peer', 'client', 'api'],
-      args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
+      args: ({ ports, dataDir, name }) => ['up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
     });
     await node.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
     apiPort = node.ports['api'] ?? 0;

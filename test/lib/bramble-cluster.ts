@@ -54,7 +54,7 @@ export interface ClusterOptions {
 /** Fast timers so elections and failover take a fraction of a second in tests. */
 // --api-addr off: these clusters test the store; the Kubernetes API would write its first-start
 // objects (moving the revisions the tests count) and compete for port 6443. Pass --api-addr later to enable it.
-export const fastTimerArgs = ['--tick-ms', '20', '--election-ticks', '10', '--log-level', 'info', '--api-addr', 'off'];
+export const fastTimerArgs = ['--tick-ms', '20', '--election-ticks', '10', '--log-level', 'info', '--api-addr', 'off', '--pod-network', 'off'];
 
 /** Starts `size` real `bramble up` processes forming one static cluster; waits until each is ready. */
 export async function startBrambleCluster(group: ProcessGroup, size: number, options: ClusterOptions = {}): Promise<BrambleNode[]> {

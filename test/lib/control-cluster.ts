@@ -12,13 +12,13 @@ import { STARTUP_TIMEOUT_MS } from './processes.ts';
 /** Raft timing of the test clusters: a 500 ms election timeout, so failovers are quick. */
 export const quickRaftTiming = ['--tick-ms', '20', '--election-ticks', '25'];
 
-export const controlArgs = (nodeGraceMs = 2000, raftTiming: readonly string[] = quickRaftTiming): string[] => [...raftTiming, '--runtime', 'docker', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
+export const controlArgs = (nodeGraceMs = 2000, raftTiming: readonly string[] = quickRaftTiming): string[] => [...raftTiming, '--runtime', 'docker', '--pod-network', 'off', '--node-status-ms', '500', '--node-grace-ms', String(nodeGraceMs), '--log-level', 'info'];
 
 /**
  * `bramble up` flags with the production defaults (100 ms ticks, 10 s node status, 4 s grace):
  * what a board runs, for benchmarks that measure the board rather than test speed.
  */
-export const productionControlArgs = ['--runtime', 'docker', '--log-level', 'info'];
+export const productionControlArgs = ['--runtime', 'docker', '--pod-network', 'off', '--log-level', 'info'];
 
 export async function startControlCluster(group: ProcessGroup, names: string[], nodeGraceMs = 2000, args: string[] = controlArgs(nodeGraceMs)): Promise<BrambleNode[]> {
   const peers = await Promise.all(names.map(() => freePort()));

@@ -3,7 +3,7 @@ import type { NetnsLab } from './netns.ts';
 import type { ProcessGroup } from './processes.ts';
 
 /** Fast formation for tests: short settle window and mDNS interval, fast Raft timers, no API. */
-export const fastFormationArgs = ['--bootstrap-settle-ms', '800', '--mdns-interval-ms', '200', '--tick-ms', '20', '--election-ticks', '10', '--api-addr', 'off', '--log-level', 'info'];
+export const fastFormationArgs = ['--bootstrap-settle-ms', '800', '--mdns-interval-ms', '200', '--tick-ms', '20', '--election-ticks', '10', '--api-addr', 'off', '--pod-network', 'off', '--log-level', 'info'];
 
 /** Starts `bramble up --bootstrap-expect` on lab hosts [first, first+count), all spawned back to back. */
 export async function startFormingNodes(group: ProcessGroup, lab: NetnsLab, options: { expect: number; first?: number; count: number; prefix?: string; extraArgs?: (index: number) => string[] }): Promise<BrambleNode[]> {

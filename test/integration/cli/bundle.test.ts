@@ -53,7 +53,7 @@ describe('cluster bundle', { timeout: 240_000 }, () => {
       const nodes = await Promise.all(
         (['a', 'b'] as const).map((name) =>
           group.spawn(name, {
-            args: ({ dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports[name].peer}`, '--client-addr', `127.0.0.1:${ports[name].client}`, '--api-addr', `127.0.0.1:${ports[name].api}`, '--initial-cluster', initial, '--bundle', bundle, '--tick-ms', '20'],
+            args: ({ dataDir }) => ['up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports[name].peer}`, '--client-addr', `127.0.0.1:${ports[name].client}`, '--api-addr', `127.0.0.1:${ports[name].api}`, '--initial-cluster', initial, '--bundle', bundle, '--tick-ms', '20'],
           }),
         ),
       );

@@ -77,7 +77,7 @@ describe('bramble CLI', () => {
     await withProcesses(async (group) => {
       const node = await group.spawn('solo', {
         portNames: ['peer', 'client'],
-        args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
+        args: ({ ports, dataDir }) => ['up', '--pod-network', 'off', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
       });
       await node.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
       await node.waitForLog(/leader elected/, STARTUP_TIMEOUT_MS);

@@ -205,7 +205,7 @@ contract('HTTPS (a real bramble up process)', async () => {
   const group = new ProcessGroup();
   const member = await group.spawn('pi1', {
     portNames: ['peer', 'client', 'api'],
-    args: ({ ports, dataDir, name }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
+    args: ({ ports, dataDir, name }) => ['up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports['peer']}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`, '--log-level', 'warn'],
   });
   await member.waitForLog(/Kubernetes API: https:/, STARTUP_TIMEOUT_MS);
   const kubeconfig = parseYaml(readFileSync(join(member.dataDir, 'kubeconfig'), 'utf8')) as {

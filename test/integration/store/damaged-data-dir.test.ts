@@ -93,7 +93,7 @@ async function damagedCopy(damage: (dataDir: string) => void): Promise<string> {
 async function upOn(dataDir: string, name: string): Promise<{ code: number | null; output: string }> {
   const process = await group.spawn(`${name}-up`, {
     portNames: ['peer', 'client'],
-    args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--log-level', 'warn'],
+    args: ({ ports }) => ['up', '--pod-network', 'off', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--log-level', 'warn'],
   });
   const timer = setTimeout(() => void process.kill('SIGKILL'), 30_000);
   const exit = await process.waitForExit();
@@ -200,7 +200,7 @@ describe('bramble up on a damaged data dir', () => {
     const dataDir = await damagedCopy(() => undefined);
     const first = await group.spawn('in-use-first', {
       portNames: ['peer', 'client'],
-      args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
+      args: ({ ports }) => ['up', '--pod-network', 'off', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
     });
     await first.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     const { code, output } = await upOn(dataDir, 'in-use-second');
@@ -225,7 +225,7 @@ describe('bramble up on a damaged data dir', () => {
     await rename(join(dataDir, 'store'), join(dataDir, 'store.damaged'));
     const process = await group.spawn('advice-followed', {
       portNames: ['peer', 'client'],
-      args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
+      args: ({ ports }) => ['up', '--pod-network', 'off', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
     });
     await process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     try {

@@ -65,8 +65,11 @@ describe('bramble up options', () => {
     }
   });
 
-  test('--pod-network: off by default, host-gw only with the Docker runtime', () => {
-    assert.equal(parseUpOptions({}, defaults).podNetwork, 'off');
+  test('--pod-network: host-gw by default with the Docker runtime, off without one; host-gw only with Docker', () => {
+    assert.equal(parseUpOptions({}, defaults).podNetwork, 'host-gw');
+    assert.equal(parseUpOptions({ runtime: 'docker' }, defaults).podNetwork, 'host-gw');
+    assert.equal(parseUpOptions({ runtime: 'none' }, defaults).podNetwork, 'off');
+    assert.equal(parseUpOptions({ podNetwork: 'off' }, defaults).podNetwork, 'off');
     assert.equal(parseUpOptions({ podNetwork: 'host-gw' }, defaults).podNetwork, 'host-gw');
     assert.throws(() => parseUpOptions({ podNetwork: 'vxlan' }, defaults), (error: Error) => error instanceof UsageError && error.message === '--pod-network must be host-gw or off, got "vxlan"');
     assert.throws(
