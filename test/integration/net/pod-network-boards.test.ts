@@ -111,10 +111,9 @@ test('pods get IPs from their board\'s subnet, a pod on board 0 reaches a pod on
   const [b0, , b2] = bed.boards as [Board, Board, Board];
   const cidrs = await Promise.all(['b0', 'b1', 'b2'].map(podCidrOf));
   assert.equal(new Set(cidrs).size, 3, `three distinct subnets: ${cidrs.join(' ')}`);
-  await api().create(Kinds.pods, podSpec('server2', 'b2', httpd('hello-from-b2')));
-  await api().create(Kinds.pods, podSpec('server1', 'b1', httpd('hello-from-b1')));
-  await api().create(Kinds.pods, podSpec('client', 'b0', SLEEPER_COMMAND));
-  const [server2, server1, client] = [await running('server2'), await running('server1'), await running('client')];
+  const pods = [podSpec('server2', 'b2', httpd('hello-from-b2')), podSpec('server1', 'b1', httpd('hello-from-b1')), podSpec('client', 'b0', SLEEPER_COMMAND)];
+  await Promise.all(pods.map((pod) => api().create(Kinds.pods, pod)));
+  const [server2, server1, client] = await Promise.all([running('server2'), running('server1'), running('client')]);
   const prefix = (cidr: string) => cidr.replace(/0\/24$/, '');
   for (const [pod, cidr] of [[client, cidrs[0]!], [server1, cidrs[1]!], [server2, cidrs[2]!]] as const) {
     assert.ok(ipOf(pod).startsWith(prefix(cidr)), `${pod.metadata.name} IP ${ipOf(pod)} not in ${cidr}`);
@@ -134,8 +133,8 @@ test('pods get IPs from their board\'s subnet, a pod on board 0 reaches a pod on
   assert.ok(!log.includes(b0.host.ip), `the server saw board 0's address:\n${log}`);
 
   // Real kubectl: the pod IPs, the boards' addresses, the PodCIDRs.
-  const pods = await kubectl('get', 'pods', '-o', 'wide');
-  for (const [pod, node] of [[client, 'b0'], [server1, 'b1'], [server2, 'b2']] as const) assert.match(pods, new RegExp(`${pod.metadata.name}\\s.*\\s${ipOf(pod).replaceAll('.', '\\.')}\\s+${node}\\s`));
+  const table = await kubectl('get', 'pods', '-o', 'wide');
+  for (const [pod, node] of [[client, 'b0'], [server1, 'b1'], [server2, 'b2']] as const) assert.match(table, new RegExp(`${pod.metadata.name}\\s.*\\s${ipOf(pod).replaceAll('.', '\\.')}\\s+${node}\\s`));
   const nodes = await kubectl('get', 'nodes', '-o', 'wide');
   for (const board of bed.boards) assert.match(nodes, new RegExp(`b${board.index}\\s.*\\s${board.host.ip.replaceAll('.', '\\.')}\\s`), nodes);
   const columns = await kubectl('get', 'nodes', '-o', 'custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR', '--no-headers');
