@@ -1,5 +1,5 @@
-// The Service proxy on a board (kube-proxy's job): watches Services and their endpoints through the
-// one list-and-watch cache and keeps Bramble's nat/filter chains equal to the plan
+// The Service proxy on a board (kube-proxy's job): watches Services and their EndpointSlices through
+// the one list-and-watch cache and keeps Bramble's nat/filter chains equal to the plan
 // (service-rules.ts). A pass plans and runs `iptables-restore --noflush` only when the plan
 // differs from the last one applied or iptables drifted from it (a jump gone after a Docker
 // engine restart, an own chain flushed or deleted by hand): an idle board writes nothing. A pass
@@ -9,7 +9,7 @@
 // endpoints that went away are forgotten (`conntrack -D`).
 import { networkInterfaces } from 'node:os';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
-import { type Client, type KubeObject, Kinds, kindOf, type ResourceInfo } from '../client/index.ts';
+import { type Client, type KubeObject, Kinds, type ResourceInfo } from '../client/index.ts';
 import { serialPass } from './serial-pass.ts';
 import { type ConntrackCommand, conntrackCommand, type IptablesIo, iptablesIo, readCurrent, staleUdpFlows } from './service-iptables.ts';
 import { type EndpointGroup, groupsOfEndpoints, groupsOfEndpointSlice, type ProxyService, proxyServiceOf } from './service-model.ts';
@@ -23,17 +23,14 @@ export interface EndpointSource {
 
 export const ENDPOINTS_SOURCE: EndpointSource = { info: () => Kinds.endpoints, groups: groupsOfEndpoints };
 
-export const ENDPOINT_SLICES_SOURCE: EndpointSource = {
-  info: () => {
-    const info = kindOf('discovery.k8s.io/v1', 'EndpointSlice');
-    if (!info) throw new Error('the API does not serve discovery.k8s.io/v1 EndpointSlices');
-    return info;
-  },
-  groups: groupsOfEndpointSlice,
-};
+export const ENDPOINT_SLICES_SOURCE: EndpointSource = { info: () => Kinds.endpointslices, groups: groupsOfEndpointSlice };
 
-/** What the proxy reads endpoints from. EndpointSlices once the API serves them: this one line. */
-export const DEFAULT_ENDPOINT_SOURCE = ENDPOINTS_SOURCE;
+/**
+ * What the proxy reads endpoints from: EndpointSlices, as kube-proxy does (they carry serving and
+ * terminating). A Service without a selector whose user wrote only an Endpoints object is not
+ * proxied: Bramble has no EndpointSlice mirroring controller yet.
+ */
+export const DEFAULT_ENDPOINT_SOURCE = ENDPOINT_SLICES_SOURCE;
 
 export interface ServiceProxyOptions {
   client: Client;

@@ -196,10 +196,10 @@ function getFromLab(host: string, port: number): Promise<string | null> {
 
 test('the Service proxy of bramble up: a ClusterIP from a pod on another board, the NodePort on two boards from outside', { timeout: 300_000 }, async () => {
   const [b0, b1] = [bed.board(0), bed.board(1)];
-  const [server, client] = [await running('server1'), await running('client')];
-  // No selector: the Endpoints are written here, so this test does not wait for the endpoints controller.
-  await api().create(Kinds.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'NodePort', clusterIP: '10.43.0.80', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } });
-  await api().create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: ipOf(server) }], ports: [{ port: 8080 }] }] });
+  const client = await running('client');
+  // server1 gets a label the Service selects: its EndpointSlice comes from the leader's controller.
+  await api().patch(Kinds.pods, 'default', 'server1', 'merge', { metadata: { labels: { app: 'web' } } });
+  await api().create(Kinds.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'NodePort', selector: { app: 'web' }, clusterIP: '10.43.0.80', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } });
   const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.43.0.80 80`;
   await waitFor('the server through its ClusterIP from the pod on board 0', async () => {
     const reply = await bed.docker(b0, ['exec', containerOf(client), 'sh', '-c', request]).catch(() => '');

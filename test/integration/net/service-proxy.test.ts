@@ -1,10 +1,10 @@
 // The Service proxy on real traffic. Three namespaces of a lab: a board (startServiceProxy writes
-// its iptables there, from Services and Endpoints in a real store), a backend host (the pods: TCP
+// its iptables there, from Services and EndpointSlices in a real store), a backend host (the pods: TCP
 // servers on two ports, a UDP server) whose route to the service CIDR goes through the board, and
 // a host outside. A client on the board reaches both endpoints through the ClusterIP; the outside
 // host reaches the NodePort; the backend reaches itself through its own Service (hairpin); a jump
-// deleted by hand comes back at the next resync; with no endpoint left the ClusterIP and the
-// NodePort refuse at once; a UDP endpoint removed takes its conntrack flow with it; a deleted
+// deleted by hand comes back at the next resync; a terminating endpoint still serving is used when
+// no other is left; with none serving the ClusterIP and the NodePort refuse at once; a UDP endpoint removed takes its conntrack flow with it; a deleted
 // Service leaves nothing of itself.
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -75,10 +75,22 @@ async function inHost(host: NetnsHost, command: string, args: string[]): Promise
 
 const svc = (name: string, spec: object): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec });
 
-async function setEndpoints(name: string, subsets: object[]): Promise<void> {
-  const existing = await client.get(Kinds.endpoints, 'default', name).catch(() => undefined);
-  if (existing) await client.update(Kinds.endpoints, { ...existing, subsets });
-  else await client.create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { namespace: 'default', name }, subsets });
+type Conditions = { ready: boolean; serving: boolean; terminating: boolean };
+const READY: Conditions = { ready: true, serving: true, terminating: false };
+
+/** Writes (or replaces) an EndpointSlice of Service `service`: these addresses listen on this port. */
+async function setSlice(service: string, slice: string, port: { name?: string; port: number; protocol?: string }, endpoints: Array<{ ip: string; conditions: Conditions }>): Promise<void> {
+  const body = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: 'default', name: slice, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: endpoints.map((e) => ({ addresses: [e.ip], conditions: e.conditions })),
+    ports: [port],
+  };
+  const existing = await client.get(Kinds.endpointslices, 'default', slice).catch(() => undefined);
+  if (existing) await client.update(Kinds.endpointslices, { ...body, metadata: existing.metadata });
+  else await client.create(Kinds.endpointslices, body);
 }
 
 /** Waits for the rules to hold `what` on the board (polled from iptables-save there). */
@@ -125,10 +137,9 @@ after(async () => {
 test('ClusterIP from the board spreads over both endpoints; NodePort from outside; a pod reaching itself through its Service', async () => {
   const backendIp = lab.host(1).ip;
   await client.create(Kinds.services, svc('web', { type: 'NodePort', clusterIP: CLUSTER_IP, ports: [{ name: 'http', port: 80, nodePort: 30080 }] }));
-  await setEndpoints('web', [
-    { addresses: [{ ip: backendIp }], ports: [{ name: 'http', port: 8080 }] },
-    { addresses: [{ ip: backendIp }], ports: [{ name: 'http', port: 8081 }] },
-  ]);
+  // Two slices, as a large Service has: their endpoints are merged.
+  await setSlice('web', 'web-a', { name: 'http', port: 8080 }, [{ ip: backendIp, conditions: READY }]);
+  await setSlice('web', 'web-b', { name: 'http', port: 8081 }, [{ ip: backendIp, conditions: READY }]);
   await rulesShow('both endpoints of web', (saved) => saved.includes(`${backendIp}:8080`) && saved.includes(`${backendIp}:8081`));
 
   const seen = new Set<string>();
@@ -157,8 +168,14 @@ test('a jump deleted by hand (an engine restart) is back at the next resync', as
   assert.ok(answer.data === 'a' || answer.data === 'b', JSON.stringify(answer));
 });
 
-test('no endpoint left: the ClusterIP and the NodePort refuse the connection instead of hanging', async () => {
-  await setEndpoints('web', [{ notReadyAddresses: [{ ip: lab.host(1).ip }], ports: [{ name: 'http', port: 8080 }] }]);
+test('a rollout\'s last endpoint still serving while terminating is used; none serving: refused at once, not hanging', async () => {
+  const backendIp = lab.host(1).ip;
+  await client.delete(Kinds.endpointslices, 'default', 'web-b');
+  await setSlice('web', 'web-a', { name: 'http', port: 8080 }, [{ ip: backendIp, conditions: { ready: false, serving: true, terminating: true } }]);
+  await rulesShow('only the terminating endpoint', (saved) => saved.includes(`${backendIp}:8080`) && !saved.includes(`${backendIp}:8081`));
+  assert.equal((await onBoard.call('tcp', CLUSTER_IP, 80)).data, 'a');
+
+  await setSlice('web', 'web-a', { name: 'http', port: 8080 }, [{ ip: backendIp, conditions: { ready: false, serving: false, terminating: true } }]);
   await rulesShow('web rejecting', (saved) => saved.includes('default/web:http has no endpoints') && !saved.includes(':8080'));
   assert.equal((await onBoard.call('tcp', CLUSTER_IP, 80)).error, 'ECONNREFUSED');
   assert.equal((await outside.call('tcp', board.ip, 30080)).error, 'ECONNREFUSED');
@@ -166,16 +183,16 @@ test('no endpoint left: the ClusterIP and the NodePort refuse the connection ins
 
 test('a UDP endpoint replaced: its conntrack flow is deleted, the next datagram reaches the new one', async () => {
   const backendIp = lab.host(1).ip;
-  // Endpoints first: a Service that had none and gets one has its flows deleted just after the
+  // The slice first: a Service that had none and gets one has its flows deleted just after the
   // rules change (those made while it REJECTed), which could catch this test's first datagram.
-  await setEndpoints('dns', [{ addresses: [{ ip: backendIp }], ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }] }]);
+  await setSlice('dns', 'dns-x', { name: 'dns', port: 5353, protocol: 'UDP' }, [{ ip: backendIp, conditions: READY }]);
   await client.create(Kinds.services, svc('dns', { clusterIP: DNS_IP, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }));
   await rulesShow('the dns rules', (saved) => saved.includes(`${backendIp}:5353`));
   assert.equal((await onBoard.call('udp', DNS_IP, 53)).data, 'dns-a');
   const flows = (): Promise<string> => inHost(board, 'conntrack', ['-L', '-p', 'udp', '--orig-dst', DNS_IP]);
   assert.match(await flows(), new RegExp(`sport=5353 dport=40053`), 'the flow to the first endpoint is tracked');
 
-  await setEndpoints('dns', [{ addresses: [{ ip: backendIp }], ports: [{ name: 'dns', port: 5354, protocol: 'UDP' }] }]);
+  await setSlice('dns', 'dns-x', { name: 'dns', port: 5354, protocol: 'UDP' }, [{ ip: backendIp, conditions: READY }]);
   await rulesShow('the new dns endpoint', (saved) => saved.includes(`${backendIp}:5354`) && !saved.includes(`${backendIp}:5353`));
   await waitFor('the flow to the old endpoint deleted', async () => !(await flows()).includes('sport=5353'), 60_000, 50);
   // Same client port: without the deletion this datagram would follow the old flow to dns-a.
