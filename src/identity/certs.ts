@@ -2,20 +2,40 @@
 // node certificates). ECDSA P-256 keys: instant to generate on a Pi. Moved here from
 // src/api/pki.ts so the bundle, the node identities and the API share one implementation.
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-// Node's WebCrypto is the standard one; the cast only bridges the DOM typings the library names.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let library: Promise<typeof X509> | undefined;
+
+/**
+ * @peculiar/x509, loaded when the first certificate is made or a CA loaded: it is a large library
+ * (about as long to load as the rest of a CLI verb), and the CLI's verbs, which only read
+ * certificates (fingerprint, issuer: node:crypto does that), never need it. A long-running
+ * process calls preloadCertificateLibrary() at its start: loading it later blocks the event loop
+ * for long enough (seconds on a busy board) to cost a Raft member its leader.
+ */
+function x509(): Promise<typeof X509> {
+  library ??= import('@peculiar/x509').then((lib) => {
+    // Node's WebCrypto is the standard one; the cast only bridges the DOM typings the library names.
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0]);
+    return lib;
+  });
+  return library;
+}
+
+/** Loads the certificate library now, so no later certificate operation blocks the event loop on it. */
+export async function preloadCertificateLibrary(): Promise<void> {
+  await x509();
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const VALIDITY_DAYS = 3650;
 
 /** A CA that can sign: its certificate and private key. */
 export interface CertificateAuthority {
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   key: CryptoKey;
 }
 
@@ -52,22 +72,24 @@ export function isIp(host: string): boolean {
 
 /** A new self-signed CA (CN=bramble-ca), as PEM. */
 export async function createCa(): Promise<{ certPem: string; keyPem: string }> {
+  const x = await x509();
   const keys = await generateKeys();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=bramble-ca',
     ...validity(),
     signingAlgorithm: ALG,
     keys,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true)],
+    extensions: [new x.BasicConstraintsExtension(true, 0, true), new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign | x.KeyUsageFlags.cRLSign | x.KeyUsageFlags.digitalSignature, true)],
   });
   return { certPem: cert.toString('pem') + '\n', keyPem: await keyPem(keys.privateKey) };
 }
 
 export async function loadCa(certPem: string, keyPemText: string): Promise<CertificateAuthority> {
-  const der = x509.PemConverter.decodeFirst(keyPemText);
+  const x = await x509();
+  const der = x.PemConverter.decodeFirst(keyPemText);
   const key = (await webcrypto.subtle.importKey('pkcs8', der, ALG, false, ['sign'])) as unknown as CryptoKey;
-  return { cert: new x509.X509Certificate(certPem), key };
+  return { cert: new x.X509Certificate(certPem), key };
 }
 
 export interface IssueRequest {
@@ -82,6 +104,7 @@ export interface IssueRequest {
 
 /** Signs a certificate; `key` is the new private key (PKCS#8 PEM) unless the request brought its own public key. */
 export async function issueCertificate(ca: CertificateAuthority, request: IssueRequest): Promise<{ cert: string; key?: string }> {
+  const x = await x509();
   let publicKey: CryptoKey;
   let privateKey: CryptoKey | undefined;
   if (request.publicKeyPem === undefined) {
@@ -89,20 +112,20 @@ export async function issueCertificate(ca: CertificateAuthority, request: IssueR
     publicKey = keys.publicKey;
     privateKey = keys.privateKey;
   } else {
-    const der = x509.PemConverter.decodeFirst(request.publicKeyPem);
+    const der = x.PemConverter.decodeFirst(request.publicKeyPem);
     publicKey = (await webcrypto.subtle.importKey('spki', der, ALG, true, ['verify'])) as unknown as CryptoKey;
   }
   const server = request.usages.includes('server');
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension(request.usages.map((usage) => (usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth))),
+  const extensions: X509.Extension[] = [
+    new x.BasicConstraintsExtension(false, undefined, true),
+    new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature | x.KeyUsageFlags.keyEncipherment, true),
+    new x.ExtendedKeyUsageExtension(request.usages.map((usage) => (usage === 'server' ? x.ExtendedKeyUsage.serverAuth : x.ExtendedKeyUsage.clientAuth))),
   ];
   const hosts = request.hosts ?? [];
   if (server && hosts.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(hosts.map((h) => (isIp(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))));
+    extensions.push(new x.SubjectAlternativeNameExtension(hosts.map((h) => (isIp(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))));
   }
-  const cert = await x509.X509CertificateGenerator.create({
+  const cert = await x.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: request.subject,
     issuer: ca.cert.subject,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { KEY_FILE_NAME } from '../api/encryption/index.ts';
 import { bundleFiles, type Bundle, BundleError, ensureNodeCertificate, isBundle, readBundle, writePrivate } from '../identity/bundle.ts';
-import { certificateFingerprint } from '../identity/certs.ts';
+import { certificateFingerprint, preloadCertificateLibrary } from '../identity/certs.ts';
 import { joinWithToken, writeJoinedBundle } from '../identity/join.ts';
 import { parseJoinToken } from '../identity/token.ts';
 import type { ClusterCredentials } from '../identity/tls.ts';
@@ -95,6 +95,8 @@ function installForApi(bundle: Bundle, dataDir: string): void {
  * with plain TCP peers and an unauthenticated client port, and says so).
  */
 export async function prepareIdentity(options: IdentityOptions, start: IdentityStart, logger: Logger): Promise<NodeIdentity | null> {
+  // Before Raft runs: loaded later (a join to admit, a certificate to issue), the library would stall this node's event loop.
+  await preloadCertificateLibrary();
   const dir = nodeBundleDir(options.dataDir);
   let fetchedWithToken = false;
   if (options.bundle !== null) {
