@@ -29,7 +29,7 @@ export async function startControlCluster(group: ProcessGroup, names: string[], 
     const process = await group.spawn(name, {
       portNames: ['client', 'api'],
       args: ({ ports, dataDir }) => [
-        'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
+        'up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
         '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundleDir, ...args,
       ],
     });

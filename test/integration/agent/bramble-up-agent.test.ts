@@ -88,7 +88,7 @@ describe('node agent in bramble up (real Docker engine, three real processes)', 
         await group.spawn(name, {
           portNames: ['client', 'api'],
           args: ({ ports, dataDir }) => [
-            'up', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
+            'up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,
             '--api-addr', `127.0.0.1:${ports['api']}`, '--initial-cluster', initialCluster, '--bundle', bundle, '--tick-ms', '20', '--election-ticks', '10',
             '--runtime', name === 'pib' ? 'docker' : 'none', '--node-status-ms', '200', '--log-level', 'info',
           ],

@@ -40,7 +40,7 @@ test('a node without quorum for longer than the read timeout keeps running and s
       nodes.push(
         await group.spawn(name, {
           portNames: ['client'],
-          args: ({ ports, dataDir }) => ['up', '--name', name, '--data-dir', dataDir, '--peer-addr', peers[i]!, '--client-addr', `127.0.0.1:${ports['client']!}`, '--initial-cluster', initialCluster, '--bundle', bundle, '--tick-ms', '20', '--election-ticks', '10', '--log-level', 'info', ...api],
+          args: ({ ports, dataDir }) => ['up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', peers[i]!, '--client-addr', `127.0.0.1:${ports['client']!}`, '--initial-cluster', initialCluster, '--bundle', bundle, '--tick-ms', '20', '--election-ticks', '10', '--log-level', 'info', ...api],
         }),
       );
     }

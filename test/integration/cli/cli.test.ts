@@ -91,7 +91,7 @@ describe('bramble CLI', () => {
     await withProcesses(async (group) => {
       const node = await group.spawn('solo', {
         portNames: ['peer', 'client', 'unused'],
-        args: ({ ports, dataDir }) => ['up', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
+        args: ({ ports, dataDir }) => ['up', '--pod-network', 'off', '--name', 'solo', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`],
       });
       await node.waitForLog(/leader elected/, STARTUP_TIMEOUT_MS);
       const { code, stdout } = await cli('cluster', 'status', '--data-dir', node.dataDir, '--endpoints', `127.0.0.1:${node.ports.client},127.0.0.1:${node.ports.unused}`);

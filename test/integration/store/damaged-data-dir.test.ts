@@ -274,7 +274,7 @@ describe('bramble up on a damaged data dir', () => {
     const dataDir = await damagedCopy(() => undefined);
     const process = await group.spawn('pristine-up', {
       portNames: ['peer', 'client'],
-      args: ({ ports }) => ['up', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
+      args: ({ ports }) => ['up', '--pod-network', 'off', '--name', 'node1', '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${ports.peer}`, '--client-addr', `127.0.0.1:${ports.client}`, '--tick-ms', '20'],
     });
     await process.waitForLog(/bramble node ready/, STARTUP_TIMEOUT_MS);
     try {
