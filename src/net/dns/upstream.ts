@@ -41,7 +41,11 @@ function askOne(query: Buffer, server: string, timeoutMs: number): Promise<Buffe
   const [host = server, port = '53'] = server.split(':');
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
+    let finished = false;
+    // Once only: a second close() (the timer, then a late send error) throws outside any handler.
     const done = (error: Error | undefined, answer?: Buffer): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.close();
       if (error) reject(error);
@@ -52,6 +56,13 @@ function askOne(query: Buffer, server: string, timeoutMs: number): Promise<Buffe
     socket.on('message', (message) => {
       if (message.length >= 2 && message.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, message);
     });
-    socket.connect(Number(port), host, () => socket.send(query, (error) => error && done(error)));
+    // A connect that fails (ENETUNREACH: a board with no route to its resolver, as on an offline
+    // site) calls back with the error and leaves the socket unconnected: a send then throws
+    // outside any handler and ended the whole `bramble up`. Node's typing omits that argument.
+    const connected = (error?: Error): void => {
+      if (error) done(error);
+      else socket.send(query, (sendError) => sendError && done(sendError));
+    };
+    socket.connect(Number(port), host, connected as () => void);
   });
 }
