@@ -2,8 +2,9 @@
 // this board's Node a podCIDR, the pod bridge is made (or adopted) and new pod sandboxes join it;
 // the DOCKER-USER rule accepts the cluster CIDR, what pods send outside it is masqueraded; every other Node with a podCIDR and an InternalIP
 // on a subnet this board is directly connected to gets a route. What keeps host-gw from working
-// (network-checks.ts) becomes the Node's NetworkUnavailable condition (node-condition.ts). A pass runs on every Node change and every `resyncMs` (which re-asserts the rule
-// after an engine restart); passes never overlap. Routes stay when the process stops: the next
+// (network-checks.ts) becomes the Node's NetworkUnavailable condition (node-condition.ts). Another
+// board's change runs the routes alone; this board's own change, a failure and every `resyncMs`
+// run the whole pass (which re-asserts the rules after an engine restart); passes never overlap. Routes stay when the process stops: the next
 // start adopts them (same proto, same values: nothing is rewritten).
 import type Dockerode from 'dockerode';
 import { asNode, type Client, Kinds, type KubeObject } from '../client/index.ts';
@@ -93,7 +94,11 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
       await ensureForwardAccept(iptables, o.clusterCidr);
       await ensureEgressMasquerade(iptables, bridgeFor, o.clusterCidr);
     }
-    // Peers off this board's subnets get no route (the kernel refuses a next hop it cannot reach).
+    await routesTo(direct);
+  };
+
+  // Peers off this board's subnets get no route (the kernel refuses a next hop it cannot reach).
+  const routesTo = async (direct: PeerSubnet[]): Promise<void> => {
     const plan = await reconcileRoutes(ip, direct);
     for (const route of plan.set) o.logger.info(route, 'route to a board\'s pods set');
     for (const route of plan.remove) o.logger.info(route, 'route to a gone board\'s pods removed');
@@ -111,8 +116,11 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
       return;
     }
     running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => (stopped ? undefined : pass()))
-      .catch((error: unknown) => o.logger.warn({ err: error }, 'pod network pass failed; tried again at the next change or resync'))
+      .then(() => (stopped ? undefined : nextPass()))
+      .catch((error: unknown) => {
+        fullDue = true;
+        o.logger.warn({ err: error }, 'pod network pass failed; tried again at the next change or resync');
+      })
       .finally(() => {
         running = undefined;
         if (again) {
@@ -122,10 +130,25 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
       });
   };
 
-  nodes.on(() => schedule());
+  // Another board's change only moves routes: that alone runs at once (a new board is reachable
+  // sooner). The checks, the bridge and the iptables rules run when this board's own Node changes,
+  // after a failure, and at every resync (which also re-asserts them after an engine restart).
+  let fullDue = true;
+  const nextPass = async (): Promise<void> => {
+    if (!fullDue) return routesTo((await splitPeers(ip, peerSubnets(nodes.list(), o.nodeName))).direct);
+    fullDue = false;
+    await pass();
+  };
+  nodes.on((_type, node) => {
+    if (node.metadata.name === o.nodeName) fullDue = true;
+    schedule();
+  });
   await nodes.start();
   schedule();
-  const timer = setInterval(schedule, o.resyncMs ?? 10_000);
+  const timer = setInterval(() => {
+    fullDue = true;
+    schedule();
+  }, o.resyncMs ?? 10_000);
   timer.unref();
   return {
     stop: () => {
