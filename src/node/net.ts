@@ -11,9 +11,11 @@ import { DNS_SERVICE_OFFSET, DEFAULT_SERVICE_CIDR, parseServiceCidr, serviceIPAt
 import { DEFAULT_CLUSTER_DOMAIN, startClusterDns } from '../net/dns/cluster-dns.ts';
 import { ensureLocalAddress } from '../net/dns/local-address.ts';
 import { hostNameservers } from '../net/dns/upstream.ts';
+import { POD_BRIDGE_NAME } from '../net/pod-bridge.ts';
 import { startPodNetwork } from '../net/pod-network.ts';
 import { hostIp } from '../net/routes.ts';
 import { startServiceProxy } from '../net/service-proxy.ts';
+import { ensureServiceRoute } from '../net/service-route.ts';
 import type { NodeOptions } from './options.ts';
 import type { Stoppable } from './stages.ts';
 
@@ -33,13 +35,14 @@ type NetStageOptions = Pick<NodeOptions, 'name' | 'clusterCidr' | 'serviceCidr'>
 
 /** A board whose pod network cannot start still runs its pods on the default bridge: logged, not thrown. */
 export async function startNetStage(options: NetStageOptions, api: RunningApi, slots: { bridge: PodBridgeSlot; dns: ClusterDnsSlot }, logger: Logger): Promise<Stoppable> {
-  const dnsIP = serviceIPAt(parseServiceCidr(options.serviceCidr ?? DEFAULT_SERVICE_CIDR), DNS_SERVICE_OFFSET);
+  const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+  const dnsIP = serviceIPAt(parseServiceCidr(serviceCidr), DNS_SERVICE_OFFSET);
   const proxy = await startServiceProxy({ client: new InProcessClient(api.registry), clusterCidr: options.clusterCidr, localServiceIPs: [dnsIP], logger: logger.child({ component: 'service-proxy' }) }).catch((error: unknown) => {
     logger.error({ err: error }, 'the Service proxy did not start: ClusterIPs and NodePorts do not answer on this board');
     return { stop: () => undefined };
   });
   const dns = await startBoardDns(dnsIP, api, slots.dns, logger);
-  const pods = await startPods(options, api, slots.bridge, logger);
+  const pods = await startPods(options, serviceCidr, api, slots.bridge, logger);
   return {
     stop: async () => {
       proxy.stop();
@@ -72,7 +75,7 @@ async function startBoardDns(dnsIP: string, api: RunningApi, slot: ClusterDnsSlo
   }
 }
 
-async function startPods(options: NetStageOptions, api: RunningApi, slot: PodBridgeSlot, logger: Logger): Promise<Stoppable> {
+async function startPods(options: NetStageOptions, serviceCidr: string, api: RunningApi, slot: PodBridgeSlot, logger: Logger): Promise<Stoppable> {
   try {
     return await startPodNetwork({
       client: new InProcessClient(api.registry),
@@ -80,7 +83,11 @@ async function startPods(options: NetStageOptions, api: RunningApi, slot: PodBri
       nodeName: options.name,
       clusterCidr: options.clusterCidr,
       logger: logger.child({ component: 'net' }),
-      onBridge: (network) => (slot.network = network),
+      onBridge: (network) => {
+        slot.network = network;
+        // Once the bridge exists: a Service without endpoints then REJECTs even with no default route.
+        ensureServiceRoute(hostIp, serviceCidr, POD_BRIDGE_NAME).catch((error: unknown) => logger.warn({ err: error, serviceCidr }, 'no route for the service CIDR: on a board without a default route a Service without endpoints times out instead of refusing'));
+      },
     });
   } catch (error) {
     logger.error({ err: error }, 'the pod network did not start: pods stay on the engine\'s default bridge');
