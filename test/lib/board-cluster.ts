@@ -2,6 +2,7 @@
 // against its own Docker engine, with the pod network (host-gw) and addresses on the board's lab IP
 // given explicitly (--api-addr, --peer-addr, --client-addr), so the Node's InternalIP is the
 // board's address whatever the defaults. Used by the pod network tests and bench:podnet.
+import { get as httpGet } from 'node:http';
 import { Kinds, type KubeObject } from '../../src/client/index.ts';
 import { adminClient } from './api-node.ts';
 import type { Board, BoardBed } from './boards.ts';
@@ -79,4 +80,17 @@ export async function runningPod(dataDir: string, name: string, notContainer?: s
 /** A pod of the local test image bound to one Node. */
 export function boardPod(name: string, nodeName: string, image: string, command: string[]): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName, containers: [{ name: 'main', image, imagePullPolicy: 'Never', command }] } };
+}
+
+/** The body of GET / from the lab host (outside the cluster), or null on any failure. */
+export function getFromLab(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const request = httpGet({ host, port, path: '/', agent: false, timeout: 3_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(null));
+  });
 }

@@ -8,13 +8,12 @@
 // Deployment scaled to 0.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { Kinds, type KubeObject } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { type BoardCluster, boardPod, containerOf, type PodView, runningPod, startBoardCluster } from '../../lib/board-cluster.ts';
+import { type BoardCluster, boardPod, containerOf, getFromLab, type PodView, runningPod, startBoardCluster } from '../../lib/board-cluster.ts';
 import { type Board, BoardBed } from '../../lib/boards.ts';
 import { SLEEPER_COMMAND, testImages } from '../../lib/images.ts';
 import { kubectlOk } from '../../lib/kubectl.ts';
@@ -59,19 +58,6 @@ async function shIn(board: Board, pod: PodView, script: string): Promise<string>
 
 /** One HTTP GET through busybox nc (busybox wget segfaults here); the body's last line is the pod name. */
 const getLine = (target: string, port = 80) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${target} ${port}`;
-
-/** The body of GET / from the lab host (outside the cluster), or null on any failure. */
-function getFromLab(host: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const request = httpGet({ host, port, path: '/', agent: false, timeout: 3_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(body));
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(null));
-  });
-}
 
 interface ServiceView extends KubeObject {
   spec: { clusterIP: string; ports: { port: number; nodePort?: number }[] };
