@@ -8,13 +8,12 @@
 // outside.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { get as httpGet } from 'node:http';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { Kinds } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
-import { type BoardCluster, boardPod, containerOf, type PodView, runningPod, startBoardCluster } from '../../lib/board-cluster.ts';
+import { type BoardCluster, boardPod, containerOf, getFromLab, type PodView, runningPod, startBoardCluster } from '../../lib/board-cluster.ts';
 import { type Board, BoardBed } from '../../lib/boards.ts';
 import { bramble } from '../../lib/commands.ts';
 import { SLEEPER_COMMAND, testImages } from '../../lib/images.ts';
@@ -180,19 +179,6 @@ test('board 1 killed -9 and restarted adopts its bridge and routes; its pod keep
   assert.equal(ipOf(await running('server1')), ipOf(server));
   assert.match(await fetchFrom(b0, client, ipOf(server), 'hello-from-b1'), /200 OK[\s\S]*hello-from-b1/);
 });
-
-/** The body of GET / from the lab host (outside the cluster), or null on any failure. */
-function getFromLab(host: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const request = httpGet({ host, port, path: '/', agent: false, timeout: 3_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(body));
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(null));
-  });
-}
 
 test('the Service proxy of bramble up: a ClusterIP from a pod on another board, the NodePort on two boards from outside', { timeout: 300_000 }, async () => {
   const [b0, b1] = [bed.board(0), bed.board(1)];
