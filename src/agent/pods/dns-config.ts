@@ -66,6 +66,16 @@ function mergeOptions(base: string[], extra: string[]): string[] {
   return [...byName.values()];
 }
 
+/**
+ * Whether the pod needs a resolv.conf of Bramble's making. Without a cluster DNS, a pod with no
+ * dnsConfig and a policy other than None wants the board's resolvers, which the engine's own file
+ * already gives: nothing is written then, so a board whose engine's files Bramble cannot write
+ * (a remote DOCKER_HOST, no root) runs such pods as before.
+ */
+export function needsOwnResolvConf(pod: Pod, cluster: ClusterDnsSettings | undefined): boolean {
+  return cluster !== undefined || pod.spec.dnsPolicy === 'None' || pod.spec.dnsConfig !== undefined;
+}
+
 export function podResolvConf(pod: Pod, cluster: ClusterDnsSettings | undefined, host: ResolvConf): ResolvConf {
   const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
   const namespace = pod.metadata.namespace ?? 'default';

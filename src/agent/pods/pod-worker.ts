@@ -2,7 +2,7 @@ import { ImageError, type ContainerStatus, type Runtime, type PortMapping, type 
 import { RestartBackoff } from './backoff.ts';
 import { type ConfigSource, PodConfigError } from './config-sources.ts';
 import { collectPodGarbage } from './container-gc.ts';
-import { type ClusterDnsSettings, formatResolvConf, podResolvConf, type ResolvConf } from './dns-config.ts';
+import { type ClusterDnsSettings, formatResolvConf, needsOwnResolvConf, podResolvConf, type ResolvConf } from './dns-config.ts';
 import { resolveEnv } from './env.ts';
 import { serviceEnvVars, servicesForPod, type ServiceLister } from './service-env.ts';
 import type { Container, ContainerState as ContainerStateK8s, ContainerStatus as ContainerStatusK8s, Pod, PodCondition, PodStatus } from '../../client/index.ts';
@@ -118,7 +118,9 @@ export class PodWorker {
   /** Written only when it names a resolver: an empty file would leave the pod with none at all. */
   private async resolvConfOf(pod: Pod): Promise<{ resolvConf?: string }> {
     if (!this.options.dns) return {};
-    const conf = podResolvConf(pod, this.options.dns.cluster(), await this.options.dns.host());
+    const cluster = this.options.dns.cluster();
+    if (!needsOwnResolvConf(pod, cluster)) return {};
+    const conf = podResolvConf(pod, cluster, await this.options.dns.host());
     return conf.nameservers.length ? { resolvConf: formatResolvConf(conf) } : {};
   }
 

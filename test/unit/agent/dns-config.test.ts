@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatResolvConf, parseResolvConf, podResolvConf, readHostResolvConf } from '../../../src/agent/pods/dns-config.ts';
+import { formatResolvConf, needsOwnResolvConf, parseResolvConf, podResolvConf, readHostResolvConf } from '../../../src/agent/pods/dns-config.ts';
 import type { Pod } from '../../../src/client/index.ts';
 
 const cluster = { nameserver: '10.43.0.10', domain: 'cluster.local' };
@@ -49,4 +49,12 @@ test('readHostResolvConf prefers systemd-resolved\'s upstream file and drops loo
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('without a cluster DNS the engine\'s own file serves a plain pod: Bramble writes one only for None or a dnsConfig', () => {
+  assert.equal(needsOwnResolvConf(pod(), undefined), false);
+  assert.equal(needsOwnResolvConf(pod({ dnsPolicy: 'Default' }), undefined), false);
+  assert.equal(needsOwnResolvConf(pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['9.9.9.9'] } }), undefined), true);
+  assert.equal(needsOwnResolvConf(pod({ dnsConfig: { searches: ['x.test'] } }), undefined), true);
+  assert.equal(needsOwnResolvConf(pod(), cluster), true);
 });
