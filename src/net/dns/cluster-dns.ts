@@ -6,10 +6,12 @@ import { type Client, Kinds } from '../../client/index.ts';
 import { type CacheLogger, ObjectInformer } from '../../client/cache/index.ts';
 import { answerQuery, type ResolverCounters } from './resolver.ts';
 import { type RunningDnsServer, startDnsServer } from './server.ts';
-import { forwardQuery } from './upstream.ts';
+import { forwardQuery, limitInFlight } from './upstream.ts';
 import { ClusterZone } from './zone.ts';
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** Upstream forwards at once (each holds a UDP socket up to its timeout); more get SERVFAIL. */
+export const MAX_FORWARDS_IN_FLIGHT = 256;
 
 export interface ClusterDnsOptions {
   client: Client;
@@ -40,7 +42,7 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<RunningClus
   const counters: ResolverCounters = { dropped: 0, answered: 0, forwarded: 0, failed: 0 };
   const deps = {
     zone: () => (zone ??= new ClusterZone(domain, services.list(), endpoints.list())),
-    forward: (query: Buffer) => forwardQuery(query, { servers: o.upstreams, ...(o.upstreamTimeoutMs ? { timeoutMs: o.upstreamTimeoutMs } : {}) }),
+    forward: limitInFlight((query: Buffer) => forwardQuery(query, { servers: o.upstreams, ...(o.upstreamTimeoutMs ? { timeoutMs: o.upstreamTimeoutMs } : {}) }), MAX_FORWARDS_IN_FLIGHT),
     counters,
   };
   let server: RunningDnsServer;

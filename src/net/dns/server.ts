@@ -49,6 +49,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<RunningDnsSer
     udp.close();
     throw error;
   });
+  // After listening, an accept error (EMFILE) must not be an unheard 'error' that ends the process.
+  tcp.on('error', () => undefined);
   return {
     port,
     stop: async () => {

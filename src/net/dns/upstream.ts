@@ -66,3 +66,21 @@ function askOne(query: Buffer, server: string, timeoutMs: number): Promise<Buffe
     socket.connect(Number(port), host, connected as () => void);
   });
 }
+
+/**
+ * At most `max` calls of `fn` at once; beyond it `undefined` at once (the query gets SERVFAIL). Each
+ * forward holds a socket for up to its timeout: a pod looping on outside names with a slow resolver
+ * must not exhaust the board's file descriptors.
+ */
+export function limitInFlight<A, R>(fn: (arg: A) => Promise<R | undefined>, max: number): (arg: A) => Promise<R | undefined> {
+  let inFlight = 0;
+  return async (arg) => {
+    if (inFlight >= max) return undefined;
+    inFlight++;
+    try {
+      return await fn(arg);
+    } finally {
+      inFlight--;
+    }
+  };
+}

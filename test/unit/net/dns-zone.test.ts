@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Answer } from 'dns-packet';
 import type { KubeObject } from '../../../src/client/index.ts';
 import { answerData } from '../../lib/dns-client.ts';
+import { limitInFlight } from '../../../src/net/dns/upstream.ts';
 import { ClusterZone, DNS_TTL_SECONDS, type ZoneAnswer } from '../../../src/net/dns/zone.ts';
 
 function service(name: string, namespace: string, spec: Record<string, unknown>): KubeObject {
@@ -89,4 +90,18 @@ test('missing names are NXDOMAIN, existing names of another type NODATA, both wi
 test('a Service without a ClusterIP yet (before the allocator) answers with its ready endpoints', () => {
   const early = new ClusterZone('cluster.local', [service('api', 'default', { ports: [{ port: 80 }] })], [endpoints('api', 'default', [{ ip: '10.42.0.4' }])]);
   assert.deepEqual(data(early.answer({ type: 'A', name: 'api.default.svc.cluster.local' })), ['10.42.0.4']);
+});
+
+test('limitInFlight: beyond the limit a call answers undefined at once (SERVFAIL), and frees its place when done', async () => {
+  const releases: Array<() => void> = [];
+  const slow = limitInFlight((n: number) => new Promise<number | undefined>((resolve) => releases.push(() => resolve(n))), 2);
+  const first = slow(1);
+  const second = slow(2);
+  assert.equal(await slow(3), undefined, 'the third while two are in flight');
+  releases.shift()!();
+  assert.equal(await first, 1);
+  const fourth = slow(4);
+  releases.shift()!();
+  releases.shift()!();
+  assert.deepEqual([await second, await fourth], [2, 4]);
 });
