@@ -36,6 +36,9 @@ export function iptablesIo(prefix: readonly string[] = []): IptablesIo {
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
         child.on('error', reject);
         child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`iptables-restore exited ${code}: ${stderr.trim()}`))));
+        // An early exit (a parse error, the lock wait) while a long input is still being written
+        // is EPIPE on stdin: the exit code above reports it; unheard, it would end the process.
+        child.stdin.on('error', () => undefined);
         child.stdin.end(text);
       }),
   };

@@ -9,7 +9,33 @@ import type { IpCommand } from './routes.ts';
 
 export const SERVICE_ROUTE_PROTOCOL = 171;
 
-/** `ip route replace <serviceCidr> dev <device> proto 171`: idempotent, a restart adopts it. */
-export async function ensureServiceRoute(ip: IpCommand, serviceCidr: string, device: string): Promise<void> {
+interface IpRouteEntry {
+  dst?: string;
+  protocol?: string | number;
+}
+
+export interface ServiceRouteResult {
+  /** 'foreign': a route Bramble did not make already covers the range; it is left as it is. */
+  action: 'set' | 'foreign';
+  /** Routes of ours for another (older) service range, removed. */
+  removed: string[];
+}
+
+/**
+ * `ip route replace <serviceCidr> dev <device> proto 171` (idempotent, a restart adopts it), unless
+ * someone else's route already covers that range: only proto-171 routes are ever replaced or removed.
+ */
+export async function ensureServiceRoute(ip: IpCommand, serviceCidr: string, device: string): Promise<ServiceRouteResult> {
+  const routes = JSON.parse((await ip(['-j', '-4', 'route', 'show', 'table', 'main'])) || '[]') as IpRouteEntry[];
+  const ours = (route: IpRouteEntry): boolean => String(route.protocol) === String(SERVICE_ROUTE_PROTOCOL);
+  const removed: string[] = [];
+  for (const route of routes) {
+    if (ours(route) && route.dst && route.dst !== serviceCidr) {
+      await ip(['route', 'del', route.dst, 'proto', String(SERVICE_ROUTE_PROTOCOL)]);
+      removed.push(route.dst);
+    }
+  }
+  if (routes.some((route) => route.dst === serviceCidr && !ours(route))) return { action: 'foreign', removed };
   await ip(['route', 'replace', serviceCidr, 'dev', device, 'proto', String(SERVICE_ROUTE_PROTOCOL)]);
+  return { action: 'set', removed };
 }

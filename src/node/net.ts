@@ -86,7 +86,9 @@ async function startPods(options: NetStageOptions, serviceCidr: string, api: Run
       onBridge: (network) => {
         slot.network = network;
         // Once the bridge exists: a Service without endpoints then REJECTs even with no default route.
-        ensureServiceRoute(hostIp, serviceCidr, POD_BRIDGE_NAME).catch((error: unknown) => logger.warn({ err: error, serviceCidr }, 'no route for the service CIDR: on a board without a default route a Service without endpoints times out instead of refusing'));
+        ensureServiceRoute(hostIp, serviceCidr, POD_BRIDGE_NAME)
+          .then((result) => result.action === 'foreign' && logger.warn({ serviceCidr }, 'another route (not Bramble\'s) already covers the service CIDR: left as it is; choose another --service-cidr if Services do not answer'))
+          .catch((error: unknown) => logger.warn({ err: error, serviceCidr }, 'no route for the service CIDR: on a board without a default route a Service without endpoints times out instead of refusing'));
       },
     });
   } catch (error) {
