@@ -14,6 +14,7 @@ import { checkIpForward, checkIptables, type CommandRunner, hostIpForward, hostR
 import { setNetworkCondition } from './node-condition.ts';
 import { ensurePodNetwork, POD_NETWORK_NAME } from './pod-bridge.ts';
 import { hostIp, type IpCommand, type PeerSubnet, reconcileRoutes } from './routes.ts';
+import { serialPass } from './serial-pass.ts';
 
 export interface PodNetworkOptions {
   client: Client;
@@ -54,8 +55,6 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
   const iptables = o.iptables ?? hostIptables;
   const nodes = new ObjectInformer(o.client, Kinds.nodes, { logger: o.logger });
   let bridgeFor: string | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
   let stopped = false;
 
   let lastReason = '';
@@ -109,26 +108,14 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
   // turn of the event loop, never inside the informer's event: a list fills the cache one Node at a
   // time, emitting each, and a pass started at the first would see a partial cluster and remove the
   // routes of the Nodes not yet added (seen after a restart of a board of three).
-  const schedule = (): void => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => (stopped ? undefined : nextPass()))
-      .catch((error: unknown) => {
-        fullDue = true;
-        o.logger.warn({ err: error }, 'pod network pass failed; tried again at the next change or resync');
-      })
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          schedule();
-        }
-      });
-  };
+  const passes = serialPass(
+    () => new Promise<void>((resolve) => setImmediate(resolve)).then(() => (stopped ? undefined : nextPass())),
+    (error: unknown) => {
+      fullDue = true;
+      o.logger.warn({ err: error }, 'pod network pass failed; tried again at the next change or resync');
+    },
+  );
+  const schedule = (): void => passes.request();
 
   // Another board's change only moves routes: that alone runs at once (a new board is reachable
   // sooner). The checks, the bridge and the iptables rules run when this board's own Node changes,
@@ -153,6 +140,7 @@ export async function startPodNetwork(o: PodNetworkOptions): Promise<RunningPodN
   return {
     stop: () => {
       stopped = true;
+      passes.stop();
       clearInterval(timer);
       nodes.stop();
     },
