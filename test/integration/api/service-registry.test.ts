@@ -44,22 +44,35 @@ test('concurrent creates through two API servers\' registries: 40 distinct IPs a
   assert.deepEqual(new Set(listed.items.map((o) => spec(o).clusterIP)), new Set(created.map((o) => spec(o).clusterIP)));
 });
 
+/** An IP and a node port no stored Service holds (the earlier tests' Services got random ones). */
+async function freeIpAndPort(): Promise<{ ip: string; port: number }> {
+  const held = (await node.registry.list(SERVICES, {})).items.map(spec);
+  const ips = new Set(held.map((s) => s.clusterIP));
+  const ports = new Set(held.flatMap((s) => (s.ports ?? []).map((p) => p.nodePort)));
+  let last = 7;
+  while (ips.has(`10.43.7.${last}`)) last++;
+  let port = 31000;
+  while (ports.has(port)) port++;
+  return { ip: `10.43.7.${last}`, port };
+}
+
 test('a requested IP or node port held by another Service is 422; free again once that Service is deleted', async () => {
-  const first = await node.registry.create(SERVICES, 'default', svc('first', { type: 'NodePort', clusterIP: '10.43.7.7', ports: [{ port: 80, nodePort: 31000 }] }));
-  assert.equal(spec(first).clusterIP, '10.43.7.7');
-  assert.deepEqual(await rejection(node.registry.create(SERVICES, 'default', svc('second', { clusterIP: '10.43.7.7' }))), {
+  const { ip, port } = await freeIpAndPort();
+  const first = await node.registry.create(SERVICES, 'default', svc('first', { type: 'NodePort', clusterIP: ip, ports: [{ port: 80, nodePort: port }] }));
+  assert.equal(spec(first).clusterIP, ip);
+  assert.deepEqual(await rejection(node.registry.create(SERVICES, 'default', svc('second', { clusterIP: ip }))), {
     code: 422,
     reason: 'Invalid',
-    message: 'Service "second" is invalid: spec.clusterIPs: Invalid value: ["10.43.7.7"]: failed to allocate IP 10.43.7.7: provided IP is already allocated',
+    message: `Service "second" is invalid: spec.clusterIPs: Invalid value: ["${ip}"]: failed to allocate IP ${ip}: provided IP is already allocated`,
   });
-  assert.deepEqual(await rejection(node.registry.create(SERVICES, 'default', svc('second', { type: 'NodePort', ports: [{ port: 80, nodePort: 31000 }] }))), {
+  assert.deepEqual(await rejection(node.registry.create(SERVICES, 'default', svc('second', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }))), {
     code: 422,
     reason: 'Invalid',
-    message: 'Service "second" is invalid: spec.ports[0].nodePort: Invalid value: 31000: provided port is already allocated',
+    message: `Service "second" is invalid: spec.ports[0].nodePort: Invalid value: ${port}: provided port is already allocated`,
   });
   await node.registry.delete(SERVICES, 'default', 'first');
-  const second = await node.registry.create(SERVICES, 'default', svc('second', { type: 'NodePort', clusterIP: '10.43.7.7', ports: [{ port: 80, nodePort: 31000 }] }));
-  assert.equal(spec(second).ports?.[0]?.nodePort, 31000);
+  const second = await node.registry.create(SERVICES, 'default', svc('second', { type: 'NodePort', clusterIP: ip, ports: [{ port: 80, nodePort: port }] }));
+  assert.equal(spec(second).ports?.[0]?.nodePort, port);
 });
 
 test('updates keep the IP (a change is immutable: 422); type changes allocate and release node ports', async () => {
