@@ -30,7 +30,7 @@ import {
   type Status,
 } from './resources/index.ts';
 import { decodeContinue, encodeContinue, expiredContinue, InvalidContinueError, type ContinuePoint } from './list-continue.ts';
-import { allocateService, allocationsOf, DEFAULT_SERVICE_CIDR, parseServiceCidr, takesAllocations, type ServiceCidr } from './service-alloc.ts';
+import { allocateService, allocationsOf, DEFAULT_SERVICE_CIDR, newAllocations, parseServiceCidr, type ServiceCidr } from './service-alloc.ts';
 import { CompactedError, FutureRevisionError, MAX_TXN_OPS, prefixRangeEnd, type KeyValue, type RangeOptions, type RangeResponse, type TxnRequest, type TxnResponse, type WatchCallback, type WatchOptions, type Watch } from '../store/index.ts';
 
 /** What the registry needs of the store: ReplicatedStore satisfies it. */
@@ -141,10 +141,14 @@ export const MAX_WRITES_PER_TXN = MAX_TXN_OPS - 1;
 export const FENCE_KEY = '/bramble/control/leader';
 
 /**
- * Every Service write that takes a ClusterIP or node port also rewrites this key, and commits only
- * if it did not move since the Services were read: two concurrent allocations cannot both commit.
+ * Under this prefix, one key per ClusterIP offset (`ip/<n>`) and node port (`port/<n>`): every
+ * Service write that takes a number rewrites its key, and commits only if that key did not move
+ * since the Services were read. Two concurrent writes that want the same number cannot both commit;
+ * writes that take different numbers do not wait for each other. The keys are markers, not a
+ * record of what is held (the stored Services are): one left behind by a deleted Service is older
+ * than any later read and blocks nothing.
  */
-export const SERVICE_ALLOCATION_KEY = '/bramble/services/allocations';
+export const SERVICE_CLAIMS_PREFIX = '/bramble/services/claims/';
 
 export interface RegistryOptions {
   /** Where ClusterIPs come from (`bramble up --service-cidr`, default 10.43.0.0/16). */
@@ -164,8 +168,8 @@ const NO_EXTRA: TxnExtra = { compare: [], success: [] };
 const SERVICES = findResource('', 'v1', 'services')!;
 
 /**
- * Allocations of one API server take turns (SerialLock); those of other servers each move the guard:
- * a create or update then allocates again, this often at most, then answers 409.
+ * Allocations of one API server take turns (SerialLock); one of another server that claimed the same
+ * number first makes a create or update allocate again, this often at most, then answer 409.
  */
 const ALLOCATION_ATTEMPTS = 16;
 
@@ -209,21 +213,22 @@ export class Registry {
    * the stored Service of an update, whose own IP and ports stay its).
    */
   private async allocateServiceFor(obj: KubeObject, old: KubeObject | undefined): Promise<{ obj: KubeObject; extra: TxnExtra }> {
-    const guard = enc.encode(SERVICE_ALLOCATION_KEY);
-    // The guard is read before the Services: any allocation committed after this read moves it.
-    const guardRevision = (await this.store.range({ key: guard })).kvs[0]?.modRevision ?? 0;
     const prefix = enc.encode(registryPrefix(SERVICES));
     const stored = await this.store.range({ key: prefix, rangeEnd: prefixRangeEnd(prefix) });
     const self = registryKey(SERVICES, obj.metadata.namespace, obj.metadata.name ?? '');
     const others = stored.kvs.filter((kv) => dec.decode(kv.key) !== self).map((kv) => this.decode(SERVICES, kv));
     const result = allocateService(obj, old, allocationsOf(others, this.serviceCidr), this.serviceCidr, this.options.random);
     if (!result.ok) throw new ApiError('status' in result ? result.status : invalidStatus(SERVICES, obj.metadata.name ?? '', result.errors));
-    if (!takesAllocations(result.service, old)) return { obj: result.service, extra: NO_EXTRA };
+    const taken = newAllocations(result.service, old, this.serviceCidr);
+    const claims = [...[...taken.ips].map((n) => `ip/${n}`), ...[...taken.ports].map((n) => `port/${n}`)].map((c) => enc.encode(SERVICE_CLAIMS_PREFIX + c));
+    if (claims.length === 0) return { obj: result.service, extra: NO_EXTRA };
+    // A claim written after the Services were read is another write that took the same number.
+    const readRevision = stored.header.revision;
     return {
       obj: result.service,
       extra: {
-        compare: [{ key: guard, target: 'modRevision', result: '=', value: guardRevision }],
-        success: [{ op: 'put', key: guard, value: enc.encode(String(guardRevision)) }],
+        compare: claims.map((key) => ({ key, target: 'modRevision' as const, result: '<' as const, value: readRevision + 1 })),
+        success: claims.map((key) => ({ op: 'put' as const, key, value: enc.encode(self) })),
       },
     };
   }
@@ -499,7 +504,7 @@ export class Registry {
         compare.push({ key: k, target: 'modRevision', result: '=', value: Number(w.old.metadata.resourceVersion) });
         success.push({ op: 'put', key: k, value: this.encode(w.info, key, w.obj) });
       } else {
-        // A Service's create allocates an IP and ports under the allocation guard: Registry.create only.
+        // A Service's create allocates an IP and ports with claims on the numbers it takes: Registry.create only.
         if (w.info.kind === 'Service') throw new Error('writeAll does not create Services: use create (it allocates their cluster IP)');
         const { obj, key } = this.prepareCreate(w.info, w.namespace, w.obj);
         const k = enc.encode(key);

@@ -1,8 +1,8 @@
 // Service ClusterIPs (from the service CIDR) and NodePorts (30000-32767), as Kubernetes' service
 // REST storage allocates them. Pure: what is taken is derived from the stored Services, never kept
 // elsewhere, so a deleted Service's IP and ports are free again at once. The Registry reads the
-// Services and writes the allocated one in a single store transaction guarded by one key (see
-// registry.ts), so two concurrent creates never both get the same IP or port.
+// Services and writes the allocated one in a single store transaction that claims each new number
+// (see registry.ts), so two concurrent creates never both get the same IP or port.
 import { failure, formatIPv4, invalid, ipv4Network, parseIPv4, parseIPv4Cidr, type FieldError, type Ipv4Cidr, type KubeObject, type Status } from './resources/index.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -205,12 +205,13 @@ export function allocateService(service: KubeObject, old: KubeObject | undefined
   return allocateIP(spec, oldSpec, taken, range, random) ?? allocatePorts(spec, oldSpec, taken, random) ?? { ok: true, service: copy };
 }
 
-/** Whether writing `next` over `old` (undefined: a create) may take an IP or port another Service could want. */
-export function takesAllocations(next: KubeObject, old: KubeObject | undefined): boolean {
-  if (!old) return true;
-  const spec = specOf(next);
-  const oldSpec = specOf(old);
-  if (spec.clusterIP !== oldSpec.clusterIP) return true;
-  const had = new Set(portsOf(oldSpec).map(nodePortOf));
-  return portsOf(spec).some((p) => !had.has(nodePortOf(p)));
+/**
+ * What writing `next` over `old` (undefined: a create) takes that `old` did not hold: the numbers
+ * another Service could want at the same time, and so the ones the write must claim.
+ */
+export function newAllocations(next: KubeObject, old: KubeObject | undefined, range: ServiceCidr): Allocations {
+  const wanted = allocationsOf([next], range);
+  if (!old) return wanted;
+  const held = allocationsOf([old], range);
+  return { ips: new Set([...wanted.ips].filter((n) => !held.ips.has(n))), ports: new Set([...wanted.ports].filter((n) => !held.ports.has(n))) };
 }

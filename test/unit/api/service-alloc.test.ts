@@ -1,7 +1,7 @@
 // The Service ClusterIP / NodePort allocator, pure: ranges, requested values, exhaustion, release.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allocateService, allocationsOf, parseServiceCidr, serviceIPAt, takesAllocations, type AllocationResult } from '../../../src/api/service-alloc.ts';
+import { allocateService, allocationsOf, parseServiceCidr, newAllocations, serviceIPAt, type AllocationResult } from '../../../src/api/service-alloc.ts';
 import type { KubeObject } from '../../../src/api/resources/index.ts';
 
 const RANGE = parseServiceCidr('10.43.0.0/16');
@@ -113,10 +113,13 @@ test('updates keep the IP and own ports; a type change to NodePort allocates, ba
   const old = allocated(allocateService(svc('web', { type: 'NodePort' }), undefined, allocationsOf([], RANGE), RANGE));
   const same = allocated(allocateService(structuredClone(old), old, allocationsOf([], RANGE), RANGE));
   assert.deepEqual(same, old);
-  assert.equal(takesAllocations(same, old), false);
+  assert.deepEqual(newAllocations(same, old, RANGE), { ips: new Set(), ports: new Set() });
   const asClusterIP = allocated(allocateService(svc('web', { clusterIP: specOf(old).clusterIP, type: 'ClusterIP', ports: [{ port: 80, protocol: 'TCP', nodePort: 0 }] }), old, allocationsOf([], RANGE), RANGE));
   assert.equal((specOf(asClusterIP).ports as Array<{ nodePort?: number }>)[0]!.nodePort, undefined);
   const back = allocated(allocateService(svc('web', { clusterIP: specOf(old).clusterIP, type: 'NodePort' }), asClusterIP, allocationsOf([], RANGE), RANGE));
-  assert.equal(takesAllocations(back, asClusterIP), true);
-  assert.ok(((specOf(back).ports as Array<{ nodePort?: number }>)[0]!.nodePort ?? 0) >= 30000);
+  const backPort = (specOf(back).ports as Array<{ nodePort?: number }>)[0]!.nodePort ?? 0;
+  assert.ok(backPort >= 30000);
+  // Only the new port is claimed: the IP stayed the Service's.
+  assert.deepEqual(newAllocations(back, asClusterIP, RANGE), { ips: new Set(), ports: new Set([backPort]) });
+  assert.equal(newAllocations(back, undefined, RANGE).ips.size, 1);
 });
