@@ -58,6 +58,20 @@ async function freeIpAndPort(): Promise<{ ip: string; port: number }> {
   return { ip: `10.43.7.${last}`, port };
 }
 
+test('two servers that ask for the same IP and node port at once: one Service gets them, the other a 422', async () => {
+  const { ip, port } = await freeIpAndPort();
+  const servers = [new Registry(node.store, undefined), new Registry(node.store, undefined)];
+  for (let round = 0; round < 5; round++) {
+    const ask = (i: number): Promise<KubeObject> => servers[i]!.create(SERVICES, 'same', svc(`r${round}-${i}`, { type: 'NodePort', clusterIP: ip, ports: [{ port: 80, nodePort: port }] }));
+    const results = await Promise.allSettled([ask(0), ask(1)]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1, `round ${round}: ${results.map((r) => r.status).join(', ')}`);
+    const lost = results.find((r) => r.status === 'rejected');
+    assert.ok(lost?.status === 'rejected' && lost.reason instanceof ApiError && lost.reason.status.code === 422, String(lost));
+    await node.registry.delete(SERVICES, 'same', (won[0] as PromiseFulfilledResult<KubeObject>).value.metadata.name ?? '');
+  }
+});
+
 test('a requested IP or node port held by another Service is 422; free again once that Service is deleted', async () => {
   const { ip, port } = await freeIpAndPort();
   const first = await node.registry.create(SERVICES, 'default', svc('first', { type: 'NodePort', clusterIP: ip, ports: [{ port: 80, nodePort: port }] }));
