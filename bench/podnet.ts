@@ -11,9 +11,7 @@
 //   board's namespace timestamps the routes as the kernel gets them.
 // Goals printed beside the figures (issue 17): pod traffic within 10 % of board-to-board, routes
 // in place < 1 s. Figures only: never fails on a number.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
 import { Kinds, type KubeObject } from '../src/client/index.ts';
 import { adminClient } from '../test/lib/api-node.ts';
 import { boardPod, containerOf, runningPod, startBoardCluster } from '../test/lib/board-cluster.ts';
@@ -22,11 +20,9 @@ import { SLEEPER_COMMAND, testImages } from '../test/lib/images.ts';
 import { waitFor } from '../test/lib/wait.ts';
 import { ROUTE_PROTOCOL } from '../src/net/routes.ts';
 import { parseBenchFlags } from './lib/args.ts';
+import { boardNet, containerNet, LineMonitor, runProbe, startTcpServer, TCP_PROBE } from './lib/netns-probe.ts';
 import { machineLine, withCluster } from './lib/run.ts';
 import { formatTable, percentile, ratio, round } from './lib/stats.ts';
-
-const execFileAsync = promisify(execFile);
-const PROBE = resolve(import.meta.dirname, 'lib', 'tcp-probe.mjs');
 
 const flags = parseBenchFlags('npm run bench:podnet --', 'Pod-to-pod across boards vs board-to-board (latency, throughput), and Node subnet -> route in place, on a bed of 2 boards.', [
   { name: 'rounds', description: 'rounds of (pod, board) measurements, order alternating', defaultValue: 3, min: 1, max: 20 },
@@ -46,57 +42,16 @@ interface Path {
 interface RrResult { p50Ms: number; p99Ms: number }
 interface BulkResult { mbitPerS: number }
 
-/** A process of ours in another namespace, stopped by its pid at the end. */
-function inNetns(net: string, args: string[]): ChildProcess {
-  return spawn('nsenter', [`--net=${net}`, process.execPath, PROBE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-async function probe<T>(path: Path, port: number, args: string[]): Promise<T> {
-  const { stdout } = await execFileAsync('nsenter', [`--net=${path.clientNet}`, process.execPath, PROBE, args[0]!, path.serverIp, String(port), ...args.slice(1)], { encoding: 'utf8', timeout: 300_000 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
-}
-
-async function startServer(path: Path, servers: ChildProcess[]): Promise<number> {
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
-  const server = inNetns(path.serverNet, ['server', path.serverIp, String(port)]);
-  servers.push(server);
-  let out = '';
-  server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await waitFor(`the ${path.label} server listening`, () => {
-    if (server.exitCode !== null) throw new Error(`the ${path.label} server exited (${server.exitCode})`);
-    return out.includes('listening');
-  }, 60_000, 50);
-  return port;
-}
-
-const containerPid = async (bed: BoardBed, board: Board, id: string): Promise<number> => Number((await bed.docker(board, ['inspect', '--format', '{{.State.Pid}}', id])).trim());
-
 /** Timestamps (performance.now) of the proto-170 routes each board's kernel gets, by destination. */
-class RouteMonitor {
-  readonly seen = new Map<string, number>();
-  readonly gone = new Map<string, number>();
-  private readonly child: ChildProcess;
-
-  constructor(board: Board) {
-    this.child = spawn('ip', ['-n', board.host.netns, 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buffer = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      const at = performance.now();
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.includes(`proto ${ROUTE_PROTOCOL}`)) continue;
-        const deleted = line.startsWith('Deleted ');
-        const dst = line.replace(/^Deleted /, '').split(' ')[0]!;
-        (deleted ? this.gone : this.seen).set(dst, at);
-      }
-    });
-  }
-
-  stop(): void {
-    this.child.kill('SIGKILL');
-  }
+function routeMonitor(board: Board): { seen: Map<string, number>; gone: Map<string, number>; monitor: LineMonitor } {
+  const seen = new Map<string, number>();
+  const gone = new Map<string, number>();
+  const monitor = new LineMonitor(board, ['ip', 'monitor', 'route'], (line, at) => {
+    if (!line.includes(`proto ${ROUTE_PROTOCOL}`)) return;
+    const deleted = line.startsWith('Deleted ');
+    (deleted ? gone : seen).set(line.replace(/^Deleted /, '').split(' ')[0]!, at);
+  });
+  return { seen, gone, monitor };
 }
 
 function fakeNode(name: string, address: string, podCIDR?: string): KubeObject {
@@ -112,11 +67,11 @@ function fakeNode(name: string, address: string, podCIDR?: string): KubeObject {
 console.log(machineLine());
 const bed = await BoardBed.create(2);
 const servers: ChildProcess[] = [];
-const monitors: RouteMonitor[] = [];
+const monitors: Array<ReturnType<typeof routeMonitor>> = [];
 // Ctrl-C: bench/lib/run.ts stops the cluster and exits; the bed and these go at exit, by pid.
 process.on('exit', () => {
   for (const server of servers) server.kill('SIGKILL');
-  for (const monitor of monitors) monitor.stop();
+  for (const { monitor } of monitors) monitor.stop();
 });
 try {
   await withCluster('podnet', async (group) => {
@@ -128,11 +83,15 @@ try {
     await api().create(Kinds.pods, boardPod('bench-server', 'b1', testImages.amd64, SLEEPER_COMMAND));
     const [client, server] = [await runningPod(dataDir, 'bench-client'), await runningPod(dataDir, 'bench-server')];
     const paths: Path[] = [
-      { label: 'pod', clientNet: `/proc/${await containerPid(bed, b0, containerOf(client))}/ns/net`, serverNet: `/proc/${await containerPid(bed, b1, containerOf(server))}/ns/net`, serverIp: server.status?.podIP ?? '' },
-      { label: 'board', clientNet: `/var/run/netns/${b0.host.netns}`, serverNet: `/var/run/netns/${b1.host.netns}`, serverIp: b1.host.ip },
+      { label: 'pod', clientNet: await containerNet(bed, b0, containerOf(client)), serverNet: await containerNet(bed, b1, containerOf(server)), serverIp: server.status?.podIP ?? '' },
+      { label: 'board', clientNet: boardNet(b0), serverNet: boardNet(b1), serverIp: b1.host.ip },
     ];
     const ports = new Map<string, number>();
-    for (const path of paths) ports.set(path.label, await startServer(path, servers));
+    for (const path of paths) {
+      const { port, server: probeServer } = await startTcpServer(path.serverNet, path.serverIp, path.label);
+      servers.push(probeServer);
+      ports.set(path.label, port);
+    }
 
     const rr = new Map<string, RrResult[]>(paths.map((p) => [p.label, []]));
     const bulk = new Map<string, BulkResult[]>(paths.map((p) => [p.label, []]));
@@ -140,8 +99,8 @@ try {
       const order = round_ % 2 === 0 ? paths : [...paths].reverse();
       for (const path of order) {
         const port = ports.get(path.label)!;
-        const r = await probe<RrResult>(path, port, ['rr', String(flags['requests']), String(flags['bytes'])]);
-        const b = await probe<BulkResult>(path, port, ['bulk', String(flags['bulk-seconds'])]);
+        const r = await runProbe<RrResult>(path.clientNet, TCP_PROBE, ['rr', path.serverIp, String(port), String(flags['requests']), String(flags['bytes'])]);
+        const b = await runProbe<BulkResult>(path.clientNet, TCP_PROBE, ['bulk', path.serverIp, String(port), String(flags['bulk-seconds'])]);
         rr.get(path.label)!.push(r);
         bulk.get(path.label)!.push(b);
         console.log(JSON.stringify({ round: round_ + 1, path: path.label, rr: r, bulk: b }));
@@ -149,7 +108,7 @@ try {
     }
 
     // Routes: each Node gets an address of the lab's subnet (routable on-link; nothing answers there).
-    monitors.push(...bed.boards.map((board) => new RouteMonitor(board)));
+    monitors.push(...bed.boards.map(routeMonitor));
     const labPrefix = bed.lab.bridgeIp.replace(/\.1$/, '.');
     const routeMs: Record<'written' | 'allocated', number[]> = { written: [], allocated: [] };
     for (let i = 0; i < flags['route-samples']! * 2; i++) {
@@ -190,6 +149,6 @@ try {
   });
 } finally {
   for (const server of servers) server.kill('SIGKILL');
-  for (const monitor of monitors) monitor.stop();
+  for (const { monitor } of monitors) monitor.stop();
   await bed.destroy();
 }

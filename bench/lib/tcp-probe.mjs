@@ -1,10 +1,13 @@
-// The one TCP program of bench:podnet, run in a network namespace (nsenter --net=...) so that the
+// The one TCP program of bench:podnet and bench:service, run in a network namespace (nsenter --net=...) so that the
 // pod path and the board path are measured by the same code; only the path between them differs.
 //   node tcp-probe.mjs server <ip> <port>          prints "listening", then serves until killed:
 //     a connection starting with "E" is echoed back, one starting with "B" is a sink that answers
 //     the byte count when the client ends its side.
 //   node tcp-probe.mjs rr <ip> <port> <requests> <bytes>     request/response latency, one JSON line
 //   node tcp-probe.mjs bulk <ip> <port> <seconds>            bulk throughput, one JSON line
+//   node tcp-probe.mjs conn <ip> <port> <connections> <bytes>
+//     a new connection per exchange (connect, request, response, close): what a NAT rule costs
+//     shows here, since only a connection's first packet goes through the rules
 // Plain JavaScript (no tsx): it starts in a fraction of a second inside a namespace.
 import { createConnection, createServer } from 'node:net';
 
@@ -67,6 +70,28 @@ async function requestResponse(requests, bytes) {
   console.log(JSON.stringify({ requests: sorted.length, bytes, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) }));
 }
 
+async function connectionPerRequest(connections, bytes) {
+  const payload = Buffer.concat([Buffer.from('E'), Buffer.alloc(bytes, 0x61)]);
+  const latencies = [];
+  for (let i = 0; i < connections; i++) {
+    const start = performance.now();
+    const socket = await connect();
+    await new Promise((resolve, reject) => {
+      let received = 0;
+      socket.on('data', (chunk) => {
+        received += chunk.length;
+        if (received >= bytes) resolve();
+      });
+      socket.once('error', reject);
+      socket.write(payload);
+    });
+    latencies.push(performance.now() - start);
+    socket.destroy();
+  }
+  const sorted = latencies.slice(Math.floor(connections / 10)).sort((a, b) => a - b);
+  console.log(JSON.stringify({ connections: sorted.length, bytes, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) }));
+}
+
 async function bulk(seconds) {
   const socket = await connect();
   const chunk = Buffer.alloc(64 * 1024, 0x62);
@@ -92,7 +117,8 @@ async function bulk(seconds) {
 if (mode === 'server') serve();
 else if (mode === 'rr') await requestResponse(Number(rest[0]), Number(rest[1]));
 else if (mode === 'bulk') await bulk(Number(rest[0]));
+else if (mode === 'conn') await connectionPerRequest(Number(rest[0]), Number(rest[1]));
 else {
-  console.error('usage: tcp-probe.mjs server|rr|bulk <ip> <port> ...');
+  console.error('usage: tcp-probe.mjs server|rr|bulk|conn <ip> <port> ...');
   process.exit(2);
 }
