@@ -2,7 +2,8 @@
 // the one list-and-watch cache and keeps Bramble's nat/filter chains equal to the plan
 // (service-rules.ts). A pass plans and runs `iptables-restore --noflush` only when the plan
 // differs from the last one applied or iptables drifted from it (a jump gone after a Docker
-// engine restart, an own chain flushed or deleted by hand): an idle board writes nothing. A pass
+// engine restart, an own chain flushed or deleted by hand): an idle board writes nothing, and a
+// pass writes only the chains that differ (service-rules-delta.ts). A pass
 // for a change plans against what the last apply left; every `resyncMs` (and after a failure) a
 // full pass reads `iptables-save` and compares, which is what finds drift nobody announced.
 // Passes never overlap; a burst of changes costs at most one more pass. After an apply, UDP flows to
@@ -11,6 +12,7 @@ import { networkInterfaces } from 'node:os';
 import { type CacheLogger, ObjectInformer } from '../client/cache/index.ts';
 import { type Client, type KubeObject, Kinds, type ResourceInfo } from '../client/index.ts';
 import { serialPass } from './serial-pass.ts';
+import { changedChainsOnly } from './service-rules-delta.ts';
 import { type ConntrackCommand, conntrackCommand, type IptablesIo, iptablesIo, readCurrent, staleUdpFlows } from './service-iptables.ts';
 import { type EndpointGroup, groupsOfEndpoints, groupsOfEndpointSlice, type ProxyService, proxyServiceOf } from './service-model.ts';
 import { type CurrentRules, planServiceRules, type PlannedPort, type RulesPlan, stateAfter } from './service-rules.ts';
@@ -152,9 +154,10 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
     else if (full) reasons.push(...drift(plan, current));
     let flushedFlows = 0;
     if (reasons.length > 0) {
-      await io.restore(plan.text);
+      const text = changedChainsOnly(plan, current);
+      if (text !== '') await io.restore(text);
       flushedFlows = await flush(applied?.ports ?? [], plan.ports);
-      o.logger.info({ reasons, ports: plan.ports.length, flushedFlows }, 'service rules applied');
+      o.logger.info({ reasons, ports: plan.ports.length, linesWritten: text.split('\n').length - 1, flushedFlows }, 'service rules applied');
     }
     applied = { text: plan.text, ports: plan.ports };
     known = stateAfter(plan);

@@ -9,6 +9,7 @@ import type { KubeObject } from '../../../src/client/index.ts';
 import { iptablesIo, readCurrent } from '../../../src/net/service-iptables.ts';
 import { groupsOfEndpoints, type ProxyService, proxyServiceOf } from '../../../src/net/service-model.ts';
 import { drift } from '../../../src/net/service-proxy.ts';
+import { changedChainsOnly } from '../../../src/net/service-rules-delta.ts';
 import { planServiceRules } from '../../../src/net/service-rules.ts';
 import { type NetnsHost, NetnsLab } from '../../lib/netns.ts';
 
@@ -51,12 +52,12 @@ const endpoints = [
   ep('headless', [{ addresses: [{ ip: '10.42.1.7' }], ports: [{ port: 80 }] }]),
 ];
 
-async function planFor(objects: KubeObject[]) {
+async function planFor(objects: KubeObject[], endpointObjects = endpoints) {
   const io = iptablesIo(['ip', 'netns', 'exec', board.netns]);
   const current = await readCurrent(io);
   const plan = planServiceRules({
     services: objects.map(proxyServiceOf).filter((s): s is ProxyService => s !== undefined),
-    groups: endpoints.flatMap(groupsOfEndpoints),
+    groups: endpointObjects.flatMap(groupsOfEndpoints),
     nodeAddresses: [board.ip],
     clusterCidr: '10.42.0.0/16',
     current,
@@ -124,4 +125,20 @@ test('Docker putting its FORWARD jump back on top, and a nat jump gone: repaired
   assert.deepEqual(saved.filter((l) => l.startsWith('-A FORWARD ')).map((l) => l.split(' -j ')[1]), ['BRAMBLE-SERVICES', 'BRAMBLE-FORWARD', 'DOCKER-USER']);
   assert.equal(saved.filter((l) => l.startsWith('-A OUTPUT ') && l.includes('BRAMBLE-SERVICES')).length, 2, 'one in nat OUTPUT, one in filter OUTPUT');
   assert.deepEqual((await planFor(services)).plan.jumpsRepaired, []);
+});
+
+test('a pass writes only the chains that differ: one endpoint of web moves, the kernel then holds the whole new plan', async () => {
+  const steady = await planFor(services);
+  await steady.io.restore(changedChainsOnly(steady.plan, steady.current));
+  assert.deepEqual(drift(steady.plan, (await planFor(services)).current), []);
+  const moved = endpoints.map((e) => (e.metadata.name === 'web' ? ep('web', [{ addresses: [{ ip: '10.42.1.5' }, { ip: '10.42.2.5' }, { ip: '10.42.4.5' }], ports: [{ name: 'http', port: 8080 }] }]) : e));
+  const next = await planFor(services, moved);
+  const delta = changedChainsOnly(next.plan, next.current);
+  assert.ok(delta.split('\n').length < next.plan.text.split('\n').length / 2, delta);
+  assert.ok(!delta.includes('default/sticky') && !delta.includes('default/dns'), 'the other Services are not written');
+  await next.io.restore(delta);
+  const after = await planFor(services, moved);
+  assert.deepEqual(drift(next.plan, after.current), [], 'what the kernel holds is the whole new plan');
+  assert.ok((await saveAll()).some((l) => l.includes('--to-destination 10.42.4.5:8080')));
+  assert.equal(changedChainsOnly(after.plan, after.current), '', 'and nothing is left to write');
 });
