@@ -19,15 +19,23 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** The worker is loaded through tsx, registered in the worker itself: a worker does not inherit a loader registered by register(). */
+/** yaml-worker.ts bundled on its own, when this is the bundle `npm run build` made (its esbuild `define`). */
+declare const BRAMBLE_YAML_WORKER_SOURCE: string;
+
+/**
+ * In the bundle the worker runs its own bundled source (CommonJS, evaluated). From a checkout it is
+ * loaded through tsx, registered in the worker itself: a worker does not inherit a loader registered by register().
+ */
 function startWorker(): Worker {
+  // The heap bound turns a body that would exhaust memory into a failed decode, not a dead process.
+  const resourceLimits = { maxOldGenerationSizeMb: 256 };
+  if (typeof BRAMBLE_YAML_WORKER_SOURCE === 'string') return new Worker(BRAMBLE_YAML_WORKER_SOURCE, { eval: true, resourceLimits });
   const bootstrap = [
     `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};`,
     'register();',
     `await import(${JSON.stringify(new URL('./yaml-worker.ts', import.meta.url).href)});`,
   ].join('\n');
-  // The heap bound turns a body that would exhaust memory into a failed decode, not a dead process.
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { resourceLimits });
 }
 
 /** One worker and the bodies sent to it; the module keeps one (`decodeBody`), tests make their own. */

@@ -49,7 +49,7 @@ function buildProgram(io: Io): Command {
 
   program
     .command('version')
-    .description('print the Bramble version, git commit, Node.js version and CPU architecture')
+    .description('print the Bramble version, git commit, Node.js version, CPU architecture and whether this is the single executable')
     .addOption(new Option('-o, --output <format>', 'print as json or yaml').argParser(parseOutputFormat))
     .action((options: { output?: ReturnType<typeof parseOutputFormat> }) => {
       const info = buildInfo();
@@ -61,7 +61,8 @@ function buildProgram(io: Io): Command {
         `bramble ${info.version}\n` +
           `git commit: ${info.gitCommit}\n` +
           `node: ${info.nodeVersion}\n` +
-          `platform: ${info.platform}/${info.arch}\n`,
+          `platform: ${info.platform}/${info.arch}\n` +
+          `single executable: ${info.singleExecutable ? 'yes' : 'no'}\n`,
       );
     });
 

@@ -19,7 +19,7 @@ describe('bramble CLI', () => {
     assert.match(stdout, /up .*run a Bramble node/s);
   });
 
-  test('version prints version, git commit, Node version and arch', async () => {
+  test('version prints version, git commit, Node version, arch and that it is not the single executable', async () => {
     const { code, stdout } = await cli('version');
     assert.equal(code, 0);
     const pkg = JSON.parse(readFileSync(resolve(projectDir, 'package.json'), 'utf8')) as { version: string };
@@ -27,6 +27,7 @@ describe('bramble CLI', () => {
     assert.match(stdout, /^git commit: [0-9a-f]{40}(-dirty)?$/m);
     assert.match(stdout, new RegExp(`^node: ${process.version.replaceAll('.', '\\.')}$`, 'm'));
     assert.match(stdout, new RegExp(`^platform: linux/${process.arch}$`, 'm'));
+    assert.match(stdout, /^single executable: no$/m);
   });
 
   test('version -o json and -o yaml are machine-readable', async () => {
