@@ -50,6 +50,8 @@ export interface ServiceProxyOptions {
   resyncMs?: number;
   /** Told after every pass (tests and the benchmark wait on it). */
   onPass?(result: PassResult): void;
+  /** Told when a pass fails (it is tried again at the next change or resync). */
+  onPassFailed?(error: unknown): void;
 }
 
 export interface PassResult {
@@ -164,7 +166,10 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Running
     o.onPass?.({ applied: reasons.length > 0, full, reasons, ports: plan.ports.length, flushedFlows });
   };
 
-  const passes = serialPass(pass, (error) => o.logger.warn({ err: error }, 'service proxy pass failed; tried again at the next change or resync'));
+  const passes = serialPass(pass, (error) => {
+    o.logger.warn({ err: error }, 'service proxy pass failed; tried again at the next change or resync');
+    o.onPassFailed?.(error);
+  });
   // Rules from half a picture would REJECT Services whose endpoints are not listed yet: both
   // caches hold a first list before the first pass.
   await Promise.all([services.start(), endpoints.start()]);

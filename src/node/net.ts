@@ -4,6 +4,7 @@
 // beside it: a board with its own pod network is a board whose iptables Bramble may program.
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
+import { type ComponentState, startMirrorPods } from '../agent/mirror-pods.ts';
 import type { ClusterDnsSettings } from '../agent/pods/dns-config.ts';
 import type { RunningApi } from '../api/start.ts';
 import { InProcessClient } from '../client/index.ts';
@@ -31,20 +32,40 @@ export class ClusterDnsSlot {
   readonly get = (): ClusterDnsSettings | undefined => this.settings;
 }
 
-type NetStageOptions = Pick<NodeOptions, 'name' | 'clusterCidr' | 'serviceCidr'>;
+type NetStageOptions = Pick<NodeOptions, 'name' | 'clusterCidr' | 'serviceCidr' | 'version'>;
 
 /** A board whose pod network cannot start still runs its pods on the default bridge: logged, not thrown. */
 export async function startNetStage(options: NetStageOptions, api: RunningApi, slots: { bridge: PodBridgeSlot; dns: ClusterDnsSlot }, logger: Logger): Promise<Stoppable> {
   const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const dnsIP = serviceIPAt(parseServiceCidr(serviceCidr), DNS_SERVICE_OFFSET);
-  const proxy = await startServiceProxy({ client: new InProcessClient(api.registry), clusterCidr: options.clusterCidr, localServiceIPs: [dnsIP], logger: logger.child({ component: 'service-proxy' }) }).catch((error: unknown) => {
+  const proxyState: ComponentState = { ready: false, message: 'no pass of the rules has ended yet' };
+  const proxy = await startServiceProxy({
+    client: new InProcessClient(api.registry),
+    clusterCidr: options.clusterCidr,
+    localServiceIPs: [dnsIP],
+    logger: logger.child({ component: 'service-proxy' }),
+    onPass: () => Object.assign(proxyState, { ready: true, message: '' }),
+    onPassFailed: (error) => Object.assign(proxyState, { ready: false, message: `the last pass failed: ${error instanceof Error ? error.message : String(error)}` }),
+  }).catch((error: unknown) => {
     logger.error({ err: error }, 'the Service proxy did not start: ClusterIPs and NodePorts do not answer on this board');
+    proxyState.message = `did not start: ${error instanceof Error ? error.message : String(error)}`;
     return { stop: () => undefined };
   });
   const dns = await startBoardDns(dnsIP, api, slots.dns, logger);
   const pods = await startPods(options, serviceCidr, api, slots.bridge, logger);
+  const mirrors = startMirrorPods({
+    client: new InProcessClient(api.registry),
+    nodeName: options.name,
+    image: `bramble:${options.version}`,
+    logger: logger.child({ component: 'mirror-pods' }),
+    components: [
+      { name: 'kube-proxy', description: `the Service proxy inside bramble up on ${options.name}: iptables chains BRAMBLE-* (iptables-save -t nat); its log lines are bramble's (component=service-proxy)`, state: () => proxyState },
+      { name: 'coredns', description: `the cluster DNS inside bramble up on ${options.name}, answering ${dnsIP}:53 on the board itself; its log lines are bramble's (component=dns)`, state: () => (slots.dns.settings ? { ready: true, message: '' } : { ready: false, message: `not answering on ${dnsIP}:53 (see bramble's log, component=dns)` }) },
+    ],
+  });
   return {
     stop: async () => {
+      mirrors.stop();
       proxy.stop();
       await dns.stop();
       await pods.stop();

@@ -2,6 +2,7 @@ import { WorkQueue } from '../../client/cache/index.ts';
 import { PodLifecycleEvents } from './pod-lifecycle-events.ts';
 import type { Pod, PodStatus } from '../../client/index.ts';
 import type { PodWorker } from './pod-worker.ts';
+import { isMirrorPod } from '../mirror-pods.ts';
 
 export type PodEvent = { type: 'upsert'; pod: Pod } | { type: 'deleted'; uid: string };
 
@@ -126,6 +127,8 @@ export class PodReconciler {
       this.lastWritten.delete(uid);
       return;
     }
+    // A mirror pod is a view of a component built into this process (mirror-pods.ts): nothing to run.
+    if (isMirrorPod(pod)) return;
     const status = await this.syncCancellable(pod);
     if (!status) return; // aborted: the deletion that aborted it is queued
     // A probe falling due, a back-off running out, a pod still starting; an idle pod waits for events.

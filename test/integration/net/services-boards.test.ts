@@ -146,6 +146,17 @@ test('kubectl get svc shows CLUSTER-IP and 80:3xxxx/TCP, describe shows the endp
   }
 });
 
+test('kubectl get pods -n kube-system: each board\'s built-in kube-proxy and coredns as mirror pods, Running 1/1', { timeout: 120_000 }, async () => {
+  const wanted = bed.boards.flatMap((board) => [`kube-proxy-b${board.index}`, `coredns-b${board.index}`]).sort();
+  const table = await waitFor('six Running mirror pods', async () => {
+    const out = await kubectl(['get', 'pods', '-n', 'kube-system', '-o', 'wide']);
+    const running = out.split('\n').filter((line) => /\s1\/1\s+Running\s/.test(line)).map((line) => line.split(/\s+/)[0]!).sort();
+    return JSON.stringify(running) === JSON.stringify(wanted) ? out : null;
+  }, 60_000, 500);
+  for (const board of bed.boards) assert.match(table, new RegExp(`^kube-proxy-b${board.index}\\s.*\\s${escape(board.host.ip)}\\s+b${board.index}\\s`, 'm'), table);
+  assert.match(await kubectl(['describe', 'pod', '-n', 'kube-system', 'coredns-b0']), /bramble\.io\/built-in: the cluster DNS inside bramble up on b0/);
+});
+
 test('a headless Service: nslookup gives the ready pod IPs, not the not-ready pod', { timeout: 300_000 }, async () => {
   const b1 = bed.board(1);
   await api().create(Kinds.pods, {
@@ -183,6 +194,8 @@ test('board 2 killed -9 and unplugged: requests through the Service succeed agai
   // The board is gone from the LAN too: its pods no longer answer (its engine would keep them running).
   await execFileAsync('ip', ['link', 'set', bed.board(2).host.bridgePort, 'down']);
   await waitFor(`board 2's pod ${ipOf(lost)} out of the web endpoints`, async () => !(await readyIPs('web')).includes(ipOf(lost)), NODE_GRACE_MS + 120_000, 500);
+  // Evicted with the board's other pods: a dead board's kube-proxy is not shown Running.
+  await waitFor('board 2\'s mirror pods gone', async () => !(await kubectl(['get', 'pods', '-n', 'kube-system'])).includes('-b2 '), 120_000, 500);
   const survivors = new Set(web.filter((pod) => pod !== lost).map((pod) => pod.metadata.name));
   // Every attempt of a round of 20 must succeed; rounds repeat until the rules of board 1 follow.
   const round = await waitFor('20 requests in a row through the Service from board 1', async () => {

@@ -58,3 +58,28 @@ test('the reconcile loop: runs bound pods, writes status only on change, honours
   }
   assert.deepEqual(await runtime.listPodSandboxes(), []);
 });
+
+test('a mirror pod (a view of a component built into bramble) is never run and never written by the pod loop; its deletion is finished', async () => {
+  const engine = new SimEngine();
+  const runtime = new SimRuntime({ engine, nodeName: 'pi-1' });
+  const dataDir = await mkdtemp(join(tmpdir(), 'bramble-agent-reconciler-'));
+  dirs.push(dataDir);
+  const worker = new PodWorker({ runtime, hostIP: '192.168.1.20', dataDir, configSource: staticConfigSource({}) });
+  const mirror = podOf('kube-proxy-pi-1', 'uid-mirror');
+  mirror.metadata.annotations = { 'kubernetes.io/config.mirror': 'kube-proxy' };
+  const api = new RecordingPodApi([mirror]);
+  const reconciler = new PodReconciler({ worker, api, nodeName: 'pi-1', relistPeriodMs: 50 });
+  await reconciler.start();
+  try {
+    await reconciler.idle();
+    assert.deepEqual(await runtime.listPodSandboxes({ podUid: 'uid-mirror' }), []);
+    assert.deepEqual(api.statusWrites, []);
+    const deleting = structuredClone(mirror);
+    deleting.metadata.deletionTimestamp = new Date().toISOString();
+    deleting.metadata.deletionGracePeriodSeconds = 30;
+    api.emit({ type: 'upsert', pod: deleting });
+    await waitFor('the mirror pod\'s deletion finished', () => api.finished.includes('kube-proxy-pi-1'));
+  } finally {
+    await reconciler.stop();
+  }
+});
