@@ -2,16 +2,16 @@
 // agent, whose new pod sandboxes join the pod bridge as soon as this stage reports it. The Docker
 // engine is the agent's (DOCKER_HOST or the default socket). The Service proxy (iptables) runs
 // beside it: a board with its own pod network is a board whose iptables Bramble may program.
+import { isIPv4 } from 'node:net';
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { type ComponentState, startMirrorPods } from '../agent/mirror-pods.ts';
-import type { ClusterDnsSettings } from '../agent/pods/dns-config.ts';
+import { type ClusterDnsSettings, readHostResolvConf } from '../agent/pods/dns-config.ts';
 import type { RunningApi } from '../api/start.ts';
 import { InProcessClient } from '../client/index.ts';
 import { DNS_SERVICE_OFFSET, DEFAULT_SERVICE_CIDR, parseServiceCidr, serviceIPAt } from '../api/service-alloc.ts';
 import { DEFAULT_CLUSTER_DOMAIN, startClusterDns } from '../net/dns/cluster-dns.ts';
 import { ensureLocalAddress } from '../net/dns/local-address.ts';
-import { hostNameservers } from '../net/dns/upstream.ts';
 import { POD_BRIDGE_NAME } from '../net/pod-bridge.ts';
 import { startPodNetwork } from '../net/pod-network.ts';
 import { hostIp } from '../net/routes.ts';
@@ -73,6 +73,12 @@ export async function startNetStage(options: NetStageOptions, api: RunningApi, s
   };
 }
 
+/** Where names outside the cluster go: the board's IPv4 resolvers, but never its own cluster DNS. */
+async function boardUpstreams(dnsIP: string): Promise<string[]> {
+  const { nameservers } = await readHostResolvConf(undefined, { keepLoopback: true });
+  return [...new Set(nameservers.filter((server) => isIPv4(server) && server !== dnsIP))];
+}
+
 /**
  * The cluster DNS on this board, at the kube-dns ClusterIP made an address of the board itself.
  * Without it pods fall back to the board's own resolvers (dnsPolicy ClusterFirst as Default).
@@ -82,7 +88,7 @@ async function startBoardDns(dnsIP: string, api: RunningApi, slot: ClusterDnsSlo
   try {
     const address = await ensureLocalAddress(hostIp, dnsIP);
     if (address.action === 'foreign') log.warn({ address: dnsIP }, 'the cluster DNS address was already on lo (not put there by Bramble): used as it is');
-    const dns = await startClusterDns({ client: new InProcessClient(api.registry), host: dnsIP, port: 53, upstreams: await hostNameservers([dnsIP]), logger: log });
+    const dns = await startClusterDns({ client: new InProcessClient(api.registry), host: dnsIP, port: 53, upstreams: await boardUpstreams(dnsIP), logger: log });
     slot.settings = { nameserver: dnsIP, domain: DEFAULT_CLUSTER_DOMAIN };
     return {
       stop: async () => {

@@ -43,14 +43,15 @@ export function formatResolvConf(conf: ResolvConf): string {
 
 /**
  * The board's resolvers as pods can use them: systemd-resolved's upstream list when there is one
- * (its 127.0.0.53 stub is unreachable from a pod's namespace), loopback servers left out.
+ * (its 127.0.0.53 stub is unreachable from a pod's namespace), loopback servers left out unless
+ * `keepLoopback` (the board's own DNS server forwards from the board, where they answer).
  */
-export async function readHostResolvConf(paths = ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf']): Promise<ResolvConf> {
+export async function readHostResolvConf(paths = ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf'], { keepLoopback = false } = {}): Promise<ResolvConf> {
   for (const path of paths) {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const conf = parseResolvConf(text);
-    return { ...conf, nameservers: conf.nameservers.filter((server) => !server.startsWith('127.') && server !== '::1') };
+    return keepLoopback ? conf : { ...conf, nameservers: conf.nameservers.filter((server) => !server.startsWith('127.') && server !== '::1') };
   }
   return { nameservers: [], searches: [], options: [] };
 }

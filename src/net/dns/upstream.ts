@@ -1,31 +1,14 @@
-// Names outside the cluster go to the board's own resolvers (the nameservers of its
-// /etc/resolv.conf), one after the other, each over a connected UDP socket: on an offline site a
+// Names outside the cluster go to the board's own resolvers (the nameservers of its resolv.conf,
+// read by node/net.ts with the agent's parser), one after the other, each over a connected UDP socket: on an offline site a
 // missing route or a closed port fails at once (ENETUNREACH, ECONNREFUSED from the ICMP answer),
 // so the pod gets SERVFAIL in milliseconds instead of waiting out its resolver's 5 s timeout.
 import dgram from 'node:dgram';
-import { readFile } from 'node:fs/promises';
-import { isIPv4 } from 'node:net';
 
 export interface UpstreamOptions {
   /** "ip" (port 53) or "ip:port". */
   servers: readonly string[];
   /** Per server; the whole forward takes at most servers × this. */
   timeoutMs?: number;
-}
-
-/** The IPv4 nameservers of a resolv.conf text, minus the given addresses (this board's own DNS server). */
-export function nameserversOf(resolvConf: string, exclude: readonly string[] = []): string[] {
-  const servers: string[] = [];
-  for (const line of resolvConf.split('\n')) {
-    const match = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (match?.[1] && isIPv4(match[1]) && !exclude.includes(match[1]) && !servers.includes(match[1])) servers.push(match[1]);
-  }
-  return servers;
-}
-
-export async function hostNameservers(exclude: readonly string[] = [], path = '/etc/resolv.conf'): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return nameserversOf(text, exclude);
 }
 
 /** The upstream's answer to `query` (same id), or undefined when none answered. */

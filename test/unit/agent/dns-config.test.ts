@@ -46,6 +46,8 @@ test('readHostResolvConf prefers systemd-resolved\'s upstream file and drops loo
     await writeFile(join(dir, 'upstream'), 'nameserver 192.168.1.1\nnameserver 127.0.0.1\nsearch lan\n');
     assert.deepEqual(await readHostResolvConf([join(dir, 'missing'), join(dir, 'upstream'), join(dir, 'stub')]), { nameservers: ['192.168.1.1'], searches: ['lan'], options: [] });
     assert.deepEqual((await readHostResolvConf([join(dir, 'stub')])).nameservers, []);
+    // The board's own DNS server forwards from the board: a loopback resolver answers it there.
+    assert.deepEqual((await readHostResolvConf([join(dir, 'upstream')], { keepLoopback: true })).nameservers, ['192.168.1.1', '127.0.0.1']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
