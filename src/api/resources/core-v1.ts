@@ -331,6 +331,8 @@ export interface Service extends KubeObject {
 
 export interface EndpointAddress {
   ip: string;
+  /** Set for a pod whose spec.hostname is set and whose spec.subdomain names the Service. */
+  hostname?: string;
   nodeName?: string;
   targetRef?: { kind: 'Pod'; namespace: string; name: string; uid: string };
 }

@@ -15,7 +15,7 @@ export function endpointSubsets(service: KubeObject, pods: readonly KubeObject[]
     const sig = JSON.stringify(b.ports);
     const subset = groups.get(sig) ?? groups.set(sig, { ports: b.ports }).get(sig)!;
     const { pod } = b;
-    const address: EndpointAddress = { ip: b.ip, ...(b.nodeName ? { nodeName: b.nodeName } : {}), targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' } };
+    const address: EndpointAddress = { ip: b.ip, ...(b.hostname ? { hostname: b.hostname } : {}), ...(b.nodeName ? { nodeName: b.nodeName } : {}), targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' } };
     if (b.serving) (subset.addresses ??= []).push(address);
     else (subset.notReadyAddresses ??= []).push(address);
   }

@@ -30,6 +30,7 @@ function endpointOf(b: Backend): EndpointSliceEndpoint {
   return {
     addresses: [b.ip],
     conditions: { ready: b.serving && !b.terminating, serving: b.serving, terminating: b.terminating },
+    ...(b.hostname ? { hostname: b.hostname } : {}),
     ...(b.nodeName ? { nodeName: b.nodeName } : {}),
     targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' },
   };

@@ -16,6 +16,11 @@ export interface Backend {
   pod: KubeObject;
   ip: string;
   nodeName?: string;
+  /**
+   * The pod's spec.hostname when its spec.subdomain names this Service (same namespace): its DNS
+   * name is then <hostname>.<service>.<ns>.svc.<domain>, as StatefulSet pods are found.
+   */
+  hostname?: string;
   /** Passes its readiness check (Ready=True). */
   serving: boolean;
   /** Being deleted: Endpoints leave it out, EndpointSlices list it with terminating=true. */
@@ -56,11 +61,12 @@ export function serviceBackends(service: KubeObject, pods: readonly KubeObject[]
     if (!ip || phase === 'Succeeded' || phase === 'Failed') continue;
     const resolved = ports.map((sp) => ({ sp, port: targetPortOf(pod, sp) }));
     if (resolved.some((r) => r.port === undefined)) continue;
-    const { nodeName } = asPod(pod).spec;
+    const { nodeName, hostname, subdomain } = asPod(pod).spec;
     out.push({
       pod,
       ip,
       ...(nodeName ? { nodeName } : {}),
+      ...(hostname && subdomain === service.metadata.name ? { hostname } : {}),
       serving: isReady(pod),
       terminating: pod.metadata.deletionTimestamp !== undefined,
       ports: resolved.map(({ sp, port }) => ({ ...(sp.name ? { name: sp.name } : {}), port: port!, protocol: sp.protocol ?? 'TCP' })),

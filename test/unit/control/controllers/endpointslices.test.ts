@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../../../src/client/index.ts';
 import { desiredSlices, MAX_ENDPOINTS_PER_SLICE } from '../../../../src/control/controllers/endpointslices.ts';
+import { endpointSubsets } from '../../../../src/control/controllers/endpoints.ts';
 import { apiServers, apiSlices, apiSubsets } from '../../../../src/control/controllers/api-endpoints.ts';
 import { loadBalancerIngress } from '../../../../src/control/controllers/service-lb.ts';
 import { serviceBackends } from '../../../../src/control/controllers/service-backends.ts';
@@ -62,4 +63,13 @@ test('kubernetes Service: the Ready boards\' API addresses, one slice per API po
   ]);
   assert.deepEqual(apiSlices(servers).map((s) => [s.name, s.endpoints.map((e) => e.addresses[0])]), [['kubernetes', ['192.168.1.11', '192.168.1.12']], ['kubernetes-7443', ['192.168.1.14']]]);
   assert.deepEqual(loadBalancerIngress(nodes), [{ ip: '192.168.1.11', ipMode: 'VIP' }, { ip: '192.168.1.12', ipMode: 'VIP' }, { ip: '192.168.1.14', ipMode: 'VIP' }]);
+});
+
+test('hostname: a pod with spec.hostname whose spec.subdomain names the Service carries it in both views; another subdomain does not', () => {
+  const named = (name: string, ip: string, subdomain: string) => pod(name, { ip, spec: { ...spec, hostname: name, subdomain } });
+  const pods = [named('web-0', '10.42.0.2', 'web'), named('db-0', '10.42.0.3', 'db')];
+  const endpoints = desiredSlices('web', serviceBackends(svc, pods))[0]!.endpoints;
+  assert.deepEqual(endpoints.map((e) => [e.addresses[0], e.hostname]), [['10.42.0.2', 'web-0'], ['10.42.0.3', undefined]]);
+  const addresses = endpointSubsets(svc, pods)[0]!.addresses ?? [];
+  assert.deepEqual(addresses.map((a) => [a.ip, a.hostname]), [['10.42.0.2', 'web-0'], ['10.42.0.3', undefined]]);
 });
