@@ -3,9 +3,10 @@
 // Offline once the target Node binaries are cached (BRAMBLE_BUILD_CACHE, default
 // /var/cache/bramble-build). `npm run build -- linux-x64` builds only the targets named.
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bundle, EXCLUDED_NATIVE, type Stamp } from './build/bundle.ts';
+import { bundle, EXCLUDED_NATIVE, loader, type Stamp } from './build/bundle.ts';
 import { makeExecutable, seaConfig } from './build/sea.ts';
 import { buildCacheDir, NODE_VERSION, sha256File, TARGETS, targetNode } from './build/targets.ts';
 
@@ -42,21 +43,26 @@ async function main(requested: string[]): Promise<void> {
   const workDir = join(distDir, '.work');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
-  const mainScript = join(workDir, 'bramble.cjs');
-  writeFileSync(mainScript, code);
+  const bundleFile = join(workDir, 'bramble.cjs');
+  writeFileSync(bundleFile, code);
+  // A random marker, so that the only copy of it in an executable is the loader's.
+  const sizeMarker = `bramble-executable-size-${randomBytes(8).toString('hex')}:`;
+  const loaderFile = join(workDir, 'loader.cjs');
+  writeFileSync(loaderFile, await loader(projectDir, createHash('sha256').update(code).digest('hex'), sizeMarker));
   log(`bundled ${stamp.version} (${stamp.commit}): ${(code.length / 1e6).toFixed(1)} MB of JavaScript, the YAML worker ${(workerBytes / 1e3).toFixed(0)} kB of it`);
   for (const [name, reason] of Object.entries(EXCLUDED_NATIVE)) log(`left out ${name}: ${reason}`);
 
   const cacheDir = buildCacheDir();
   const host = `${process.platform}-${process.arch}`;
   const hostTarget = TARGETS.find((target) => target.name === host);
-  if (!hostTarget) throw new Error(`the build runs on ${host}, which has no target here (the blobs are made by a target's Node)`);
+  if (!hostTarget) throw new Error(`the build runs on ${host}, which has no target here (the blobs are made by the pinned Node of this platform)`);
   const blobNode = targetNode(hostTarget, cacheDir, log);
   const sums: string[] = [];
   for (const target of targets) {
     const output = join(distDir, `bramble-${target.name}`);
-    const config = seaConfig(mainScript, join(workDir, `${target.name}.blob`), Object.fromEntries(Object.entries(target.addons).map(([name, path]) => [name, join(projectDir, path)])), target === hostTarget);
-    await makeExecutable({ config, blobNode, targetNode: targetNode(target, cacheDir, log), output, workDir });
+    const addonFiles = Object.fromEntries(Object.entries(target.addons).map(([name, path]) => [name, join(projectDir, path)]));
+    const config = seaConfig(loaderFile, bundleFile, join(workDir, `${target.name}.blob`), addonFiles);
+    await makeExecutable({ config, blobNode, targetNode: targetNode(target, cacheDir, log), output, workDir, sizeMarker });
     sums.push(`${sha256File(output)}  bramble-${target.name}`);
     log(`wrote ${output} (${(statSync(output).size / 1e6).toFixed(1)} MB)`);
   }

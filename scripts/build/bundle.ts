@@ -1,6 +1,6 @@
-// The JavaScript of the single executable: esbuild bundles the CLI (src/cli/binary.ts) and,
-// separately, the YAML worker (src/api/yaml-worker.ts), into CommonJS for Node 20 (an SEA main
-// script must be CommonJS). Nothing is loaded from node_modules at run time: the worker's source
+// The JavaScript of the single executable: esbuild bundles the CLI (src/cli/binary.ts), the YAML
+// worker (src/api/yaml-worker.ts) and the SEA main script that checks and starts the CLI
+// (src/cli/sea/loader.ts), each into CommonJS for Node 20 (an SEA main script must be CommonJS). Nothing is loaded from node_modules at run time: the worker's source
 // and the build's stamp are `define`d into the bundle, and classic-level's addon loader
 // (node-gyp-build) is replaced by the embedded-addon loader of src/cli/sea/native-addons.ts.
 import { build, formatMessagesSync, type BuildOptions, type Message, type Metafile, type Plugin } from 'esbuild';
@@ -144,4 +144,21 @@ export async function bundle(projectDir: string, stamp: Stamp): Promise<Bundle> 
   const unresolved = [...nonBuiltinRequires(workerCode), ...nonBuiltinRequires(code)];
   if (unresolved.length > 0) throw new Error(`the bundle requires ${unresolved.join(', ')} at run time: bundle them, or exclude them in EXCLUDED_NATIVE with the reason`);
   return { code, workerBytes: workerCode.length };
+}
+
+/**
+ * The SEA main script (src/cli/sea/loader.ts): checks the executable's size (`sizeMarker` followed
+ * by 16 zeros, patched after injection) and the bundle's digest, then runs the bundle.
+ */
+export async function loader(projectDir: string, bundleSha256: string, sizeMarker: string): Promise<string> {
+  const result = await build({
+    ...common,
+    entryPoints: [join(projectDir, 'src', 'cli', 'sea', 'loader.ts')],
+    define: { BRAMBLE_EXECUTABLE_SIZE: JSON.stringify(`${sizeMarker}${'0'.repeat(16)}`), BRAMBLE_BUNDLE_SHA256: JSON.stringify(bundleSha256) },
+  });
+  checkWarnings(result.warnings);
+  const code = single(result.outputFiles, 'the loader');
+  const unresolved = nonBuiltinRequires(code);
+  if (unresolved.length > 0) throw new Error(`the loader requires ${unresolved.join(', ')}: it may use Node's built-in modules only`);
+  return code;
 }

@@ -13,7 +13,8 @@ export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 interface Postject {
   inject(file: string, resource: string, data: Buffer, options: { sentinelFuse: string; overwrite?: boolean }): Promise<void>;
 }
-const postject = createRequire(import.meta.url)('postject') as Postject;
+/** Loaded when an executable is made, so the rest of this module (and its tests) need no postject. */
+const postject = (): Postject => createRequire(import.meta.url)('postject') as Postject;
 
 /** Node's sea-config.json (https://nodejs.org/docs/latest-v20.x/api/single-executable-applications.html). */
 export interface SeaConfig {
@@ -25,29 +26,48 @@ export interface SeaConfig {
   assets: Record<string, string>;
 }
 
-export function seaConfig(mainScript: string, blob: string, addons: Record<string, string>, useCodeCache: boolean): SeaConfig {
+/** The loader as main script; the bundle and the target's addons as assets. */
+export function seaConfig(loader: string, bundle: string, blob: string, addons: Record<string, string>): SeaConfig {
   return {
-    main: mainScript,
+    main: loader,
     output: blob,
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
-    // V8's code cache is made by the Node that writes the blob and only fits its own CPU
-    // architecture: on for the build host's own platform, off for the others.
-    useCodeCache,
-    assets: Object.fromEntries(Object.entries(addons).map(([name, path]) => [`${name}.node`, path])),
+    // The code cache would cover the loader only (the bundle is an asset), and the main script is
+    // patched after injection (patchSize), which a cache made before would not see.
+    useCodeCache: false,
+    assets: { 'bramble.js': bundle, ...Object.fromEntries(Object.entries(addons).map(([name, path]) => [`${name}.node`, path])) },
   };
 }
 
 /**
- * Writes `output`: `targetNode` with the blob injected. `blobNode` (a Node of the same version that
- * runs here) makes the blob; `workDir` holds the config and the blob.
+ * Writes the file's own size (16 digits) after `marker`, which must occur exactly once in it (the
+ * loader's BRAMBLE_EXECUTABLE_SIZE). Same length in, same length out: the size stays true.
  */
-export async function makeExecutable(options: { config: SeaConfig; blobNode: string; targetNode: string; output: string; workDir: string }): Promise<void> {
+export function patchSize(file: string, marker: string): number {
+  const bytes = readFileSync(file);
+  const needle = Buffer.from(marker);
+  const at = bytes.indexOf(needle);
+  if (at < 0 || bytes.indexOf(needle, at + 1) >= 0) throw new Error(`${file} holds the size marker ${at < 0 ? 'nowhere' : 'more than once'}`);
+  const digits = String(bytes.length).padStart(16, '0');
+  if (bytes.subarray(at + needle.length, at + needle.length + 16).toString('latin1') !== '0'.repeat(16)) throw new Error(`${file}: the size marker is not followed by 16 zeros`);
+  bytes.write(digits, at + needle.length, 'latin1');
+  writeFileSync(file, bytes);
+  return bytes.length;
+}
+
+/**
+ * Writes `output`: `targetNode` with the blob injected, its size patched in (`sizeMarker`).
+ * `blobNode` (a Node of the same version that runs here) makes the blob; `workDir` holds the
+ * config and the blob.
+ */
+export async function makeExecutable(options: { config: SeaConfig; blobNode: string; targetNode: string; output: string; workDir: string; sizeMarker: string }): Promise<void> {
   const configFile = join(options.workDir, `${options.output.split('/').pop()}.sea-config.json`);
   writeFileSync(configFile, JSON.stringify(options.config, null, 2));
   execFileSync(options.blobNode, ['--experimental-sea-config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(options.output, { force: true });
   copyFileSync(options.targetNode, options.output);
   chmodSync(options.output, 0o755);
-  await postject.inject(options.output, 'NODE_SEA_BLOB', readFileSync(options.config.output), { sentinelFuse: SEA_FUSE });
+  await postject().inject(options.output, 'NODE_SEA_BLOB', readFileSync(options.config.output), { sentinelFuse: SEA_FUSE });
+  patchSize(options.output, options.sizeMarker);
 }
