@@ -13,6 +13,7 @@ import { createNamespaceController } from './controllers/namespace.ts';
 import { createEndpointsController } from './controllers/endpoints.ts';
 import { createPodCidrController } from './controllers/pod-cidr.ts';
 import { createEndpointSliceController } from './controllers/endpointslices.ts';
+import { createEndpointSliceMirroringController } from './controllers/endpointslice-mirroring.ts';
 import { createApiEndpointsController } from './controllers/api-endpoints.ts';
 import { createLoadBalancerStatusController } from './controllers/service-lb.ts';
 export { DEFAULT_CLUSTER_CIDR, parseClusterCidr } from './controllers/pod-cidr.ts';
@@ -30,6 +31,7 @@ export function defaultControllers(): ControllerFactory[] {
     createNamespaceController,
     createEndpointsController,
     createEndpointSliceController,
+    createEndpointSliceMirroringController,
     createApiEndpointsController,
     createLoadBalancerStatusController,
     createPodCidrController,

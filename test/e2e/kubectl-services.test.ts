@@ -128,6 +128,28 @@ describe('kubectl Services against bramble up', { timeout: 420_000 }, () => {
     assert.equal(await ok(kc, ['get', 'svc', 'db', '-o', 'jsonpath={.spec.clusterIPs}']), '["None"]');
   });
 
+  test('a Service without a selector and Endpoints written by hand (an outside database): mirrored into an EndpointSlice, so describe and the proxy see them', async () => {
+    const external = [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside-db' }, spec: { ports: [{ port: 5432, targetPort: 5432 }] } },
+      { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'outside-db' }, subsets: [{ addresses: [{ ip: '192.168.1.50' }], notReadyAddresses: [{ ip: '192.168.1.51' }], ports: [{ port: 5432 }] }] },
+    ];
+    await ok(kc, ['apply', '-f', '-'], external.map((o) => JSON.stringify(o)).join('\n'));
+    const slice = await waitFor('the mirrored EndpointSlice', async () => {
+      const items = (JSON.parse(await ok(kc, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=outside-db', '-o', 'json'])) as { items: SliceJson[] }).items;
+      return items.length === 1 ? items[0]! : null;
+    }, 60_000, 250);
+    assert.equal(slice.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslicemirroring-controller.k8s.io');
+    assert.deepEqual(slice.endpoints?.map((e) => [e.addresses[0], e.conditions['ready']]), [['192.168.1.50', true], ['192.168.1.51', false]]);
+    assert.match(await ok(kc, ['describe', 'svc', 'outside-db']), /Endpoints:\s+192\.168\.1\.50:5432\n/);
+    // The address moves: the slice follows; the Endpoints deleted: the slice goes.
+    await ok(kc, ['patch', 'endpoints', 'outside-db', '--type=merge', '-p', '{"subsets":[{"addresses":[{"ip":"192.168.1.60"}],"ports":[{"port":5432}]}]}']);
+    await waitFor('the slice at the new address', async () => (await ok(kc, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=outside-db', '-o', 'jsonpath={.items[*].endpoints[*].addresses[*]}'])) === '192.168.1.60', 60_000, 250);
+    await ok(kc, ['delete', 'endpoints', 'outside-db']);
+    await waitFor('the mirrored slice gone', async () => (await ok(kc, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=outside-db', '-o', 'name'])) === '', 60_000, 250);
+    // The kubernetes Service's own slice is written from the boards, never mirrored beside it.
+    assert.equal(await ok(kc, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=kubernetes', '-o', 'jsonpath={.items[*].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}']), 'apiserver-endpoints.bramble.io');
+  });
+
   test('bad input: Kubernetes\' 422 messages for a ClusterIP or node port out of range or taken, an invalid port or protocol', async () => {
     const ip = await ok(kc, ['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
     const nodePort = await ok(kc, ['get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}']);

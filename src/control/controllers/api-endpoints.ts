@@ -8,6 +8,7 @@ import { WorkQueue } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
 import { same } from './pods.ts';
 import { syncSlices, type SliceContent } from './endpointslices.ts';
+import { SKIP_MIRROR_LABEL } from './endpointslice-mirroring.ts';
 
 export const API_SERVICE = { namespace: 'default', name: 'kubernetes' } as const;
 /** Not the pod slices' controller: those would remove slices of a Service without a selector. */
@@ -62,11 +63,13 @@ export function createApiEndpointsController(ctx: ControlContext): Controller {
     const servers = apiServers(nodes.list());
     const subsets = apiSubsets(servers);
     const existing = endpoints.get(key);
+    // Its slices are written here (apiSlices), not mirrored from these Endpoints.
+    const skipMirror = { [SKIP_MIRROR_LABEL]: 'true' };
     if (!existing) {
-      const created = await ctx.client.create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: API_SERVICE.name, namespace: API_SERVICE.namespace }, subsets }).catch((e: unknown) => (e instanceof ClientError && e.code === 409 ? undefined : Promise.reject(e)));
+      const created = await ctx.client.create(Kinds.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: API_SERVICE.name, namespace: API_SERVICE.namespace, labels: skipMirror }, subsets }).catch((e: unknown) => (e instanceof ClientError && e.code === 409 ? undefined : Promise.reject(e)));
       if (created) endpoints.observe(created);
-    } else if (!same(existing['subsets'] ?? [], subsets)) {
-      endpoints.observe(await ctx.client.update(Kinds.endpoints, { ...existing, subsets }));
+    } else if (!same(existing['subsets'] ?? [], subsets) || existing.metadata.labels?.[SKIP_MIRROR_LABEL] !== 'true') {
+      endpoints.observe(await ctx.client.update(Kinds.endpoints, { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata.labels, ...skipMirror } }, subsets }));
     }
     await syncSlices(ctx, slices, svc, apiSlices(servers), API_ENDPOINTS_MANAGED_BY);
   };
