@@ -29,8 +29,8 @@ export const ENDPOINT_SLICES_SOURCE: EndpointSource = { info: () => Kinds.endpoi
 
 /**
  * What the proxy reads endpoints from: EndpointSlices, as kube-proxy does (they carry serving and
- * terminating). A Service without a selector whose user wrote only an Endpoints object is not
- * proxied: Bramble has no EndpointSlice mirroring controller yet.
+ * terminating). A user's hand-written Endpoints reach it through the control plane's mirroring
+ * controller (control/controllers/endpointslice-mirroring.ts).
  */
 export const DEFAULT_ENDPOINT_SOURCE = ENDPOINT_SLICES_SOURCE;
 
