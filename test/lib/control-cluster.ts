@@ -4,7 +4,7 @@ import { adminClient } from './api-node.ts';
 import { clientTls, groupBundle, statusOf, type BrambleNode } from './bramble-cluster.ts';
 import { waitFor } from './wait.ts';
 import { freePort } from './ports.ts';
-import type { ProcessGroup } from './processes.ts';
+import type { ProcessGroup, ProcessSpec } from './processes.ts';
 import { Kinds, type HttpClient, type KubeObject } from '../../src/client/index.ts';
 import { SLEEPER_COMMAND, testImages } from './images.ts';
 import { STARTUP_TIMEOUT_MS } from './processes.ts';
@@ -20,13 +20,24 @@ export const controlArgs = (nodeGraceMs = 2000, raftTiming: readonly string[] = 
  */
 export const productionControlArgs = ['--runtime', 'docker', '--pod-network', 'off', '--log-level', 'info'];
 
-export async function startControlCluster(group: ProcessGroup, names: string[], nodeGraceMs = 2000, args: string[] = controlArgs(nodeGraceMs)): Promise<BrambleNode[]> {
+/**
+ * `launch` runs the nodes as something other than this Node with the checkout's CLI, e.g. the
+ * single executable from a scratch directory (its command, working directory and environment).
+ */
+export async function startControlCluster(
+  group: ProcessGroup,
+  names: string[],
+  nodeGraceMs = 2000,
+  args: string[] = controlArgs(nodeGraceMs),
+  launch: Pick<ProcessSpec, 'command' | 'cwd' | 'env'> = {},
+): Promise<BrambleNode[]> {
   const peers = await Promise.all(names.map(() => freePort()));
   const initialCluster = names.map((name, i) => `${name}=127.0.0.1:${peers[i]}`).join(',');
   const nodes: BrambleNode[] = [];
   const bundleDir = await groupBundle(group);
   for (const [i, name] of names.entries()) {
     const process = await group.spawn(name, {
+      ...launch,
       portNames: ['client', 'api'],
       args: ({ ports, dataDir }) => [
         'up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peers[i]}`, '--client-addr', `127.0.0.1:${ports['client']}`,

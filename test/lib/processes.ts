@@ -23,6 +23,8 @@ export interface ProcessSpec {
   /** The executable and its leading arguments; defaults to Node running the bramble CLI. */
   command?: string[];
   env?: Record<string, string>;
+  /** Working directory (default: the test's). */
+  cwd?: string;
   /** Run inside this network namespace (`ip netns exec`), e.g. a host of a NetnsLab. */
   netns?: string;
 }
@@ -66,6 +68,7 @@ export class ManagedProcess {
       : [executable!, args];
     const child = spawn(file, fileArgs, {
       env: { ...process.env, ...this.spec.env },
+      ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.starts++;
