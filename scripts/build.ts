@@ -3,7 +3,7 @@
 // Offline once the target Node binaries are cached (BRAMBLE_BUILD_CACHE, default
 // /var/cache/bramble-build). `npm run build -- linux-x64` builds only the targets named.
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundle, EXCLUDED_NATIVE, loader, type Stamp } from './build/bundle.ts';
@@ -45,10 +45,12 @@ async function main(requested: string[]): Promise<void> {
   mkdirSync(workDir, { recursive: true });
   const bundleFile = join(workDir, 'bramble.cjs');
   writeFileSync(bundleFile, code);
-  // A random marker, so that the only copy of it in an executable is the loader's.
-  const sizeMarker = `bramble-executable-size-${randomBytes(8).toString('hex')}:`;
+  // The marker names this bundle, so the only copy of it in an executable is the loader's (patchSize
+  // checks), and the same sources build the same bytes.
+  const bundleSha256 = createHash('sha256').update(code).digest('hex');
+  const sizeMarker = `bramble-executable-size-${bundleSha256.slice(0, 16)}:`;
   const loaderFile = join(workDir, 'loader.cjs');
-  writeFileSync(loaderFile, await loader(projectDir, createHash('sha256').update(code).digest('hex'), sizeMarker));
+  writeFileSync(loaderFile, await loader(projectDir, bundleSha256, sizeMarker));
   log(`bundled ${stamp.version} (${stamp.commit}): ${(code.length / 1e6).toFixed(1)} MB of JavaScript, the YAML worker ${(workerBytes / 1e3).toFixed(0)} kB of it`);
   for (const [name, reason] of Object.entries(EXCLUDED_NATIVE)) log(`left out ${name}: ${reason}`);
 
