@@ -2,10 +2,10 @@
 // each a single executable that needs only the kernel, glibc and Docker, and dist/SHA256SUMS.
 // Offline once the target Node binaries are cached (BRAMBLE_BUILD_CACHE, default
 // /var/cache/bramble-build). `npm run build -- linux-x64` builds only the targets named.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { checkoutGitCommit } from '../src/cli/build-info.ts';
 import { bundle, EXCLUDED_NATIVE, loader, type Stamp } from './build/bundle.ts';
 import { makeExecutable, seaConfig } from './build/sea.ts';
 import { buildCacheDir, NODE_VERSION, sha256File, TARGETS, targetNode } from './build/targets.ts';
@@ -13,16 +13,6 @@ import { buildCacheDir, NODE_VERSION, sha256File, TARGETS, targetNode } from './
 const projectDir = resolve(import.meta.dirname, '..');
 const distDir = join(projectDir, 'dist');
 const log = (line: string) => process.stdout.write(`build: ${line}\n`);
-
-function gitCommit(): string {
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${commit}-dirty` : commit;
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function main(requested: string[]): Promise<void> {
   const started = performance.now();
@@ -35,7 +25,7 @@ async function main(requested: string[]): Promise<void> {
   );
   const stamp: Stamp = {
     version: (JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as { version: string }).version,
-    commit: gitCommit(),
+    commit: checkoutGitCommit(),
     nodeVersion: NODE_VERSION,
     addons,
   };

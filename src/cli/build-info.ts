@@ -20,27 +20,21 @@ function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-// The bundle carries its version and commit (stamp.ts, written by `npm run build`); a source
-// checkout reads package.json and asks git, and anything else says so rather than guessing.
-function gitCommit(): string {
-  if (stamp) return stamp.commit;
-  const stamped = process.env.BRAMBLE_GIT_COMMIT;
-  if (stamped) return stamped;
+/** The checkout's commit as git says it, `-dirty` with uncommitted changes, `unknown` without git (the build stamps this too). */
+export function checkoutGitCommit(): string {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd: packageRoot(),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      cwd: packageRoot(),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    return dirty ? `${commit}-dirty` : commit;
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${commit}-dirty` : commit;
   } catch {
     return 'unknown';
   }
+}
+
+// The bundle carries its version and commit (stamp.ts, written by `npm run build`); a source
+// checkout reads package.json and asks git, and anything else says so rather than guessing.
+function gitCommit(): string {
+  return stamp?.commit ?? (process.env.BRAMBLE_GIT_COMMIT || checkoutGitCommit());
 }
 
 export function buildInfo(): BuildInfo {
