@@ -3,7 +3,7 @@
 // Offline once the target Node binaries are cached (BRAMBLE_BUILD_CACHE, default
 // /var/cache/bramble-build). `npm run build -- linux-x64` builds only the targets named.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkoutGitCommit } from '../src/cli/build-info.ts';
 import { bundle, EXCLUDED_NATIVE, loader, type Stamp } from './build/bundle.ts';
@@ -49,15 +49,17 @@ async function main(requested: string[]): Promise<void> {
   const hostTarget = TARGETS.find((target) => target.name === host);
   if (!hostTarget) throw new Error(`the build runs on ${host}, which has no target here (the blobs are made by the pinned Node of this platform)`);
   const blobNode = targetNode(hostTarget, cacheDir, log);
-  const sums: string[] = [];
   for (const target of targets) {
     const output = join(distDir, `bramble-${target.name}`);
     const addonFiles = Object.fromEntries(Object.entries(target.addons).map(([name, path]) => [name, join(projectDir, path)]));
     const config = seaConfig(loaderFile, bundleFile, join(workDir, `${target.name}.blob`), addonFiles);
     await makeExecutable({ config, blobNode, targetNode: targetNode(target, cacheDir, log), output, workDir, sizeMarker });
-    sums.push(`${sha256File(output)}  bramble-${target.name}`);
     log(`wrote ${output} (${(statSync(output).size / 1e6).toFixed(1)} MB)`);
   }
+  // Every executable in dist/, also those of targets not built this time (`sha256sum -c` format).
+  const sums = TARGETS.map((target) => `bramble-${target.name}`)
+    .filter((file) => existsSync(join(distDir, file)))
+    .map((file) => `${sha256File(join(distDir, file))}  ${file}`);
   writeFileSync(join(distDir, 'SHA256SUMS'), `${sums.join('\n')}\n`);
   rmSync(workDir, { recursive: true, force: true });
   log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
