@@ -32,6 +32,16 @@ export async function preloadCertificateLibrary(): Promise<void> {
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const VALIDITY_DAYS = 3650;
+/**
+ * Every certificate is valid from this date on, whenever it is made. A Raspberry Pi has no
+ * real-time clock: at first boot its clock is the image's build date (fake-hwclock, or systemd's
+ * build-time floor) until NTP answers, or forever at an offline site. A notBefore of "now" on the
+ * laptop that made the bundle would then be in the board's future and every TLS handshake would
+ * fail with "certificate is not yet valid" (k3s-on-Pi's known trap). Any board running a systemd
+ * built after 2020 has a clock past this date. Backdating costs nothing here: there is no
+ * revocation, and a certificate is worth what the CA key is.
+ */
+export const CERTIFICATE_NOT_BEFORE = new Date('2020-01-01T00:00:00Z');
 
 /** A CA that can sign: its certificate and private key. */
 export interface CertificateAuthority {
@@ -57,9 +67,10 @@ function serial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function validity(): { notBefore: Date; notAfter: Date } {
-  const notBefore = new Date(Date.now() - 60_000);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + VALIDITY_DAYS * 86_400_000) };
+/** From CERTIFICATE_NOT_BEFORE to ten years after now (after that date when the clock is even further behind). */
+export function validity(now: number = Date.now()): { notBefore: Date; notAfter: Date } {
+  const from = Math.max(now, CERTIFICATE_NOT_BEFORE.getTime());
+  return { notBefore: CERTIFICATE_NOT_BEFORE, notAfter: new Date(from + VALIDITY_DAYS * 86_400_000) };
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {
