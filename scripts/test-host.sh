@@ -13,7 +13,7 @@ started_at=$(date +%s)
 say() { printf 'test-host: %s\n' "$*"; }
 die() { printf 'test-host: %s\n' "$*" >&2; exit 1; }
 
-native_packages=(docker.io busybox-static qemu-user-static binfmt-support iproute2 iptables conntrack iputils-ping shellcheck avahi-daemon avahi-utils dbus)
+native_packages=(docker.io busybox-static qemu-user-static binfmt-support iproute2 iptables conntrack iputils-ping shellcheck avahi-daemon avahi-utils dbus fdisk dosfstools mtools e2fsprogs cloud-init xz-utils)
 arm64_packages=(libc6:arm64 libstdc++6:arm64)
 # busybox-static:amd64 and :arm64 conflict (same /bin/busybox), so the arm64 one is unpacked
 # into the cache instead of installed; so is the amd64 one, which keeps both paths alike.
