@@ -37,6 +37,11 @@ echo "bramble first boot: installed; $src removed from the boot partition"
 # From cloud-init the system is up: start now (no-block: cloud-final must not wait on it).
 # From firstrun.sh the board reboots next, and the enabled units start then.
 if [ "${1:-}" = --now ]; then
+  # cloud-init has applied its seed (network-config holds the Wi-Fi passphrase): it runs no more,
+  # and the seed files leave the boot partition too.
   touch /etc/cloud/cloud-init.disabled
+  boot=$(dirname "$src")
+  rm -f "$boot/user-data" "$boot/meta-data" "$boot/network-config"
+  sync
   systemctl start --no-block bramble-setup.service bramble.service
 fi
