@@ -1,8 +1,9 @@
 // The JavaScript of the single executable: esbuild bundles the CLI (src/cli/binary.ts), the YAML
 // worker (src/api/yaml-worker.ts) and the SEA main script that checks and starts the CLI
-// (src/cli/sea/loader.ts), each into CommonJS for Node 20 (an SEA main script must be CommonJS). Nothing is loaded from node_modules at run time: the worker's source
-// and the build's stamp are `define`d into the bundle, and classic-level's addon loader
-// (node-gyp-build) is replaced by the embedded-addon loader of src/cli/sea/native-addons.ts.
+// (src/cli/sea/loader.ts), each into CommonJS for Node 20 (an SEA main script must be CommonJS).
+// Nothing is loaded from node_modules at run time: the worker's source and the build's stamp are
+// `define`d into the bundle, and classic-level's addon loader (node-gyp-build) is replaced by the
+// embedded-addon loader of src/cli/sea/native-addons.ts.
 import { build, formatMessagesSync, type BuildOptions, type Message, type Metafile, type Plugin } from 'esbuild';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
