@@ -21,6 +21,7 @@ import { startApiStage } from './api.ts';
 import { ClusterDnsSlot, PodBridgeSlot, startNetStage } from './net.ts';
 import { checkDataDir } from './datadir-check.ts';
 import { type FormationStart, prepareFormationIdentity, startAutopilot, startFormation } from './formation.ts';
+import { waitForPlausibleClock } from './clock.ts';
 import { type NodeIdentity, nodeBundleDir, prepareIdentity } from './identity.ts';
 import { joinCluster, removeFailedJoin } from './join.ts';
 import { watchForLeader } from './leader-watch.ts';
@@ -101,6 +102,8 @@ interface Entry {
  * cluster id from the token and fetches the bundle from a member.
  */
 async function enterCluster(options: NodeOptions, paths: NodePaths, stages: Stages, logger: Logger): Promise<Entry> {
+  // Before any TLS: a board without a real-time clock may not have its time yet.
+  await waitForPlausibleClock(logger);
   const resuming = existsSync(paths.raftDir);
   const tokenEntry = options.formation !== null && options.token !== null && !resuming;
   const formationIdentity = options.formation && !tokenEntry ? await prepareFormationIdentity(options, paths.raftDir, logger) : undefined;
