@@ -7,6 +7,11 @@ export interface CheckOptions {
   /** Wall-clock budget for the whole history; without it the search may run for ever. */
   readonly timeoutMs?: number;
   /**
+   * A budget of model steps for the whole history: the same history always gets the same answer,
+   * however busy the machine (tests use this; timeoutMs bounds a long run in wall-clock time).
+   */
+  readonly maxSteps?: number;
+  /**
    * Turning the memo off exists only to show what it buys; the search then explores every
    * interleaving and is exponential on histories with wide concurrency.
    */
@@ -110,7 +115,7 @@ export function checkOperations<State, Input, Output>(
 
   let checked = 0;
   for (const [position, { partition }] of order.entries()) {
-    const outcome = searchPartition(model, partition.operations, deadlineMs, memoize, stats);
+    const outcome = searchPartition(model, partition.operations, { deadlineMs, maxSteps: options.maxSteps ?? Number.POSITIVE_INFINITY }, memoize, stats);
     if (outcome.kind === 'timeout') {
       return {
         ...summary(checked),
@@ -337,7 +342,7 @@ class LinearizedSet {
 function searchPartition<State, Input, Output>(
   model: Model<State, Input, Output>,
   ops: readonly Operation<Input, Output>[],
-  deadlineMs: number,
+  budget: { deadlineMs: number; maxSteps: number },
   memoize: boolean,
   stats: MutableStats,
 ): SearchOutcome<State> {
@@ -356,7 +361,7 @@ function searchPartition<State, Input, Output>(
   let node = list.next[0]!;
 
   for (;;) {
-    if (++iterations % CLOCK_CHECK_INTERVAL_STEPS === 0 && performance.now() > deadlineMs) {
+    if (stats.steps > budget.maxSteps || (++iterations % CLOCK_CHECK_INTERVAL_STEPS === 0 && performance.now() > budget.deadlineMs)) {
       return { kind: 'timeout' };
     }
     if (node === NONE) {

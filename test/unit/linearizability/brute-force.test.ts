@@ -152,7 +152,7 @@ function crossCheck(history: KvOperation[], seed: number): boolean {
     ['unpartitioned', unpartitioned, true],
     ['partitioned without memo', kvModel, false],
   ] as const) {
-    const outcome = checkOperations(model, history, { timeoutMs: 5000, memoize });
+    const outcome = checkOperations(model, history, { maxSteps: 5_000_000, memoize });
     assert.notEqual(outcome.result, 'unknown', `${label}: timed out; ${context()}`);
     assert.equal(outcome.result === 'ok', expected, `${label}: checker says ${outcome.result}; ${context()}`);
   }

@@ -5,7 +5,7 @@ import { checkOperations, kvModel, renderIllegal } from '../../lib/linearizabili
 import { cas, del, get, OPEN, put } from './helpers.ts';
 
 function assertLinearizable(history: KvOperation[]): void {
-  const outcome = checkOperations(kvModel, history, { timeoutMs: 5000 });
+  const outcome = checkOperations(kvModel, history, { maxSteps: 5_000_000 });
   if (outcome.result === 'illegal') assert.fail(renderIllegal(kvModel, outcome.illegal));
   assert.equal(outcome.result, 'ok');
 }

@@ -5,7 +5,7 @@ import { checkOperations, kvModel } from '../../lib/linearizability/index.ts';
 import { cas, del, get, OPEN, put } from './helpers.ts';
 
 function assertIllegal(history: KvOperation[]): IllegalPartition<KvState, KvInput, KvOutput> {
-  const outcome = checkOperations(kvModel, history, { timeoutMs: 5000 });
+  const outcome = checkOperations(kvModel, history, { maxSteps: 5_000_000 });
   assert.equal(outcome.result, 'illegal', `expected a violation, got ${outcome.result}`);
   if (outcome.result !== 'illegal') throw new Error('unreachable');
   return outcome.illegal;

@@ -28,27 +28,27 @@ function racingRoundsThenBogusRead(rounds: number): KvOperation[] {
 describe('memoization', () => {
   it('13 concurrent writes followed by reads of the first one finish with the memo', () => {
     const history = concurrentWritesThenReads(13);
-    const outcome = checkOperations(kvModel, history, { timeoutMs: 20_000 });
+    const outcome = checkOperations(kvModel, history, { maxSteps: 5_000_000 });
     assert.equal(outcome.result, 'ok');
     assert.ok(outcome.stats.memoHits > 0, 'the memo was never consulted successfully');
     assert.ok(outcome.stats.memoEntries <= 2 ** 12 * 13 + 13, `memo holds ${outcome.stats.memoEntries} entries`);
   });
 
   it('the same history is out of reach without the memo', () => {
-    const outcome = checkOperations(kvModel, concurrentWritesThenReads(13), { timeoutMs: 300, memoize: false });
+    const outcome = checkOperations(kvModel, concurrentWritesThenReads(13), { maxSteps: 2_000_000, memoize: false });
     assert.equal(outcome.result, 'unknown');
     if (outcome.result === 'unknown') assert.deepEqual(outcome.undecidedKeys, ['x']);
-    assert.ok(outcome.elapsedMs < 2000, `the budget was overrun: ${outcome.elapsedMs} ms`);
+    assert.ok(outcome.stats.steps <= 2_000_001, `the budget was overrun: ${outcome.stats.steps} steps`);
   });
 
   it('40 rounds of racing writes are refuted in linear work with the memo', () => {
-    const outcome = checkOperations(kvModel, racingRoundsThenBogusRead(40), { timeoutMs: 20_000 });
+    const outcome = checkOperations(kvModel, racingRoundsThenBogusRead(40), { maxSteps: 5_000_000 });
     assert.equal(outcome.result, 'illegal');
     assert.ok(outcome.stats.steps < 1000, `${outcome.stats.steps} steps`);
   });
 
   it('and time out without it', () => {
-    const outcome = checkOperations(kvModel, racingRoundsThenBogusRead(40), { timeoutMs: 300, memoize: false });
+    const outcome = checkOperations(kvModel, racingRoundsThenBogusRead(40), { maxSteps: 2_000_000, memoize: false });
     assert.equal(outcome.result, 'unknown');
     assert.equal(outcome.partitionsChecked, 0);
   });
