@@ -250,6 +250,12 @@ describe('prepare-sd on a synthetic Raspberry Pi OS image', { timeout: 600_000 }
     assert.equal(prepareSd(args).status, 0);
     assert.deepEqual(fatFiles(image), before);
     assertOneCmdline(image, ['systemd.run=/boot/firmware/firstrun.sh'], []);
+    // A later run without --images leaves no tarball of the earlier one behind.
+    const withoutImages = args.filter((arg, i) => arg !== '--images' && args[i - 1] !== '--images');
+    assert.equal(prepareSd(withoutImages).status, 0);
+    const after = fatFiles(image);
+    assert.deepEqual([...after.keys()].filter((path) => path.startsWith('/bramble/images')), []);
+    assert.deepEqual([...after.keys()].filter((path) => !path.startsWith('/bramble/images')), [...before.keys()].filter((path) => !path.startsWith('/bramble/images')));
   });
 
   test('a classroom: one .img.xz and a hostname pattern make one image per board', () => {
@@ -282,6 +288,7 @@ describe('prepare-sd on a synthetic Raspberry Pi OS image', { timeout: 600_000 }
       ['a directory that is not a bundle', () => [...commonArgs(bins.arm64), '--bundle', work, '--hostname', 'pi-1', image], 1, () => new RegExp(`^prepare-sd: --bundle ${work} is not a cluster bundle: ${work}/ca\\.crt is missing or unreadable`)],
       ['the x86-64 binary for an arm64 image', () => [...commonArgs(bins.x64), '--bundle', bundleDir, '--hostname', 'pi-1', image], 1, () => new RegExp(`^prepare-sd: ${image} has an arm64 userland but --binary ${bins.x64} is x86-64: give dist/bramble-linux-arm64; nothing was written\\n$`)],
       ['an unreadable Wi-Fi passphrase file', () => [...commonArgs(bins.arm64).map((arg) => (arg === wifiFile ? join(work, 'no-such-file') : arg)), '--bundle', bundleDir, '--hostname', 'pi-1', image], 1, () => new RegExp(`^prepare-sd: --wifi-passphrase-file ${work}/no-such-file cannot be read\\n$`)],
+      ['the bundle without a way to form the cluster', () => [...commonArgs(bins.arm64).filter((arg) => arg !== '--env' && arg !== 'BRAMBLE_BOOTSTRAP_EXPECT=3'), '--bundle', bundleDir, '--hostname', 'pi-1', image], 2, () => /^prepare-sd: a board with --bundle must know how the cluster forms: add --env BRAMBLE_BOOTSTRAP_EXPECT=N /],
       ['a hostname that is no node name', () => [...commonArgs(bins.arm64), '--bundle', bundleDir, '--hostname', 'Pi_1', image], 2, () => /^prepare-sd: hostname "Pi_1" is not valid: lower-case letters, digits and '-'/],
       ['two hostnames for one image without --out', () => [...commonArgs(bins.arm64), '--bundle', bundleDir, '--hostname', 'pi-1', 'pi-2', image], 2, () => /^prepare-sd: 2 hostnames need --out DIR \(one image per hostname\)\n/],
       ['a file that is no image', () => [...commonArgs(bins.arm64), '--bundle', bundleDir, '--hostname', 'pi-1', wifiFile], 1, () => new RegExp(`^prepare-sd: ${wifiFile} has no partition table: is it a Raspberry Pi OS image\\?\\n$`)],
