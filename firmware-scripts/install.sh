@@ -6,42 +6,46 @@
 # leave the FAT file system at the first boot. Part 2 (setup.sh, bramble-setup.service) installs
 # Docker and loads the images once the network is up. Written by prepare-sd; safe to run again.
 set -u
-src=$(cd "$(dirname "$0")" && pwd)
-stage=/var/lib/bramble-setup
-log=/var/log/bramble-firstboot.log
-exec > >(tee -a "$log") 2>&1
-echo "bramble first boot: installing from $src"
+# One function, called on the last line: bash has read all of it before it deletes this file.
+main() {
+  src=$(cd "$(dirname "$0")" && pwd)
+  stage=/var/lib/bramble-setup
+  log=/var/log/bramble-firstboot.log
+  exec > >(tee -a "$log") 2>&1
+  echo "bramble first boot: installing from $src"
 
-[ -f "$src/bramble" ] || { echo "bramble first boot: $src/bramble is missing: nothing to install"; exit 1; }
-install -d -m 0700 /etc/bramble "$stage"
-install -m 0755 "$src/bramble" /usr/local/bin/bramble
-install -m 0644 "$src/bramble.service" /etc/systemd/system/bramble.service
-install -m 0644 "$src/bramble-setup.service" /etc/systemd/system/bramble-setup.service
-install -m 0755 "$src/setup.sh" "$stage/setup.sh"
-install -m 0600 "$src/env" /etc/bramble/env
-if [ -d "$src/bundle" ]; then
-  rm -rf /etc/bramble/bundle
-  cp -r "$src/bundle" /etc/bramble/bundle
-  chmod -R go-rwx /etc/bramble/bundle
-fi
-for dir in images debs; do
-  if [ -d "$src/$dir" ]; then rm -rf "${stage:?}/$dir"; cp -r "$src/$dir" "$stage/$dir"; fi
-done
-: >"$stage/pending"
-if [ -f "$src/enable-ssh" ]; then systemctl enable ssh; fi
-systemctl daemon-reload
-systemctl enable bramble-setup.service bramble.service
-rm -rf "$src"
-sync
-echo "bramble first boot: installed; $src removed from the boot partition"
-# From cloud-init the system is up: start now (no-block: cloud-final must not wait on it).
-# From firstrun.sh the board reboots next, and the enabled units start then.
-if [ "${1:-}" = --now ]; then
-  # cloud-init has applied its seed (network-config holds the Wi-Fi passphrase): it runs no more,
-  # and the seed files leave the boot partition too.
-  touch /etc/cloud/cloud-init.disabled
-  boot=$(dirname "$src")
-  rm -f "$boot/user-data" "$boot/meta-data" "$boot/network-config"
+  [ -f "$src/bramble" ] || { echo "bramble first boot: $src/bramble is missing: nothing to install"; exit 1; }
+  install -d -m 0700 /etc/bramble "$stage"
+  install -m 0755 "$src/bramble" /usr/local/bin/bramble
+  install -m 0644 "$src/bramble.service" /etc/systemd/system/bramble.service
+  install -m 0644 "$src/bramble-setup.service" /etc/systemd/system/bramble-setup.service
+  install -m 0755 "$src/setup.sh" "$stage/setup.sh"
+  install -m 0600 "$src/env" /etc/bramble/env
+  if [ -d "$src/bundle" ]; then
+    rm -rf /etc/bramble/bundle
+    cp -r "$src/bundle" /etc/bramble/bundle
+    chmod -R go-rwx /etc/bramble/bundle
+  fi
+  for dir in images debs; do
+    if [ -d "$src/$dir" ]; then rm -rf "${stage:?}/$dir"; cp -r "$src/$dir" "$stage/$dir"; fi
+  done
+  : >"$stage/pending"
+  if [ -f "$src/enable-ssh" ]; then systemctl enable ssh; fi
+  systemctl daemon-reload
+  systemctl enable bramble-setup.service bramble.service
+  rm -rf "$src"
   sync
-  systemctl start --no-block bramble-setup.service bramble.service
-fi
+  echo "bramble first boot: installed; $src removed from the boot partition"
+  # From cloud-init the system is up: start now (no-block: cloud-final must not wait on it).
+  # From firstrun.sh the board reboots next, and the enabled units start then.
+  if [ "${1:-}" = --now ]; then
+    # cloud-init has applied its seed (network-config holds the Wi-Fi passphrase): it runs no more,
+    # and the seed files leave the boot partition too.
+    touch /etc/cloud/cloud-init.disabled
+    boot=$(dirname "$src")
+    rm -f "$boot/user-data" "$boot/meta-data" "$boot/network-config"
+    sync
+    systemctl start --no-block bramble-setup.service bramble.service
+  fi
+}
+main "$@"
