@@ -154,7 +154,7 @@ test('kubectl get pods -n kube-system: each board\'s built-in kube-proxy and cor
     return JSON.stringify(running) === JSON.stringify(wanted) ? out : null;
   }, 60_000, 500);
   for (const board of bed.boards) assert.match(table, new RegExp(`^kube-proxy-b${board.index}\\s.*\\s${escape(board.host.ip)}\\s+b${board.index}\\s`, 'm'), table);
-  assert.match(await kubectl(['describe', 'pod', '-n', 'kube-system', 'coredns-b0']), /bramble\.io\/built-in: the cluster DNS inside bramble up on b0/);
+  assert.match(await kubectl(['describe', 'pod', '-n', 'kube-system', 'coredns-b0']), /bramble\.io\/built-in:\s+the cluster DNS inside bramble up on b0/);
 });
 
 test('a headless Service: nslookup gives the ready pod IPs, not the not-ready pod', { timeout: 300_000 }, async () => {
