@@ -18,9 +18,12 @@ export interface Pki {
   adminKeyPem: string;
 }
 
-/** Hosts the serving certificate names: loopback, this machine, the API address's host (every address of the board for a wildcard), the node's name. */
-export function servingHosts(apiHost: string, nodeName?: string): string[] {
-  const hosts = ['127.0.0.1', 'localhost', '::1', hostname()];
+/** Hosts the serving certificate names: loopback, this machine (and its mDNS name), the API address's host (every address of the board for a wildcard), the node's name. */
+export function servingHosts(apiHost: string, nodeName?: string, host: string = hostname()): string[] {
+  const hosts = ['127.0.0.1', 'localhost', '::1', host];
+  // A board's name on the LAN is <hostname>.local (avahi on Raspberry Pi OS): the address a
+  // kubeconfig can name when DHCP hands out the boards' addresses.
+  if (!host.includes('.')) hosts.push(`${host}.local`);
   if (!isWildcard(apiHost)) hosts.push(apiHost);
   // On all addresses: every address of the board, so `--server https://<LAN address>:6443` verifies.
   else for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) if (!a.internal) hosts.push(a.address.replace(/%.*$/, ''));

@@ -35,3 +35,8 @@ test('ensurePki reuses the CA and the admin cert; a new API host reissues only t
   assert.notEqual(moved.serverCertPem, first.serverCertPem);
   assert.match(new X509Certificate(moved.serverCertPem).subjectAltName ?? '', /IP Address:10\.9\.9\.9/);
 });
+
+test('servingHosts names the board\'s mDNS name <hostname>.local (what a classroom kubeconfig points at), not for a dotted hostname', () => {
+  assert.deepEqual(servingHosts('10.1.2.3', 'pi-1', 'pi-1'), ['127.0.0.1', 'localhost', '::1', 'pi-1', 'pi-1.local', '10.1.2.3']);
+  assert.deepEqual(servingHosts('10.1.2.3', 'pi-1', 'pi-1.lab.example'), ['127.0.0.1', 'localhost', '::1', 'pi-1.lab.example', '10.1.2.3', 'pi-1']);
+});
