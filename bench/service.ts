@@ -109,26 +109,24 @@ try {
     }
 
     // Endpoint change -> the DNAT rule on every board, with `--services` others in the rule set.
-    // Those go in first, polled with iptables-save: a burst of hundreds of rule writes overflows
-    // xtables-monitor's netlink socket (ENOBUFS, events lost); the samples are small writes.
+    // Every Service goes in first, waited for with iptables-save: a new Service rewrites the
+    // Service list chain (one rule per Service), and a burst of hundreds of rule events overflows
+    // xtables-monitor's netlink socket (ENOBUFS, events lost). A sample rewrites one Service's chain.
     for (let i = 0; i < flags['services']!; i++) {
       await api().create(Kinds.services, selectorlessService(`bench-other-${i}`, 80, 8080));
       await api().create(Kinds.endpointslices, slice(`bench-other-${i}`, [`10.42.251.${(i % 250) + 1}`, `10.42.252.${(i % 250) + 1}`], 8080));
     }
-    if (flags['services']! > 0) {
-      const lastOther = `--to-destination 10.42.252.${((flags['services']! - 1) % 250) + 1}:8080`;
-      await waitFor('the other Services\' rules on every board', async () => {
-        const saves = await Promise.all(bed.boards.map((board) => bed.lab.exec(board.host, 'iptables-save', ['-t', 'nat'])));
-        return saves.every((save) => save.stdout.includes(lastOther));
-      }, 300_000, 500);
-    }
+    await api().create(Kinds.services, selectorlessService('bench-rules', 80, 8080));
+    let current = await api().create(Kinds.endpointslices, slice('bench-rules', [probeEndpoint(0)], 8080));
+    const inPlace = [`--to-destination ${probeEndpoint(0)}:8080`, ...(flags['services']! > 0 ? [`--to-destination 10.42.252.${((flags['services']! - 1) % 250) + 1}:8080`] : [])];
+    await waitFor('every Service\'s rules on every board', async () => {
+      const saves = await Promise.all(bed.boards.map((board) => bed.lab.exec(board.host, 'iptables-save', ['-t', 'nat'])));
+      return saves.every((save) => inPlace.every((rule) => save.stdout.includes(rule)));
+    }, 300_000, 500);
     const { seen, monitors } = dnatMonitors(bed);
     children.push(...monitors);
     // xtables-monitor prints nothing until an event: give it a moment to subscribe before the first write.
     await sleep(1000);
-    await api().create(Kinds.services, selectorlessService('bench-rules', 80, 8080));
-    let current = await api().create(Kinds.endpointslices, slice('bench-rules', [probeEndpoint(0)], 8080));
-    await waitFor('the first rules endpoint on every board', () => seen.every((board) => board.has(`${probeEndpoint(0)}:8080`)), 120_000, 50);
     const rulesMs: number[] = [];
     for (let i = 1; i <= flags['rule-samples']!; i++) {
       const destination = `${probeEndpoint(i)}:8080`;
