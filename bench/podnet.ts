@@ -14,13 +14,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { Kinds, type KubeObject } from '../src/client/index.ts';
 import { adminClient } from '../test/lib/api-node.ts';
-import { boardPod, containerOf, runningPod, startBoardCluster } from '../test/lib/board-cluster.ts';
 import { type Board, BoardBed } from '../test/lib/boards.ts';
-import { SLEEPER_COMMAND, testImages } from '../test/lib/images.ts';
 import { waitFor } from '../test/lib/wait.ts';
 import { ROUTE_PROTOCOL } from '../src/net/routes.ts';
 import { parseBenchFlags } from './lib/args.ts';
-import { boardNet, containerNet, LineMonitor, runProbe, startTcpServer, TCP_PROBE } from './lib/netns-probe.ts';
+import { boardNet, LineMonitor, runProbe, startPodPair, startTcpServer, TCP_PROBE } from './lib/netns-probe.ts';
 import { machineLine, withCluster } from './lib/run.ts';
 import { formatTable, percentile, ratio, round } from './lib/stats.ts';
 
@@ -75,15 +73,11 @@ process.on('exit', () => {
 });
 try {
   await withCluster('podnet', async (group) => {
-    const cluster = await startBoardCluster(group, bed);
-    const dataDir = cluster.members[0]!.process.dataDir;
+    const { dataDir, server, clientNet, serverNet } = await startPodPair(group, bed);
     const api = () => adminClient(dataDir);
     const [b0, b1] = [bed.board(0), bed.board(1)];
-    await api().create(Kinds.pods, boardPod('bench-client', 'b0', testImages.amd64, SLEEPER_COMMAND));
-    await api().create(Kinds.pods, boardPod('bench-server', 'b1', testImages.amd64, SLEEPER_COMMAND));
-    const [client, server] = [await runningPod(dataDir, 'bench-client'), await runningPod(dataDir, 'bench-server')];
     const paths: Path[] = [
-      { label: 'pod', clientNet: await containerNet(bed, b0, containerOf(client)), serverNet: await containerNet(bed, b1, containerOf(server)), serverIp: server.status?.podIP ?? '' },
+      { label: 'pod', clientNet, serverNet, serverIp: server.status?.podIP ?? '' },
       { label: 'board', clientNet: boardNet(b0), serverNet: boardNet(b1), serverIp: b1.host.ip },
     ];
     const ports = new Map<string, number>();

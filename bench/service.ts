@@ -15,12 +15,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { Kinds, type KubeObject } from '../src/client/index.ts';
 import { adminClient } from '../test/lib/api-node.ts';
-import { boardPod, containerOf, runningPod, startBoardCluster } from '../test/lib/board-cluster.ts';
 import { BoardBed } from '../test/lib/boards.ts';
-import { SLEEPER_COMMAND, testImages } from '../test/lib/images.ts';
 import { waitFor } from '../test/lib/wait.ts';
 import { parseBenchFlags } from './lib/args.ts';
-import { containerNet, DNS_PROBE, LineMonitor, runProbe, startTcpServer, TCP_PROBE } from './lib/netns-probe.ts';
+import { DNS_PROBE, LineMonitor, runProbe, startPodPair, startTcpServer, TCP_PROBE } from './lib/netns-probe.ts';
 import { machineLine, sleep, withCluster } from './lib/run.ts';
 import { formatTable, percentile, ratio, round } from './lib/stats.ts';
 
@@ -77,16 +75,10 @@ process.on('exit', () => children.forEach((child) => child.stop()));
 const killer = (child: ChildProcess) => ({ stop: () => child.kill('SIGKILL') });
 try {
   await withCluster('service', async (group) => {
-    const cluster = await startBoardCluster(group, bed);
-    const dataDir = cluster.members[0]!.process.dataDir;
+    const { dataDir, server, clientNet, serverNet } = await startPodPair(group, bed);
     const api = () => adminClient(dataDir);
-    const [b0, b1] = [bed.board(0), bed.board(1)];
-    await api().create(Kinds.pods, boardPod('bench-client', 'b0', testImages.amd64, SLEEPER_COMMAND));
-    await api().create(Kinds.pods, boardPod('bench-server', 'b1', testImages.amd64, SLEEPER_COMMAND));
-    const [client, server] = [await runningPod(dataDir, 'bench-client'), await runningPod(dataDir, 'bench-server')];
-    const clientNet = await containerNet(bed, b0, containerOf(client));
     const podIP = server.status?.podIP ?? '';
-    const { port, server: echo } = await startTcpServer(await containerNet(bed, b1, containerOf(server)), podIP, 'pod');
+    const { port, server: echo } = await startTcpServer(serverNet, podIP, 'pod');
     children.push(killer(echo));
 
     // The ClusterIP in front of the server pod: a selector-less Service and its slice, written here.

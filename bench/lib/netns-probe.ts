@@ -1,10 +1,16 @@
 // The parts bench:podnet and bench:service share: the probe programs (tcp-probe.mjs, dns-probe.mjs)
 // run with nsenter in a pod's or a board's network namespace, and line monitors (`ip monitor
-// route`, `xtables-monitor -e`) that timestamp what a board's kernel gets as it gets it.
+// route`, `xtables-monitor -e`) that timestamp what a board's kernel gets as it gets it, and the
+// pair of pods on two boards both benches measure between.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Kinds } from '../../src/client/index.ts';
+import { adminClient } from '../../test/lib/api-node.ts';
+import { boardPod, containerOf, type PodView, runningPod, startBoardCluster } from '../../test/lib/board-cluster.ts';
 import type { Board, BoardBed } from '../../test/lib/boards.ts';
+import { SLEEPER_COMMAND, testImages } from '../../test/lib/images.ts';
+import type { ProcessGroup } from '../../test/lib/processes.ts';
 import { waitFor } from '../../test/lib/wait.ts';
 
 const execFileAsync = promisify(execFile);
@@ -67,4 +73,28 @@ export class LineMonitor {
   stop(): void {
     this.child.kill('SIGKILL');
   }
+}
+
+export interface PodPair {
+  /** Board 0's data dir (its kubeconfig and admin credentials). */
+  dataDir: string;
+  client: PodView;
+  server: PodView;
+  clientNet: NetnsPath;
+  serverNet: NetnsPath;
+}
+
+/**
+ * `bramble up` on every board of the bed, then a sleeping pod on board 0 (the client) and one on
+ * board 1 (the server), running, with their network namespaces: what bench:podnet and
+ * bench:service measure between.
+ */
+export async function startPodPair(group: ProcessGroup, bed: BoardBed): Promise<PodPair> {
+  const cluster = await startBoardCluster(group, bed);
+  const dataDir = cluster.members[0]!.process.dataDir;
+  const api = adminClient(dataDir);
+  await api.create(Kinds.pods, boardPod('bench-client', 'b0', testImages.amd64, SLEEPER_COMMAND));
+  await api.create(Kinds.pods, boardPod('bench-server', 'b1', testImages.amd64, SLEEPER_COMMAND));
+  const [client, server] = [await runningPod(dataDir, 'bench-client'), await runningPod(dataDir, 'bench-server')];
+  return { dataDir, client, server, clientNet: await containerNet(bed, bed.board(0), containerOf(client)), serverNet: await containerNet(bed, bed.board(1), containerOf(server)) };
 }
