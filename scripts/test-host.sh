@@ -13,7 +13,7 @@ started_at=$(date +%s)
 say() { printf 'test-host: %s\n' "$*"; }
 die() { printf 'test-host: %s\n' "$*" >&2; exit 1; }
 
-native_packages=(docker.io busybox-static qemu-user-static binfmt-support iproute2 iptables conntrack iputils-ping shellcheck avahi-daemon avahi-utils dbus fdisk dosfstools mtools e2fsprogs cloud-init xz-utils)
+native_packages=(docker.io busybox-static qemu-user-static binfmt-support iproute2 iptables conntrack iputils-ping shellcheck avahi-daemon avahi-utils dbus fdisk dosfstools mtools e2fsprogs cloud-init xz-utils debootstrap ansible ansible-lint)
 arm64_packages=(libc6:arm64 libstdc++6:arm64)
 # busybox-static:amd64 and :arm64 conflict (same /bin/busybox), so the arm64 one is unpacked
 # into the cache instead of installed; so is the amd64 one, which keeps both paths alike.
@@ -148,5 +148,29 @@ fi
 
 # 5. Offline test images.
 BRAMBLE_TEST_CACHE=$cache_dir node --import tsx "$project_dir/scripts/build-test-images.ts" | sed 's/^/test-host: /'
+
+# 6. Three containers of this image are the boards of the Ansible test: Debian 12 with systemd as
+# PID 1, python3 for Ansible, and the packages the prereq role wants already there (the containers
+# have no archive to install from). debootstrap from Debian's archive once; the root file system
+# is kept as a tarball in the cache and imported again when the engine lacks the image. Bump the
+# tag (here and in test/integration/ansible/) when the package list changes.
+systemd_image=bramble-test/debian12-systemd:1
+systemd_tarball=$cache_dir/debian12-systemd-1.tar
+if ! docker image inspect "$systemd_image" >/dev/null 2>&1; then
+  if [ ! -f "$systemd_tarball" ]; then
+    rootfs=$(mktemp -d)
+    say "debootstrap of Debian 12 with systemd into $rootfs (once: a few minutes)"
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,iptables,conntrack,kmod,procps \
+      bookworm "$rootfs" http://deb.debian.org/debian >/dev/null ||
+      die "debootstrap of Debian 12 failed (log: $rootfs/debootstrap/debootstrap.log)"
+    # Docker writes /etc/hostname, /etc/hosts and /etc/resolv.conf; systemd makes a machine id at boot.
+    rm -f "$rootfs/etc/hostname" "$rootfs"/var/cache/apt/archives/*.deb
+    : >"$rootfs/etc/machine-id"
+    tar -C "$rootfs" -cf "$systemd_tarball.part" . && mv "$systemd_tarball.part" "$systemd_tarball"
+    rm -rf "$rootfs"
+  fi
+  docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'STOPSIGNAL SIGRTMIN+3' "$systemd_tarball" "$systemd_image" >/dev/null
+  say "imported $systemd_image from $systemd_tarball"
+fi
 
 say "ready in $(($(date +%s) - started_at)) s"
