@@ -169,7 +169,7 @@ if ! docker image inspect "$systemd_image" >/dev/null 2>&1; then
     tar -C "$rootfs" -cf "$systemd_tarball.part" . && mv "$systemd_tarball.part" "$systemd_tarball"
     rm -rf "$rootfs"
   fi
-  docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'STOPSIGNAL SIGRTMIN+3' "$systemd_tarball" "$systemd_image" >/dev/null
+  docker import --change 'CMD ["/lib/systemd/systemd"]' "$systemd_tarball" "$systemd_image" >/dev/null
   say "imported $systemd_image from $systemd_tarball"
 fi
 
