@@ -15,19 +15,21 @@ main() {
   echo "bramble first boot: installing from $src"
 
   [ -f "$src/bramble" ] || { echo "bramble first boot: $src/bramble is missing: nothing to install"; exit 1; }
-  install -d -m 0700 /etc/bramble "$stage"
-  install -m 0755 "$src/bramble" /usr/local/bin/bramble
-  install -m 0644 "$src/bramble.service" /etc/systemd/system/bramble.service
-  install -m 0644 "$src/bramble-setup.service" /etc/systemd/system/bramble-setup.service
-  install -m 0755 "$src/setup.sh" "$stage/setup.sh"
-  install -m 0600 "$src/env" /etc/bramble/env
+  # Every copy must succeed before $src (the only copy) is deleted below: a full root stops here.
+  local failed="bramble first boot: a copy failed (root file system full?); $src is kept on the boot partition for another try"
+  install -d -m 0700 /etc/bramble "$stage" || { echo "$failed"; exit 1; }
+  install -m 0755 "$src/bramble" /usr/local/bin/bramble || { echo "$failed"; exit 1; }
+  install -m 0644 "$src/bramble.service" /etc/systemd/system/bramble.service || { echo "$failed"; exit 1; }
+  install -m 0644 "$src/bramble-setup.service" /etc/systemd/system/bramble-setup.service || { echo "$failed"; exit 1; }
+  install -m 0755 "$src/setup.sh" "$stage/setup.sh" || { echo "$failed"; exit 1; }
+  install -m 0600 "$src/env" /etc/bramble/env || { echo "$failed"; exit 1; }
   if [ -d "$src/bundle" ]; then
     rm -rf /etc/bramble/bundle
-    cp -r "$src/bundle" /etc/bramble/bundle
+    cp -r "$src/bundle" /etc/bramble/bundle || { echo "$failed"; exit 1; }
     chmod -R go-rwx /etc/bramble/bundle
   fi
   for dir in images debs; do
-    if [ -d "$src/$dir" ]; then rm -rf "${stage:?}/$dir"; cp -r "$src/$dir" "$stage/$dir"; fi
+    if [ -d "$src/$dir" ]; then rm -rf "${stage:?}/$dir"; cp -r "$src/$dir" "$stage/$dir" || { echo "$failed"; exit 1; }; fi
   done
   : >"$stage/pending"
   if [ -f "$src/enable-ssh" ]; then systemctl enable ssh; fi

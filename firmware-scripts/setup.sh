@@ -25,5 +25,10 @@ if command -v docker >/dev/null; then
     docker load -i "$tarball" && rm -f "$tarball" || echo "bramble setup: docker load $tarball failed"
   done
 fi
-rm -rf "$stage/debs" "$stage/pending"
-echo "bramble setup: done"
+# Without Docker (no network yet) the next boot tries again: pending stays.
+if command -v docker >/dev/null; then
+  rm -rf "$stage/debs" "$stage/pending"
+  echo "bramble setup: done"
+else
+  echo "bramble setup: no Docker yet; tried again at the next boot (Bramble runs meanwhile; its Node says ContainerRuntimeUnreachable)"
+fi
