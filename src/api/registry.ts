@@ -149,6 +149,8 @@ export const FENCE_KEY = '/bramble/control/leader';
  * than any later read and blocks nothing.
  */
 export const SERVICE_CLAIMS_PREFIX = '/bramble/services/claims/';
+/** Beyond this many numbers in one write (a range of node ports), it claims `many` (see allocateServiceFor); far below MAX_TXN_OPS. */
+const MAX_CLAIMS_PER_WRITE = 48;
 
 export interface RegistryOptions {
   /** Where ClusterIPs come from (`bramble up --service-cidr`, default 10.43.0.0/16). */
@@ -220,15 +222,22 @@ export class Registry {
     const result = allocateService(obj, old, allocationsOf(others, this.serviceCidr), this.serviceCidr, this.options.random);
     if (!result.ok) throw new ApiError('status' in result ? result.status : invalidStatus(SERVICES, obj.metadata.name ?? '', result.errors));
     const taken = newAllocations(result.service, old, this.serviceCidr);
-    const claims = [...[...taken.ips].map((n) => `ip/${n}`), ...[...taken.ports].map((n) => `port/${n}`)].map((c) => enc.encode(SERVICE_CLAIMS_PREFIX + c));
-    if (claims.length === 0) return { obj: result.service, extra: NO_EXTRA };
+    const named = [...[...taken.ips].map((n) => `ip/${n}`), ...[...taken.ports].map((n) => `port/${n}`)];
+    if (named.length === 0) return { obj: result.service, extra: NO_EXTRA };
+    // A transaction holds at most MAX_TXN_OPS operations: a write taking very many numbers claims
+    // `many` instead of each, and compares `any`, which every smaller write moves; a smaller write
+    // compares `many`. So a large and a small write that overlap in time never both commit.
+    const big = named.length > MAX_CLAIMS_PER_WRITE;
+    const key = (c: string) => enc.encode(SERVICE_CLAIMS_PREFIX + c);
+    const compared = big ? ['many', 'any'] : [...named, 'many'];
+    const written = big ? ['many'] : [...named, 'any'];
     // A claim written after the Services were read is another write that took the same number.
     const readRevision = stored.header.revision;
     return {
       obj: result.service,
       extra: {
-        compare: claims.map((key) => ({ key, target: 'modRevision' as const, result: '<' as const, value: readRevision + 1 })),
-        success: claims.map((key) => ({ op: 'put' as const, key, value: enc.encode(self) })),
+        compare: compared.map((c) => ({ key: key(c), target: 'modRevision' as const, result: '<' as const, value: readRevision + 1 })),
+        success: written.map((c) => ({ op: 'put' as const, key: key(c), value: enc.encode(self) })),
       },
     };
   }

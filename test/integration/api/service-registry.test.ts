@@ -119,3 +119,12 @@ test('a deposed leader\'s fenced registry allocates nothing once a newer term ho
   assert.equal((await rejection(old.create(SERVICES, 'default', svc('late')))).reason, 'Fenced');
   assert.equal((await rejection(node.registry.get(SERVICES, 'default', 'late'))).code, 404);
 });
+
+test('a NodePort Service with 100 ports (a range) is created with 100 distinct node ports: one claim for all, within a transaction\'s limit', async () => {
+  const ports = Array.from({ length: 100 }, (_, i) => ({ name: `p${i}`, port: 10_000 + i, protocol: i % 2 === 0 ? 'TCP' : 'UDP' }));
+  const wide = await node.registry.create(SERVICES, 'wide', svc('rtp', { type: 'NodePort', ports }));
+  assert.equal(new Set(spec(wide).ports?.map((p) => p.nodePort)).size, 100);
+  // A small Service created after it gets none of its ports.
+  const small = await node.registry.create(SERVICES, 'wide', svc('after', { type: 'NodePort' }));
+  assert.ok(!spec(wide).ports?.some((p) => p.nodePort === spec(small).ports?.[0]?.nodePort));
+});
