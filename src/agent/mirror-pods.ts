@@ -133,8 +133,15 @@ export function startMirrorPods(o: MirrorPodsOptions): { stop(): void } {
     }
   };
 
+  let checking = false;
+  // A check still running (a slow API during a leader change) makes the next tick a no-op: checks never pile up.
   const tick = () => {
-    running = running.then(check).catch((error: unknown) => o.logger.warn({ err: error }, 'mirror pods not checked; tried again at the next check'));
+    if (checking) return;
+    checking = true;
+    running = running
+      .then(check)
+      .catch((error: unknown) => o.logger.warn({ err: error }, 'mirror pods not checked; tried again at the next check'))
+      .finally(() => (checking = false));
   };
   tick();
   const timer = setInterval(tick, o.checkIntervalMs ?? 10_000);

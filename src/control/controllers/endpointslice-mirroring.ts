@@ -8,7 +8,7 @@
 import { ENDPOINTS_MANAGED_LABEL, Kinds, type EndpointAddress, type EndpointSliceEndpoint, type EndpointSubset, type KubeObject } from '../../client/index.ts';
 import { keyOf, WorkQueue } from '../../client/cache/index.ts';
 import type { ControlContext, Controller } from '../manager.ts';
-import { MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, managedSlices, SERVICE_NAME_LABEL, type SliceContent, syncSlices } from './endpointslices.ts';
+import { ignoreNotFound, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, managedSlices, SERVICE_NAME_LABEL, type SliceContent, syncSlices } from './endpointslices.ts';
 import { templateHash } from './hash.ts';
 import { selectorOf } from './service-backends.ts';
 
@@ -60,7 +60,7 @@ export function createEndpointSliceMirroringController(ctx: ControlContext): Con
     const service = services.get(key);
     const ep = endpoints.get(key);
     if (!mirrors(service, ep)) {
-      for (const s of managedSlices(slices, namespace, name, MIRRORING_MANAGED_BY)) await ctx.client.delete(Kinds.endpointslices, namespace, s.metadata.name ?? '').catch(() => undefined);
+      for (const s of managedSlices(slices, namespace, name, MIRRORING_MANAGED_BY)) await ctx.client.delete(Kinds.endpointslices, namespace, s.metadata.name ?? '').catch(ignoreNotFound);
       return;
     }
     await syncSlices(ctx, slices, service!, mirroredSlices(name, (ep!['subsets'] ?? []) as EndpointSubset[]), MIRRORING_MANAGED_BY);

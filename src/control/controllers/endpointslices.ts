@@ -69,7 +69,7 @@ export function managedSlices(slices: ObjectInformer, namespace: string, service
   return slices.list(namespace).filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === serviceName && s.metadata.labels[MANAGED_BY_LABEL] === managedBy);
 }
 
-const ignoreNotFound = (e: unknown): Promise<undefined> => (e instanceof ClientError && e.code === 404 ? Promise.resolve(undefined) : Promise.reject(e));
+export const ignoreNotFound = (e: unknown): Promise<undefined> => (e instanceof ClientError && e.code === 404 ? Promise.resolve(undefined) : Promise.reject(e));
 
 /**
  * Makes the stored slices of `service` exactly `desired`: creates the missing, updates the changed,
