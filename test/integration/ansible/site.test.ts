@@ -175,6 +175,21 @@ describe('ansible: site.yml, a second run and reset.yml on three systemd contain
     for (const board of BOARDS) assert.equal(hosts.get(board)!.changed, 0, `${board} changed on the second run`);
   });
 
+  test('upgrade.yml restarts only the board whose executable differs and waits for its Node', async () => {
+    const mainPid = (board: string): Promise<string> => onBoard(board, 'systemctl show --property MainPID --value bramble');
+    const before = new Map(await Promise.all(BOARDS.map(async (board) => [board, await mainPid(board)] as const)));
+    // The running process keeps its deleted file; upgrade.yml sees a board without dist/'s executable.
+    await onBoard('ansible-2', 'rm /usr/local/bin/bramble');
+    const hosts = await playbookOk('upgrade.yml');
+    assert.ok(hosts.get('ansible-2')!.changed > 0, 'upgrade.yml did not reinstall the executable of ansible-2');
+    for (const board of ['ansible-1', 'ansible-3']) {
+      assert.equal(hosts.get(board)!.changed, 0, `${board} changed although its executable is current`);
+      assert.equal(await mainPid(board), before.get(board), `${board} was restarted`);
+    }
+    assert.notEqual(await mainPid('ansible-2'), before.get('ansible-2'), 'ansible-2 was not restarted');
+    assert.equal(await onBoard('ansible-2', 'sha256sum /usr/local/bin/bramble | cut -d" " -f1'), sha256(readFileSync(executable)));
+  });
+
   test('reset.yml removes what site.yml installed', async () => {
     for (const board of BOARDS) assert.equal(await presentOn(board), INSTALLED.join('\n'), `${board} lacks some of what site.yml installs`);
     await playbookOk('reset.yml');
