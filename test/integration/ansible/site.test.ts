@@ -132,6 +132,11 @@ describe('ansible: site.yml, a second run and reset.yml on three systemd contain
 
   after(async () => {
     for (const { id } of containers.values()) await docker(['rm', '--force', '--volumes', id]).catch(() => undefined);
+    // Whatever the agents started on the shared engine carries their node name (none expected: no pods).
+    for (const board of BOARDS) {
+      const ids = (await docker(['ps', '--all', '--quiet', '--filter', `label=io.bramble.node=${board}`]).catch(() => '')).split('\n').filter(Boolean);
+      for (const id of ids) await docker(['rm', '--force', id]).catch(() => undefined);
+    }
     rmSync(work, { recursive: true, force: true });
   });
 
