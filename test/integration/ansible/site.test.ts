@@ -22,6 +22,19 @@ const IMAGE = 'bramble-test/debian12-systemd:1';
 // Unique node names: the agents label their pods' containers with them on the shared engine.
 const BOARDS = ['ansible-1', 'ansible-2', 'ansible-3'];
 const ANSIBLE_DIR = join(projectDir, 'ansible');
+/**
+ * systemd as PID 1 in a container: it mounts file systems (SYS_ADMIN), writes cgroups (the host's
+ * hierarchy, read-write) and /proc/sys (the role's sysctls: NET_ADMIN, unmasked system paths), with
+ * /run and /run/lock on tmpfs. Not --privileged: a test host that lacks a capability itself (a
+ * container or sandbox) cannot hand all of them out. The agents drive this machine's engine through
+ * its socket: a Node is Ready only with a runtime (RUNTIME=none makes it Ready=False, NoContainerRuntime).
+ */
+const BOARD_OPTIONS = [
+  ...['--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN'],
+  ...['--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined'],
+  ...['--cgroupns=host', '--volume', '/sys/fs/cgroup:/sys/fs/cgroup:rw', '--tmpfs', '/run', '--tmpfs', '/run/lock'],
+  ...['--volume', '/var/run/docker.sock:/var/run/docker.sock'],
+];
 /** What site.yml puts on a board and reset.yml must take away again. */
 const INSTALLED = ['/usr/local/bin/bramble', '/etc/systemd/system/bramble.service', '/etc/bramble', '/var/lib/bramble', '/var/cache/bramble', '/etc/sysctl.d/90-bramble.conf'];
 /** An ansible-playbook run: generous, never a speed assertion (three 100 MB copies on a busy machine). */
@@ -90,12 +103,7 @@ describe('ansible: site.yml, a second run and reset.yml on three systemd contain
     assert.ok(images.trim() !== '', `the image ${IMAGE} is missing: run bash scripts/test-host.sh (it builds it once from Debian's archive)`);
     executable = await freshExecutable('linux-x64');
     for (const board of BOARDS) {
-      // systemd as PID 1: privileged (it mounts and writes cgroups), /run and /run/lock on tmpfs.
-      // The agents drive this machine's engine through its socket: a Node is Ready only with a
-      // runtime (RUNTIME=none makes it say Ready=False, NoContainerRuntime).
-      const id = (
-        await docker(['run', '--detach', '--privileged', '--cgroupns=host', '--tmpfs', '/run', '--tmpfs', '/run/lock', '--volume', '/var/run/docker.sock:/var/run/docker.sock', '--hostname', board, IMAGE])
-      ).trim();
+      const id = (await docker(['run', '--detach', ...BOARD_OPTIONS, '--hostname', board, IMAGE])).trim();
       containers.set(board, { id, address: '' });
     }
     for (const board of BOARDS) {
@@ -118,6 +126,8 @@ describe('ansible: site.yml, a second run and reset.yml on three systemd contain
         '  vars:',
         '    ansible_connection: community.docker.docker',
         '    ansible_python_interpreter: /usr/bin/python3',
+        // docker exec is root already, and the image has no sudo.
+        '    ansible_become: false',
         `    bramble_node_bundle_dir: ${bundleDir}`,
         // The engine is this machine's, reached through its socket: nothing to install.
         '    docker_install: false',
