@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeClusterBundle } from '../../../src/node/cluster-bundle.ts';
+import { BOOT_SECTORS, BOOT_START, CMDLINE, ROOT_MIB, ROOT_START, SECTOR, bootAt, fakeElfHeader, fatPaths, fatText, makeCard as makePiCard, runTool } from '../../lib/pi-card.ts';
 
 const projectDir = resolve(import.meta.dirname, '..', '..', '..');
 const script = join(projectDir, 'firmware-scripts', 'prepare-sd');
@@ -20,28 +21,10 @@ const tools = ['sfdisk', 'mkfs.vfat', 'fsck.vfat', 'mcopy', 'mtype', 'mdir', 'mk
 const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) throw new Error(`prepare-sd tests need ${missing.join(', ')} (bash scripts/test-host.sh installs them: fdisk dosfstools mtools e2fsprogs cloud-init xz-utils shellcheck)`);
 
-const SECTOR = 512;
-const BOOT_START = 8192; // sectors, as Raspberry Pi OS
-const BOOT_SECTORS = 327680; // 160 MiB (the real images have 512 MiB): room for the 100 MB single executable
-const ROOT_START = BOOT_START + BOOT_SECTORS;
-const ROOT_MIB = 48;
-const bootAt = (image: string): string => `${image}@@${BOOT_START * SECTOR}`;
-const mtoolsEnv = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAZLLJV0gP1yArUPP94MTEjDDnL15UgR6vR362o9i2F5 teacher@laptop';
-const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=6c586e13-02 rootfstype=ext4 fsck.repair=yes rootwait quiet';
 
 const work = mkdtempSync(join(tmpdir(), 'bramble-prepare-sd-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** An ELF header only (64 bytes): a stand-in named as such, used when no real program of that CPU is at hand. */
-function fakeElfHeader(path: string, machine: number): string {
-  const header = Buffer.alloc(64);
-  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(header);
-  header.writeUInt16LE(2, 16); // ET_EXEC
-  header.writeUInt16LE(machine, 18);
-  writeFileSync(path, header, { mode: 0o755 });
-  return path;
-}
 
 /** The real single executables when `npm run build` made them; otherwise fake ELF headers, named so. */
 function binaries(): { arm64: string; x64: string; real: boolean } {
@@ -51,41 +34,9 @@ function binaries(): { arm64: string; x64: string; real: boolean } {
   return { arm64: fakeElfHeader(join(work, 'fake-bramble-arm64-elf-header'), 183), x64: fakeElfHeader(join(work, 'fake-bramble-x64-elf-header'), 62), real: false };
 }
 
-function run(command: string, args: string[], input?: string): string {
-  return execFileSync(command, args, { encoding: 'utf8', env: mtoolsEnv, stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
-}
-
+const run = runTool;
 /** A Raspberry Pi OS card image in the given first-boot form. */
-function makeCard(name: string, form: 'cloud-init' | 'firstrun'): string {
-  const dir = join(work, `${name}-src`);
-  const root = join(dir, 'root');
-  mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
-  mkdirSync(join(root, 'boot', 'firmware'), { recursive: true });
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc', 'hostname'), 'raspberrypi\n');
-  // The userland's CPU is read from /usr/bin/dash: Debian's arm64 busybox (test-host.sh caches it), else an arm64 ELF header.
-  const busybox = '/var/cache/bramble-test/busybox/arm64/bin/busybox';
-  if (existsSync(busybox)) copyFileSync(busybox, join(root, 'usr', 'bin', 'dash'));
-  else fakeElfHeader(join(root, 'usr', 'bin', 'dash'), 183);
-  const boot = join(dir, 'boot');
-  mkdirSync(boot);
-  writeFileSync(join(boot, 'cmdline.txt'), `${CMDLINE}\n`);
-  writeFileSync(join(boot, 'config.txt'), '[all]\narm_64bit=1\ndtparam=audio=on\n');
-  if (form === 'cloud-init') {
-    writeFileSync(join(root, 'usr', 'bin', 'cloud-init'), '#!/usr/bin/python3\n', { mode: 0o755 });
-    // Trixie images ship placeholder seed files on the boot partition.
-    writeFileSync(join(boot, 'user-data'), '#cloud-config\n');
-    writeFileSync(join(boot, 'meta-data'), 'instance-id: rpios-image\n');
-    writeFileSync(join(boot, 'network-config'), 'network:\n  version: 2\n');
-  }
-  const image = join(work, `${name}.img`);
-  execFileSync('truncate', ['-s', `${((ROOT_START * SECTOR) >> 20) + ROOT_MIB}M`, image]);
-  run('sfdisk', ['-q', image], `label: dos\nstart=${BOOT_START}, size=${BOOT_SECTORS}, type=c\nstart=${ROOT_START}, type=83\n`);
-  run('mkfs.vfat', ['-F', '32', '-s', '2', '-n', 'bootfs', '--offset', String(BOOT_START), image, String((BOOT_SECTORS * SECTOR) / 1024)]);
-  run('mcopy', ['-i', bootAt(image), ...readdirSync(boot).map((file) => join(boot, file)), '::/']);
-  run('mkfs.ext4', ['-q', '-L', 'rootfs', '-d', root, '-E', `offset=${ROOT_START * SECTOR}`, image, `${ROOT_MIB}M`]);
-  return image;
-}
+const makeCard = (name: string, form: 'cloud-init' | 'firstrun'): string => makePiCard(work, name, form);
 
 interface Run {
   status: number | null;
@@ -100,18 +51,16 @@ function prepareSd(args: string[]): Run {
 
 /** Every file on the FAT partition, path -> sha256 (read back with mtools). */
 function fatFiles(image: string): Map<string, string> {
-  const listing = run('mdir', ['-/', '-b', '-a', '-i', bootAt(image), '::/']);
   const files = new Map<string, string>();
-  for (const path of listing.split('\n').filter((line) => line.startsWith('::/') && !line.endsWith('/'))) {
+  for (const path of fatPaths(image)) {
     const out = join(work, 'fat-read');
     rmSync(out, { force: true });
-    run('mcopy', ['-n', '-i', bootAt(image), path, out]);
-    files.set(path.slice(2), createHash('sha256').update(readFileSync(out)).digest('hex'));
+    run('mcopy', ['-n', '-i', bootAt(image), `::${path}`, out]);
+    files.set(path, createHash('sha256').update(readFileSync(out)).digest('hex'));
   }
   return files;
 }
 
-const fatText = (image: string, path: string): string => run('mtype', ['-i', bootAt(image), `::${path}`]);
 /** sha256sum streams: the images are hundreds of MB (sparse). */
 const fileSha = (path: string): string => run('sha256sum', [path]).split(' ')[0]!;
 
