@@ -23,7 +23,8 @@ export interface ServiceRouteResult {
 
 /**
  * `ip route replace <serviceCidr> dev <device> proto 171` (idempotent, a restart adopts it), unless
- * someone else's route already covers that range: only proto-171 routes are ever replaced or removed.
+ * someone else's route for exactly that range exists (a broader one, say 10.0.0.0/8, is left and
+ * overridden by ours, the more specific): only proto-171 routes are ever replaced or removed.
  */
 export async function ensureServiceRoute(ip: IpCommand, serviceCidr: string, device: string): Promise<ServiceRouteResult> {
   const routes = JSON.parse((await ip(['-j', '-4', 'route', 'show', 'table', 'main'])) || '[]') as IpRouteEntry[];

@@ -114,7 +114,7 @@ async function startPods(options: NetStageOptions, serviceCidr: string, api: Run
         slot.network = network;
         // Once the bridge exists: a Service without endpoints then REJECTs even with no default route.
         ensureServiceRoute(hostIp, serviceCidr, POD_BRIDGE_NAME)
-          .then((result) => result.action === 'foreign' && logger.warn({ serviceCidr }, 'another route (not Bramble\'s) already covers the service CIDR: left as it is; choose another --service-cidr if Services do not answer'))
+          .then((result) => result.action === 'foreign' && logger.warn({ serviceCidr }, 'another route (not Bramble\'s) for the service CIDR exists: left as it is; choose another --service-cidr if Services do not answer'))
           .catch((error: unknown) => logger.warn({ err: error, serviceCidr }, 'no route for the service CIDR: on a board without a default route a Service without endpoints times out instead of refusing'));
       },
     });
